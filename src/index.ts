@@ -1,0 +1,3 @@
+// Public entry point of shaped-vit.
+export * from './dsl/shape-types.js';
+export * from './dsl/shape-rules.js';
