@@ -1,3 +1,4 @@
 // Public entry point of shaped-vit.
 export * from './dsl/shape-types.js';
 export * from './dsl/shape-rules.js';
+export * from './dsl/index.js';

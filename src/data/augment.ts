@@ -1,0 +1,132 @@
+// Geometric augmentations and tensor conversion for one RGB uint8 image.
+//
+// Internal layout is HWC (interleaved R,G,B per pixel, row-major) like a PIL
+// "RGB" image, because the AutoAugment ops are defined on PIL images. CIFAR
+// records are CHW planes; fromCHW converts once per image, toNormalizedCHW
+// converts back while normalising.
+
+import type { Rng } from './rng.js';
+
+/** An RGB image, HWC layout: data[(y * width + x) * 3 + channel]. */
+export interface RgbImage {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8Array;
+}
+
+/** Per-channel mean and std used by the classic CIFAR-10 recipe's Normalize. */
+export const CIFAR10_MEAN: readonly [number, number, number] = [0.4914, 0.4822, 0.4465];
+export const CIFAR10_STD: readonly [number, number, number] = [0.247, 0.2435, 0.2616];
+
+export function createImage(width: number, height: number, data?: Uint8Array): RgbImage {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new RangeError(`image size must be positive integers, got ${width}x${height}`);
+  }
+  const size = width * height * 3;
+  if (data && data.length !== size) throw new RangeError(`image data has ${data.length} bytes, expected ${size} for ${width}x${height} RGB`);
+  return { width, height, data: data ?? new Uint8Array(size) };
+}
+
+/** Reads one CHW record (R plane, G plane, B plane) starting at `offset` into an HWC image. */
+export function fromCHW(chw: Uint8Array, offset = 0, width = 32, height = 32): RgbImage {
+  const plane = width * height;
+  if (offset < 0 || offset + 3 * plane > chw.length) throw new RangeError(`fromCHW: record at ${offset} runs past the end (${chw.length} bytes)`);
+  const data = new Uint8Array(plane * 3);
+  for (let p = 0; p < plane; p++) {
+    data[p * 3] = chw[offset + p];
+    data[p * 3 + 1] = chw[offset + plane + p];
+    data[p * 3 + 2] = chw[offset + 2 * plane + p];
+  }
+  return { width, height, data };
+}
+
+/** HWC image back to CHW bytes (used by tests and tools). */
+export function toCHW(img: RgbImage): Uint8Array {
+  const plane = img.width * img.height;
+  const out = new Uint8Array(plane * 3);
+  for (let p = 0; p < plane; p++) {
+    out[p] = img.data[p * 3];
+    out[plane + p] = img.data[p * 3 + 1];
+    out[2 * plane + p] = img.data[p * 3 + 2];
+  }
+  return out;
+}
+
+/**
+ * Crop of the image zero-padded by `pad` on every side, `top`/`left` being
+ * the crop's corner in padded coordinates (0..2*pad). Output keeps the size.
+ */
+export function cropPadded(img: RgbImage, pad: number, top: number, left: number): RgbImage {
+  const { width: w, height: h, data } = img;
+  const out = new Uint8Array(data.length); // zeros = torchvision's default fill 0
+  for (let y = 0; y < h; y++) {
+    const sy = y + top - pad;
+    if (sy < 0 || sy >= h) continue;
+    for (let x = 0; x < w; x++) {
+      const sx = x + left - pad;
+      if (sx < 0 || sx >= w) continue;
+      const s = (sy * w + sx) * 3;
+      const d = (y * w + x) * 3;
+      out[d] = data[s];
+      out[d + 1] = data[s + 1];
+      out[d + 2] = data[s + 2];
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+/**
+ * torchvision RandomCrop(size, padding=pad) with size = image size: zero-pad,
+ * then crop at top = randint(0, 2*pad), left = randint(0, 2*pad) (drawn in that order).
+ */
+export function randomCrop(img: RgbImage, rng: Rng, pad = 4): RgbImage {
+  const top = rng.int(2 * pad + 1);
+  const left = rng.int(2 * pad + 1);
+  return cropPadded(img, pad, top, left);
+}
+
+/** Mirror left-right. */
+export function flipLeftRight(img: RgbImage): RgbImage {
+  const { width: w, height: h, data } = img;
+  const out = new Uint8Array(data.length);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const s = (y * w + (w - 1 - x)) * 3;
+      const d = (y * w + x) * 3;
+      out[d] = data[s];
+      out[d + 1] = data[s + 1];
+      out[d + 2] = data[s + 2];
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+/** torchvision RandomHorizontalFlip(p): flips when a uniform draw is < p. */
+export function horizontalFlip(img: RgbImage, rng: Rng, p = 0.5): RgbImage {
+  return rng.next() < p ? flipLeftRight(img) : img;
+}
+
+const MEAN32 = CIFAR10_MEAN.map(Math.fround);
+const STD32 = CIFAR10_STD.map(Math.fround);
+
+/**
+ * ToTensor + Normalize(CIFAR10_MEAN, CIFAR10_STD) into CHW float32, written to
+ * out[offset ..]. Each step is rounded to float32 as torch does it:
+ * t = v / 255, then (t - mean) / std.
+ */
+export function toNormalizedCHW(img: RgbImage, out?: Float32Array, offset = 0): Float32Array {
+  const plane = img.width * img.height;
+  const dst = out ?? new Float32Array(plane * 3);
+  if (offset < 0 || offset + plane * 3 > dst.length) throw new RangeError(`toNormalizedCHW: output too small for ${plane * 3} values at ${offset}`);
+  const src = img.data;
+  for (let c = 0; c < 3; c++) {
+    const m = MEAN32[c];
+    const s = STD32[c];
+    const base = offset + c * plane;
+    for (let p = 0; p < plane; p++) {
+      const t = Math.fround(src[p * 3 + c] / 255);
+      dst[base + p] = Math.fround(t - m) / s;
+    }
+  }
+  return dst;
+}

@@ -1,0 +1,97 @@
+// Reverse-mode autodiff over pytrees: trace f on the given tensors (ops only record the graph),
+// then walk it backwards once, applying each primitive's VJP and summing cotangents.
+import { Tensor } from './tensor.js';
+import { add } from './ops/elementwise.js';
+import { full } from './tensor.js';
+import { ShapeError } from './shape-rules.js';
+import type { Shape } from './shape-types.js';
+
+/** Maps every tensor of a pytree (nested arrays/records), keeping its structure. */
+export function mapTree<T>(tree: T, fn: (t: Tensor) => Tensor): T {
+  if (tree instanceof Tensor) return fn(tree) as T;
+  if (Array.isArray(tree)) return tree.map((v) => mapTree(v, fn)) as T;
+  if (tree && typeof tree === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(tree)) out[k] = mapTree(v, fn);
+    return out as T;
+  }
+  return tree;
+}
+
+function reverseTopological(root: Tensor, stopAt: ReadonlySet<Tensor>): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: Array<[Tensor, boolean]> = [[root, false]];
+  while (stack.length) {
+    const [t, expanded] = stack.pop()!;
+    if (expanded) {
+      order.push(t);
+      continue;
+    }
+    if (seen.has(t)) continue;
+    seen.add(t);
+    stack.push([t, true]);
+    if (!stopAt.has(t)) for (const i of t.inputs) if (!seen.has(i)) stack.push([i, false]);
+  }
+  return order.reverse();
+}
+
+/** Cotangents of `wrt` for output cotangent `seed`; inputs the output does not depend on get zeros. */
+function backward(out: Tensor, seed: Tensor, wrt: readonly Tensor[]): Map<Tensor, Tensor> {
+  const targets = new Set(wrt);
+  const order = reverseTopological(out, targets);
+  // only nodes on a path to some target carry cotangents
+  const relevant = new Set<Tensor>();
+  for (let k = order.length - 1; k >= 0; k--) {
+    const t = order[k];
+    if (targets.has(t) || t.inputs.some((i) => relevant.has(i))) relevant.add(t);
+  }
+  const cotangents = new Map<Tensor, Tensor>([[out, seed]]);
+  for (const t of order) {
+    const g = cotangents.get(t);
+    if (!g || targets.has(t) || !t.op?.vjp || !relevant.has(t)) continue;
+    const grads = t.op.vjp(g, t, t.inputs, t.attrs);
+    t.inputs.forEach((input, k) => {
+      const gi = grads[k];
+      if (!gi || !relevant.has(input)) return;
+      const prev = cotangents.get(input);
+      cotangents.set(input, prev ? add(prev, gi) : gi);
+    });
+  }
+  return cotangents;
+}
+
+/** y = f(x) and the pullback g ↦ gᵀ ∂f/∂x, with the cotangent shaped like x. */
+export function vjp<P, S extends Shape>(f: (x: P) => Tensor<S>, x: P): [Tensor<S>, (g: Tensor<S>) => P] {
+  const y = f(x);
+  const pullback = (g: Tensor<S>): P => {
+    if (g.shape.length !== y.shape.length || g.shape.some((d, k) => d !== y.shape[k])) {
+      throw new ShapeError(`vjp: cotangent [${g.shape.join(',')}] does not match output [${y.shape.join(',')}]`);
+    }
+    const leaves: Tensor[] = [];
+    mapTree(x, (t) => (leaves.push(t), t));
+    const cot = backward(y, g, leaves);
+    return mapTree(x, (t) => cot.get(t) ?? full(t.shape, 0));
+  };
+  return [y, pullback];
+}
+
+type ScalarTensor = Tensor<[]> | Tensor<[1]>;
+
+/**
+ * value and gradient of a scalar-valued f with respect to its first argument (a pytree of tensors);
+ * further arguments (batches, integer labels) are not differentiated.
+ */
+export function valueAndGrad<P, R extends unknown[], V extends ScalarTensor>(f: (params: P, ...rest: R) => V): (params: P, ...rest: R) => [V, P] {
+  return (params, ...rest) => {
+    const [value, pullback] = vjp((p: P) => f(p, ...rest) as Tensor, params);
+    if (value.size !== 1) throw new ShapeError(`valueAndGrad: f must return a scalar, got [${value.shape.join(',')}]`);
+    return [value as V, pullback(full(value.shape, 1))];
+  };
+}
+
+/** Gradient of a scalar-valued f with respect to its first argument. */
+export function grad<P, R extends unknown[]>(f: (params: P, ...rest: R) => ScalarTensor): (params: P, ...rest: R) => P {
+  const vg = valueAndGrad(f);
+  return (params, ...rest) => vg(params, ...rest)[1];
+}

@@ -1,0 +1,136 @@
+// Elementwise primitives: unary math, scalar ops and broadcasting binary ops.
+// Each primitive: its signature (shape rule), gpu.js kernel, and VJP, side by side.
+import { apply, type Primitive, type Tensor } from '../tensor.js';
+import { broadcastShapes } from '../shape-rules.js';
+import type { Broadcast, CheckBroadcast, Shape } from '../shape-types.js';
+import { coordinates, flatIndex, kernelSource, lit, singleKernel, stridesOf } from '../kernel-source.js';
+import { sumTo } from './reduce.js';
+
+// --- unary ---------------------------------------------------------------------------------------
+
+interface UnaryRule {
+  /** gpu.js expression of `x` */
+  readonly expr: (x: string) => string;
+  /** cotangent of the input; absent for non-differentiable ops */
+  readonly vjp?: (g: Tensor, out: Tensor, x: Tensor) => Tensor;
+}
+
+function unaryPrimitive(name: string, rule: UnaryRule): Primitive<void> {
+  return {
+    name,
+    lower: (out) => singleKernel(kernelSource(['a'], `const x = a[i];\n  return ${rule.expr('x')};`), out.size),
+    vjp: rule.vjp ? (g, out, [x]) => [rule.vjp!(g, out, x)] : undefined,
+  };
+}
+
+// erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7, below float32 resolution of GELU's output)
+const erf = (z: string) =>
+  `(Math.sign(${z}) * (1.0 - (((((1.061405429 * (1.0 / (1.0 + 0.3275911 * Math.abs(${z}))) - 1.453152027) * (1.0 / (1.0 + 0.3275911 * Math.abs(${z}))) + 1.421413741) * (1.0 / (1.0 + 0.3275911 * Math.abs(${z}))) - 0.284496736) * (1.0 / (1.0 + 0.3275911 * Math.abs(${z}))) + 0.254829592) * (1.0 / (1.0 + 0.3275911 * Math.abs(${z})))) * Math.exp(-(${z}) * (${z}))))`;
+
+const negP = unaryPrimitive('neg', { expr: (x) => `-${x}`, vjp: (g) => neg(g) });
+const expP = unaryPrimitive('exp', { expr: (x) => `Math.exp(${x})`, vjp: (g, out) => mul(g, out) });
+const logP = unaryPrimitive('log', { expr: (x) => `Math.log(${x})`, vjp: (g, _out, x) => div(g, x) });
+const sqrtP = unaryPrimitive('sqrt', { expr: (x) => `Math.sqrt(${x})`, vjp: (g, out) => div(g, mulScalar(out, 2)) });
+const rsqrtP = unaryPrimitive('rsqrt', {
+  expr: (x) => `1.0 / Math.sqrt(${x})`,
+  vjp: (g, out) => mul(g, mulScalar(mul(out, mul(out, out)), -0.5)),
+});
+const tanhP = unaryPrimitive('tanh', { expr: (x) => `Math.tanh(${x})`, vjp: (g, out) => mul(g, addScalar(neg(mul(out, out)), 1)) });
+const stepP = unaryPrimitive('step', { expr: (x) => `(${x} > 0.0 ? 1.0 : 0.0)` });
+const reluP = unaryPrimitive('relu', { expr: (x) => `Math.max(${x}, 0.0)`, vjp: (g, _out, x) => mul(g, apply(stepP, [x], x.shape)) });
+// d/dx [x Φ(x)] = Φ(x) + x φ(x)
+const geluGradP = unaryPrimitive('geluGrad', {
+  expr: (x) => `(0.5 * (1.0 + ${erf(`${x} * 0.7071067811865476`)}) + ${x} * 0.3989422804014327 * Math.exp(-0.5 * ${x} * ${x}))`,
+});
+const geluP = unaryPrimitive('gelu', {
+  expr: (x) => `(0.5 * ${x} * (1.0 + ${erf(`${x} * 0.7071067811865476`)}))`,
+  vjp: (g, _out, x) => mul(g, apply(geluGradP, [x], x.shape)),
+});
+
+const unary =
+  (p: Primitive<void>) =>
+  <S extends Shape>(x: Tensor<S>): Tensor<S> =>
+    apply(p, [x], x.shape);
+
+export const neg = unary(negP);
+export const exp = unary(expP);
+export const log = unary(logP);
+export const sqrt = unary(sqrtP);
+export const rsqrt = unary(rsqrtP);
+export const tanh = unary(tanhP);
+export const relu = unary(reluP);
+/** Exact GELU, x·Φ(x) (torch's default `approximate='none'`). */
+export const gelu = unary(geluP);
+
+// --- scalar ----------------------------------------------------------------------------------------
+
+const mulScalarP: Primitive<number> = {
+  name: 'mulScalar',
+  lower: (out, _in, c) => singleKernel(kernelSource(['a'], `return a[i] * ${lit(c)};`), out.size),
+  vjp: (g, _out, _in, c) => [mulScalar(g, c)],
+};
+const addScalarP: Primitive<number> = {
+  name: 'addScalar',
+  lower: (out, _in, c) => singleKernel(kernelSource(['a'], `return a[i] + ${lit(c)};`), out.size),
+  vjp: (g) => [g],
+};
+
+export const mulScalar = <S extends Shape>(x: Tensor<S>, c: number): Tensor<S> => apply(mulScalarP, [x], x.shape, c);
+export const addScalar = <S extends Shape>(x: Tensor<S>, c: number): Tensor<S> => apply(addScalarP, [x], x.shape, c);
+
+// --- binary with NumPy broadcasting ------------------------------------------------------------------
+
+interface BinaryRule {
+  readonly expr: (a: string, b: string) => string;
+  readonly vjp?: (g: Tensor, out: Tensor, a: Tensor, b: Tensor) => [Tensor | null, Tensor | null];
+}
+
+/** Index expression into an input broadcast (trailing-aligned) to the output shape. */
+function broadcastIndex(input: readonly number[], output: readonly number[]): string {
+  if (input.length === output.length && input.every((d, k) => d === output[k])) return 'i';
+  const offset = output.length - input.length;
+  const inStrides = stridesOf(input);
+  const strides = output.map((_, k) => (k < offset || input[k - offset] === 1 ? 0 : inStrides[k - offset]));
+  return flatIndex(output.map((_, k) => `c${k}`), strides);
+}
+
+function binaryPrimitive(name: string, rule: BinaryRule): Primitive<void> {
+  return {
+    name,
+    lower: (out, [a, b]) => {
+      const ia = broadcastIndex(a.shape, out.shape);
+      const ib = broadcastIndex(b.shape, out.shape);
+      const coords = ia === 'i' && ib === 'i' ? '' : coordinates(out.shape);
+      return singleKernel(kernelSource(['a', 'b'], `${coords}\n  return ${rule.expr(`a[${ia}]`, `b[${ib}]`)};`), out.size);
+    },
+    vjp: rule.vjp ? (g, out, [a, b]) => rule.vjp!(g, out, a, b) : undefined,
+  };
+}
+
+const addP = binaryPrimitive('add', { expr: (a, b) => `${a} + ${b}`, vjp: (g, _o, a, b) => [sumTo(g, a.shape), sumTo(g, b.shape)] });
+const subP = binaryPrimitive('sub', {
+  expr: (a, b) => `${a} - ${b}`,
+  vjp: (g, _o, a, b) => [sumTo(g, a.shape), sumTo(neg(g), b.shape)],
+});
+const mulP = binaryPrimitive('mul', {
+  expr: (a, b) => `${a} * ${b}`,
+  vjp: (g, _o, a, b) => [sumTo(mul(g, b), a.shape), sumTo(mul(g, a), b.shape)],
+});
+const divP = binaryPrimitive('div', {
+  expr: (a, b) => `${a} / ${b}`,
+  vjp: (g, out, a, b) => [sumTo(div(g, b), a.shape), sumTo(neg(mul(g, div(out, b))), b.shape)],
+});
+const equalP = binaryPrimitive('equal', { expr: (a, b) => `(${a} == ${b} ? 1.0 : 0.0)` });
+
+const binary =
+  (p: Primitive<void>) =>
+  <A extends Shape, B extends Shape>(a: Tensor<A>, b: Tensor<B> & CheckBroadcast<A, B>): Tensor<Broadcast<A, B>> =>
+    apply(p, [a, b], broadcastShapes(a.shape, b.shape) as unknown as Broadcast<A, B>);
+
+/** a + b with NumPy broadcasting; a shape mismatch is a compile-time error naming both shapes. */
+export const add = binary(addP);
+export const sub = binary(subP);
+export const mul = binary(mulP);
+export const div = binary(divP);
+/** 1 where a == b, else 0 (not differentiable). */
+export const equal = binary(equalP);

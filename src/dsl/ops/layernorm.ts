@@ -1,0 +1,92 @@
+// LayerNorm over the last axis. The fused primitive is `normalize` ((x - mean) * rstd, forward and
+// backward each a row-statistics kernel plus one elementwise kernel); the affine part is a
+// broadcast multiply-add.
+import { apply, type Primitive, type Tensor } from '../tensor.js';
+import { ShapeError } from '../shape-rules.js';
+import type { Shape } from '../shape-types.js';
+import { kernelSource, lit } from '../kernel-source.js';
+import { add, mul } from './elementwise.js';
+
+/** Per row: [mean, rstd] interleaved, output length 2 * rows. */
+function statsSource(length: number, eps: number): string {
+  const body =
+    `const row = Math.floor(i / 2);\n  const base = row * ${length};\n` +
+    `  let s = 0.0;\n  for (let l = 0; l < ${length}; l++) { s += x[base + l]; }\n  const m = s / ${lit(length)};\n` +
+    `  let v = 0.0;\n  for (let l = 0; l < ${length}; l++) { const d = x[base + l] - m; v += d * d; }\n` +
+    `  if (i - row * 2 == 0) { return m; }\n  return 1.0 / Math.sqrt(v / ${lit(length)} + ${lit(eps)});`;
+  return kernelSource(['x'], body);
+}
+
+interface Attrs {
+  readonly eps: number;
+  readonly length: number;
+}
+
+const normalizeGradP: Primitive<Attrs> = {
+  name: 'layerNormGrad',
+  // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), per row
+  lower: (out, _in, { eps, length }) => {
+    const rows = out.size / length;
+    const rowSums = kernelSource(
+      ['x', 'g', 'st'],
+      `const row = Math.floor(i / 2);\n  const base = row * ${length};\n  const m = st[row * 2];\n  const r = st[row * 2 + 1];\n` +
+        `  let a = 0.0;\n  let b = 0.0;\n  for (let l = 0; l < ${length}; l++) { const gv = g[base + l]; a += gv; b += gv * (x[base + l] - m) * r; }\n` +
+        `  if (i - row * 2 == 0) { return a / ${lit(length)}; }\n  return b / ${lit(length)};`,
+    );
+    const dx = kernelSource(
+      ['x', 'g', 'st', 'sums'],
+      `const row = Math.floor(i / ${length});\n  const r = st[row * 2 + 1];\n  const xhat = (x[i] - st[row * 2]) * r;\n` +
+        `  return r * (g[i] - sums[row * 2] - xhat * sums[row * 2 + 1]);`,
+    );
+    return async (backend, [x, g]) => {
+      const st = await backend.run({ source: statsSource(length, eps), length: rows * 2 }, [x]);
+      try {
+        const sums = await backend.run({ source: rowSums, length: rows * 2 }, [x, g, st]);
+        try {
+          return await backend.run({ source: dx, length: out.size }, [x, g, st, sums]);
+        } finally {
+          backend.release(sums);
+        }
+      } finally {
+        backend.release(st);
+      }
+    };
+  },
+};
+
+const normalizeP: Primitive<Attrs> = {
+  name: 'layerNormalize',
+  lower: (out, _in, { eps, length }) => {
+    const rows = out.size / length;
+    const norm = kernelSource(['x', 'st'], `const row = Math.floor(i / ${length});\n  return (x[i] - st[row * 2]) * st[row * 2 + 1];`);
+    return async (backend, [x]) => {
+      const st = await backend.run({ source: statsSource(length, eps), length: rows * 2 }, [x]);
+      try {
+        return await backend.run({ source: norm, length: out.size }, [x, st]);
+      } finally {
+        backend.release(st);
+      }
+    };
+  },
+  vjp: (g, _out, [x], attrs) => [apply(normalizeGradP, [x, g], x.shape, attrs)],
+};
+
+/** (x - mean) / sqrt(var + eps) over the last axis (biased variance, as torch). */
+export function layerNormalize<S extends Shape>(x: Tensor<S>, eps = 1e-5): Tensor<S> {
+  if (x.shape.length === 0) throw new ShapeError('layerNorm needs at least one axis');
+  return apply(normalizeP, [x], x.shape, { eps, length: x.shape[x.shape.length - 1] });
+}
+
+/** torch.nn.LayerNorm over the last axis: normalize, then scale by `weight` and shift by `bias`. */
+export function layerNorm<S extends Shape, const E extends number>(
+  x: Tensor<S>,
+  weight: Tensor<[E]>,
+  bias: Tensor<[E]>,
+  eps = 1e-5,
+): Tensor<S> {
+  const e = x.shape[x.shape.length - 1];
+  if (weight.shape[0] !== e || bias.shape[0] !== e) {
+    throw new ShapeError(`layerNorm: weight [${weight.shape.join(',')}] and bias [${bias.shape.join(',')}] must be [${e}]`);
+  }
+  return add(mul(layerNormalize(x, eps) as Tensor, weight as Tensor), bias as Tensor) as unknown as Tensor<S>;
+}

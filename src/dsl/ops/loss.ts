@@ -1,0 +1,84 @@
+// Fused cross-entropy with label smoothing on integer labels (torch semantics), and argmax.
+import { apply, Tensor, type Primitive } from '../tensor.js';
+import { ShapeError } from '../shape-rules.js';
+import { kernelSource, lit } from '../kernel-source.js';
+import { logSumExpSource } from './softmax.js';
+
+interface Attrs {
+  readonly classes: number;
+  readonly smoothing: number;
+}
+
+const gradP: Primitive<Attrs> = {
+  name: 'crossEntropyGrad',
+  // d loss_n / d x_nc = softmax(x_n)_c - target_nc, target = (1 - eps) onehot + eps / C
+  lower: (out, _in, { classes, smoothing }) => {
+    const rows = out.size / classes;
+    const body =
+      `const n = Math.floor(i / ${classes});\n  const c = i - n * ${classes};\n` +
+      `  const hot = (c == labels[n] ? ${lit(1 - smoothing)} : 0.0) + ${lit(smoothing / classes)};\n` +
+      `  return (Math.exp(x[i] - lse[n]) - hot) * g[n];`;
+    const source = kernelSource(['x', 'labels', 'g', 'lse'], body);
+    return async (backend, [x, labels, g]) => {
+      const lse = await backend.run({ source: logSumExpSource(classes, 1), length: rows }, [x]);
+      try {
+        return await backend.run({ source, length: out.size }, [x, labels, g, lse]);
+      } finally {
+        backend.release(lse);
+      }
+    };
+  },
+};
+
+const crossEntropyP: Primitive<Attrs> = {
+  name: 'crossEntropy',
+  // loss_n = lse(x_n) - (1 - eps) x_n[y_n] - eps/C sum_c x_nc
+  lower: (out, _in, { classes, smoothing }) => {
+    const body =
+      `const base = i * ${classes};\n  let m = -3.4e38;\n  for (let c = 0; c < ${classes}; c++) { m = Math.max(m, x[base + c]); }\n` +
+      `  let s = 0.0;\n  let total = 0.0;\n  let picked = 0.0;\n  const y = labels[i];\n` +
+      `  for (let c = 0; c < ${classes}; c++) {\n    const v = x[base + c];\n    s += Math.exp(v - m);\n    total += v;\n    if (c == y) { picked = v; }\n  }\n` +
+      `  return m + Math.log(s) - ${lit(1 - smoothing)} * picked - ${lit(smoothing / classes)} * total;`;
+    const source = kernelSource(['x', 'labels'], body);
+    return (backend, args) => backend.run({ source, length: out.size }, args);
+  },
+  vjp: (g, _out, [x, labels], attrs) => [apply(gradP, [x, labels, g], x.shape, attrs), null],
+};
+
+/** Labels as a tensor of class indices (checked to be integers in [0, classes)). */
+export function labelTensor<const N extends number>(labels: ArrayLike<number>, classes: number, count: N = labels.length as N): Tensor<[N]> {
+  for (let k = 0; k < labels.length; k++) {
+    const y = labels[k];
+    if (!Number.isInteger(y) || y < 0 || y >= classes) throw new Error(`label ${y} at index ${k} is not a class index in [0, ${classes})`);
+  }
+  return new Tensor([count] as [N], null, [], undefined, Float32Array.from(labels));
+}
+
+/**
+ * Per-sample cross-entropy of logits [N, C] against integer labels [N] with label smoothing `eps`
+ * (torch CrossEntropyLoss(label_smoothing=eps, reduction='none')).
+ */
+export function crossEntropy<const N extends number, const C extends number>(logits: Tensor<[N, C]>, labels: Tensor<[NoInfer<N>]>, smoothing = 0): Tensor<[N]> {
+  const [n, classes] = logits.shape;
+  if (logits.shape.length !== 2 || labels.shape.length !== 1 || labels.shape[0] !== n) {
+    throw new ShapeError(`crossEntropy: logits [${logits.shape.join(',')}] and labels [${labels.shape.join(',')}] must be [N, C] and [N]`);
+  }
+  if (!(smoothing >= 0 && smoothing <= 1)) throw new Error(`label smoothing ${smoothing} is not in [0, 1]`);
+  return apply(crossEntropyP, [logits, labels], [n] as [N], { classes, smoothing });
+}
+
+const argmaxP: Primitive<number> = {
+  name: 'argmax',
+  lower: (out, _in, classes) => {
+    const body =
+      `const base = i * ${classes};\n  let best = x[base];\n  let at = 0.0;\n` +
+      `  for (let c = 1; c < ${classes}; c++) { const v = x[base + c]; if (v > best) { best = v; at = c; } }\n  return at;`;
+    const source = kernelSource(['x'], body);
+    return (backend, args) => backend.run({ source, length: out.size }, args);
+  },
+};
+
+/** Index of the largest value of each row of [N, C] (first one on ties); not differentiable. */
+export function argmax<const N extends number, const C extends number>(x: Tensor<[N, C]>): Tensor<[N]> {
+  return apply(argmaxP, [x], [x.shape[0]] as [N], x.shape[1]);
+}

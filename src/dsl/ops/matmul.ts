@@ -1,0 +1,75 @@
+// Matrix multiplication: [...B, M, K] x [K, N] or [...B, K, N], either operand optionally
+// transposed (its last two axes swapped), as torch.matmul / x @ W.T.
+import { apply, type Primitive, type Tensor } from '../tensor.js';
+import { matmulShape } from '../shape-rules.js';
+import type { CheckMatmul, Matmul, Shape } from '../shape-types.js';
+import { kernelSource, singleKernel } from '../kernel-source.js';
+import { sum } from './reduce.js';
+import { reshape, transpose } from './layout.js';
+
+export interface MatmulOptions {
+  readonly transposeA?: boolean;
+  readonly transposeB?: boolean;
+}
+
+interface Attrs {
+  readonly transposeA: boolean;
+  readonly transposeB: boolean;
+  readonly m: number;
+  readonly k: number;
+  readonly n: number;
+  /** whether b has batch dims (else it is shared by every batch of a) */
+  readonly batchedB: boolean;
+}
+
+const matmulP: Primitive<Attrs> = {
+  name: 'matmul',
+  lower: (out, _in, { transposeA, transposeB, m, k, n, batchedB }) => {
+    const aIdx = transposeA ? `aBase + l * ${m} + r` : `aBase + r * ${k} + l`;
+    const bIdx = transposeB ? `bBase + c * ${k} + l` : `bBase + l * ${n} + c`;
+    const body =
+      `const bt = Math.floor(i / ${m * n});\n  const rc = i - bt * ${m * n};\n  const r = Math.floor(rc / ${n});\n  const c = rc - r * ${n};\n` +
+      `  const aBase = bt * ${m * k};\n  const bBase = ${batchedB ? `bt * ${k * n}` : '0'};\n` +
+      `  let acc = 0.0;\n  for (let l = 0; l < ${k}; l++) {\n    acc += a[${aIdx}] * b[${bIdx}];\n  }\n  return acc;`;
+    return singleKernel(kernelSource(['a', 'b'], body), out.size);
+  },
+  vjp: (g, _out, [a, b], { transposeA: ta, transposeB: tb, batchedB }) => {
+    const mm = (x: Tensor, y: Tensor, transposeA: boolean, transposeB: boolean) => matmulRaw(x, y, { transposeA, transposeB });
+    // C = op(A) op(B); dop(A) = G op(B)^T, dop(B) = op(A)^T G; transposed operands get transposed cotangents
+    const ga = mm(g, b, false, !tb);
+    const da = ta ? transpose(ga) : ga;
+    let db: Tensor;
+    if (!batchedB && a.shape.length > 2 && !ta) {
+      // b is shared by the batch: fold the batch into the rows so one kernel sums over it
+      const a2 = reshape(a as Tensor, [a.size / a.shape[a.shape.length - 1], a.shape[a.shape.length - 1]]);
+      const g2 = reshape(g as Tensor, [g.size / g.shape[g.shape.length - 1], g.shape[g.shape.length - 1]]);
+      db = tb ? mm(g2, a2, true, false) : mm(a2, g2, true, false);
+    } else {
+      db = tb ? mm(g, a, true, ta) : mm(a, g, !ta, false);
+      if (!batchedB && db.shape.length > 2) db = sum(reshape(db, [db.size / b.size, ...b.shape]), 0);
+    }
+    return [da, db];
+  },
+};
+
+function matmulRaw(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+  const transposeA = options.transposeA ?? false;
+  const transposeB = options.transposeB ?? false;
+  const out = matmulShape(a.shape, b.shape, { transposeA, transposeB });
+  const ar = a.shape.length;
+  const [m, k] = transposeA ? [a.shape[ar - 1], a.shape[ar - 2]] : [a.shape[ar - 2], a.shape[ar - 1]];
+  const n = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+  return apply(matmulP, [a, b], out, { transposeA, transposeB, m, k, n, batchedB: b.shape.length > 2 });
+}
+
+/**
+ * a @ b. Inner dims must agree (compile-time error naming both shapes otherwise):
+ * `matmul(x: [B, T, E], w: [E, F])` is [B, T, F]; with `{ transposeB: true }`, `w: [F, E]` (torch Linear).
+ */
+export function matmul<A extends Shape, B extends Shape, const O extends MatmulOptions = {}>(
+  a: Tensor<A>,
+  b: Tensor<B> & CheckMatmul<A, B, O>,
+  options?: O,
+): Tensor<Matmul<A, B, O>> {
+  return matmulRaw(a, b, options) as Tensor<Matmul<A, B, O>>;
+}

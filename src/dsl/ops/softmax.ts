@@ -1,0 +1,58 @@
+// softmax and logSoftmax over one axis, numerically stable: one kernel computes each row's
+// log-sum-exp (max-shifted), a second writes the outputs.
+import { apply, type Lowering, type Primitive, type Tensor } from '../tensor.js';
+import { normalizeAxis } from '../shape-rules.js';
+import type { CheckAxis, Shape } from '../shape-types.js';
+import { kernelSource } from '../kernel-source.js';
+import { mul, sub } from './elementwise.js';
+import { sum } from './reduce.js';
+import { exp } from './elementwise.js';
+
+/** Kernel source: log-sum-exp of each row of x viewed as [outer, length, inner]; output [outer*inner]. */
+export function logSumExpSource(length: number, inner: number): string {
+  const body =
+    `const o = Math.floor(i / ${inner});\n  const base = o * ${length * inner} + (i - o * ${inner});\n` +
+    `  let m = -3.4e38;\n  for (let l = 0; l < ${length}; l++) { m = Math.max(m, x[base + l * ${inner}]); }\n` +
+    `  let s = 0.0;\n  for (let l = 0; l < ${length}; l++) { s += Math.exp(x[base + l * ${inner}] - m); }\n` +
+    `  return m + Math.log(s);`;
+  return kernelSource(['x'], body);
+}
+
+function lowering(out: Tensor, x: Tensor, axis: number, expr: string): Lowering {
+  const length = x.shape[axis];
+  const inner = x.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+  const rows = x.size / length;
+  const apply = kernelSource(['x', 'lse'], `const o = Math.floor(i / ${length * inner});\n  const v = x[i] - lse[o * ${inner} + (i % ${inner})];\n  return ${expr};`);
+  return async (backend, [xs]) => {
+    const lse = await backend.run({ source: logSumExpSource(length, inner), length: rows }, [xs]);
+    try {
+      return await backend.run({ source: apply, length: out.size }, [xs, lse]);
+    } finally {
+      backend.release(lse);
+    }
+  };
+}
+
+const softmaxP: Primitive<number> = {
+  name: 'softmax',
+  lower: (out, [x], axis) => lowering(out, x, axis, 'Math.exp(v)'),
+  // dx = y * (g - sum(g * y))
+  vjp: (g, y, _in, axis) => [mul(y, sub(g, sum(mul(g, y), axis, true)))],
+};
+
+const logSoftmaxP: Primitive<number> = {
+  name: 'logSoftmax',
+  lower: (out, [x], axis) => lowering(out, x, axis, 'v'),
+  // dx = g - softmax(x) * sum(g)
+  vjp: (g, y, _in, axis) => [sub(g, mul(exp(y), sum(g, axis, true)))],
+};
+
+/** softmax along `axis` (default: last). */
+export function softmax<S extends Shape, Ax extends number = -1>(x: Tensor<S>, axis: Ax & CheckAxis<S, Ax> = -1 as Ax & CheckAxis<S, Ax>): Tensor<S> {
+  return apply(softmaxP, [x], x.shape, normalizeAxis(axis, x.shape.length));
+}
+
+/** log(softmax(x)) along `axis` (default: last), computed without overflow. */
+export function logSoftmax<S extends Shape, Ax extends number = -1>(x: Tensor<S>, axis: Ax & CheckAxis<S, Ax> = -1 as Ax & CheckAxis<S, Ax>): Tensor<S> {
+  return apply(logSoftmaxP, [x], x.shape, normalizeAxis(axis, x.shape.length));
+}

@@ -1,0 +1,199 @@
+// Evaluates the lazy graph. Memory rule (deterministic, no GC involved):
+// - leaves (tensors made from host data) and tensors you realize (`data()`, `realize`) own device
+//   memory until `dispose()` (or the end of a `tidy` scope);
+// - every other intermediate is freed as soon as the evaluation that needed it has used it for the
+//   last time; asking for it again recomputes it from its inputs.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { backendNames, createBackend, type Backend, type BackendName, type MemoryInfo } from './backend.js';
+import { onTensorCreated, Tensor } from './tensor.js';
+
+let chosen: BackendName | null = null;
+let active: Promise<Backend> | null = null;
+const created = new Map<BackendName, Promise<Backend | null>>();
+
+function backendInstance(name: BackendName): Promise<Backend | null> {
+  let b = created.get(name);
+  if (!b) created.set(name, (b = createBackend(name)));
+  return b;
+}
+
+function parseName(name: string, source: string): BackendName {
+  if ((backendNames as readonly string[]).includes(name)) return name as BackendName;
+  throw new Error(`${source}: unknown backend '${name}' (choose one of ${backendNames.join(', ')})`);
+}
+
+/** Picks the backend explicitly; the default is SHAPED_VIT_BACKEND, else the fastest usable one. */
+export function setBackend(name: BackendName): void {
+  chosen = parseName(name, 'setBackend');
+  active = null;
+}
+
+/** Which backends this machine can run. */
+export async function availableBackends(): Promise<BackendName[]> {
+  const out: BackendName[] = [];
+  for (const name of backendNames) if (await backendInstance(name)) out.push(name);
+  return out;
+}
+
+async function pickDefault(): Promise<Backend> {
+  const env = process.env.SHAPED_VIT_BACKEND;
+  const name = chosen ?? (env ? parseName(env, 'SHAPED_VIT_BACKEND') : null);
+  if (name) {
+    const b = await backendInstance(name);
+    if (!b) throw new Error(`backend '${name}' is not usable on this machine`);
+    return b;
+  }
+  // a hardware GPU adapter wins; on CPU-only machines webasm measured fastest (see README, npm run bench)
+  const webgpu = await backendInstance('webgpu');
+  if (webgpu && !webgpu.description.includes('software')) return webgpu;
+  for (const n of ['headlessgl', 'webasm', 'cpu'] as const) {
+    const b = await backendInstance(n);
+    if (b && !(n === 'headlessgl' && webgpu)) return b;
+  }
+  throw new Error('no usable backend');
+}
+
+/** The backend evaluations run on. */
+export function backend(): Promise<Backend> {
+  return (active ??= pickDefault());
+}
+
+/** Device memory currently held on the active backend. */
+export async function memory(): Promise<MemoryInfo> {
+  return (await backend()).memory();
+}
+
+// Evaluations run one at a time: they share graph nodes and backend state.
+let queue: Promise<unknown> = Promise.resolve();
+
+function serialized<T>(work: () => Promise<T>): Promise<T> {
+  const run = queue.then(work, work);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+function planOf(targets: readonly Tensor[]): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: Array<[Tensor, boolean]> = targets.map((t) => [t, false]);
+  // iterative post-order: deep graphs (long training histories) must not overflow the JS stack
+  while (stack.length) {
+    const [t, expanded] = stack.pop()!;
+    if (expanded) {
+      order.push(t);
+      continue;
+    }
+    if (seen.has(t)) continue;
+    seen.add(t);
+    if (t.disposed) throw new Error(`cannot evaluate: ${t} was disposed`);
+    if (t.storage) continue;
+    stack.push([t, true]);
+    for (const i of t.inputs) if (!seen.has(i)) stack.push([i, false]);
+  }
+  return order;
+}
+
+async function evaluate(be: Backend, targets: readonly Tensor[]): Promise<void> {
+  for (const t of targets) {
+    if (t.storage && t.backend !== be) throw new Error(`${t} lives on backend ${t.backend?.name}, not ${be.name}`);
+  }
+  const order = planOf(targets);
+  const uses = new Map<Tensor, number>();
+  for (const t of order) for (const i of t.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
+  const keep = new Set(targets);
+  const temporaries = new Set<Tensor>();
+  try {
+    for (const t of order) {
+      if (t.host) {
+        t.storage = await be.upload(t.host);
+        t.backend = be;
+        t.host = null;
+        continue;
+      }
+      for (const i of t.inputs) {
+        if (i.backend !== be) throw new Error(`${i} lives on backend ${i.backend?.name}, not ${be.name}`);
+      }
+      t.storage = await t.op!.lower(t, t.inputs, t.attrs)(be, t.inputs.map((i) => i.storage!));
+      t.backend = be;
+      if (!keep.has(t)) temporaries.add(t);
+      for (const i of t.inputs) {
+        const left = uses.get(i)! - 1;
+        uses.set(i, left);
+        if (left === 0 && temporaries.has(i)) free(i, temporaries);
+      }
+    }
+  } catch (e) {
+    for (const t of temporaries) free(t, temporaries);
+    throw e;
+  }
+  for (const t of temporaries) free(t, temporaries);
+  // realized targets become leaves: their history can be garbage-collected
+  for (const t of targets) {
+    t.op = null;
+    t.inputs = [];
+  }
+}
+
+function free(t: Tensor, temporaries: Set<Tensor>): void {
+  t.backend!.release(t.storage!);
+  t.storage = null;
+  t.backend = null;
+  temporaries.delete(t);
+}
+
+/** Computes the given tensors (one evaluation, shared intermediates) and keeps their values on the device. */
+export function realize(targets: readonly Tensor[]): Promise<void> {
+  return serialized(async () => evaluate(await backend(), targets));
+}
+
+export function readTensor(t: Tensor): Promise<Float32Array> {
+  return serialized(async () => {
+    const be = await backend();
+    await evaluate(be, [t]);
+    return be.read(t.storage!);
+  });
+}
+
+// --- scopes --------------------------------------------------------------------------------------
+
+const scopeStore = new AsyncLocalStorage<Set<Tensor>>();
+onTensorCreated((t) => scopeStore.getStore()?.add(t));
+
+function ancestorsOf(roots: readonly Tensor[]): Set<Tensor> {
+  const out = new Set<Tensor>();
+  const stack = [...roots];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (out.has(t)) continue;
+    out.add(t);
+    stack.push(...t.inputs);
+  }
+  return out;
+}
+
+/** Collects every tensor inside a value (a pytree: nested arrays and records). */
+export function tensorsIn(value: unknown, out: Tensor[] = []): Tensor[] {
+  if (value instanceof Tensor) out.push(value);
+  else if (Array.isArray(value)) for (const v of value) tensorsIn(v, out);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) tensorsIn(v, out);
+  return out;
+}
+
+/**
+ * Runs `fn` and disposes every tensor created inside it, except the ones in its result (and what
+ * they still need to be computed). Works with async functions.
+ */
+export async function tidy<T>(fn: () => T | Promise<T>): Promise<T> {
+  const scope = new Set<Tensor>();
+  const result = await scopeStore.run(scope, fn);
+  const kept = ancestorsOf(tensorsIn(result));
+  for (const t of scope) if (!kept.has(t)) t.dispose();
+  const outer = scopeStore.getStore();
+  if (outer) for (const t of kept) if (scope.has(t)) outer.add(t);
+  return result;
+}
+
+/** Disposes every tensor in a pytree. */
+export function disposeTree(value: unknown): void {
+  for (const t of tensorsIn(value)) t.dispose();
+}

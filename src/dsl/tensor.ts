@@ -1,0 +1,125 @@
+// Tensor<S>: a node of a lazy graph. Ops only record nodes (synchronous, composable); values are
+// computed when asked for (`await t.data()`, `realize`). The shape lives in the type `S` and, the
+// same, in `shape` at runtime.
+import type { Storage, Backend } from './backend.js';
+import { sizeOf, ShapeError } from './shape-rules.js';
+import type { Shape } from './shape-types.js';
+
+/** How one primitive computes its output from its inputs' storage on a backend. */
+export type Lowering = (backend: Backend, args: readonly Storage[]) => Promise<Storage>;
+
+/** A primitive op: its lowering, and (if differentiable) its vector-Jacobian product. */
+export interface Primitive<A = unknown> {
+  readonly name: string;
+  lower(out: Tensor, inputs: readonly Tensor[], attrs: A): Lowering;
+  /** Cotangents of the inputs given the output's cotangent `g`; null where an input gets none. */
+  vjp?(g: Tensor, out: Tensor, inputs: readonly Tensor[], attrs: A): readonly (Tensor | null)[];
+}
+
+let nextId = 0;
+const scopeHooks: Array<(t: Tensor) => void> = [];
+
+/** @internal called by scopes to learn of every tensor created while they are open */
+export function onTensorCreated(hook: (t: Tensor) => void): () => void {
+  scopeHooks.push(hook);
+  return () => scopeHooks.splice(scopeHooks.indexOf(hook), 1);
+}
+
+export class Tensor<S extends Shape = Shape> {
+  /** Phantom: the shape as a type. */
+  declare readonly __shape: S;
+  readonly id = nextId++;
+  readonly size: number;
+  /** @internal graph fields, owned by the runtime */
+  op: Primitive<any> | null;
+  /** @internal */ inputs: readonly Tensor[];
+  /** @internal */ attrs: unknown;
+  /** @internal host values not yet uploaded (leaves only) */ host: Float32Array | null;
+  /** @internal device values, when realized */ storage: Storage | null = null;
+  /** @internal */ backend: Backend | null = null;
+  /** @internal */ disposed = false;
+
+  constructor(readonly shape: S, op: Primitive<any> | null, inputs: readonly Tensor[], attrs: unknown, host: Float32Array | null) {
+    this.size = sizeOf(shape);
+    this.op = op;
+    this.inputs = inputs;
+    this.attrs = attrs;
+    this.host = host;
+    for (const hook of scopeHooks) hook(this);
+  }
+
+  get rank(): S['length'] {
+    return this.shape.length;
+  }
+
+  /** Computes (if needed) and reads the values back to the host, row-major. */
+  async data(): Promise<Float32Array> {
+    const { readTensor } = await import('./runtime.js');
+    return readTensor(this);
+  }
+
+  /** Releases the device and host memory this tensor holds. Using it afterwards is an error. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.host = null;
+    if (this.storage && this.backend) this.backend.release(this.storage);
+    this.storage = null;
+    this.op = null;
+    this.inputs = [];
+  }
+
+  toString(): string {
+    return `Tensor[${this.shape.join(',')}]${this.op ? ` (${this.op.name})` : ''}`;
+  }
+}
+
+/** Records a primitive application; shape rules have already been checked by the caller. */
+export function apply<S extends Shape>(op: Primitive<any>, inputs: readonly Tensor[], shape: S, attrs: unknown = undefined): Tensor<S> {
+  for (const t of inputs) {
+    if (t.disposed) throw new Error(`${op.name}: an input tensor ${t} was disposed`);
+  }
+  return new Tensor(shape, op, inputs, attrs, null);
+}
+
+function checkShape(shape: readonly number[]): void {
+  for (const d of shape) {
+    if (!Number.isSafeInteger(d) || d < 0) throw new ShapeError(`invalid dimension ${d} in shape [${shape.join(',')}]`);
+  }
+}
+
+/** A leaf tensor holding a copy of `values` (row-major). */
+export function fromTypedArray<const S extends Shape>(values: ArrayLike<number>, shape: S): Tensor<S> {
+  checkShape(shape);
+  const size = sizeOf(shape);
+  if (values.length !== size) {
+    throw new ShapeError(`data has ${values.length} values but shape [${shape.join(',')}] holds ${size}`);
+  }
+  return new Tensor(shape, null, [], undefined, Float32Array.from(values));
+}
+
+type Nested = number | readonly Nested[];
+
+function flatten(data: Nested, out: number[]): void {
+  if (typeof data === 'number') out.push(data);
+  else for (const d of data) flatten(d, out);
+}
+
+/** `tensor([[1, 2, 3], [4, 5, 6]], [2, 3])` is a `Tensor<[2, 3]>`; data may be nested or flat. */
+export function tensor<const S extends Shape>(data: Nested | ArrayLike<number>, shape: S): Tensor<S> {
+  if (typeof data === 'number' || Array.isArray(data)) {
+    const flat: number[] = [];
+    flatten(data as Nested, flat);
+    return fromTypedArray(flat, shape);
+  }
+  return fromTypedArray(data as ArrayLike<number>, shape);
+}
+
+export function full<const S extends Shape>(shape: S, value: number): Tensor<S> {
+  checkShape(shape);
+  return new Tensor(shape, null, [], undefined, new Float32Array(sizeOf(shape)).fill(value));
+}
+
+export const zeros = <const S extends Shape>(shape: S): Tensor<S> => full(shape, 0);
+export const ones = <const S extends Shape>(shape: S): Tensor<S> => full(shape, 1);
+export const scalar = (value: number): Tensor<[]> => full([], value);

@@ -1,0 +1,64 @@
+// Provides `navigator.gpu` in Node from Dawn (npm `webgpu`), which gpu.js's webgpu backend expects.
+// A hardware adapter (Vulkan, Dawn's default) is preferred; on CPU-only machines Mesa's GL driver
+// serves WebGPU in compatibility mode (needs EGL_PLATFORM=surfaceless and libegl-mesa0).
+import { createRequire } from 'node:module';
+
+export interface AdapterReport {
+  readonly description: string;
+  /** true for software rasterizers (llvmpipe, lavapipe, SwiftShader): slower than the CPU backends */
+  readonly software: boolean;
+}
+
+type RequestAdapter = (options?: Record<string, unknown>) => Promise<any>;
+
+let provided: Promise<AdapterReport | null> | null = null;
+
+const softwareNames = /llvmpipe|lavapipe|swiftshader|softpipe|software/i;
+
+function describe(adapter: any): AdapterReport {
+  const info = adapter.info ?? {};
+  const description = [info.vendor, info.architecture, info.device, info.description]
+    .filter((s: unknown) => typeof s === 'string' && s.length > 0)
+    .join(' ');
+  return { description: description || 'unknown adapter', software: Boolean(adapter.isFallbackAdapter) || softwareNames.test(description) };
+}
+
+async function tryInstance(flags: string[], extra: Record<string, unknown>): Promise<{ request: RequestAdapter; report: AdapterReport } | null> {
+  const require = createRequire(import.meta.url);
+  let webgpu: any;
+  try {
+    webgpu = require('webgpu');
+  } catch {
+    return null;
+  }
+  const instance = webgpu.create(flags);
+  const request: RequestAdapter = (options = {}) => instance.requestAdapter({ ...options, ...extra });
+  let adapter: any;
+  try {
+    adapter = await request();
+  } catch {
+    return null;
+  }
+  if (!adapter) return null;
+  Object.assign(globalThis, webgpu.globals);
+  return { request, report: describe(adapter) };
+}
+
+/** Installs navigator.gpu once; resolves to the adapter found, or null when Node has no WebGPU adapter. */
+export function provideNavigatorGpu(): Promise<AdapterReport | null> {
+  if (provided) return provided;
+  provided = (async () => {
+    const existing = (globalThis as any).navigator?.gpu;
+    if (existing) {
+      const adapter = await existing.requestAdapter();
+      return adapter ? describe(adapter) : null;
+    }
+    process.env.EGL_PLATFORM ??= 'surfaceless';
+    const found = (await tryInstance([], {})) ?? (await tryInstance(['backend=opengl'], { featureLevel: 'compatibility' }));
+    if (!found) return null;
+    const gpu = { requestAdapter: found.request, getPreferredCanvasFormat: () => 'rgba8unorm' };
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+    return found.report;
+  })();
+  return provided;
+}

@@ -1,0 +1,66 @@
+// Crash-safe file writes for checkpoints, plots and logs.
+// A reader (or a resumed run) must never see a half-written file: we write a temp file in the
+// same directory (rename is only atomic within one filesystem), fsync it, then rename it over the
+// target. If anything fails, the temp file is removed and the old target is left untouched.
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** Atomically replaces `path` with `data` (temp file + fsync + rename). */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const dir = dirname(path);
+  // Hidden, unique name: concurrent writers never share a temp file, and globbing for the
+  // target's extension does not pick up leftovers.
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(tmp, 'wx');
+    await fh.writeFile(data);
+    await fh.sync();
+    await fh.close();
+    fh = undefined;
+    await rename(tmp, path);
+  } catch (err) {
+    if (fh) await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await syncDir(dir);
+}
+
+/**
+ * Appends one line (a newline is added) and fsyncs, for jsonl logs. If the file does not end in a
+ * newline (an earlier append was cut short by a crash), a newline is written first so the new
+ * record never merges with the torn one.
+ */
+export async function appendLine(path: string, line: string): Promise<void> {
+  if (/[\r\n]/.test(line)) throw new Error(`appendLine(${path}): the line must not contain a newline`);
+  const fh = await open(path, 'a+');
+  try {
+    const { size } = await fh.stat();
+    let prefix = '';
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      await fh.read(last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) prefix = '\n';
+    }
+    await fh.appendFile(`${prefix}${line}\n`);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+// Makes the rename itself durable. Directories cannot be opened/fsynced on every platform
+// (e.g. Windows), so this is best effort.
+async function syncDir(dir: string): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // not supported here; the data itself is already fsynced
+  } finally {
+    if (fh) await fh.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,262 @@
+// Every op, on every backend present: forward vs float64 reference, VJP vs finite differences.
+import * as sv from '../src/index.js';
+import type { Tensor } from '../src/index.js';
+import { eachBackend } from './support/backends.js';
+import { checkOp } from './support/op-check.js';
+import { alongAxis, binaryRef, matmulRef, permuteRef, unaryRef, type Ref } from './support/reference.js';
+
+const erf = (x: number) => {
+  // high-accuracy erf for the float64 reference (series / continued fraction via Math)
+  const t = 1 / (1 + 0.5 * Math.abs(x));
+  const y =
+    1 -
+    t *
+      Math.exp(
+        -x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+      );
+  return x >= 0 ? y : -y;
+};
+
+const any = sv as unknown as Record<string, (...a: unknown[]) => Tensor>;
+
+const unaryCases: Array<[string, (x: number) => number, number, number]> = [
+  ['neg', (x) => -x, -2, 2],
+  ['exp', Math.exp, -2, 2],
+  ['log', Math.log, 0.2, 3],
+  ['sqrt', Math.sqrt, 0.2, 3],
+  ['rsqrt', (x) => 1 / Math.sqrt(x), 0.2, 3],
+  ['tanh', Math.tanh, -3, 3],
+  ['relu', (x) => Math.max(x, 0), -2, 2],
+  ['gelu', (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)), -4, 4],
+];
+
+for (const [name, f, lo, hi] of unaryCases) {
+  eachBackend(`${name} forward and gradient, odd size`, async (t) => {
+    await checkOp(t, { inputs: [{ shape: [3, 7], lo, hi }], ours: (x) => any[name](x), ref: (x) => unaryRef(x, f), rtol: 2e-4, atol: 2e-5 });
+  });
+}
+
+eachBackend('mulScalar and addScalar', async (t) => {
+  await checkOp(t, { inputs: [{ shape: [5] }], ours: (x) => sv.addScalar(sv.mulScalar(x, -2.5), 0.75), ref: (x) => unaryRef(x, (v) => v * -2.5 + 0.75) });
+});
+
+const binaryCases: Array<[string, (a: number, b: number) => number]> = [
+  ['add', (a, b) => a + b],
+  ['sub', (a, b) => a - b],
+  ['mul', (a, b) => a * b],
+  ['div', (a, b) => a / b],
+];
+const broadcastPairs: Array<[number[], number[]]> = [
+  [[2, 3], [2, 3]],
+  [[2, 3, 4], [4]],
+  [[1, 5, 3], [2, 1, 3]],
+  [[1], [3, 1]],
+];
+for (const [name, f] of binaryCases) {
+  for (const [sa, sb] of broadcastPairs) {
+    eachBackend(`${name} [${sa}] with [${sb}]`, async (t) => {
+      const lo = name === 'div' ? 0.5 : -1;
+      await checkOp(t, { inputs: [{ shape: sa }, { shape: sb, lo, hi: 2 }], ours: (a, b) => any[name](a, b), ref: (a, b) => binaryRef(a, b, f) });
+    });
+  }
+}
+
+const sumRef = (x: Ref, axis: number, keep: boolean) => alongAxis(x, axis, (v) => [v.reduce((s, y) => s + y, 0)], keep);
+const reductions: Array<[string, number[], number, boolean]> = [
+  ['sum', [3, 4, 5], 1, false],
+  ['sum', [3, 4, 5], -1, true],
+  ['sum', [1, 1203], 1, false],
+  ['mean', [2, 3, 7], 0, true],
+  ['mean', [1, 1100], -1, false],
+  ['max', [4, 6], 1, false],
+  ['max', [3, 1050], 1, true],
+];
+for (const [name, shape, axis, keep] of reductions) {
+  eachBackend(`${name} over axis ${axis} of [${shape}] keepDims=${keep}`, async (t) => {
+    const a = axis < 0 ? axis + shape.length : axis;
+    const ref = (x: Ref) =>
+      name === 'sum'
+        ? sumRef(x, a, keep)
+        : name === 'mean'
+          ? alongAxis(x, a, (v) => [v.reduce((s, y) => s + y, 0) / v.length], keep)
+          : alongAxis(x, a, (v) => [Math.max(...v)], keep);
+    await checkOp(t, { inputs: [{ shape }], ours: (x) => any[name](x, axis, keep), ref, atol: 1e-4 });
+  });
+}
+
+const softmaxRef = (v: number[]) => {
+  const m = Math.max(...v);
+  const e = v.map((x) => Math.exp(x - m));
+  const s = e.reduce((p, x) => p + x, 0);
+  return e.map((x) => x / s);
+};
+for (const [shape, axis] of [
+  [[2, 5], -1],
+  [[3, 4, 2], 1],
+  [[1, 1030], -1],
+] as Array<[number[], number]>) {
+  eachBackend(`softmax and logSoftmax over axis ${axis} of [${shape}]`, async (t) => {
+    const a = axis < 0 ? axis + shape.length : axis;
+    await checkOp(t, { inputs: [{ shape, lo: -4, hi: 4 }], ours: (x) => sv.softmax(x, axis), ref: (x) => alongAxis(x, a, softmaxRef) });
+    await checkOp(t, {
+      inputs: [{ shape, lo: -4, hi: 4 }],
+      ours: (x) => sv.logSoftmax(x, axis),
+      ref: (x) => alongAxis(x, a, (v) => softmaxRef(v).map(Math.log)),
+      atol: 1e-4,
+    });
+  });
+}
+
+eachBackend('softmax is stable for large logits', async (t) => {
+  const x = sv.tensor([1000, 1001, 1002, -1000], [1, 4]);
+  const y = await sv.softmax(x).data();
+  t.true(y.every(Number.isFinite));
+  t.true(Math.abs(y[2] - 0.66524) < 1e-4);
+});
+
+const layerNormRef = (x: Ref, w: Ref, b: Ref, eps: number) =>
+  alongAxis(x, x.shape.length - 1, (v) => {
+    const m = v.reduce((s, y) => s + y, 0) / v.length;
+    const varr = v.reduce((s, y) => s + (y - m) ** 2, 0) / v.length;
+    return v.map((y, k) => ((y - m) / Math.sqrt(varr + eps)) * w.data[k] + b.data[k]);
+  });
+for (const shape of [[2, 3, 6], [1, 1], [2, 1100]]) {
+  eachBackend(`layerNorm over the last axis of [${shape}]`, async (t) => {
+    const e = shape[shape.length - 1];
+    await checkOp(t, {
+      inputs: [{ shape, lo: -2, hi: 2 }, { shape: [e] }, { shape: [e] }],
+      ours: (x, w, b) => sv.layerNorm(x, w as Tensor<[number]>, b as Tensor<[number]>, 1e-5),
+      ref: (x, w, b) => layerNormRef(x, w, b, 1e-5),
+      atol: 1e-4,
+      rtol: 1e-3,
+      gradTol: e > 1000 ? 5e-3 : 2e-3,
+    });
+  });
+}
+
+const matmuls: Array<[number[], number[], boolean, boolean]> = [
+  [[3, 4], [4, 5], false, false],
+  [[2, 3, 4], [4, 5], false, false],
+  [[2, 3, 4], [5, 4], false, true],
+  [[2, 4, 3], [4, 5], true, false],
+  [[2, 4, 3], [2, 5, 4], true, true],
+  [[2, 2, 3, 4], [2, 2, 4, 1], false, false],
+  [[1, 1, 1100], [1100, 2], false, false],
+];
+for (const [sa, sb, ta, tb] of matmuls) {
+  eachBackend(`matmul [${sa}]${ta ? 'ᵀ' : ''} x [${sb}]${tb ? 'ᵀ' : ''}`, async (t) => {
+    await checkOp(t, {
+      inputs: [{ shape: sa }, { shape: sb }],
+      ours: (a, b) => sv.matmul(a, b as never, { transposeA: ta, transposeB: tb }) as Tensor,
+      ref: (a, b) => matmulRef(a, b, ta, tb),
+      atol: 1e-4,
+      rtol: 1e-4,
+      gradTol: 3e-3,
+    });
+  });
+}
+
+eachBackend('reshape, permute and transpose', async (t) => {
+  await checkOp(t, { inputs: [{ shape: [2, 3, 4] }], ours: (x) => sv.permute(sv.reshape(x, [6, 4]) as Tensor, [1, 0] as never) as Tensor, ref: (x) => permuteRef({ shape: [6, 4], data: x.data }, [1, 0]) });
+  await checkOp(t, { inputs: [{ shape: [2, 3, 4, 5] }], ours: (x) => sv.permute(x, [2, 0, 3, 1] as never) as Tensor, ref: (x) => permuteRef(x, [2, 0, 3, 1]) });
+  await checkOp(t, { inputs: [{ shape: [2, 3, 4] }], ours: (x) => sv.transpose(x) as Tensor, ref: (x) => permuteRef(x, [0, 2, 1]) });
+});
+
+eachBackend('concat, slice and take', async (t) => {
+  const cat = (a: Ref, b: Ref, axis: number): Ref => {
+    const shape = a.shape.map((d, k) => (k === axis ? d + b.shape[k] : d));
+    const inner = a.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+    const outer = a.shape.slice(0, axis).reduce((p, d) => p * d, 1);
+    const data = new Float64Array(a.data.length + b.data.length);
+    let o = 0;
+    for (let r = 0; r < outer; r++) {
+      for (const x of [a, b]) {
+        const len = x.shape[axis] * inner;
+        data.set(x.data.subarray(r * len, (r + 1) * len), o);
+        o += len;
+      }
+    }
+    return { shape, data };
+  };
+  await checkOp(t, { inputs: [{ shape: [2, 1, 3] }, { shape: [2, 4, 3] }], ours: (a, b) => sv.concat(a, b as never, 1) as Tensor, ref: (a, b) => cat(a, b, 1) });
+  await checkOp(t, { inputs: [{ shape: [3, 2] }, { shape: [1, 2] }], ours: (a, b) => sv.concat(a, b as never, 0) as Tensor, ref: (a, b) => cat(a, b, 0) });
+  const sliceRef = (x: Ref, start: number, end: number): Ref =>
+    alongAxis(x, 1, (v) => v.slice(start, end));
+  await checkOp(t, { inputs: [{ shape: [2, 5, 3] }], ours: (x) => sv.slice(x, 1, 1, 4 as never) as Tensor, ref: (x) => sliceRef(x, 1, 4) });
+  await checkOp(t, {
+    inputs: [{ shape: [2, 5, 3] }],
+    ours: (x) => sv.take(x, 1, 0 as never) as Tensor,
+    ref: (x) => {
+      const r = sliceRef(x, 0, 1);
+      return { shape: [2, 3], data: r.data };
+    },
+  });
+});
+
+eachBackend('splitHeads and mergeHeads (torch MultiheadAttention layout)', async (t) => {
+  // [B, T, E] -> [B, H, T, E/H]: head h holds features h*D .. h*D+D-1
+  await checkOp(t, {
+    inputs: [{ shape: [2, 3, 6] }],
+    ours: (x) => sv.splitHeads(x, 2 as never) as Tensor,
+    ref: (x) => permuteRef({ shape: [2, 3, 2, 3], data: x.data }, [0, 2, 1, 3]),
+  });
+  await checkOp(t, {
+    inputs: [{ shape: [2, 2, 3, 3] }],
+    ours: (x) => sv.mergeHeads(x) as Tensor,
+    ref: (x) => {
+      const p = permuteRef(x, [0, 2, 1, 3]);
+      return { shape: [2, 3, 6], data: p.data };
+    },
+  });
+});
+
+const crossEntropyRef = (x: Ref, y: Ref, eps: number): Ref => {
+  const [n, c] = x.shape;
+  const data = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const row = Array.from(x.data.subarray(i * c, (i + 1) * c));
+    const m = Math.max(...row);
+    const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+    const logp = row.map((v) => v - lse);
+    data[i] = -logp.reduce((s, v, k) => s + v * ((k === y.data[i] ? 1 - eps : 0) + eps / c), 0);
+  }
+  return { shape: [n], data };
+};
+for (const [n, c, eps] of [
+  [4, 10, 0.1],
+  [1, 3, 0],
+  [3, 1200, 0.1],
+]) {
+  eachBackend(`crossEntropy with label smoothing ${eps} on [${n}, ${c}]`, async (t) => {
+    const labels = Array.from({ length: n }, (_, i) => (i * 7 + 3) % c);
+    await checkOp(t, {
+      inputs: [{ shape: [n, c], lo: -3, hi: 3 }, { shape: [n], values: labels }],
+      ours: (x, y) => sv.crossEntropy(x as Tensor<[number, number]>, y as Tensor<[number]>, eps),
+      ref: (x, y) => crossEntropyRef(x, y, eps),
+      atol: 1e-4,
+    });
+  });
+}
+
+eachBackend('argmax picks the first maximum', async (t) => {
+  const x = sv.tensor([[1, 3, 3], [5, 0, 2]], [2, 3]);
+  t.deepEqual([...(await sv.argmax(x).data())], [1, 0]);
+});
+
+eachBackend('dropout keeps E[x] and is seeded', async (t) => {
+  const x = sv.ones([4000]);
+  const a = await sv.dropout(x, 0.25, 7).data();
+  const b = await sv.dropout(x, 0.25, 7).data();
+  t.deepEqual(a, b);
+  const kept = a.filter((v) => v !== 0).length;
+  t.true(Math.abs(kept / 4000 - 0.75) < 0.03);
+  t.true(a.every((v) => v === 0 || Math.abs(v - 4 / 3) < 1e-6));
+  await checkOp(t, {
+    inputs: [{ shape: [3, 5] }],
+    ours: (x) => sv.dropout(x, 0.5, 3),
+    ref: (x) => {
+      const mask = Array.from((sv.dropout(sv.ones([3, 5]), 0.5, 3) as Tensor).inputs[1].host ?? []);
+      return { shape: x.shape, data: x.data.map((v, i) => v * mask[i]) };
+    },
+  });
+});
