@@ -4,7 +4,7 @@
 // float32 blending with truncation, fixed-point nearest rotation, PIL's own
 // bicubic (a = -1) for shears, and its LUT-based ImageOps.
 
-import { createImage, type RgbImage } from './augment.js';
+import type { RgbImage } from './augment.js';
 import type { Rng } from './rng.js';
 
 const f32 = Math.fround;
@@ -552,4 +552,3 @@ export function cifar10Policy(img: RgbImage, rng: Rng, fill: readonly number[] =
   return applyPlan(img, samplePolicy(rng), fill);
 }
 
-export { createImage };

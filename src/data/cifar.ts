@@ -1,0 +1,138 @@
+// CIFAR-10 binary format ("cifar-10-batches-bin"): each record is 1 label byte
+// followed by 3072 pixel bytes (1024 red, 1024 green, 1024 blue, each plane
+// row-major 32x32). Images are kept as CHW uint8, exactly as stored.
+
+import { access, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+export const CIFAR10_CLASSES = [
+  'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck',
+] as const;
+export type Cifar10Class = (typeof CIFAR10_CLASSES)[number];
+
+export const CIFAR_SIDE = 32;
+export const CIFAR_IMAGE_BYTES = 3 * CIFAR_SIDE * CIFAR_SIDE; // 3072
+export const CIFAR_RECORD_BYTES = 1 + CIFAR_IMAGE_BYTES; // 3073
+
+export const CIFAR10_TRAIN_FILES = [
+  'data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin',
+] as const;
+export const CIFAR10_TEST_FILE = 'test_batch.bin';
+export const CIFAR10_BATCH_DIR = 'cifar-10-batches-bin';
+
+/** N images (N * 3072 bytes, CHW per image) and their N labels (0..9). */
+export interface CifarSplit {
+  readonly images: Uint8Array;
+  readonly labels: Uint8Array;
+  readonly count: number;
+}
+
+/** Checks a batch file's bytes and returns its record count. */
+function checkBatch(bytes: Uint8Array, fileName: string): number {
+  if (bytes.length === 0) throw new Error(`${fileName}: file is empty, expected CIFAR-10 records of ${CIFAR_RECORD_BYTES} bytes`);
+  if (bytes.length % CIFAR_RECORD_BYTES !== 0) {
+    throw new Error(
+      `${fileName}: size ${bytes.length} is not a multiple of the ${CIFAR_RECORD_BYTES}-byte record ` +
+        `(${Math.floor(bytes.length / CIFAR_RECORD_BYTES)} whole records + ${bytes.length % CIFAR_RECORD_BYTES} stray bytes); truncated or not a CIFAR-10 batch`,
+    );
+  }
+  const n = bytes.length / CIFAR_RECORD_BYTES;
+  for (let r = 0; r < n; r++) {
+    const label = bytes[r * CIFAR_RECORD_BYTES];
+    if (label > 9) throw new Error(`${fileName}: record ${r} has label ${label}, expected 0..9 (is this CIFAR-100 or a corrupt file?)`);
+  }
+  return n;
+}
+
+/** Copies records into images/labels starting at record `at`. */
+function copyRecords(bytes: Uint8Array, n: number, images: Uint8Array, labels: Uint8Array, at: number): void {
+  for (let r = 0; r < n; r++) {
+    const src = r * CIFAR_RECORD_BYTES;
+    labels[at + r] = bytes[src];
+    images.set(bytes.subarray(src + 1, src + CIFAR_RECORD_BYTES), (at + r) * CIFAR_IMAGE_BYTES);
+  }
+}
+
+/**
+ * Allocates image storage on a SharedArrayBuffer so data-loader worker
+ * threads can read it without a copy.
+ */
+export function allocateImages(count: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(count * CIFAR_IMAGE_BYTES));
+}
+
+/** Parses one batch file's bytes; errors name the file and, for bad labels, the record. */
+export function parseCifarBatch(bytes: Uint8Array, fileName: string): CifarSplit {
+  const n = checkBatch(bytes, fileName);
+  const images = allocateImages(n);
+  const labels = new Uint8Array(n);
+  copyRecords(bytes, n, images, labels, 0);
+  return { images, labels, count: n };
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The folder holding the batch files: `dir/cifar-10-batches-bin` if it exists
+ * (the layout of the official archive once extracted), else `dir` itself.
+ */
+export async function findBatchDir(dir: string): Promise<string> {
+  const nested = path.join(dir, CIFAR10_BATCH_DIR);
+  try {
+    if ((await stat(nested)).isDirectory()) return nested;
+  } catch {
+    // not there: use dir itself
+  }
+  return dir;
+}
+
+/** Names of the six batch files missing from `batchDir` (empty when complete). */
+export async function missingBatchFiles(batchDir: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (const f of [...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE]) if (!(await exists(path.join(batchDir, f)))) missing.push(f);
+  return missing;
+}
+
+/**
+ * Reads batch files into one split. Sizes come from stat first so the shared
+ * image buffer is allocated once and each file is copied in as it is read.
+ */
+async function loadSplit(batchDir: string, files: readonly string[]): Promise<CifarSplit> {
+  const full = files.map((f) => path.join(batchDir, f));
+  const sizes = await Promise.all(full.map(async (f) => (await stat(f)).size));
+  const count = sizes.reduce((s, b) => s + Math.floor(b / CIFAR_RECORD_BYTES), 0);
+  const images = allocateImages(count);
+  const labels = new Uint8Array(count);
+  let at = 0;
+  for (const f of full) {
+    const bytes = await readFile(f);
+    const n = checkBatch(bytes, f);
+    if (at + n > count) throw new Error(`${f}: file changed while loading`);
+    copyRecords(bytes, n, images, labels, at);
+    at += n;
+  }
+  if (at !== count) throw new Error(`${batchDir}: files changed while loading`);
+  return { images, labels, count };
+}
+
+/**
+ * Loads the 5 training batches (in order) and the test batch from
+ * `dir/cifar-10-batches-bin/` or from `dir` itself.
+ */
+export async function loadCifar10(dir: string): Promise<{ train: CifarSplit; test: CifarSplit; dir: string }> {
+  const batchDir = await findBatchDir(dir);
+  const missing = await missingBatchFiles(batchDir);
+  if (missing.length) {
+    throw new Error(`CIFAR-10 folder ${batchDir} is missing ${missing.join(', ')} (expected ${CIFAR10_TRAIN_FILES.join(', ')}, ${CIFAR10_TEST_FILE})`);
+  }
+  const train = await loadSplit(batchDir, CIFAR10_TRAIN_FILES);
+  const test = await loadSplit(batchDir, [CIFAR10_TEST_FILE]);
+  return { train, test, dir: batchDir };
+}

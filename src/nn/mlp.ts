@@ -1,0 +1,22 @@
+// The transformer MLP: Linear(E -> D), exact GELU, Dropout, Linear(D -> E) (torch mlp.0 / mlp.3).
+import { dropout, gelu, type Tensor } from '../dsl/index.js';
+import { initLinear, linear, type Linear } from './linear.js';
+
+export interface Mlp<E extends number, D extends number> {
+  readonly fc1: Linear<E, D>;
+  readonly fc2: Linear<D, E>;
+}
+
+export function initMlp<const E extends number, const D extends number>(dim: E, hidden: D, seed: () => number): Mlp<E, D> {
+  return { fc1: initLinear(dim, hidden, seed()), fc2: initLinear(hidden, dim, seed()) };
+}
+
+export function mlp<const B extends readonly number[], E extends number, D extends number>(
+  p: Mlp<E, D>,
+  x: Tensor<[...B, NoInfer<E>]>,
+  options: { readonly dropout?: number; readonly seed?: number } = {},
+): Tensor<[...B, E]> {
+  let h = gelu(linear(p.fc1, x));
+  if (options.dropout) h = dropout(h, options.dropout, options.seed ?? 0);
+  return linear(p.fc2, h as Tensor<[...B, D]>);
+}

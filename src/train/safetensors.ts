@@ -1,0 +1,325 @@
+// safetensors I/O (float32, little-endian), byte-compatible with Hugging Face's `safetensors`.
+//
+// Layout: u64 LE header length N | N bytes of UTF-8 JSON | data section.
+// The header maps tensor name -> {"dtype","shape","data_offsets":[begin,end]} (offsets relative to
+// the data section), plus an optional "__metadata__" map of string -> string.
+//
+// Writer: mirrors the reference writer (safetensors/src/tensor.rs `prepare`): tensors sorted by
+// dtype alignment then by name (all F32 here, so by name, compared as UTF-8 bytes like Rust's
+// String ordering), compact JSON with "__metadata__" first and fields in the order dtype, shape,
+// data_offsets, data packed back to back in that order, header padded with spaces to a multiple
+// of 8 bytes so the data section is aligned. Metadata keys are sorted for determinism (Rust
+// iterates a HashMap, i.e. in no fixed order).
+//
+// Reader: the file is untrusted. Sizes are checked before anything is allocated or decoded and
+// every structural rule of the reference reader is enforced (header <= 100 MB, valid UTF-8 JSON
+// object, byte length == product(shape) * dtype size, tensors tile the data section exactly: no
+// overlap, no gap, nothing after the last tensor).
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic.js';
+
+/** The reference implementation's limit on the header size. */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+/** Element sizes of every dtype the format defines (so foreign files get a precise message). */
+export const DTYPE_BYTES: Readonly<Record<string, number>> = {
+  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
+  I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8,
+};
+
+export class SafetensorsError extends Error {
+  override name = 'SafetensorsError';
+}
+
+export interface TensorEntry {
+  name: string;
+  shape: readonly number[];
+  data: Float32Array;
+}
+
+export interface LoadedTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface SafetensorsContents {
+  tensors: Map<string, LoadedTensor>;
+  metadata: Record<string, string>;
+}
+
+/** What the header says about one tensor (any dtype), after validation. */
+export interface TensorInfo {
+  dtype: string;
+  shape: number[];
+  /** Byte range inside the data section. */
+  begin: number;
+  end: number;
+}
+
+export interface SafetensorsHeader {
+  tensors: Map<string, TensorInfo>;
+  metadata: Record<string, string>;
+  /** Absolute offset of the data section in the file (8 + header length). */
+  dataStart: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+/** Serializes float32 tensors exactly as the Python `safetensors` library would. */
+export function encodeSafetensors(entries: readonly TensorEntry[], metadata?: Record<string, string>): Uint8Array {
+  const seen = new Set<string>();
+  for (const e of entries) {
+    const where = `encodeSafetensors: tensor ${JSON.stringify(e.name)}`;
+    if (typeof e.name !== 'string' || e.name === '__metadata__') throw new Error(`${where}: invalid tensor name`);
+    if (!isWellFormedUtf16(e.name)) throw new Error(`${where}: name is not valid Unicode`);
+    if (seen.has(e.name)) throw new Error(`${where}: name appears twice`);
+    seen.add(e.name);
+    if (!(e.data instanceof Float32Array)) throw new Error(`${where}: data must be a Float32Array`);
+    const n = elementCount(e.shape);
+    if (n === null) throw new Error(`${where}: shape ${JSON.stringify(e.shape)} is not a list of non-negative integers`);
+    if (n !== e.data.length) throw new Error(`${where}: shape [${e.shape.join(', ')}] needs ${n} values, data has ${e.data.length}`);
+  }
+  if (metadata !== undefined) {
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') throw new Error(`encodeSafetensors: metadata value for ${JSON.stringify(k)} must be a string`);
+      if (!isWellFormedUtf16(k) || !isWellFormedUtf16(v)) throw new Error(`encodeSafetensors: metadata ${JSON.stringify(k)} is not valid Unicode`);
+    }
+  }
+
+  const sorted = [...entries].sort((a, b) => compareUtf8(a.name, b.name));
+  const parts: string[] = [];
+  if (metadata !== undefined) {
+    const keys = Object.keys(metadata).sort(compareUtf8);
+    parts.push(`"__metadata__":{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(metadata[k])}`).join(',')}}`);
+  }
+  let offset = 0;
+  for (const e of sorted) {
+    const bytes = e.data.length * 4;
+    parts.push(`${JSON.stringify(e.name)}:{"dtype":"F32","shape":[${e.shape.join(',')}],"data_offsets":[${offset},${offset + bytes}]}`);
+    offset += bytes;
+  }
+  const json = new TextEncoder().encode(`{${parts.join(',')}}`);
+  const headerLen = json.length + ((8 - (json.length % 8)) % 8);
+
+  const out = new Uint8Array(8 + headerLen + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(headerLen), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, 8 + headerLen);
+  let pos = 8 + headerLen;
+  for (const e of sorted) {
+    if (LITTLE_ENDIAN) {
+      out.set(new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength), pos);
+      pos += e.data.byteLength;
+    } else {
+      for (let i = 0; i < e.data.length; i++, pos += 4) view.setFloat32(pos, e.data[i], true);
+    }
+  }
+  return out;
+}
+
+/** Encodes, then writes atomically: a failure (bad input or I/O) leaves any existing file intact. */
+export async function saveSafetensors(path: string, entries: readonly TensorEntry[], metadata?: Record<string, string>): Promise<void> {
+  await writeFileAtomic(path, encodeSafetensors(entries, metadata));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/** Validates the header and layout of an untrusted file (any dtype) without decoding data. */
+export function inspectSafetensors(bytes: Uint8Array, fileName: string): SafetensorsHeader {
+  const fail = (msg: string): never => {
+    throw new SafetensorsError(`${fileName}: ${msg}`);
+  };
+  if (bytes.length < 8) fail(`file is ${bytes.length} bytes, too short for a safetensors file (needs at least 8)`);
+  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  // Both limits are checked on the 64-bit value, before any allocation or decoding.
+  if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit (corrupt or not a safetensors file)`);
+  if (n > BigInt(bytes.length - 8)) fail(`header length ${n} exceeds the ${bytes.length - 8} bytes after the length field (file truncated?)`);
+  const headerLen = Number(n);
+  const dataStart = 8 + headerLen;
+  const dataLen = bytes.length - dataStart;
+
+  let text = '';
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, dataStart));
+  } catch {
+    fail('header is not valid UTF-8');
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (err) {
+    fail(`header is not valid JSON (${oneLine((err as Error).message)})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header is not a JSON object');
+  const obj = header as Record<string, unknown>;
+
+  let metadata: Record<string, string> = {};
+  if (Object.hasOwn(obj, '__metadata__')) {
+    const m = obj.__metadata__;
+    if (m === null || typeof m !== 'object' || Array.isArray(m)) fail('"__metadata__" is not an object of strings');
+    const pairs = Object.entries(m as object);
+    for (const [k, v] of pairs) if (typeof v !== 'string') fail(`"__metadata__" value for ${JSON.stringify(k)} is not a string`);
+    // fromEntries defines own properties, so a hostile "__proto__" key stays a plain key.
+    metadata = Object.fromEntries(pairs) as Record<string, string>;
+  }
+
+  const problems: string[] = [];
+  const tensors = new Map<string, TensorInfo>();
+  for (const [name, raw] of Object.entries(obj)) {
+    if (name === '__metadata__') continue;
+    const where = `tensor ${JSON.stringify(name)}`;
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      problems.push(`${where}: entry is not an object`);
+      continue;
+    }
+    const { dtype, shape, data_offsets: offs } = raw as Record<string, unknown>;
+    if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) {
+      problems.push(`${where}: unknown dtype ${JSON.stringify(dtype)}`);
+      continue;
+    }
+    if (!Array.isArray(shape) || elementCount(shape) === null) {
+      problems.push(`${where}: shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+      continue;
+    }
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isIndex)) {
+      problems.push(`${where}: data_offsets ${JSON.stringify(offs)} is not a pair of non-negative integers`);
+      continue;
+    }
+    const [begin, end] = offs as [number, number];
+    const count = elementCount(shape)!;
+    const want = count * DTYPE_BYTES[dtype];
+    if (begin > end) problems.push(`${where}: data_offsets [${begin}, ${end}] are reversed`);
+    else if (!Number.isSafeInteger(want)) problems.push(`${where}: shape [${shape.join(', ')}] is too large`);
+    else if (end - begin !== want) problems.push(`${where}: holds ${end - begin} bytes but shape [${shape.join(', ')}] ${dtype} needs ${want}`);
+    else if (end > dataLen) problems.push(`${where}: data_offsets [${begin}, ${end}] run past the ${dataLen}-byte data section`);
+    else tensors.set(name, { dtype, shape: shape as number[], begin, end });
+  }
+  if (problems.length > 0) fail(summarize(problems));
+
+  // The tensors must tile the data section: sorted by offsets, each starts where the previous ended.
+  const byOffset = [...tensors].sort(([, a], [, b]) => a.begin - b.begin || a.end - b.end);
+  let cursor = 0;
+  let prevName = '';
+  for (const [name, t] of byOffset) {
+    if (t.begin < cursor) fail(`tensor ${JSON.stringify(name)} (bytes ${t.begin}..${t.end}) overlaps tensor ${JSON.stringify(prevName)} (ends at ${cursor})`);
+    if (t.begin > cursor) fail(`bytes ${cursor}..${t.begin} of the data section belong to no tensor (gap before ${JSON.stringify(name)})`);
+    cursor = t.end;
+    prevName = name;
+  }
+  if (cursor !== dataLen) fail(`the last ${dataLen - cursor} bytes of the data section belong to no tensor`);
+  return { tensors, metadata, dataStart };
+}
+
+/** Decodes an untrusted file; every tensor must be F32 (all offenders are named in one error). */
+export function decodeSafetensors(bytes: Uint8Array, fileName: string): SafetensorsContents {
+  const header = inspectSafetensors(bytes, fileName);
+  const foreign = [...header.tensors].filter(([, t]) => t.dtype !== 'F32');
+  if (foreign.length > 0) {
+    const list = foreign.map(([name, t]) => `${JSON.stringify(name)} is ${t.dtype}`);
+    throw new SafetensorsError(`${fileName}: only F32 tensors are supported (re-save as float32): ${summarize(list)}`);
+  }
+  const tensors = new Map<string, LoadedTensor>();
+  for (const [name, t] of header.tensors) {
+    const start = header.dataStart + t.begin;
+    const count = (t.end - t.begin) / 4;
+    let data: Float32Array;
+    if (LITTLE_ENDIAN) {
+      // slice() copies into a fresh, 4-byte-aligned buffer owned by this tensor.
+      data = new Float32Array(bytes.slice(start, start + count * 4).buffer);
+    } else {
+      data = new Float32Array(count);
+      const view = new DataView(bytes.buffer, bytes.byteOffset + start, count * 4);
+      for (let i = 0; i < count; i++) data[i] = view.getFloat32(4 * i, true);
+    }
+    tensors.set(name, { shape: t.shape, data });
+  }
+  return { tensors, metadata: header.metadata };
+}
+
+export async function loadSafetensors(path: string): Promise<SafetensorsContents> {
+  return decodeSafetensors(await readFile(path), path);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Matching a file against a model
+
+export interface ExpectedTensor {
+  name: string;
+  shape: readonly number[];
+}
+
+/**
+ * Lists every way `found` differs from `expected`: missing and unexpected names, shape
+ * mismatches, and non-F32 dtypes (when `found` carries dtypes, e.g. from inspectSafetensors).
+ * Empty means the file fits. Join with tensorMismatchError for a single error.
+ */
+export function checkTensors(
+  found: ReadonlyMap<string, { shape: readonly number[]; dtype?: string }>,
+  expected: readonly ExpectedTensor[],
+): string[] {
+  const problems: string[] = [];
+  const wanted = new Set<string>();
+  for (const e of expected) {
+    wanted.add(e.name);
+    const f = found.get(e.name);
+    if (!f) {
+      problems.push(`missing tensor ${JSON.stringify(e.name)} [${e.shape.join(', ')}]`);
+      continue;
+    }
+    if (f.dtype !== undefined && f.dtype !== 'F32') problems.push(`tensor ${JSON.stringify(e.name)} has dtype ${f.dtype}, expected F32`);
+    if (f.shape.length !== e.shape.length || f.shape.some((d, i) => d !== e.shape[i])) {
+      problems.push(`tensor ${JSON.stringify(e.name)} has shape [${f.shape.join(', ')}], expected [${e.shape.join(', ')}]`);
+    }
+  }
+  for (const name of found.keys()) if (!wanted.has(name)) problems.push(`unexpected tensor ${JSON.stringify(name)}`);
+  return problems;
+}
+
+/** One error (one line) listing all of checkTensors' findings. */
+export function tensorMismatchError(fileName: string, problems: readonly string[]): SafetensorsError {
+  const n = problems.length;
+  return new SafetensorsError(`${fileName}: does not match the model (${n} problem${n === 1 ? '' : 's'}): ${problems.join('; ')}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function isIndex(x: unknown): x is number {
+  return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+}
+
+/** Product of the dims, or null if a dim is not a non-negative safe integer or the product overflows. */
+function elementCount(shape: readonly unknown[]): number | null {
+  let n = 1;
+  for (const d of shape) {
+    if (!isIndex(d)) return null;
+    n *= d;
+    if (!Number.isSafeInteger(n)) return null;
+  }
+  return n;
+}
+
+// Rust orders Strings by their UTF-8 bytes; JS's default sort uses UTF-16 code units, which
+// disagrees for characters above U+FFFF.
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function isWellFormedUtf16(s: string): boolean {
+  return !/\p{Surrogate}/u.test(s);
+}
+
+function oneLine(s: string): string {
+  const flat = s.replace(/\s+/g, ' ').trim();
+  return flat.length > 160 ? `${flat.slice(0, 157)}...` : flat;
+}
+
+function summarize(items: readonly string[], max = 8): string {
+  const shown = items.slice(0, max).map(oneLine).join('; ');
+  return items.length > max ? `${shown}; and ${items.length - max} more` : shown;
+}
