@@ -38,16 +38,16 @@ export function formatProgress({ step, total, loss, imgPerSec, etaSeconds, width
     imgPerSec !== undefined && Number.isFinite(imgPerSec) ? `${imgPerSec >= 100 ? imgPerSec.toFixed(0) : imgPerSec.toFixed(1)} img/s` : '',
     etaSeconds !== undefined ? `ETA ${formatDuration(etaSeconds)}` : '',
   ].filter((f) => f !== '');
-  // Drop fields from the end (ETA, then img/s, then loss) until the text fits.
   let text = fields.join(' ');
-  while (text.length > w && fields.length > 1) {
-    fields.pop();
-    text = fields.join(' ');
-  }
   const barWidth = Math.min(40, w - text.length - 3); // "[" + bar + "] "
   if (barWidth >= 5) {
     const filled = Math.round(frac * barWidth);
     return `[${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}] ${text}`;
+  }
+  // No room for a useful bar: drop it, then fields from the end (ETA, img/s, loss) until it fits.
+  while (text.length > w && fields.length > 1) {
+    fields.pop();
+    text = fields.join(' ');
   }
   return text.slice(0, w);
 }

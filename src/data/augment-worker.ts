@@ -25,7 +25,7 @@ port.on('message', (req: WorkerRequest) => {
     const out = new Float32Array(req.indices.length * CIFAR_IMAGE_BYTES);
     buildBatch(init.images, req.indices, init, out);
     const reply: WorkerReply = { id: req.id, images: out, indices: req.indices };
-    port.postMessage(reply, [out.buffer, req.indices.buffer]);
+    port.postMessage(reply, [out.buffer, req.indices.buffer as ArrayBuffer]);
   } catch (err) {
     const reply: WorkerReply = { id: req.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
     port.postMessage(reply);

@@ -101,15 +101,26 @@ function filled(img: RgbImage, fill: readonly number[]): Uint8Array {
   return out;
 }
 
-/** Applies a 256-entry LUT per channel (luts[c]), clipping like Image.point. */
-function applyLuts(img: RgbImage, luts: readonly (readonly number[])[]): RgbImage {
+/** A 256-entry table clipped to 0..255 like Image.point does with integer LUTs. */
+function lutOf(f: (i: number) => number): Uint8Array {
+  const lut = new Uint8Array(256);
+  for (let i = 0; i < 256; i++) {
+    const v = f(i);
+    lut[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+  return lut;
+}
+
+const IDENTITY = lutOf((i) => i);
+
+/** Applies one 256-entry LUT per channel. */
+function applyLuts(img: RgbImage, r: Uint8Array, g: Uint8Array, b: Uint8Array): RgbImage {
   const src = img.data;
   const out = new Uint8Array(src.length);
   for (let i = 0; i < src.length; i += 3) {
-    for (let c = 0; c < 3; c++) {
-      const v = luts[c][src[i + c]];
-      out[i + c] = v < 0 ? 0 : v > 255 ? 255 : v;
-    }
+    out[i] = r[src[i]];
+    out[i + 1] = g[src[i + 1]];
+    out[i + 2] = b[src[i + 2]];
   }
   return { width: img.width, height: img.height, data: out };
 }
@@ -230,20 +241,20 @@ export function sharpness(img: RgbImage, factor: number): RgbImage {
 /** ImageOps.posterize: keep the top `bits` bits of each channel. */
 export function posterize(img: RgbImage, bits: number): RgbImage {
   const mask = ~(2 ** (8 - bits) - 1) & 0xff;
-  const lut = Array.from({ length: 256 }, (_, i) => i & mask);
-  return applyLuts(img, [lut, lut, lut]);
+  const lut = lutOf((i) => i & mask);
+  return applyLuts(img, lut, lut, lut);
 }
 
 /** ImageOps.solarize: invert values >= threshold. */
 export function solarize(img: RgbImage, threshold: number): RgbImage {
-  const lut = Array.from({ length: 256 }, (_, i) => (i < threshold ? i : 255 - i));
-  return applyLuts(img, [lut, lut, lut]);
+  const lut = lutOf((i) => (i < threshold ? i : 255 - i));
+  return applyLuts(img, lut, lut, lut);
 }
 
 /** ImageOps.invert. */
 export function invert(img: RgbImage): RgbImage {
-  const lut = Array.from({ length: 256 }, (_, i) => 255 - i);
-  return applyLuts(img, [lut, lut, lut]);
+  const lut = lutOf((i) => 255 - i);
+  return applyLuts(img, lut, lut, lut);
 }
 
 /** ImageOps.autocontrast(cutoff=0): per channel, stretch [lo, hi] to [0, 255] with int() truncation. */
@@ -253,15 +264,12 @@ export function autocontrast(img: RgbImage): RgbImage {
     while (lo < 255 && !h[lo]) lo++;
     let hi = 255;
     while (hi > 0 && !h[hi]) hi--;
-    if (hi <= lo) return Array.from({ length: 256 }, (_, i) => i);
+    if (hi <= lo) return IDENTITY;
     const scale = 255.0 / (hi - lo);
     const offset = -lo * scale;
-    return Array.from({ length: 256 }, (_, i) => {
-      const v = Math.trunc(i * scale + offset);
-      return v < 0 ? 0 : v > 255 ? 255 : v;
-    });
+    return lutOf((i) => Math.trunc(i * scale + offset));
   });
-  return applyLuts(img, luts);
+  return applyLuts(img, luts[0], luts[1], luts[2]);
 }
 
 /**
@@ -281,19 +289,19 @@ export function equalize(img: RgbImage): RgbImage {
         used++;
       }
     }
-    const identity = Array.from({ length: 256 }, (_, i) => i);
-    if (used <= 1) return identity;
+    if (used <= 1) return IDENTITY;
     const step = Math.floor((total - last) / 255);
-    if (!step) return identity;
+    if (!step) return IDENTITY;
     let n = Math.floor(step / 2);
-    const lut: number[] = [];
+    const lut = new Uint8Array(256);
     for (let i = 0; i < 256; i++) {
-      lut.push(Math.floor(n / step));
+      const v = Math.floor(n / step);
+      lut[i] = v > 255 ? 255 : v; // point() clips
       n += h[i];
     }
     return lut;
   });
-  return applyLuts(img, luts);
+  return applyLuts(img, luts[0], luts[1], luts[2]);
 }
 
 // ---------------------------------------------------------------- geometry
@@ -519,8 +527,8 @@ export function applyOp(img: RgbImage, op: OpName, magnitude: number, fill: read
 export interface PolicyPlan {
   /** Index into CIFAR10_POLICY. */
   readonly index: number;
-  /** The ops that fire, in order, with their signed magnitudes. */
-  readonly ops: readonly { readonly op: OpName; readonly magnitude: number }[];
+  /** The ops that fire, in order, with their half (0 or 1) of the sub-policy and signed magnitude. */
+  readonly ops: readonly { readonly half: 0 | 1; readonly op: OpName; readonly magnitude: number }[];
 }
 
 /**
@@ -530,12 +538,14 @@ export interface PolicyPlan {
 export function samplePolicy(rng: Rng): PolicyPlan {
   const index = rng.int(CIFAR10_POLICY.length);
   const [p1, op1, m1, p2, op2, m2] = CIFAR10_POLICY[index];
-  const ops: { op: OpName; magnitude: number }[] = [];
-  for (const [p, op, mi] of [[p1, op1, m1], [p2, op2, m2]] as const) {
+  const ops: { half: 0 | 1; op: OpName; magnitude: number }[] = [];
+  const halves = [[p1, op1, m1], [p2, op2, m2]] as const;
+  for (const half of [0, 1] as const) {
+    const [p, op, mi] = halves[half];
     if (rng.next() < p) {
       let magnitude = MAGNITUDES[op][mi];
       if (SIGNED_OPS.has(op)) magnitude *= rng.choice([-1, 1]);
-      ops.push({ op, magnitude });
+      ops.push({ half, op, magnitude });
     }
   }
   return { index, ops };

@@ -93,7 +93,7 @@ class Pool {
       this.pending.set(id, { resolve, reject, worker });
       if (this.busy[worker]++ === 0) this.workers[worker].ref();
       const req: WorkerRequest = { id, indices };
-      this.workers[worker].postMessage(req, [indices.buffer]);
+      this.workers[worker].postMessage(req, [indices.buffer as ArrayBuffer]);
     });
   }
 

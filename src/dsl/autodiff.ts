@@ -2,7 +2,7 @@
 // then walk it backwards once, applying each primitive's VJP and summing cotangents.
 import { Tensor } from './tensor.js';
 import { add } from './ops/elementwise.js';
-import { full } from './tensor.js';
+import { constant } from './tensor.js';
 import { ShapeError } from './shape-rules.js';
 import type { Shape } from './shape-types.js';
 
@@ -71,7 +71,7 @@ export function vjp<P, S extends Shape>(f: (x: P) => Tensor<S>, x: P): [Tensor<S
     const leaves: Tensor[] = [];
     mapTree(x, (t) => (leaves.push(t), t));
     const cot = backward(y, g, leaves);
-    return mapTree(x, (t) => cot.get(t) ?? full(t.shape, 0));
+    return mapTree(x, (t) => cot.get(t) ?? constant(new Float32Array(t.size), t.shape));
   };
   return [y, pullback];
 }
@@ -86,7 +86,7 @@ export function valueAndGrad<P, R extends unknown[], V extends ScalarTensor>(f: 
   return (params, ...rest) => {
     const [value, pullback] = vjp((p: P) => f(p, ...rest) as Tensor, params);
     if (value.size !== 1) throw new ShapeError(`valueAndGrad: f must return a scalar, got [${value.shape.join(',')}]`);
-    return [value as V, pullback(full(value.shape, 1))];
+    return [value as V, pullback(constant(new Float32Array(value.size).fill(1), value.shape))];
   };
 }
 

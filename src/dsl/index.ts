@@ -1,5 +1,5 @@
 // The typed tensor DSL: tensors, ops, autodiff, backends.
-export { Tensor, tensor, fromTypedArray, zeros, ones, full, scalar, type Primitive } from './tensor.js';
+export { Tensor, constant, tensor, fromTypedArray, zeros, ones, full, scalar, type Primitive } from './tensor.js';
 export { randn, uniform, generator } from './random.js';
 export { realize, setBackend, backend, availableBackends, memory, tidy, disposeTree, tensorsIn } from './runtime.js';
 export { backendNames, type BackendName, type MemoryInfo } from './backend.js';

@@ -6,8 +6,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { backendNames, createBackend, type Backend, type BackendName, type MemoryInfo } from './backend.js';
 import { onTensorCreated, Tensor } from './tensor.js';
+import { fuseElementwise, fusedSource, groupOf } from './fusion.js';
 
 let chosen: BackendName | null = null;
+// SHAPED_VIT_FUSION=0 turns elementwise fusion off (for comparisons and debugging)
+const fusionEnabled = process.env.SHAPED_VIT_FUSION !== '0';
 let active: Promise<Backend> | null = null;
 const created = new Map<BackendName, Promise<Backend | null>>();
 
@@ -101,26 +104,36 @@ async function evaluate(be: Backend, targets: readonly Tensor[]): Promise<void> 
   const uses = new Map<Tensor, number>();
   for (const t of order) for (const i of t.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
   const keep = new Set(targets);
+  const rootOf = fusionEnabled ? fuseElementwise(order, uses, keep) : new Map<Tensor, Tensor>();
   const temporaries = new Set<Tensor>();
+  const consumed = (i: Tensor) => {
+    const left = uses.get(i)! - 1;
+    uses.set(i, left);
+    if (left === 0 && temporaries.has(i)) free(i, temporaries);
+  };
   try {
     for (const t of order) {
       if (t.host) {
         t.storage = await be.upload(t.host);
         t.backend = be;
-        t.host = null;
+        if (t.transient && !keep.has(t)) temporaries.add(t);
+        else t.host = null;
         continue;
       }
-      for (const i of t.inputs) {
+      if (rootOf.has(t)) continue; // computed inside its group's kernel
+      const fused = t.op!.elementwise && rootOf.size > 0 ? groupOf(t, rootOf) : null;
+      const args = fused && fused.nodes.length > 1 ? fused.externals : t.inputs;
+      for (const i of args) {
         if (i.backend !== be) throw new Error(`${i} lives on backend ${i.backend?.name}, not ${be.name}`);
       }
-      t.storage = await t.op!.lower(t, t.inputs, t.attrs)(be, t.inputs.map((i) => i.storage!));
+      t.storage =
+        fused && fused.nodes.length > 1
+          ? await be.run({ source: fusedSource(t, fused.nodes, fused.externals), length: t.size }, args.map((i) => i.storage!))
+          : await t.op!.lower(t, t.inputs, t.attrs)(be, args.map((i) => i.storage!));
       t.backend = be;
       if (!keep.has(t)) temporaries.add(t);
-      for (const i of t.inputs) {
-        const left = uses.get(i)! - 1;
-        uses.set(i, left);
-        if (left === 0 && temporaries.has(i)) free(i, temporaries);
-      }
+      const edges = fused && fused.nodes.length > 1 ? fused.nodes.flatMap((n) => n.inputs.filter((i) => rootOf.get(i) !== t)) : t.inputs;
+      for (const i of edges) consumed(i);
     }
   } catch (e) {
     for (const t of temporaries) free(t, temporaries);

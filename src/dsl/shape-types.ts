@@ -1,15 +1,14 @@
-// Type-level shapes: exact decimal arithmetic on numeric-literal dims plus a
-// result type and a check type per op. A result type is the output shape or a
-// `ShapeError<"sentence">`; a check type is `unknown` when valid, else that
-// error, so a signature can type an argument as `T & CheckX<...>` and tsc prints
-// the sentence at the offending argument. shape-rules.ts throws the same
-// sentences at runtime. A dim that is `number` (e.g. batch) always passes here.
+// Type-level shapes: exact decimal arithmetic on numeric-literal dims, and per op
+// a result type and a check type. A result type is the output shape, or a
+// `ShapeError<"sentence">` when the op is invalid; a check type is `unknown` when
+// valid, else that error, so a signature can type an argument as `T & CheckX<...>`
+// and tsc prints the sentence at the offending argument. shape-rules.ts throws the
+// same sentences at runtime. A dim that is `number` (e.g. batch) always passes here.
 //
-// Trap for op signatures: in `f<M, K, N>(a: T<[M, K]>, b: T<[K, N]>)` K is
-// inferred from both arguments, so [2,3] x [4,5] is silently accepted with
-// K = 3 | 4. Write `b: T<[NoInfer<K>, N]>` (TS >= 5.4, also TS 7), or infer whole
-// shapes (`A extends Shape, B extends Shape`) and add `& CheckMatmul<A, B>`.
-// Wrap result types used as a `Shape` in generic code with `ValidShape<...>`.
+// Trap for op signatures: in `f<M, K, N>(a: T<[M, K]>, b: T<[K, N]>)` K is inferred
+// from both arguments, so [2,3] x [4,5] is silently accepted with K = 3 | 4. Write
+// `b: T<[NoInfer<K>, N]>` (TS >= 5.4 and TS 7), or infer whole shapes
+// (`A extends Shape, B extends Shape`) and add `& CheckMatmul<A, B>`.
 import type { ShapeError } from './shape-rules.js';
 
 /** A shape: a tuple of dims, each a numeric literal or `number` (known at runtime). */
@@ -20,6 +19,8 @@ export type NumOrError = number | ShapeError<string>;
 // ---------------------------------------------------------------------------
 // Exact natural-number arithmetic on decimal digits. Tuple-length tricks hit
 // TS2589/TS2799 above ~10,000; here each recursion step handles one digit.
+// Accumulators are left unconstrained where a recursive result is passed in
+// (`extends Nat` there makes tsc report TS2859, excessive complexity).
 
 type Digit = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 type Bit = 0 | 1;
@@ -114,7 +115,7 @@ type SubNat<A extends Nat, B extends Nat, W extends Bit = 0, Acc extends Nat = [
 type LteNat<A extends Nat, B extends Nat> = SubNat<B, A> extends false ? false : true;
 type LtNat<A extends Nat, B extends Nat> = SubNat<A, B> extends false ? true : false;
 
-// a * d for one digit d: per digit, lo(a*d) + carry -> out digit, hi(a*d) + carry' -> next carry (<= 8).
+// a * d for one digit d: out digit = lo(x*d) + carry; next carry = hi(x*d) + that sum's carry (<= 8).
 type MulDigit<A extends Nat, D extends Digit, C extends Digit = 0, Acc extends Nat = []> =
   A extends [infer X extends Digit, ...infer R extends Nat]
     ? MulDigit<R, D,
@@ -123,21 +124,23 @@ type MulDigit<A extends Nat, D extends Digit, C extends Digit = 0, Acc extends N
     : (C extends 0 ? Acc : [...Acc, C]);
 
 // Horner over b's digits, most significant first: acc = acc * 10 + a * digit.
-type MulNat<A extends Nat, B extends Nat, Acc extends Nat = []> =
-  B extends [...infer R extends Nat, infer D extends Digit]
-    ? MulNat<A, R, AddNat<Acc extends [] ? [] : [0, ...Acc], D extends 0 ? [] : MulDigit<A, D>>>
-    : Acc;
+type MulNat<A extends Nat, B extends Nat, Acc = []> =
+  Acc extends Nat
+    ? (B extends [...infer R extends Nat, infer D extends Digit]
+      ? MulNat<A, R, AddNat<Acc extends [] ? [] : [0, ...Acc], D extends 0 ? [] : MulDigit<A, D>>>
+      : Acc)
+    : never;
 
 type Inc = [1, 2, 3, 4, 5, 6, 7, 8, 9, 9];
 // Subtract b from r while it fits (at most 9 times): [quotient digit, remainder].
 type Fit<R extends Nat, B extends Nat, Q extends Digit = 0> =
   SubNat<R, B> extends infer S extends Nat ? Fit<S, B, Inc[Q]> : [Q, R];
-// Long division (b must not be 0): bring down one digit of a per step. [quotient, remainder].
+// Long division (b must not be 0), one digit of a brought down per step: [quotient, remainder].
 type DivModNat<A extends Nat, B extends Nat, Q extends Nat = [], R extends Nat = []> =
   A extends [...infer Rest extends Nat, infer D extends Digit]
-    ? Fit<R extends [] ? (D extends 0 ? [] : [D]) : [D, ...R], B> extends [infer QD extends Digit, infer RR extends Nat]
+    ? (Fit<R extends [] ? (D extends 0 ? [] : [D]) : [D, ...R], B> extends [infer QD extends Digit, infer RR extends Nat]
       ? DivModNat<Rest, B, [QD, ...Q], RR>
-      : never
+      : never)
     : [Trim<Q>, R];
 
 type StrToNat<S extends string, Acc extends Nat = []> =
@@ -158,23 +161,25 @@ type ToNat<N extends number, Subject extends string = `${N}`> =
     ? (LteNat<D, MaxNat> extends true ? D : NotNat<Subject>)
     : NotNat<Subject>;
 type IsNat<N extends number> = ToNat<N> extends Nat ? true : false;
-/** Digits back to a literal, or `ShapeError<Msg>` above 2^53 - 1 (never widened to number). */
-type SafeNum<D extends Nat, Msg extends string> =
-  LteNat<D, MaxNat> extends true ? NatToNum<D> : ShapeError<Msg>;
+/** Digits back to a literal, or `ShapeError<Msg>` above 2^53 - 1 (never widened to `number`). */
+type SafeNum<D, Msg extends string> =
+  D extends Nat ? (LteNat<D, MaxNat> extends true ? NatToNum<D> : ShapeError<Msg>) : never;
 /** Both operands as digits, or the first operand's error. */
 type Nats2<A extends number, B extends number> =
   ToNat<A> extends infer X extends Nat
     ? (ToNat<B> extends infer Y extends Nat ? [X, Y] : ToNat<B>)
     : ToNat<A>;
 
-/** Exact a + b; `number` if either is `number`; error above 2^53 - 1. */
+// Each public op: an error operand is passed through; a `number` operand gives `number`.
+
+/** Exact a + b; an error above 2^53 - 1. */
 export type Add<A extends NumOrError, B extends NumOrError> =
   A extends number ? B extends number ? number extends A | B ? number
     : Nats2<A, B> extends [infer X extends Nat, infer Y extends Nat]
       ? SafeNum<AddNat<X, Y>, `sum ${A} + ${B} exceeds 2^53 - 1`> : Nats2<A, B>
   : B : A;
 
-/** Exact a - b; error when negative. */
+/** Exact a - b; an error when negative. */
 export type Sub<A extends NumOrError, B extends NumOrError> =
   A extends number ? B extends number ? number extends A | B ? number
     : Nats2<A, B> extends [infer X extends Nat, infer Y extends Nat]
@@ -182,14 +187,14 @@ export type Sub<A extends NumOrError, B extends NumOrError> =
       : Nats2<A, B>
   : B : A;
 
-/** Exact a * b; error above 2^53 - 1. */
+/** Exact a * b; an error above 2^53 - 1. */
 export type Mul<A extends NumOrError, B extends NumOrError> =
   A extends number ? B extends number ? number extends A | B ? number
     : Nats2<A, B> extends [infer X extends Nat, infer Y extends Nat]
       ? SafeNum<MulNat<X, Y>, `product ${A} * ${B} exceeds 2^53 - 1`> : Nats2<A, B>
   : B : A;
 
-/** a / b with custom message on a remainder (a, b valid or `number`). */
+/** a / b with the given message for a remainder (A, B plain numbers). */
 type DivExact<A extends number, B extends number, Msg extends string> =
   number extends A | B ? number
   : Nats2<A, B> extends [infer X extends Nat, infer Y extends Nat]
@@ -197,11 +202,11 @@ type DivExact<A extends number, B extends number, Msg extends string> =
       : DivModNat<X, Y> extends [infer Q extends Nat, []] ? NatToNum<Q> : ShapeError<Msg>)
     : Nats2<A, B>;
 
-/** Exact a / b: a remainder is an error, not rounded. */
+/** Exact a / b: a remainder is an error, never rounded. */
 export type Div<A extends NumOrError, B extends NumOrError> =
   A extends number ? B extends number ? DivExact<A, B, `${A} is not divisible by ${B}`> : B : A;
 
-/** a mod b (b > 0). */
+/** a mod b; an error when b is 0. */
 export type Mod<A extends NumOrError, B extends NumOrError> =
   A extends number ? B extends number ? number extends A | B ? number
     : Nats2<A, B> extends [infer X extends Nat, infer Y extends Nat]
@@ -216,7 +221,7 @@ export type Eq<A extends NumOrError, B extends NumOrError> =
     : [A] extends [B] ? ([B] extends [A] ? true : false) : false
   : B : A;
 
-/** a < b on naturals; `boolean` if either is `number`. */
+/** a < b; `boolean` if either is `number`. */
 export type Lt<A extends NumOrError, B extends NumOrError> =
   A extends number ? B extends number ? number extends A | B ? boolean
     : Nats2<A, B> extends [infer X extends Nat, infer Y extends Nat] ? LtNat<X, Y> : Nats2<A, B>
@@ -230,19 +235,19 @@ type JoinDims<S extends Shape, Acc extends string = ''> =
   S extends readonly [infer H extends number, ...infer R extends Shape]
     ? JoinDims<R, Acc extends '' ? DimStr<H> : `${Acc},${DimStr<H>}`>
     : Acc;
-/** A shape as printed in messages: `[2,3]` (a dynamic dim prints as `number`). */
+/** A shape as messages print it: `[2,3]` (a dynamic dim prints as `number`). */
 export type FormatShape<S extends Shape> = number extends S['length'] ? '[...]' : `[${JoinDims<S>}]`;
 
-/** Keep the valid branch of a result type: use as `Tensor<ValidShape<MatmulShape<A, B>>>`. */
-export type ValidShape<R> = Extract<R, Shape>;
 /** `unknown` when a result type is valid, else its `ShapeError`. */
 export type CheckOf<R> = [Extract<R, ShapeError<string>>] extends [never] ? unknown : Extract<R, ShapeError<string>>;
+/** The shape of a valid result, `never` for an error (for `Tensor<...>` in generic signatures). */
+export type ValidShape<R> = Extract<R, Shape>;
 
 type IsTuple<S extends Shape> = number extends S['length'] ? false : true;
 /** Does the shape hold a dynamic (`number`) dim? (Also true for non-tuples.) */
 type HasDynamic<S extends Shape> = number extends S[number] ? true : false;
 
-// First bad dim of a shape (negative, fractional, > 2^53 - 1), else never.
+// First bad literal dim of a shape (negative, fractional, > 2^53 - 1), else never.
 type DimsError<S extends Shape, All extends Shape = S> =
   S extends readonly [infer H extends number, ...infer R extends Shape]
     ? (number extends H ? DimsError<R, All>
@@ -259,7 +264,7 @@ type SpliceAt<S extends Shape, I extends number, Repl extends Shape, C extends 0
     ? SpliceAt<R, I, Repl, [...C, 0], C['length'] extends I ? [...Acc, ...Repl] : [...Acc, H]>
     : Acc;
 
-/** Two dims that must agree: the known one if the other is `number`, else `false` on a mismatch. */
+/** Two dims that must agree: the known one if the other is `number`, `false` on a mismatch. */
 type UnifyDim<A extends number, B extends number> =
   number extends A ? B : number extends B ? A : [A] extends [B] ? A : false;
 type UnifyDims<A extends Shape, B extends Shape, Acc extends Shape = []> =
@@ -267,29 +272,31 @@ type UnifyDims<A extends Shape, B extends Shape, Acc extends Shape = []> =
     ? (UnifyDim<X, Y> extends infer D extends number ? UnifyDims<RA, RB, [...Acc, D]> : false)
     : [A, B] extends [readonly [], readonly []] ? Acc : false;
 
-/** Product of the dims: exact element count; `number` if any dim is; error above 2^53 - 1. */
+/** Element count (product of the dims); `number` if any dim is; an error above 2^53 - 1. */
 export type Product<S extends Shape> =
   [DimsError<S>] extends [never]
     ? (HasDynamic<S> extends true ? number : ProductNat<S, [1], S>)
     : DimsError<S>;
 type ProductNat<S extends Shape, Acc extends Nat, All extends Shape> =
   S extends readonly [infer H extends number, ...infer R extends Shape]
-    ? (MulNat<Acc, ToNat<H> & Nat> extends infer P extends Nat
-      ? (LteNat<P, MaxNat> extends true ? ProductNat<R, P, All>
-        : ShapeError<`shape ${FormatShape<All>} has more than 2^53 - 1 elements`>)
+    ? (ToNat<H> extends infer D extends Nat
+      ? (MulNat<Acc, D> extends infer P extends Nat
+        ? (LteNat<P, MaxNat> extends true ? ProductNat<R, P, All>
+          : ShapeError<`shape ${FormatShape<All>} has more than 2^53 - 1 elements`>)
+        : never)
       : never)
     : NatToNum<Acc>;
 
 // ---------------------------------------------------------------------------
 // Axes
 
-// Axis as [negative?, |axis| digits], or false if not an integer in safe range.
+// Axis as [negative?, |axis| digits], or false if not an integer in the safe range.
 type AxisParts<Axis extends number> =
   `${Axis}` extends `-${infer P}`
     ? (StrToNat<P> extends infer D extends Nat ? (LteNat<D, MaxNat> extends true ? [true, D] : false) : false)
     : (StrToNat<`${Axis}`> extends infer D extends Nat ? (LteNat<D, MaxNat> extends true ? [false, D] : false) : false);
 
-/** Axis in [-rank, rank) normalised to [0, rank) (e.g. -1 -> rank - 1), else an error. */
+/** Axis in [-rank, rank) normalised to [0, rank) (-1 is the last axis), else an error. */
 export type NormalizeAxis<Axis extends number, Rank extends number> =
   number extends Axis | Rank ? number
   : AxisParts<Axis> extends [infer Neg extends boolean, infer D extends Nat]
@@ -302,14 +309,14 @@ export type NormalizeAxis<Axis extends number, Rank extends number> =
 type AxisRangeError<Axis extends number, Rank extends number> =
   ShapeError<`axis ${Axis} is out of range for rank ${Rank}`>;
 
-/** Normalised axis of S, or the error (shape dims validated first). */
+/** Normalised axis of S, or the error (the shape's dims are validated first). */
 type AxisOf<S extends Shape, Axis extends number> =
   [DimsError<S>] extends [never] ? NormalizeAxis<Axis, S['length']> : DimsError<S>;
-/** `unknown` when Axis is a valid axis of S. */
+/** `unknown` when Axis is a valid axis of S (reductions, softmax). */
 export type CheckAxis<S extends Shape, Axis extends number> = CheckOf<AxisOf<S, Axis>>;
 
 // ---------------------------------------------------------------------------
-// Elementwise broadcasting (NumPy): align trailing dims; 1 stretches; `number` matches anything.
+// Elementwise broadcasting (NumPy): trailing dims align; 1 stretches; `number` matches anything.
 
 type BroadcastDim<A extends number, B extends number> =
   [A] extends [1] ? B : [B] extends [1] ? A : UnifyDim<A, B>;
@@ -321,18 +328,27 @@ type BroadcastLoop<A extends Shape, B extends Shape, FA extends Shape, FB extend
         : ShapeError<`shapes ${FormatShape<FA>} and ${FormatShape<FB>} are not broadcastable (${X} vs ${Y})`>)
       : [...A, ...Acc])
     : [...B, ...Acc];
-/** Result shape of an elementwise op on A and B. */
-export type BroadcastShape<A extends Shape, B extends Shape> =
+/** Shape of an elementwise op on A and B, or the ShapeError. */
+export type BroadcastResult<A extends Shape, B extends Shape> =
   [IsTuple<A>, IsTuple<B>] extends [true, true]
     ? ([DimsError2<A, B>] extends [never] ? BroadcastLoop<A, B, A, B> : DimsError2<A, B>)
     : number[];
 /** `unknown` when A and B broadcast. */
-export type CheckBroadcast<A extends Shape, B extends Shape> = CheckOf<BroadcastShape<A, B>>;
+export type CheckBroadcast<A extends Shape, B extends Shape> = CheckOf<BroadcastResult<A, B>>;
+/** Shape of an elementwise op on A and B (`never` if invalid: CheckBroadcast says why). */
+export type Broadcast<A extends Shape, B extends Shape> = ValidShape<BroadcastResult<A, B>>;
 
 // ---------------------------------------------------------------------------
-// Matmul: [...batch, M, K] x [K, N] or [...batch, K, N] (equal batch dims).
-// TA / TB: the last two axes of that operand are swapped (a^T, b^T).
+// Matmul: [...batch, M, K] x [K, N], or x [...batch, K, N] with equal batch dims.
+// transposeA / transposeB: the last two axes of that operand are swapped (a^T, b^T).
 
+/** Matmul options as types: `{ transposeB: true }` (absent means false). */
+export interface MatmulFlags {
+  readonly transposeA?: boolean;
+  readonly transposeB?: boolean;
+}
+type FlagA<O> = O extends { readonly transposeA: true } ? true : false;
+type FlagB<O> = O extends { readonly transposeB: true } ? true : false;
 type Operand<S extends Shape, T extends boolean> = `${FormatShape<S>}${T extends true ? '^T' : ''}`;
 type MatmulParts<A extends Shape, B extends Shape, TA extends boolean, TB extends boolean,
   BA extends Shape, BB extends Shape, MK extends [number, number], KN extends [number, number]> =
@@ -343,25 +359,26 @@ type MatmulParts<A extends Shape, B extends Shape, TA extends boolean, TB extend
       : UnifyDims<BA, BB> extends infer Batch extends Shape
         ? [...Batch, MK[0], KN[1]]
         : ShapeError<`matmul batch dimensions differ: ${Operand<A, TA>} x ${Operand<B, TB>} (${FormatShape<BA>} vs ${FormatShape<BB>})`>;
+type MatmulRankError<A extends Shape, B extends Shape, TA extends boolean, TB extends boolean> =
+  ShapeError<`matmul needs operands of rank >= 2: ${Operand<A, TA>} x ${Operand<B, TB>}`>;
 type MatmulChecked<A extends Shape, B extends Shape, TA extends boolean, TB extends boolean> =
   A extends readonly [...infer BA extends Shape, infer A1 extends number, infer A2 extends number]
     ? (B extends readonly [...infer BB extends Shape, infer B1 extends number, infer B2 extends number]
       ? MatmulParts<A, B, TA, TB, BA, BB, TA extends true ? [A2, A1] : [A1, A2], TB extends true ? [B2, B1] : [B1, B2]>
       : MatmulRankError<A, B, TA, TB>)
     : MatmulRankError<A, B, TA, TB>;
-type MatmulRankError<A extends Shape, B extends Shape, TA extends boolean, TB extends boolean> =
-  ShapeError<`matmul needs operands of rank >= 2: ${Operand<A, TA>} x ${Operand<B, TB>}`>;
-/** Result shape of a (optionally transposed) matmul. */
-export type MatmulShape<A extends Shape, B extends Shape, TA extends boolean = false, TB extends boolean = false> =
+/** Shape of a @ b with options O (e.g. `{ transposeB: true }`), or the ShapeError. */
+export type MatmulResult<A extends Shape, B extends Shape, O extends MatmulFlags = {}> =
   [IsTuple<A>, IsTuple<B>] extends [true, true]
-    ? ([DimsError2<A, B>] extends [never] ? MatmulChecked<A, B, TA, TB> : DimsError2<A, B>)
+    ? ([DimsError2<A, B>] extends [never] ? MatmulChecked<A, B, FlagA<O>, FlagB<O>> : DimsError2<A, B>)
     : number[];
 /** `unknown` when the matmul is valid. */
-export type CheckMatmul<A extends Shape, B extends Shape, TA extends boolean = false, TB extends boolean = false> =
-  CheckOf<MatmulShape<A, B, TA, TB>>;
+export type CheckMatmul<A extends Shape, B extends Shape, O extends MatmulFlags = {}> = CheckOf<MatmulResult<A, B, O>>;
+/** Shape of a @ b (`never` if invalid). */
+export type Matmul<A extends Shape, B extends Shape, O extends MatmulFlags = {}> = ValidShape<MatmulResult<A, B, O>>;
 
 // ---------------------------------------------------------------------------
-// Reshape: equal element counts; `To` may hold one -1, inferred from the rest.
+// Reshape: equal element counts; the target may hold one -1, inferred from the rest.
 
 type CountMinusOne<S extends Shape, C extends 0[] = []> =
   S extends readonly [infer H extends number, ...infer R extends Shape]
@@ -372,17 +389,18 @@ type WithoutMinusOne<S extends Shape, Acc extends Shape = []> =
 type FillMinusOne<S extends Shape, D extends number, Acc extends Shape = []> =
   S extends readonly [infer H extends number, ...infer R extends Shape]
     ? FillMinusOne<R, D, [...Acc, [H] extends [-1] ? D : H]> : Acc;
+type ReshapeFrom<From extends Shape, NF extends number> = `reshape from ${FormatShape<From>} (${NF} elements) to`;
 type ReshapeCounts<From extends Shape, To extends Shape, NF extends number, NT extends number, Minus extends number> =
   number extends NF | NT ? FillMinusOne<To, number>
   : Minus extends 0
-    ? ([NF] extends [NT] ? [...To]
-      : ShapeError<`reshape from ${FormatShape<From>} (${NF} elements) to ${FormatShape<To>} (${NT} elements)`>)
+    ? ([NF] extends [NT] ? FillMinusOne<To, never>
+      : ShapeError<`${ReshapeFrom<From, NF>} ${FormatShape<To>} (${NT} elements)`>)
     : NT extends 0
-      ? ShapeError<`reshape from ${FormatShape<From>} (${NF} elements) to ${FormatShape<To>} (cannot infer -1 when the other dims multiply to 0)`>
+      ? ShapeError<`${ReshapeFrom<From, NF>} ${FormatShape<To>} (cannot infer -1 when the other dims multiply to 0)`>
       : DivExact<NF, NT, ''> extends infer D extends number ? FillMinusOne<To, D>
-      : ShapeError<`reshape from ${FormatShape<From>} (${NF} elements) to ${FormatShape<To>} (${NF} is not divisible by ${NT})`>;
-/** Result shape of reshaping From to To (To may hold one -1). */
-export type ReshapeShape<From extends Shape, To extends Shape> =
+      : ShapeError<`${ReshapeFrom<From, NF>} ${FormatShape<To>} (${NF} is not divisible by ${NT})`>;
+/** Shape of reshaping From to To (To may hold one -1), or the ShapeError. */
+export type ReshapeResult<From extends Shape, To extends Shape> =
   IsTuple<To> extends false ? number[]
   : IsTuple<From> extends false ? FillMinusOne<To, number>
   : [DimsError2<From, WithoutMinusOne<To>>] extends [never]
@@ -394,30 +412,35 @@ export type ReshapeShape<From extends Shape, To extends Shape> =
       : ShapeError<`reshape to ${FormatShape<To>} has more than one -1`>)
     : DimsError2<From, WithoutMinusOne<To>>;
 /** `unknown` when the reshape is valid. */
-export type CheckReshape<From extends Shape, To extends Shape> = CheckOf<ReshapeShape<From, To>>;
+export type CheckReshape<From extends Shape, To extends Shape> = CheckOf<ReshapeResult<From, To>>;
+/** Shape after reshape (`never` if invalid). */
+export type Reshape<From extends Shape, To extends Shape> = ValidShape<ReshapeResult<From, To>>;
 
 // ---------------------------------------------------------------------------
 // Transpose (last two axes) and permute.
 
-/** Swap the last two axes. */
-export type TransposeShape<S extends Shape> =
+/** Swap the last two axes, or the ShapeError. */
+export type TransposeResult<S extends Shape> =
   IsTuple<S> extends false ? number[]
   : [DimsError<S>] extends [never]
     ? (S extends readonly [...infer R extends Shape, infer X extends number, infer Y extends number]
       ? [...R, Y, X] : ShapeError<`transpose needs rank >= 2, got ${FormatShape<S>}`>)
     : DimsError<S>;
 /** `unknown` when S has rank >= 2. */
-export type CheckTranspose<S extends Shape> = CheckOf<TransposeShape<S>>;
+export type CheckTranspose<S extends Shape> = CheckOf<TransposeResult<S>>;
+/** Shape after swapping the last two axes (`never` if invalid). */
+export type Transpose<S extends Shape> = ValidShape<TransposeResult<S>>;
 
-// Seen collects used axes; an axis must be an index key of S ("0".."n-1") not yet seen.
+// An axis must be an index key of S ("0".."n-1") not seen before; `false` otherwise.
 type PermuteLoop<S extends Shape, P extends readonly number[], Seen, Acc extends Shape = []> =
   P extends readonly [infer X extends number, ...infer R extends readonly number[]]
     ? (number extends X ? PermuteLoop<S, R, Seen, [...Acc, number]>
-      : `${X}` extends Exclude<keyof S, keyof unknown[]> ? ([X] extends [Seen] ? false : PermuteLoop<S, R, Seen | X, [...Acc, S[X]]>)
-      : false)
+      : `${X}` extends Exclude<keyof S, keyof unknown[]>
+        ? ([X] extends [Seen] ? false : PermuteLoop<S, R, Seen | X, [...Acc, S[X]]>)
+        : false)
     : Acc;
-/** Reorder axes: result[i] = S[P[i]]; P must be a permutation of 0..rank-1. */
-export type PermuteShape<S extends Shape, P extends readonly number[]> =
+/** Reorder axes, result[k] = S[P[k]] (P a permutation of 0..rank-1), or the ShapeError. */
+export type PermuteResult<S extends Shape, P extends readonly number[]> =
   [IsTuple<S>, IsTuple<P>] extends [true, true]
     ? ([DimsError<S>] extends [never]
       ? ([P['length']] extends [S['length']]
@@ -427,12 +450,14 @@ export type PermuteShape<S extends Shape, P extends readonly number[]> =
       : DimsError<S>)
     : number[];
 /** `unknown` when P is a permutation of S's axes. */
-export type CheckPermute<S extends Shape, P extends readonly number[]> = CheckOf<PermuteShape<S, P>>;
+export type CheckPermute<S extends Shape, P extends readonly number[]> = CheckOf<PermuteResult<S, P>>;
+/** Shape after permute (`never` if invalid). */
+export type Permute<S extends Shape, P extends readonly number[]> = ValidShape<PermuteResult<S, P>>;
 
 // ---------------------------------------------------------------------------
 // Concat, slice, take.
 
-// First axis (other than Axis) where A and B differ, as [axis, a, b]; C counts the index.
+// First axis other than Axis where A and B differ, as [axis, a, b]; C counts the index.
 type ConcatMismatch<A extends Shape, B extends Shape, Axis extends number, C extends 0[] = []> =
   [A, B] extends [readonly [infer X extends number, ...infer RA extends Shape], readonly [infer Y extends number, ...infer RB extends Shape]]
     ? (C['length'] extends Axis ? ConcatMismatch<RA, RB, Axis, [...C, 0]>
@@ -440,14 +465,13 @@ type ConcatMismatch<A extends Shape, B extends Shape, Axis extends number, C ext
       : ConcatMismatch<RA, RB, Axis, [...C, 0]>)
     : never;
 type ConcatChecked<A extends Shape, B extends Shape, Axis extends number> =
-  [ConcatMismatch<A, B, Axis>] extends [never]
-    ? (Add<A[Axis], B[Axis]> extends infer D extends number
-      ? SpliceAt<UnifyDims<A, B> & Shape, Axis, [D]> : Add<A[Axis], B[Axis]>)
-    : ConcatMismatch<A, B, Axis> extends [infer I extends number, infer X extends number, infer Y extends number]
-      ? ShapeError<`concat along axis ${Axis}: ${FormatShape<A>} and ${FormatShape<B>} differ at axis ${I} (${X} vs ${Y})`>
-      : never;
-/** Join A and B along Axis; other dims must be equal. */
-export type ConcatShape<A extends Shape, B extends Shape, Axis extends number> =
+  ConcatMismatch<A, B, Axis> extends [infer I extends number, infer X extends number, infer Y extends number]
+    ? ShapeError<`concat along axis ${Axis}: ${FormatShape<A>} and ${FormatShape<B>} differ at axis ${I} (${X} vs ${Y})`>
+    : Add<A[Axis], B[Axis]> extends infer D extends number
+      ? (UnifyDims<A, B> extends infer U extends Shape ? SpliceAt<U, Axis, [D]> : never)
+      : Add<A[Axis], B[Axis]>;
+/** Join A and B along Axis (other dims equal), or the ShapeError. */
+export type ConcatResult<A extends Shape, B extends Shape, Axis extends number> =
   [IsTuple<A>, IsTuple<B>] extends [true, true]
     ? ([DimsError2<A, B>] extends [never]
       ? ([A['length']] extends [B['length']]
@@ -457,19 +481,25 @@ export type ConcatShape<A extends Shape, B extends Shape, Axis extends number> =
       : DimsError2<A, B>)
     : number[];
 /** `unknown` when the concat is valid. */
-export type CheckConcat<A extends Shape, B extends Shape, Axis extends number> = CheckOf<ConcatShape<A, B, Axis>>;
+export type CheckConcat<A extends Shape, B extends Shape, Axis extends number> = CheckOf<ConcatResult<A, B, Axis>>;
+/** Shape after concat (`never` if invalid). */
+export type Concat<A extends Shape, B extends Shape, Axis extends number> = ValidShape<ConcatResult<A, B, Axis>>;
 
 type SliceChecked<S extends Shape, X extends number, Start extends number, End extends number> =
   ToNat<Start, `slice start ${Start}`> extends infer SN extends Nat
     ? (ToNat<End, `slice end ${End}`> extends infer EN extends Nat
       ? (LteNat<SN, EN> extends false ? ShapeError<`slice start ${Start} is greater than end ${End}`>
-        : number extends S[X] ? SpliceAt<S, X, [Sub<End, Start> & number]>
-        : LteNat<EN, ToNat<S[X]> & Nat> extends true ? SpliceAt<S, X, [Sub<End, Start> & number]>
-        : ShapeError<`slice [${Start}, ${End}) exceeds dim ${S[X]} on axis ${X} of ${FormatShape<S>}`>)
+        : SubNat<EN, SN> extends infer L extends Nat
+          ? (number extends S[X] ? SpliceAt<S, X, [NatToNum<L>]>
+            : ToNat<S[X]> extends infer DN extends Nat
+              ? (LteNat<EN, DN> extends true ? SpliceAt<S, X, [NatToNum<L>]>
+                : ShapeError<`slice [${Start}, ${End}) exceeds dim ${S[X]} on axis ${X} of ${FormatShape<S>}`>)
+              : never)
+          : never)
       : ToNat<End, `slice end ${End}`>)
     : ToNat<Start, `slice start ${Start}`>;
-/** Keep [Start, End) of Axis; 0 <= Start <= End <= dim. */
-export type SliceShape<S extends Shape, Axis extends number, Start extends number, End extends number> =
+/** Keep [Start, End) along Axis (0 <= Start <= End <= dim), or the ShapeError. */
+export type SliceResult<S extends Shape, Axis extends number, Start extends number, End extends number> =
   IsTuple<S> extends false ? number[]
   : AxisOf<S, Axis> extends infer X extends number
     ? (number extends X ? number[]
@@ -478,75 +508,77 @@ export type SliceShape<S extends Shape, Axis extends number, Start extends numbe
     : AxisOf<S, Axis>;
 /** `unknown` when the slice is in bounds. */
 export type CheckSlice<S extends Shape, Axis extends number, Start extends number, End extends number> =
-  CheckOf<SliceShape<S, Axis, Start, End>>;
+  CheckOf<SliceResult<S, Axis, Start, End>>;
+/** Shape after slice (`never` if invalid). */
+export type Slice<S extends Shape, Axis extends number, Start extends number, End extends number> =
+  ValidShape<SliceResult<S, Axis, Start, End>>;
 
-/** Pick one Index along Axis and drop that axis (e.g. token 0 of [B, T, E] -> [B, E]). */
-export type TakeShape<S extends Shape, Axis extends number, Index extends number> =
+/** Pick Index along Axis and drop that axis (token 0 of [B, T, E] is [B, E]), or the ShapeError. */
+export type TakeResult<S extends Shape, Axis extends number, Index extends number> =
   IsTuple<S> extends false ? number[]
   : AxisOf<S, Axis> extends infer X extends number
     ? (number extends X ? number[]
       : number extends Index ? SpliceAt<S, X, []>
       : ToNat<Index, `index ${Index}`> extends infer I extends Nat
         ? (number extends S[X] ? SpliceAt<S, X, []>
-          : LtNat<I, ToNat<S[X]> & Nat> extends true ? SpliceAt<S, X, []>
-          : ShapeError<`index ${Index} is out of range for dim ${S[X]} on axis ${X} of ${FormatShape<S>}`>)
+          : ToNat<S[X]> extends infer DN extends Nat
+            ? (LtNat<I, DN> extends true ? SpliceAt<S, X, []>
+              : ShapeError<`index ${Index} is out of range for dim ${S[X]} on axis ${X} of ${FormatShape<S>}`>)
+            : never)
         : ToNat<Index, `index ${Index}`>)
     : AxisOf<S, Axis>;
 /** `unknown` when Index is within the axis. */
-export type CheckTake<S extends Shape, Axis extends number, Index extends number> = CheckOf<TakeShape<S, Axis, Index>>;
+export type CheckTake<S extends Shape, Axis extends number, Index extends number> = CheckOf<TakeResult<S, Axis, Index>>;
+/** Shape after take (`never` if invalid). */
+export type Take<S extends Shape, Axis extends number, Index extends number> = ValidShape<TakeResult<S, Axis, Index>>;
 
 // ---------------------------------------------------------------------------
-// Reductions and softmax.
+// Reductions (sum / mean / max) and softmax.
 
-/** Reduce over Axis (sum / mean / max): drop it, or keep it as 1 with KeepDims. */
-export type ReduceShape<S extends Shape, Axis extends number, KeepDims extends boolean = false> =
+/** Reduce (sum / mean / max) over Axis: dropped, or kept as 1 with KeepDims; or the ShapeError. */
+export type ReduceResult<S extends Shape, Axis extends number, KeepDims extends boolean = false> =
   IsTuple<S> extends false ? number[]
   : AxisOf<S, Axis> extends infer X extends number
     ? (number extends X ? number[] : SpliceAt<S, X, KeepDims extends true ? [1] : []>)
     : AxisOf<S, Axis>;
-/** `unknown` when Axis is valid for a reduction over S. */
-export type CheckReduce<S extends Shape, Axis extends number> = CheckAxis<S, Axis>;
-/** Result of sum over an axis. */
-export type SumShape<S extends Shape, Axis extends number, KeepDims extends boolean = false> = ReduceShape<S, Axis, KeepDims>;
-/** Result of mean over an axis. */
-export type MeanShape<S extends Shape, Axis extends number, KeepDims extends boolean = false> = ReduceShape<S, Axis, KeepDims>;
-/** Result of max over an axis. */
-export type MaxShape<S extends Shape, Axis extends number, KeepDims extends boolean = false> = ReduceShape<S, Axis, KeepDims>;
+/** Shape after a reduction (`never` if invalid: CheckAxis says why). */
+export type Reduce<S extends Shape, Axis extends number, KeepDims extends boolean = false> =
+  ValidShape<ReduceResult<S, Axis, KeepDims>>;
 
-/** Softmax over Axis keeps the shape (Axis must be valid). */
-export type SoftmaxShape<S extends Shape, Axis extends number = -1> =
+/** softmax / logSoftmax over Axis keep the shape (Axis must be valid), or the ShapeError. */
+export type SoftmaxResult<S extends Shape, Axis extends number = -1> =
   IsTuple<S> extends false ? S : AxisOf<S, Axis> extends number ? S : AxisOf<S, Axis>;
-/** LogSoftmax over Axis keeps the shape (Axis must be valid). */
-export type LogSoftmaxShape<S extends Shape, Axis extends number = -1> = SoftmaxShape<S, Axis>;
-/** `unknown` when Axis is valid for a softmax over S. */
-export type CheckSoftmax<S extends Shape, Axis extends number = -1> = CheckOf<SoftmaxShape<S, Axis>>;
+/** Shape after softmax / logSoftmax (`never` if invalid). */
+export type Softmax<S extends Shape, Axis extends number = -1> = ValidShape<SoftmaxResult<S, Axis>>;
 
 // ---------------------------------------------------------------------------
 // Attention heads.
 
-/** `heads` must be a positive integer; `number` passes. */
+// V must be a positive integer (`number` passes): never, or the error naming Name.
 type PositiveError<V extends number, Name extends string> =
   number extends V ? never
   : ToNat<V> extends infer D extends Nat ? (D extends [] ? PositiveMsg<V, Name> : never)
   : PositiveMsg<V, Name>;
 type PositiveMsg<V extends number, Name extends string> = ShapeError<`${Name} ${V} is not a positive integer`>;
-type HeadDim<E extends number, H extends number> = DivExact<E, H, `embedDim ${E} is not divisible by heads ${H}`>;
+type HeadWidth<E extends number, H extends number> = DivExact<E, H, `embedDim ${E} is not divisible by heads ${H}`>;
 
-/** [B, T, E] -> [B, H, T, E / H]; E must be divisible by H. */
-export type SplitHeadsShape<S extends Shape, H extends number> =
+/** [B, T, E] -> [B, H, T, E / H] (H divides E), or the ShapeError. */
+export type SplitHeadsResult<S extends Shape, H extends number> =
   IsTuple<S> extends false ? [number, H, number, number]
   : [DimsError<S>] extends [never]
     ? (S extends readonly [infer B extends number, infer T extends number, infer E extends number]
       ? ([PositiveError<H, 'heads'>] extends [never]
-        ? (HeadDim<E, H> extends infer D extends number ? [B, H, T, D] : HeadDim<E, H>)
+        ? (HeadWidth<E, H> extends infer D extends number ? [B, H, T, D] : HeadWidth<E, H>)
         : PositiveError<H, 'heads'>)
       : ShapeError<`splitHeads needs [batch, tokens, embedDim], got ${FormatShape<S>}`>)
     : DimsError<S>;
 /** `unknown` when S is [B, T, E] and H divides E. */
-export type CheckSplitHeads<S extends Shape, H extends number> = CheckOf<SplitHeadsShape<S, H>>;
+export type CheckSplitHeads<S extends Shape, H extends number> = CheckOf<SplitHeadsResult<S, H>>;
+/** Shape after splitHeads (`never` if invalid). */
+export type SplitHeads<S extends Shape, H extends number> = ValidShape<SplitHeadsResult<S, H>>;
 
-/** [B, H, T, D] -> [B, T, H * D]. */
-export type MergeHeadsShape<S extends Shape> =
+/** [B, H, T, D] -> [B, T, H * D], or the ShapeError. */
+export type MergeHeadsResult<S extends Shape> =
   IsTuple<S> extends false ? [number, number, number]
   : [DimsError<S>] extends [never]
     ? (S extends readonly [infer B extends number, infer H extends number, infer T extends number, infer D extends number]
@@ -554,13 +586,15 @@ export type MergeHeadsShape<S extends Shape> =
       : ShapeError<`mergeHeads needs [batch, heads, tokens, headDim], got ${FormatShape<S>}`>)
     : DimsError<S>;
 /** `unknown` when S has rank 4. */
-export type CheckMergeHeads<S extends Shape> = CheckOf<MergeHeadsShape<S>>;
+export type CheckMergeHeads<S extends Shape> = CheckOf<MergeHeadsResult<S>>;
+/** Shape after mergeHeads (`never` if invalid). */
+export type MergeHeads<S extends Shape> = ValidShape<MergeHeadsResult<S>>;
 
 // ---------------------------------------------------------------------------
 // ViT config.
 
-/** Hyper-parameters of a Vision Transformer; literal types give literal derived dims. */
-export interface VitConfig {
+/** The ViT hyper-parameters that fix its shapes; literal types give literal derived dims. */
+export interface VitShapeConfig {
   readonly imageSize: number;
   readonly patchSize: number;
   readonly channels: number;
@@ -570,13 +604,16 @@ export interface VitConfig {
   readonly layers: number;
   readonly classes: number;
 }
+type VitKey = keyof VitShapeConfig;
 type VitFields = ['imageSize', 'patchSize', 'channels', 'embedDim', 'heads', 'mlpDim', 'layers', 'classes'];
-// First field that is not a positive integer, in VitFields order.
-type VitFieldError<C extends VitConfig, F extends readonly (keyof VitConfig)[] = VitFields> =
-  F extends readonly [infer K extends keyof VitConfig, ...infer R extends readonly (keyof VitConfig)[]]
+// First field, in VitFields order, that is not a positive integer.
+type VitFieldError<C extends VitShapeConfig, F extends readonly VitKey[] = VitFields> =
+  F extends readonly [infer K extends VitKey, ...infer R extends readonly VitKey[]]
     ? ([PositiveError<C[K], K>] extends [never] ? VitFieldError<C, R> : PositiveError<C[K], K>)
     : never;
-type VitSizes<C extends VitConfig, G extends number, D extends number> =
+type PatchGrid<C extends VitShapeConfig> =
+  DivExact<C['imageSize'], C['patchSize'], `patchSize ${C['patchSize']} does not divide imageSize ${C['imageSize']}`>;
+type VitSizes<C extends VitShapeConfig, G extends number, D extends number> =
   Mul<G, G> extends infer NP extends number
     ? (Add<NP, 1> extends infer T extends number
       ? (Mul<Mul<C['patchSize'], C['patchSize']>, C['channels']> extends infer PD extends number
@@ -584,22 +621,23 @@ type VitSizes<C extends VitConfig, G extends number, D extends number> =
         : Mul<Mul<C['patchSize'], C['patchSize']>, C['channels']>)
       : Add<NP, 1>)
     : Mul<G, G>;
-/** Derived dims { numPatches: (I/P)^2, tokens: (I/P)^2 + 1, patchDim: P*P*C, headDim: E/H }, or the first error. */
-export type VitDerived<C extends VitConfig> =
+/** { numPatches: (I/P)^2, tokens: (I/P)^2 + 1, patchDim: P*P*C, headDim: E/H }, or the first error. */
+export type VitDerived<C extends VitShapeConfig> =
   [VitFieldError<C>] extends [never]
-    ? (DivExact<C['imageSize'], C['patchSize'], `patchSize ${C['patchSize']} does not divide imageSize ${C['imageSize']}`> extends infer G extends number
-      ? (HeadDim<C['embedDim'], C['heads']> extends infer D extends number ? VitSizes<C, G, D> : HeadDim<C['embedDim'], C['heads']>)
-      : DivExact<C['imageSize'], C['patchSize'], `patchSize ${C['patchSize']} does not divide imageSize ${C['imageSize']}`>)
+    ? (PatchGrid<C> extends infer G extends number
+      ? (HeadWidth<C['embedDim'], C['heads']> extends infer D extends number ? VitSizes<C, G, D> : HeadWidth<C['embedDim'], C['heads']>)
+      : PatchGrid<C>)
     : VitFieldError<C>;
-/** `unknown` when the config is valid (positive fields, P divides I, H divides E). */
-export type CheckVitConfig<C extends VitConfig> = CheckOf<VitDerived<C>>;
-type VitField<C extends VitConfig, K extends 'numPatches' | 'tokens' | 'patchDim' | 'headDim'> =
-  VitDerived<C> extends infer R ? (R extends { [P in K]: infer V } ? V : R) : never;
-/** Sequence length (I/P)^2 + 1 (patches plus the class token). */
-export type VitTokens<C extends VitConfig> = VitField<C, 'tokens'>;
+/** `unknown` when the config is valid: positive fields, P divides I, H divides E. */
+export type CheckVitConfig<C extends VitShapeConfig> = CheckOf<VitDerived<C>>;
+// One derived dim; `never` when the config is invalid (CheckVitConfig says why).
+type VitField<C extends VitShapeConfig, K extends string> =
+  VitDerived<C> extends { readonly [P in K]: infer V extends number } ? V : never;
+/** Sequence length (I/P)^2 + 1: the patches plus the class token. */
+export type Tokens<C extends VitShapeConfig> = VitField<C, 'tokens'>;
 /** Number of patches (I/P)^2. */
-export type VitNumPatches<C extends VitConfig> = VitField<C, 'numPatches'>;
-/** Flattened patch length P * P * channels. */
-export type VitPatchDim<C extends VitConfig> = VitField<C, 'patchDim'>;
-/** Per-head width embedDim / heads. */
-export type VitHeadDim<C extends VitConfig> = VitField<C, 'headDim'>;
+export type NumPatches<C extends VitShapeConfig> = VitField<C, 'numPatches'>;
+/** Length of a flattened patch, P * P * channels. */
+export type PatchDim<C extends VitShapeConfig> = VitField<C, 'patchDim'>;
+/** Width of one attention head, embedDim / heads. */
+export type HeadDim<C extends VitShapeConfig> = VitField<C, 'headDim'>;

@@ -12,6 +12,8 @@ export type Lowering = (backend: Backend, args: readonly Storage[]) => Promise<S
 export interface Primitive<A = unknown> {
   readonly name: string;
   lower(out: Tensor, inputs: readonly Tensor[], attrs: A): Lowering;
+  /** For elementwise ops: the output value as a gpu.js expression of the input values (enables fusion). */
+  elementwise?(args: readonly string[], attrs: A): string;
   /** Cotangents of the inputs given the output's cotangent `g`; null where an input gets none. */
   vjp?(g: Tensor, out: Tensor, inputs: readonly Tensor[], attrs: A): readonly (Tensor | null)[];
 }
@@ -38,6 +40,8 @@ export class Tensor<S extends Shape = Shape> {
   /** @internal device values, when realized */ storage: Storage | null = null;
   /** @internal */ backend: Backend | null = null;
   /** @internal */ disposed = false;
+  /** @internal a library-made constant: its device copy is freed after each evaluation, like an intermediate */
+  transient = false;
 
   constructor(readonly shape: S, op: Primitive<any> | null, inputs: readonly Tensor[], attrs: unknown, host: Float32Array | null) {
     this.size = sizeOf(shape);
@@ -118,6 +122,13 @@ export function tensor<const S extends Shape>(data: Nested | ArrayLike<number>, 
 export function full<const S extends Shape>(shape: S, value: number): Tensor<S> {
   checkShape(shape);
   return new Tensor(shape, null, [], undefined, new Float32Array(sizeOf(shape)).fill(value));
+}
+
+/** A constant made inside the library (autodiff seeds, masks, per-step scalars): its device copy lives only during an evaluation. */
+export function constant<const S extends Shape>(values: Float32Array, shape: S): Tensor<S> {
+  const t = new Tensor(shape, null, [], undefined, values);
+  t.transient = true;
+  return t;
 }
 
 export const zeros = <const S extends Shape>(shape: S): Tensor<S> => full(shape, 0);

@@ -124,7 +124,8 @@ function points(records: readonly MetricsRecord[], get: (r: MetricsRecord) => nu
 export function niceTicks(lo: number, hi: number, count: number, integer: boolean): number[] {
   const raw = (hi - lo) / Math.max(1, count);
   const mag = 10 ** Math.floor(Math.log10(raw));
-  let step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  // The tolerance keeps float noise (0.31 - 0.3 = 0.010000000000000009) from skipping a step size.
+  let step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw * (1 - 1e-9)) ?? 10 * mag;
   if (integer) step = Math.max(1, Math.round(step));
   const first = Math.floor(lo / step + 1e-9);
   const last = Math.ceil(hi / step - 1e-9);

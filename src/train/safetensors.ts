@@ -180,7 +180,7 @@ export function inspectSafetensors(bytes: Uint8Array, fileName: string): Safeten
       problems.push(`${where}: unknown dtype ${JSON.stringify(dtype)}`);
       continue;
     }
-    if (!Array.isArray(shape) || elementCount(shape) === null) {
+    if (!Array.isArray(shape) || !shape.every(isIndex)) {
       problems.push(`${where}: shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
       continue;
     }
@@ -189,8 +189,8 @@ export function inspectSafetensors(bytes: Uint8Array, fileName: string): Safeten
       continue;
     }
     const [begin, end] = offs as [number, number];
-    const count = elementCount(shape)!;
-    const want = count * DTYPE_BYTES[dtype];
+    const count = elementCount(shape);
+    const want = count === null ? NaN : count * DTYPE_BYTES[dtype];
     if (begin > end) problems.push(`${where}: data_offsets [${begin}, ${end}] are reversed`);
     else if (!Number.isSafeInteger(want)) problems.push(`${where}: shape [${shape.join(', ')}] is too large`);
     else if (end - begin !== want) problems.push(`${where}: holds ${end - begin} bytes but shape [${shape.join(', ')}] ${dtype} needs ${want}`);
@@ -227,8 +227,11 @@ export function decodeSafetensors(bytes: Uint8Array, fileName: string): Safetens
     const count = (t.end - t.begin) / 4;
     let data: Float32Array;
     if (LITTLE_ENDIAN) {
-      // slice() copies into a fresh, 4-byte-aligned buffer owned by this tensor.
-      data = new Float32Array(bytes.slice(start, start + count * 4).buffer);
+      // Copy into a fresh, 4-byte-aligned buffer owned by this tensor. (Not bytes.slice(): on a
+      // Node Buffer that returns a view of the whole, possibly shared, allocation.)
+      const copy = new Uint8Array(count * 4);
+      copy.set(bytes.subarray(start, start + count * 4));
+      data = new Float32Array(copy.buffer);
     } else {
       data = new Float32Array(count);
       const view = new DataView(bytes.buffer, bytes.byteOffset + start, count * 4);

@@ -3,7 +3,7 @@
 // reproduce, value for value, the stateful torch schedulers of the PyTorch recipe stepped once per
 // epoch, so a resumed run needs no scheduler state: just the epoch number.
 //
-// Sources read (see the report in the commit for details):
+// Sources read:
 // - torch.optim.lr_scheduler: LRScheduler.__init__ calls step() once (last_epoch -1 -> 0);
 //   CosineAnnealingLR.get_lr is recursive,
 //     lr_t = eta_min + (lr_{t-1} - eta_min) * (1 + cos(pi t / T_max)) / (1 + cos(pi (t-1) / T_max)),

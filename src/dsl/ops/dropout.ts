@@ -1,6 +1,6 @@
 // Dropout: x * mask / (1 - p) with a seeded Bernoulli mask made on the host, so a given seed drops
 // the same elements on every backend.
-import { Tensor } from '../tensor.js';
+import { constant, type Tensor } from '../tensor.js';
 import { generator } from '../random.js';
 import type { Shape } from '../shape-types.js';
 import { mul } from './elementwise.js';
@@ -12,5 +12,5 @@ export function dropout<S extends Shape>(x: Tensor<S>, p: number, seed: number):
   const keep = 1 / (1 - p);
   const mask = new Float32Array(x.size);
   for (let k = 0; k < mask.length; k++) mask[k] = next() < p ? 0 : keep;
-  return mul(x as Tensor, new Tensor(x.shape, null, [], undefined, mask) as Tensor) as unknown as Tensor<S>;
+  return mul(x as Tensor, constant(mask, x.shape) as Tensor) as unknown as Tensor<S>;
 }

@@ -19,6 +19,7 @@ function unaryPrimitive(name: string, rule: UnaryRule): Primitive<void> {
   return {
     name,
     lower: (out) => singleKernel(kernelSource(['a'], `const x = a[i];\n  return ${rule.expr('x')};`), out.size),
+    elementwise: ([x]) => rule.expr(x),
     vjp: rule.vjp ? (g, out, [x]) => [rule.vjp!(g, out, x)] : undefined,
   };
 }
@@ -67,11 +68,13 @@ export const gelu = unary(geluP);
 const mulScalarP: Primitive<number> = {
   name: 'mulScalar',
   lower: (out, _in, c) => singleKernel(kernelSource(['a'], `return a[i] * ${lit(c)};`), out.size),
+  elementwise: ([x], c) => `${x} * ${lit(c)}`,
   vjp: (g, _out, _in, c) => [mulScalar(g, c)],
 };
 const addScalarP: Primitive<number> = {
   name: 'addScalar',
   lower: (out, _in, c) => singleKernel(kernelSource(['a'], `return a[i] + ${lit(c)};`), out.size),
+  elementwise: ([x], c) => `${x} + ${lit(c)}`,
   vjp: (g) => [g],
 };
 
@@ -86,7 +89,7 @@ interface BinaryRule {
 }
 
 /** Index expression into an input broadcast (trailing-aligned) to the output shape. */
-function broadcastIndex(input: readonly number[], output: readonly number[]): string {
+export function broadcastIndex(input: readonly number[], output: readonly number[]): string {
   if (input.length === output.length && input.every((d, k) => d === output[k])) return 'i';
   const offset = output.length - input.length;
   const inStrides = stridesOf(input);
@@ -103,6 +106,7 @@ function binaryPrimitive(name: string, rule: BinaryRule): Primitive<void> {
       const coords = ia === 'i' && ib === 'i' ? '' : coordinates(out.shape);
       return singleKernel(kernelSource(['a', 'b'], `${coords}\n  return ${rule.expr(`a[${ia}]`, `b[${ib}]`)};`), out.size);
     },
+    elementwise: ([a, b]) => rule.expr(a, b),
     vjp: rule.vjp ? (g, out, [a, b]) => rule.vjp!(g, out, a, b) : undefined,
   };
 }

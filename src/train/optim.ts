@@ -1,0 +1,127 @@
+// Optimizers as pure { init, update } pairs over parameter trees (Optax style), composed with
+// `chain`. Per-step scalars (learning rate, bias corrections) enter as tiny tensors, not kernel
+// constants, so kernels compile once.
+import { add, addScalar, constant, div, mapTree, mul, mulScalar, sqrt, zeros, type Tensor } from '../dsl/index.js';
+
+const scalar = (x: number) => constant(Float32Array.of(x), []);
+
+/** A gradient transformation: turns updates (initially gradients) into new updates. */
+export interface Transform<S> {
+  init(params: unknown): S;
+  update<P>(updates: P, state: S, params: P, step: StepInfo): [P, S];
+}
+
+/** What a transformation may know about the current step. */
+export interface StepInfo {
+  /** 1-based count of updates, including this one */
+  readonly count: number;
+  readonly learningRate: number;
+}
+
+/** Combines the tensors at the same place of several pytrees of the same structure. */
+export function zipTrees<P>(trees: readonly unknown[], fn: (...ts: Tensor[]) => Tensor): P {
+  const leaves = trees.map((tree) => {
+    const out: Tensor[] = [];
+    mapTree(tree, (t) => (out.push(t), t));
+    return out;
+  });
+  let k = 0;
+  return mapTree(trees[0], () => {
+    const i = k++;
+    return fn(...leaves.map((l) => l[i]));
+  }) as P;
+}
+
+const zerosLike = (tree: unknown) => mapTree(tree, (t) => zeros(t.shape));
+
+/** L2 penalty added to the gradient (torch Adam/SGD `weight_decay`). */
+export function addWeightDecay(weightDecay: number): Transform<null> {
+  return {
+    init: () => null,
+    update: (updates, state, params) =>
+      weightDecay === 0 ? [updates, state] : [zipTrees([updates, params], (u, p) => add(u, mulScalar(p, weightDecay))), state],
+  };
+}
+
+export interface AdamState {
+  readonly m: unknown;
+  readonly v: unknown;
+}
+
+/** Adam's normalized step m̂ / (sqrt(v̂) + eps), with torch's bias corrections. */
+export function scaleByAdam(beta1 = 0.9, beta2 = 0.999, eps = 1e-8): Transform<AdamState> {
+  return {
+    init: (params) => ({ m: zerosLike(params), v: zerosLike(params) }),
+    update: (updates, state, _params, { count }) => {
+      const m = zipTrees([updates, state.m], (g, m) => add(mulScalar(m, beta1), mulScalar(g, 1 - beta1)));
+      const v = zipTrees([updates, state.v], (g, v) => add(mulScalar(v, beta2), mulScalar(mul(g, g), 1 - beta2)));
+      const c1 = scalar(1 / (1 - beta1 ** count));
+      const c2 = scalar(1 / Math.sqrt(1 - beta2 ** count));
+      const out = zipTrees([m, v], (m, v) => div(mul(m, c1), addScalar(mul(sqrt(v), c2), eps)));
+      return [out as typeof updates, { m, v }];
+    },
+  };
+}
+
+/** Decoupled weight decay (AdamW): adds wd·p to the update before the learning rate scales it. */
+export function addDecayedWeights(weightDecay: number): Transform<null> {
+  return addWeightDecay(weightDecay);
+}
+
+/** Heavy-ball momentum as torch SGD: buf = μ·buf + g (no dampening). */
+export function trace(momentum: number): Transform<unknown> {
+  return {
+    init: (params) => (momentum === 0 ? null : zerosLike(params)),
+    update: (updates, state, _params) => {
+      if (momentum === 0) return [updates, state];
+      const buf = zipTrees([updates, state], (g, b) => add(mulScalar(b, momentum), g));
+      return [buf as typeof updates, buf];
+    },
+  };
+}
+
+/** Multiplies updates by −lr (the current epoch's learning rate). */
+export function scaleByLearningRate(): Transform<null> {
+  return {
+    init: () => null,
+    update: (updates, state, _params, { learningRate }) => {
+      const lr = scalar(-learningRate);
+      return [zipTrees([updates], (u) => mul(u, lr)), state];
+    },
+  };
+}
+
+/** Runs transformations in order; the state is the tuple of their states. */
+export function chain(...transforms: Transform<any>[]): Transform<unknown[]> {
+  return {
+    init: (params) => transforms.map((t) => t.init(params)),
+    update: (updates, state, params, step) => {
+      const next: unknown[] = [];
+      let u = updates;
+      transforms.forEach((t, k) => {
+        const [nu, ns] = t.update(u, state[k], params, step);
+        u = nu;
+        next.push(ns);
+      });
+      return [u, next];
+    },
+  };
+}
+
+/** params + updates */
+export function applyUpdates<P>(params: P, updates: P): P {
+  return zipTrees([params, updates], (p, u) => add(p, u));
+}
+
+/** torch.optim.Adam(lr, betas, eps, weight_decay): L2 penalty added to the gradient. */
+export const adam = (o: { betas?: [number, number]; eps?: number; weightDecay?: number } = {}) =>
+  chain(addWeightDecay(o.weightDecay ?? 0), scaleByAdam(o.betas?.[0], o.betas?.[1], o.eps), scaleByLearningRate());
+
+/** torch.optim.AdamW: decoupled weight decay (default 0.01). */
+export const adamw = (o: { betas?: [number, number]; eps?: number; weightDecay?: number } = {}) =>
+  chain(scaleByAdam(o.betas?.[0], o.betas?.[1], o.eps), addDecayedWeights(o.weightDecay ?? 0.01), scaleByLearningRate());
+
+/** torch.optim.SGD(lr, momentum, weight_decay). */
+export const sgd = (o: { momentum?: number; weightDecay?: number } = {}) =>
+  chain(addWeightDecay(o.weightDecay ?? 0), trace(o.momentum ?? 0), scaleByLearningRate());
+
