@@ -52,7 +52,8 @@ export function deriveSeed(...parts: number[]): number {
  * Period 2^32 per stream, which is ample for per-image streams.
  */
 export function createRng(seed: number): Rng {
-  let state = words(seed)[0] ^ mix32(words(seed)[1]);
+  const [lo, hi] = words(seed);
+  let state = lo ^ mix32(hi);
   const uint32 = (): number => {
     state = (state + 0x9e3779b9) | 0;
     return mix32(state);

@@ -6,7 +6,6 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 
 const BLOCK = 512;
@@ -38,7 +37,12 @@ function numeric(b: Uint8Array, start: number, len: number): number {
 }
 
 function checksumOk(h: Uint8Array): boolean {
-  const stored = numeric(h, 148, 8);
+  let stored: number;
+  try {
+    stored = numeric(h, 148, 8);
+  } catch {
+    return false;
+  }
   let unsigned = 0;
   let signed = 0;
   for (let i = 0; i < BLOCK; i++) {
@@ -175,7 +179,12 @@ class TarExtractor {
       const prefix = cString(h, 345, 155);
       if (prefix) name = `${prefix}/${name}`;
     }
-    let size = numeric(h, 124, 12);
+    let size: number;
+    try {
+      size = numeric(h, 124, 12);
+    } catch {
+      throw new Error(`${this.label}: corrupt size field in the tar header at byte ${this.offset}`);
+    }
     if (this.longName !== null) name = this.longName;
     if (this.pax) {
       const p = this.pax.get('path');
@@ -233,11 +242,13 @@ export async function extractTarGz(archivePath: string, targetDir: string): Prom
   const root = path.resolve(targetDir);
   await mkdir(root, { recursive: true });
   const tar = new TarExtractor(root, archivePath);
+  const input = createReadStream(archivePath);
+  const gunzip = createGunzip();
+  input.on('error', (err) => gunzip.destroy(err));
+  input.pipe(gunzip);
   try {
-    await pipeline(createReadStream(archivePath), createGunzip(), async (source: AsyncIterable<Buffer>) => {
-      for await (const chunk of source) await tar.push(chunk);
-      await tar.end();
-    });
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) await tar.push(chunk);
+    await tar.end();
   } catch (err) {
     await tar.abort();
     const e = err as NodeJS.ErrnoException;
@@ -245,6 +256,9 @@ export async function extractTarGz(archivePath: string, targetDir: string): Prom
       throw new Error(`${archivePath}: not a valid gzip file (${e.message})`);
     }
     throw err;
+  } finally {
+    input.destroy();
+    gunzip.destroy();
   }
   return tar.files;
 }

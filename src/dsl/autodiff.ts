@@ -95,3 +95,21 @@ export function grad<P, R extends unknown[]>(f: (params: P, ...rest: R) => Scala
   const vg = valueAndGrad(f);
   return (params, ...rest) => vg(params, ...rest)[1];
 }
+
+/**
+ * Like valueAndGrad for f returning [scalar, aux]: aux (e.g. logits, for accuracy) shares the
+ * forward graph and is not differentiated.
+ */
+export function valueAndGradWithAux<P, R extends unknown[], V extends ScalarTensor, A>(
+  f: (params: P, ...rest: R) => readonly [V, A],
+): (params: P, ...rest: R) => [V, A, P] {
+  return (params, ...rest) => {
+    let aux: A | undefined;
+    const [value, grads] = valueAndGrad((p: P, ...r: R) => {
+      const [v, a] = f(p, ...r);
+      aux = a;
+      return v;
+    })(params, ...rest);
+    return [value, aux as A, grads];
+  };
+}

@@ -3,7 +3,7 @@ export { Tensor, constant, tensor, fromTypedArray, zeros, ones, full, scalar, ty
 export { randn, uniform, generator } from './random.js';
 export { realize, setBackend, backend, availableBackends, memory, tidy, disposeTree, tensorsIn } from './runtime.js';
 export { backendNames, type BackendName, type MemoryInfo } from './backend.js';
-export { vjp, grad, valueAndGrad, mapTree } from './autodiff.js';
+export { vjp, grad, valueAndGrad, valueAndGradWithAux, mapTree } from './autodiff.js';
 export { neg, exp, log, sqrt, rsqrt, tanh, relu, gelu, mulScalar, addScalar, add, sub, mul, div, equal } from './ops/elementwise.js';
 export { sum, mean, max, sumAll, broadcastTo, sumTo } from './ops/reduce.js';
 export { reshape, permute, transpose, slice, take, concat, splitHeads, mergeHeads } from './ops/layout.js';

@@ -1,7 +1,235 @@
+// Runtime mirror of shape-types.ts: the same shape rules over `readonly number[]`
+// (shapes from files, flags, or `number` dims), throwing ShapeError with exactly
+// the sentence the type level prints for the same numbers. Every function checks
+// its inputs in the same order as its type, so the first error is the same one.
+import type { MatmulFlags, VitShapeConfig } from './shape-types.js';
+
+/**
+ * A shape error. At runtime it is thrown; as a type, `ShapeError<"message">` is what
+ * result types yield and check types require, so tsc prints the message.
+ */
 export class ShapeError<Msg extends string = string> extends Error {
+  /** Phantom: the message as a type (no runtime property). */
   declare readonly __shapeError: Msg;
   constructor(message: Msg) {
     super(message);
     this.name = 'ShapeError';
   }
+}
+
+const fail = (message: string): never => {
+  throw new ShapeError(message);
+};
+const isNat = (n: number) => Number.isSafeInteger(n) && n >= 0;
+/** The operand itself when it is an integer in [0, 2^53 - 1]. */
+const nat = (n: number, subject: string = `${n}`): number =>
+  isNat(n) ? n : fail(`${subject} is not a non-negative safe integer`);
+
+/** A shape as messages print it: `[2,3]`. */
+export const formatShape = (s: readonly number[]): string => `[${s.join(',')}]`;
+
+/** Throws unless every dim is an integer in [0, 2^53 - 1] (reshape passes allow = -1). */
+export function checkDims(s: readonly number[], allow?: number): void {
+  for (const d of s) if (d !== allow) nat(d, `dim ${d} in ${formatShape(s)}`);
+}
+
+/** Exact a + b (an error above 2^53 - 1). */
+export function exactAdd(a: number, b: number): number {
+  nat(a), nat(b);
+  return a + b <= Number.MAX_SAFE_INTEGER ? a + b : fail(`sum ${a} + ${b} exceeds 2^53 - 1`);
+}
+/** Exact a - b (an error when negative). */
+export function exactSub(a: number, b: number): number {
+  nat(a), nat(b);
+  return a >= b ? a - b : fail(`difference ${a} - ${b} is negative`);
+}
+/** Exact a * b (an error above 2^53 - 1; a float product above it is always > 2^53 - 1 too). */
+export function exactMul(a: number, b: number): number {
+  nat(a), nat(b);
+  return a * b <= Number.MAX_SAFE_INTEGER ? a * b : fail(`product ${a} * ${b} exceeds 2^53 - 1`);
+}
+/** Exact a / b (a remainder is an error, never rounded). */
+export function exactDiv(a: number, b: number, message = `${a} is not divisible by ${b}`): number {
+  nat(a), nat(b);
+  if (b === 0) fail(`division by zero: ${a} / ${b}`);
+  return a % b === 0 ? a / b : fail(message);
+}
+/** a mod b (an error when b is 0). */
+export function exactMod(a: number, b: number): number {
+  nat(a), nat(b);
+  return b === 0 ? fail(`division by zero: ${a} / ${b}`) : a % b;
+}
+
+/** Element count; an error above 2^53 - 1 (checked after each factor, like the type). */
+export function sizeOf(s: readonly number[]): number {
+  checkDims(s);
+  let n = 1;
+  for (const d of s) {
+    n *= d;
+    if (n > Number.MAX_SAFE_INTEGER) fail(`shape ${formatShape(s)} has more than 2^53 - 1 elements`);
+  }
+  return n;
+}
+
+/** Axis in [-rank, rank) as an index in [0, rank) (-1 is the last axis). */
+export function normalizeAxis(axis: number, rank: number): number {
+  if (!Number.isSafeInteger(axis)) fail(`axis ${axis} is not an integer`);
+  if (axis < -rank || axis >= rank) fail(`axis ${axis} is out of range for rank ${rank}`);
+  return axis < 0 ? axis + rank : axis;
+}
+const axisOf = (s: readonly number[], axis: number) => (checkDims(s), normalizeAxis(axis, s.length));
+
+/** NumPy broadcasting: trailing dims align, 1 stretches. */
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
+  checkDims(a), checkDims(b);
+  const out: number[] = [];
+  for (let i = a.length - 1, j = b.length - 1; i >= 0 || j >= 0; i--, j--) {
+    const x = i >= 0 ? a[i] : 1;
+    const y = j >= 0 ? b[j] : 1;
+    if (i < 0 || j < 0) out.unshift(i < 0 ? y : x);
+    else if (x === 1 || y === 1 || x === y) out.unshift(x === 1 ? y : x);
+    else fail(`shapes ${formatShape(a)} and ${formatShape(b)} are not broadcastable (${x} vs ${y})`);
+  }
+  return out;
+}
+
+/** [...batch, M, K] x [K, N] or [...batch, K, N]; a transposed operand has its last two axes swapped. */
+export function matmulShape(a: readonly number[], b: readonly number[], options: MatmulFlags = {}): number[] {
+  const ta = options.transposeA ?? false;
+  const tb = options.transposeB ?? false;
+  checkDims(a), checkDims(b);
+  const ops = `${formatShape(a)}${ta ? '^T' : ''} x ${formatShape(b)}${tb ? '^T' : ''}`;
+  if (a.length < 2 || b.length < 2) fail(`matmul needs operands of rank >= 2: ${ops}`);
+  const [a1, a2] = a.slice(-2);
+  const [b1, b2] = b.slice(-2);
+  const [m, k] = ta ? [a2, a1] : [a1, a2];
+  const [k2, n] = tb ? [b2, b1] : [b1, b2];
+  if (k !== k2) fail(`matmul inner dimensions differ: ${ops} (${k} vs ${k2})`);
+  const batchA = a.slice(0, -2);
+  const batchB = b.slice(0, -2);
+  const sameBatch = batchA.length === batchB.length && batchA.every((d, i) => d === batchB[i]);
+  if (batchB.length > 0 && !sameBatch) {
+    fail(`matmul batch dimensions differ: ${ops} (${formatShape(batchA)} vs ${formatShape(batchB)})`);
+  }
+  return [...batchA, m, n];
+}
+
+/** Same element count in a new shape; one -1 in `to` is inferred. */
+export function reshapeShape(from: readonly number[], to: readonly number[]): number[] {
+  checkDims(from), checkDims(to, -1);
+  const minus = to.filter((d) => d === -1).length;
+  if (minus > 1) fail(`reshape to ${formatShape(to)} has more than one -1`);
+  const nf = sizeOf(from);
+  const nt = sizeOf(to.filter((d) => d !== -1));
+  const head = `reshape from ${formatShape(from)} (${nf} elements) to ${formatShape(to)}`;
+  if (minus === 0) return nf === nt ? [...to] : fail(`${head} (${nt} elements)`);
+  if (nt === 0) fail(`${head} (cannot infer -1 when the other dims multiply to 0)`);
+  if (nf % nt !== 0) fail(`${head} (${nf} is not divisible by ${nt})`);
+  return to.map((d) => (d === -1 ? nf / nt : d));
+}
+
+/** Swap the last two axes. */
+export function transposeShape(s: readonly number[]): number[] {
+  checkDims(s);
+  if (s.length < 2) fail(`transpose needs rank >= 2, got ${formatShape(s)}`);
+  return [...s.slice(0, -2), s[s.length - 1], s[s.length - 2]];
+}
+
+/** result[k] = s[axes[k]]; axes must be a permutation of 0..rank-1. */
+export function permuteShape(s: readonly number[], axes: readonly number[]): number[] {
+  checkDims(s);
+  const n = s.length;
+  if (axes.length !== n) fail(`permute axes ${formatShape(axes)} do not match rank ${n} of ${formatShape(s)}`);
+  const seen = new Set<number>();
+  for (const a of axes) {
+    if (!Number.isInteger(a) || a < 0 || a >= n || seen.has(a)) {
+      fail(`permute axes ${formatShape(axes)} are not a permutation of 0..${n - 1}`);
+    }
+    seen.add(a);
+  }
+  return axes.map((a) => s[a]);
+}
+
+/** Join along `axis`; the other dims must be equal. */
+export function concatShape(a: readonly number[], b: readonly number[], axis: number): number[] {
+  checkDims(a), checkDims(b);
+  if (a.length !== b.length) fail(`concat needs equal ranks: ${formatShape(a)} and ${formatShape(b)}`);
+  const ax = normalizeAxis(axis, a.length);
+  a.forEach((d, i) => {
+    if (i !== ax && d !== b[i]) {
+      fail(`concat along axis ${ax}: ${formatShape(a)} and ${formatShape(b)} differ at axis ${i} (${d} vs ${b[i]})`);
+    }
+  });
+  return a.map((d, i) => (i === ax ? exactAdd(d, b[i]) : d));
+}
+
+/** Keep [start, end) along `axis`; 0 <= start <= end <= dim. */
+export function sliceShape(s: readonly number[], axis: number, start: number, end: number): number[] {
+  const ax = axisOf(s, axis);
+  nat(start, `slice start ${start}`), nat(end, `slice end ${end}`);
+  if (start > end) fail(`slice start ${start} is greater than end ${end}`);
+  if (end > s[ax]) fail(`slice [${start}, ${end}) exceeds dim ${s[ax]} on axis ${ax} of ${formatShape(s)}`);
+  return s.map((d, i) => (i === ax ? end - start : d));
+}
+
+/** Pick `index` along `axis` and drop the axis. */
+export function takeShape(s: readonly number[], axis: number, index: number): number[] {
+  const ax = axisOf(s, axis);
+  nat(index, `index ${index}`);
+  if (index >= s[ax]) fail(`index ${index} is out of range for dim ${s[ax]} on axis ${ax} of ${formatShape(s)}`);
+  return s.filter((_, i) => i !== ax);
+}
+
+/** Reduce (sum / mean / max) over `axis`: drop it, or keep it as 1. */
+export function reduceShape(s: readonly number[], axis: number, keepDims = false): number[] {
+  const ax = axisOf(s, axis);
+  return keepDims ? s.map((d, i) => (i === ax ? 1 : d)) : s.filter((_, i) => i !== ax);
+}
+
+/** softmax / logSoftmax keep the shape; the axis must be valid. */
+export function softmaxShape(s: readonly number[], axis = -1): number[] {
+  axisOf(s, axis);
+  return [...s];
+}
+
+const positive = (v: number, name: string) => {
+  if (!Number.isSafeInteger(v) || v <= 0) fail(`${name} ${v} is not a positive integer`);
+};
+const headWidth = (e: number, h: number) => exactDiv(e, h, `embedDim ${e} is not divisible by heads ${h}`);
+
+/** [B, T, E] -> [B, H, T, E / H]. */
+export function splitHeadsShape(s: readonly number[], heads: number): number[] {
+  checkDims(s);
+  if (s.length !== 3) fail(`splitHeads needs [batch, tokens, embedDim], got ${formatShape(s)}`);
+  positive(heads, 'heads');
+  const [b, t, e] = s;
+  return [b, heads, t, headWidth(e, heads)];
+}
+
+/** [B, H, T, D] -> [B, T, H * D]. */
+export function mergeHeadsShape(s: readonly number[]): number[] {
+  checkDims(s);
+  if (s.length !== 4) fail(`mergeHeads needs [batch, heads, tokens, headDim], got ${formatShape(s)}`);
+  const [b, h, t, d] = s;
+  return [b, t, exactMul(h, d)];
+}
+
+/** Dims a ViT config implies. */
+export interface VitDims {
+  readonly numPatches: number;
+  readonly tokens: number;
+  readonly patchDim: number;
+  readonly headDim: number;
+}
+const vitFields = ['imageSize', 'patchSize', 'channels', 'embedDim', 'heads', 'mlpDim', 'layers', 'classes'] as const;
+
+/** Validates a ViT config (positive fields, patch divides image, heads divide embedDim) and derives its dims. */
+export function vitDerived(c: VitShapeConfig): VitDims {
+  for (const k of vitFields) positive(c[k], k);
+  const grid = exactDiv(c.imageSize, c.patchSize, `patchSize ${c.patchSize} does not divide imageSize ${c.imageSize}`);
+  const headDim = headWidth(c.embedDim, c.heads);
+  const numPatches = exactMul(grid, grid);
+  const tokens = exactAdd(numPatches, 1);
+  const patchDim = exactMul(exactMul(c.patchSize, c.patchSize), c.channels);
+  return { numPatches, tokens, patchDim, headDim };
 }

@@ -19,8 +19,9 @@ export type NumOrError = number | ShapeError<string>;
 // ---------------------------------------------------------------------------
 // Exact natural-number arithmetic on decimal digits. Tuple-length tricks hit
 // TS2589/TS2799 above ~10,000; here each recursion step handles one digit.
-// Accumulators are left unconstrained where a recursive result is passed in
-// (`extends Nat` there makes tsc report TS2859, excessive complexity).
+// A recursive type's result is bound with `extends infer X` before it is passed
+// on: handing it straight to a distributive conditional (`D extends Nat ? ...`)
+// makes tsc compute its constraint in generic code and fail with TS2859.
 
 type Digit = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 type Bit = 0 | 1;
@@ -124,12 +125,11 @@ type MulDigit<A extends Nat, D extends Digit, C extends Digit = 0, Acc extends N
     : (C extends 0 ? Acc : [...Acc, C]);
 
 // Horner over b's digits, most significant first: acc = acc * 10 + a * digit.
-type MulNat<A extends Nat, B extends Nat, Acc = []> =
-  Acc extends Nat
-    ? (B extends [...infer R extends Nat, infer D extends Digit]
-      ? MulNat<A, R, AddNat<Acc extends [] ? [] : [0, ...Acc], D extends 0 ? [] : MulDigit<A, D>>>
-      : Acc)
-    : never;
+type MulNat<A extends Nat, B extends Nat, Acc extends Nat = []> =
+  B extends [...infer R extends Nat, infer D extends Digit]
+    ? (AddNat<Acc extends [] ? [] : [0, ...Acc], D extends 0 ? [] : MulDigit<A, D>> extends infer S extends Nat
+      ? MulNat<A, R, S> : never)
+    : Acc;
 
 type Inc = [1, 2, 3, 4, 5, 6, 7, 8, 9, 9];
 // Subtract b from r while it fits (at most 9 times): [quotient digit, remainder].
@@ -154,12 +154,13 @@ type NatToNum<A extends Nat> = NatToStr<A> extends `${infer N extends number}` ?
 /** 9007199254740991 = 2^53 - 1 = Number.MAX_SAFE_INTEGER, little-endian. */
 type MaxNat = [1, 9, 9, 0, 4, 7, 4, 5, 2, 9, 9, 1, 7, 0, 0, 9];
 
-type NotNat<Subject extends string> = ShapeError<`${Subject} is not a non-negative safe integer`>;
+// Errors are written out as `ShapeError<...>` wherever they are produced: an alias
+// whose body is `ShapeError<...>` would print as its own name instead of the message.
+
 /** Digits of a literal in [0, 2^53 - 1], else an error naming `Subject`. */
 type ToNat<N extends number, Subject extends string = `${N}`> =
-  StrToNat<`${N}`> extends infer D extends Nat
-    ? (LteNat<D, MaxNat> extends true ? D : NotNat<Subject>)
-    : NotNat<Subject>;
+  (StrToNat<`${N}`> extends infer D extends Nat ? (LteNat<D, MaxNat> extends true ? D : false) : false) extends infer D extends Nat
+    ? D : ShapeError<`${Subject} is not a non-negative safe integer`>;
 type IsNat<N extends number> = ToNat<N> extends Nat ? true : false;
 /** Digits back to a literal, or `ShapeError<Msg>` above 2^53 - 1 (never widened to `number`). */
 type SafeNum<D, Msg extends string> =
@@ -171,12 +172,15 @@ type Nats2<A extends number, B extends number> =
     : ToNat<A>;
 
 // Each public op: an error operand is passed through; a `number` operand gives `number`.
+// They distribute over A and B, which is also what lets generic code such as
+// `Tensor<[Mul<3, E>, E]>` (E extends number) satisfy `Shape`: tsc checks Mul<3, number>.
 
 /** Exact a + b; an error above 2^53 - 1. */
 export type Add<A extends NumOrError, B extends NumOrError> =
   A extends number ? B extends number ? number extends A | B ? number
     : Nats2<A, B> extends [infer X extends Nat, infer Y extends Nat]
-      ? SafeNum<AddNat<X, Y>, `sum ${A} + ${B} exceeds 2^53 - 1`> : Nats2<A, B>
+      ? (AddNat<X, Y> extends infer D ? SafeNum<D, `sum ${A} + ${B} exceeds 2^53 - 1`> : never)
+      : Nats2<A, B>
   : B : A;
 
 /** Exact a - b; an error when negative. */
@@ -191,7 +195,8 @@ export type Sub<A extends NumOrError, B extends NumOrError> =
 export type Mul<A extends NumOrError, B extends NumOrError> =
   A extends number ? B extends number ? number extends A | B ? number
     : Nats2<A, B> extends [infer X extends Nat, infer Y extends Nat]
-      ? SafeNum<MulNat<X, Y>, `product ${A} * ${B} exceeds 2^53 - 1`> : Nats2<A, B>
+      ? (MulNat<X, Y> extends infer D ? SafeNum<D, `product ${A} * ${B} exceeds 2^53 - 1`> : never)
+      : Nats2<A, B>
   : B : A;
 
 /** a / b with the given message for a remainder (A, B plain numbers). */
@@ -239,20 +244,23 @@ type JoinDims<S extends Shape, Acc extends string = ''> =
 export type FormatShape<S extends Shape> = number extends S['length'] ? '[...]' : `[${JoinDims<S>}]`;
 
 /** `unknown` when a result type is valid, else its `ShapeError`. */
-export type CheckOf<R> = [Extract<R, ShapeError<string>>] extends [never] ? unknown : Extract<R, ShapeError<string>>;
-/** The shape of a valid result, `never` for an error (for `Tensor<...>` in generic signatures). */
-export type ValidShape<R> = Extract<R, Shape>;
+export type CheckOf<R> =
+  [R] extends [infer X] ? ([Extract<X, ShapeError<string>>] extends [never] ? unknown : Extract<X, ShapeError<string>>) : never;
+/** The shape of a valid result, `never` for an error (so `Tensor<...>` accepts it in generic code). */
+export type ValidShape<R> = [R] extends [infer X] ? Extract<X, Shape> : never;
 
 type IsTuple<S extends Shape> = number extends S['length'] ? false : true;
 /** Does the shape hold a dynamic (`number`) dim? (Also true for non-tuples.) */
 type HasDynamic<S extends Shape> = number extends S[number] ? true : false;
 
 // First bad literal dim of a shape (negative, fractional, > 2^53 - 1), else never.
-type DimsError<S extends Shape, All extends Shape = S> =
+// Dims equal to Allow (reshape's -1) are skipped.
+type DimsError<S extends Shape, Allow = never, All extends Shape = S> =
   S extends readonly [infer H extends number, ...infer R extends Shape]
-    ? (number extends H ? DimsError<R, All>
-      : IsNat<H> extends true ? DimsError<R, All>
-      : NotNat<`dim ${H} in ${FormatShape<All>}`>)
+    ? (number extends H ? DimsError<R, Allow, All>
+      : [H] extends [Allow] ? DimsError<R, Allow, All>
+      : IsNat<H> extends true ? DimsError<R, Allow, All>
+      : ShapeError<`dim ${H} in ${FormatShape<All>} is not a non-negative safe integer`>)
     : never;
 type DimsError2<A extends Shape, B extends Shape> = [DimsError<A>] extends [never] ? DimsError<B> : DimsError<A>;
 /** `unknown` when every literal dim is an integer in [0, 2^53 - 1]. */
@@ -302,12 +310,10 @@ export type NormalizeAxis<Axis extends number, Rank extends number> =
   : AxisParts<Axis> extends [infer Neg extends boolean, infer D extends Nat]
     ? (ToNat<Rank> extends infer R extends Nat
       ? (Neg extends true
-        ? (SubNat<R, D> extends infer X extends Nat ? NatToNum<X> : AxisRangeError<Axis, Rank>)
-        : (LtNat<D, R> extends true ? Axis : AxisRangeError<Axis, Rank>))
+        ? (SubNat<R, D> extends infer X extends Nat ? NatToNum<X> : ShapeError<`axis ${Axis} is out of range for rank ${Rank}`>)
+        : (LtNat<D, R> extends true ? Axis : ShapeError<`axis ${Axis} is out of range for rank ${Rank}`>))
       : never)
     : ShapeError<`axis ${Axis} is not an integer`>;
-type AxisRangeError<Axis extends number, Rank extends number> =
-  ShapeError<`axis ${Axis} is out of range for rank ${Rank}`>;
 
 /** Normalised axis of S, or the error (the shape's dims are validated first). */
 type AxisOf<S extends Shape, Axis extends number> =
@@ -359,14 +365,11 @@ type MatmulParts<A extends Shape, B extends Shape, TA extends boolean, TB extend
       : UnifyDims<BA, BB> extends infer Batch extends Shape
         ? [...Batch, MK[0], KN[1]]
         : ShapeError<`matmul batch dimensions differ: ${Operand<A, TA>} x ${Operand<B, TB>} (${FormatShape<BA>} vs ${FormatShape<BB>})`>;
-type MatmulRankError<A extends Shape, B extends Shape, TA extends boolean, TB extends boolean> =
-  ShapeError<`matmul needs operands of rank >= 2: ${Operand<A, TA>} x ${Operand<B, TB>}`>;
 type MatmulChecked<A extends Shape, B extends Shape, TA extends boolean, TB extends boolean> =
-  A extends readonly [...infer BA extends Shape, infer A1 extends number, infer A2 extends number]
-    ? (B extends readonly [...infer BB extends Shape, infer B1 extends number, infer B2 extends number]
-      ? MatmulParts<A, B, TA, TB, BA, BB, TA extends true ? [A2, A1] : [A1, A2], TB extends true ? [B2, B1] : [B1, B2]>
-      : MatmulRankError<A, B, TA, TB>)
-    : MatmulRankError<A, B, TA, TB>;
+  [A, B] extends [readonly [...infer BA extends Shape, infer A1 extends number, infer A2 extends number],
+    readonly [...infer BB extends Shape, infer B1 extends number, infer B2 extends number]]
+    ? MatmulParts<A, B, TA, TB, BA, BB, TA extends true ? [A2, A1] : [A1, A2], TB extends true ? [B2, B1] : [B1, B2]>
+    : ShapeError<`matmul needs operands of rank >= 2: ${Operand<A, TA>} x ${Operand<B, TB>}`>;
 /** Shape of a @ b with options O (e.g. `{ transposeB: true }`), or the ShapeError. */
 export type MatmulResult<A extends Shape, B extends Shape, O extends MatmulFlags = {}> =
   [IsTuple<A>, IsTuple<B>] extends [true, true]
@@ -389,6 +392,8 @@ type WithoutMinusOne<S extends Shape, Acc extends Shape = []> =
 type FillMinusOne<S extends Shape, D extends number, Acc extends Shape = []> =
   S extends readonly [infer H extends number, ...infer R extends Shape]
     ? FillMinusOne<R, D, [...Acc, [H] extends [-1] ? D : H]> : Acc;
+type ReshapeDimsError<From extends Shape, To extends Shape> =
+  [DimsError<From>] extends [never] ? DimsError<To, -1> : DimsError<From>;
 type ReshapeFrom<From extends Shape, NF extends number> = `reshape from ${FormatShape<From>} (${NF} elements) to`;
 type ReshapeCounts<From extends Shape, To extends Shape, NF extends number, NT extends number, Minus extends number> =
   number extends NF | NT ? FillMinusOne<To, number>
@@ -403,14 +408,14 @@ type ReshapeCounts<From extends Shape, To extends Shape, NF extends number, NT e
 export type ReshapeResult<From extends Shape, To extends Shape> =
   IsTuple<To> extends false ? number[]
   : IsTuple<From> extends false ? FillMinusOne<To, number>
-  : [DimsError2<From, WithoutMinusOne<To>>] extends [never]
+  : [ReshapeDimsError<From, To>] extends [never]
     ? (CountMinusOne<To> extends 0 | 1
       ? (Product<From> extends infer NF extends number
         ? (Product<WithoutMinusOne<To>> extends infer NT extends number
           ? ReshapeCounts<From, To, NF, NT, CountMinusOne<To>> : Product<WithoutMinusOne<To>>)
         : Product<From>)
       : ShapeError<`reshape to ${FormatShape<To>} has more than one -1`>)
-    : DimsError2<From, WithoutMinusOne<To>>;
+    : ReshapeDimsError<From, To>;
 /** `unknown` when the reshape is valid. */
 export type CheckReshape<From extends Shape, To extends Shape> = CheckOf<ReshapeResult<From, To>>;
 /** Shape after reshape (`never` if invalid). */
@@ -457,19 +462,22 @@ export type Permute<S extends Shape, P extends readonly number[]> = ValidShape<P
 // ---------------------------------------------------------------------------
 // Concat, slice, take.
 
-// First axis other than Axis where A and B differ, as [axis, a, b]; C counts the index.
+// First axis other than Axis where A and B differ, as [axis, a, b], else false; C counts the index.
 type ConcatMismatch<A extends Shape, B extends Shape, Axis extends number, C extends 0[] = []> =
   [A, B] extends [readonly [infer X extends number, ...infer RA extends Shape], readonly [infer Y extends number, ...infer RB extends Shape]]
     ? (C['length'] extends Axis ? ConcatMismatch<RA, RB, Axis, [...C, 0]>
       : UnifyDim<X, Y> extends false ? [C['length'], X, Y]
       : ConcatMismatch<RA, RB, Axis, [...C, 0]>)
-    : never;
+    : false;
 type ConcatChecked<A extends Shape, B extends Shape, Axis extends number> =
   ConcatMismatch<A, B, Axis> extends [infer I extends number, infer X extends number, infer Y extends number]
     ? ShapeError<`concat along axis ${Axis}: ${FormatShape<A>} and ${FormatShape<B>} differ at axis ${I} (${X} vs ${Y})`>
-    : Add<A[Axis], B[Axis]> extends infer D extends number
-      ? (UnifyDims<A, B> extends infer U extends Shape ? SpliceAt<U, Axis, [D]> : never)
-      : Add<A[Axis], B[Axis]>;
+    : Add<A[Axis], B[Axis]> extends infer D extends number ? ConcatJoin<A, B, Axis, D> : Add<A[Axis], B[Axis]>;
+// The joined shape: D on Axis, elsewhere the dims unified (a known dim beats `number`).
+type ConcatJoin<A extends Shape, B extends Shape, Axis extends number, D extends number, Acc extends Shape = []> =
+  [A, B] extends [readonly [infer X extends number, ...infer RA extends Shape], readonly [infer Y extends number, ...infer RB extends Shape]]
+    ? ConcatJoin<RA, RB, Axis, D, [...Acc, Acc['length'] extends Axis ? D : UnifyDim<X, Y> & number]>
+    : Acc;
 /** Join A and B along Axis (other dims equal), or the ShapeError. */
 export type ConcatResult<A extends Shape, B extends Shape, Axis extends number> =
   [IsTuple<A>, IsTuple<B>] extends [true, true]
@@ -557,9 +565,8 @@ export type Softmax<S extends Shape, Axis extends number = -1> = ValidShape<Soft
 // V must be a positive integer (`number` passes): never, or the error naming Name.
 type PositiveError<V extends number, Name extends string> =
   number extends V ? never
-  : ToNat<V> extends infer D extends Nat ? (D extends [] ? PositiveMsg<V, Name> : never)
-  : PositiveMsg<V, Name>;
-type PositiveMsg<V extends number, Name extends string> = ShapeError<`${Name} ${V} is not a positive integer`>;
+  : (ToNat<V> extends infer D extends Nat ? (D extends [] ? false : true) : false) extends true ? never
+  : ShapeError<`${Name} ${V} is not a positive integer`>;
 type HeadWidth<E extends number, H extends number> = DivExact<E, H, `embedDim ${E} is not divisible by heads ${H}`>;
 
 /** [B, T, E] -> [B, H, T, E / H] (H divides E), or the ShapeError. */
