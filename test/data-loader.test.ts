@@ -172,5 +172,11 @@ const first = await it.next();
 if (first.value.count !== 16) throw new Error('bad batch');
 await new Promise((r) => setTimeout(r, 300));`);
   t.is(dropped.stdout.trim(), 'ok');
-  t.log(`child process wall times: ${full.ms} / ${early.ms} / ${dropped.ms} ms`);
+  // Epoch after epoch, each ended early: closing one pool must not leave the next without a ref
+  // (Node would exit mid-await with code 13 and no 'ok').
+  const epochs = await runChild(`for (let epoch = 0; epoch < 4; epoch++) {
+  for await (const b of createLoader({ images, labels, batchSize: 1, epoch, workers: 1 + (epoch % 2) })) break;
+}`);
+  t.is(epochs.stdout.trim(), 'ok');
+  t.log(`child process wall times: ${full.ms} / ${early.ms} / ${dropped.ms} / ${epochs.ms} ms`);
 });

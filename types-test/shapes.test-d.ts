@@ -46,6 +46,7 @@ expectType<Err<'difference 3 - 5 is negative'>>(t<Sub<3, 5>>());
 expectType<Err<'shape [4294967296,2097152] has more than 2^53 - 1 elements'>>(t<Product<[4294967296, 2097152]>>());
 expectType<Err<'1.5 is not a non-negative safe integer'>>(t<Mul<1.5, 2>>());
 expectType<Err<'dim -3 in [2,-3] is not a non-negative safe integer'>>(t<Product<[2, -3]>>());
+expectType<Err<'dim 9007199254740992 in [9007199254740992] is not a non-negative safe integer'>>(t<Product<[9007199254740992]>>());
 // An error propagates through later arithmetic.
 expectType<Err<'10 is not divisible by 3'>>(t<Add<Div<10, 3>, 1>>());
 expectNotAssignable<number>(t<Div<10, 3>>());
@@ -107,6 +108,7 @@ expectType<unknown>(t<CheckMatmul<[number, 3], [number, 5]>>());
 expectType<Err<'matmul inner dimensions differ: [2,3] x [4,5] (3 vs 4)'>>(t<CheckMatmul<[2, 3], [4, 5]>>());
 expectType<Err<'matmul batch dimensions differ: [2,2,3] x [5,3,4] ([2] vs [5])'>>(t<MatmulResult<[2, 2, 3], [5, 3, 4]>>());
 expectType<Err<'matmul needs operands of rank >= 2: [3] x [3,4]'>>(t<MatmulResult<[3], [3, 4]>>());
+expectType<Err<'matmul batch dimensions differ: [2,3] x [2,3,4] ([] vs [2])'>>(t<MatmulResult<[2, 3], [2, 3, 4]>>());
 expectType<never>(t<Matmul<[2, 3], [4, 5]>>());
 
 // --- broadcasting ------------------------------------------------------------------------------------
@@ -115,6 +117,7 @@ expectType<[4, 2, 3]>(t<Broadcast<[4, 1, 3], [2, 1]>>());
 expectType<[number, 197, 768]>(t<Broadcast<[number, 197, 768], [1, 197, 768]>>());
 expectType<[5, 3]>(t<Broadcast<[number, 3], [5, 1]>>());
 expectType<Err<'shapes [2,3] and [4] are not broadcastable (3 vs 4)'>>(t<BroadcastResult<[2, 3], [4]>>());
+expectType<Err<'shapes [2,3] and [5,3] are not broadcastable (2 vs 5)'>>(t<BroadcastResult<[2, 3], [5, 3]>>());
 expectType<Err<'dim 1.5 in [1.5] is not a non-negative safe integer'>>(t<CheckBroadcast<[2], [1.5]>>());
 declare function add<A extends Shape, B extends Shape>(a: Tensor<A>, b: Tensor<B> & CheckBroadcast<A, B>): Tensor<Broadcast<A, B>>;
 expectType<Tensor<[2, 3]>>(add(x23, tensor([1, 3])));
@@ -125,6 +128,8 @@ add(x23, tensor([4]));
 expectType<[3, 2]>(t<Reshape<[2, 3], [3, 2]>>());
 expectType<[2, 197, 12, 64]>(t<Reshape<[2, 197, 768], [2, 197, 12, -1]>>());
 expectType<[number, 6]>(t<Reshape<[number, 2, 3], [-1, 6]>>());
+expectType<[5, 0]>(t<Reshape<[0, 3], [5, -1]>>());
+expectType<Err<'dim -2 in [-2,-1] is not a non-negative safe integer'>>(t<CheckReshape<[2, 3], [-2, -1]>>());
 expectType<Err<'reshape from [2,3] (6 elements) to [4,2] (8 elements)'>>(t<CheckReshape<[2, 3], [4, 2]>>());
 expectType<Err<'reshape from [2,3] (6 elements) to [4,-1] (6 is not divisible by 4)'>>(t<ReshapeResult<[2, 3], [4, -1]>>());
 expectType<Err<'reshape to [-1,-1] has more than one -1'>>(t<ReshapeResult<[2, 3], [-1, -1]>>());
@@ -140,6 +145,7 @@ expectType<Err<'transpose needs rank >= 2, got [3]'>>(t<CheckTranspose<[3]>>());
 expectType<[4, 2, 3]>(t<Permute<[2, 3, 4], [2, 0, 1]>>());
 expectType<Err<'permute axes [0,0,1] are not a permutation of 0..2'>>(t<CheckPermute<[2, 3, 4], [0, 0, 1]>>());
 expectType<Err<'permute axes [0,3,1] are not a permutation of 0..2'>>(t<CheckPermute<[2, 3, 4], [0, 3, 1]>>());
+expectType<Err<'permute axes [0,-1,1] are not a permutation of 0..2'>>(t<CheckPermute<[2, 3, 4], [0, -1, 1]>>());
 expectType<Err<'permute axes [0,1] do not match rank 3 of [2,3,4]'>>(t<CheckPermute<[2, 3, 4], [0, 1]>>());
 declare function permute<S extends Shape, const P extends readonly number[]>(x: Tensor<S>, axes: P & CheckPermute<S, P>): Tensor<Permute<S, P>>;
 expectType<Tensor<[3, 2]>>(permute(x23, [1, 0]));
@@ -152,37 +158,52 @@ expectType<0>(t<NormalizeAxis<-3, 3>>());
 expectType<Err<'axis 3 is out of range for rank 3'>>(t<NormalizeAxis<3, 3>>());
 expectType<Err<'axis -4 is out of range for rank 3'>>(t<NormalizeAxis<-4, 3>>());
 expectType<Err<'axis 0.5 is not an integer'>>(t<NormalizeAxis<0.5, 3>>());
+expectType<Err<'axis 1e+21 is not an integer'>>(t<NormalizeAxis<1e21, 3>>());
 expectType<[2, 3]>(t<Reduce<[2, 3, 4], -1>>());
 expectType<[2, 1, 4]>(t<Reduce<[2, 3, 4], 1, true>>());
 expectType<Err<'axis 2 is out of range for rank 2'>>(t<ReduceResult<[2, 3], 2>>());
 expectType<[2, 3]>(t<Softmax<[2, 3]>>());
 expectType<unknown>(t<CheckAxis<[2, 3], -2>>());
 expectType<Err<'axis -3 is out of range for rank 2'>>(t<CheckAxis<[2, 3], -3>>());
+expectType<Err<'dim -1 in [2,-1] is not a non-negative safe integer'>>(t<CheckAxis<[2, -1], 0>>());
 declare function sum<S extends Shape, Ax extends number, K extends boolean = false>(
   x: Tensor<S>, axis: Ax & CheckAxis<S, Ax>, keepDims?: K): Tensor<Reduce<S, Ax, K>>;
 expectType<Tensor<[2]>>(sum(x23, -1));
 expectType<Tensor<[2, 1]>>(sum(x23, 1, true));
 // @ts-expect-error axis 2 is out of range for rank 2
 sum(x23, 2);
+// Generic code passing a checked axis on: give the type arguments (inferring them from
+// `Ax & CheckAxis<S, Ax>` would make the inner Ax that whole intersection).
+function mean<S extends Shape, Ax extends number>(x: Tensor<S>, axis: Ax & CheckAxis<S, Ax>): Tensor<Reduce<S, Ax>> {
+  return sum<S, Ax>(x, axis);
+}
+expectType<Tensor<[3]>>(mean(x23, 0));
 
 // --- concat, slice, take -------------------------------------------------------------------------------
 expectType<[number, 197, 768]>(t<Concat<[number, 1, 768], [number, 196, 768], 1>>());
 expectType<[5, 3]>(t<Concat<[2, 3], [3, 3], 0>>());
 expectType<Err<'concat along axis 1: [2,3] and [4,5] differ at axis 0 (2 vs 4)'>>(t<CheckConcat<[2, 3], [4, 5], -1>>());
 expectType<Err<'concat needs equal ranks: [2,3] and [2,3,4]'>>(t<ConcatResult<[2, 3], [2, 3, 4], 0>>());
+expectType<Err<'axis 2 is out of range for rank 2'>>(t<CheckConcat<[2, 3], [2, 3], 2>>());
+expectType<Err<'sum 9007199254740991 + 1 exceeds 2^53 - 1'>>(t<CheckConcat<[9007199254740991], [1], 0>>());
 expectType<[2, 2]>(t<Slice<[2, 5], 1, 1, 3>>());
 expectType<[2, 0]>(t<Slice<[2, 5], -1, 5, 5>>());
 expectType<Err<'slice [0, 7) exceeds dim 5 on axis 1 of [2,5]'>>(t<CheckSlice<[2, 5], 1, 0, 7>>());
 expectType<Err<'slice start 3 is greater than end 2'>>(t<CheckSlice<[2, 5], 1, 3, 2>>());
 expectType<Err<'slice start -1 is not a non-negative safe integer'>>(t<CheckSlice<[2, 5], 1, -1, 2>>());
+expectType<Err<'slice end 2.5 is not a non-negative safe integer'>>(t<CheckSlice<[2, 5], 1, 0, 2.5>>());
 expectType<[number, 768]>(t<Take<[number, 197, 768], 1, 0>>());
 expectType<Err<'index 3 is out of range for dim 3 on axis 1 of [2,3]'>>(t<CheckTake<[2, 3], 1, 3>>());
+expectType<Err<'index -1 is not a non-negative safe integer'>>(t<CheckTake<[2, 3], 0, -1>>());
+expectType<Err<'axis 5 is out of range for rank 2'>>(t<CheckTake<[2, 3], 5, 0>>());
 
 // --- attention heads ---------------------------------------------------------------------------------------
 expectType<[number, 12, 197, 64]>(t<SplitHeads<[number, 197, 768], 12>>());
 expectType<[number, 197, 768]>(t<MergeHeads<[number, 12, 197, 64]>>());
 expectType<Err<'embedDim 384 is not divisible by heads 7'>>(t<CheckSplitHeads<[2, 17, 384], 7>>());
 expectType<Err<'heads 0 is not a positive integer'>>(t<CheckSplitHeads<[2, 17, 384], 0>>());
+expectType<Err<'heads 1.5 is not a positive integer'>>(t<CheckSplitHeads<[2, 17, 384], 1.5>>());
+expectType<Err<'product 94906266 * 94906266 exceeds 2^53 - 1'>>(t<CheckMergeHeads<[1, 94906266, 1, 94906266]>>());
 expectType<Err<'splitHeads needs [batch, tokens, embedDim], got [17,384]'>>(t<CheckSplitHeads<[17, 384], 12>>());
 expectType<Err<'mergeHeads needs [batch, heads, tokens, headDim], got [2,3]'>>(t<CheckMergeHeads<[2, 3]>>());
 declare function splitHeads<S extends Shape, H extends number>(x: Tensor<S>, heads: H & CheckSplitHeads<S, H>): Tensor<SplitHeads<S, H>>;
@@ -212,6 +233,9 @@ expectType<number>(t<Tokens<VitShapeConfig>>());
 expectType<Err<'patchSize 7 does not divide imageSize 32'>>(t<CheckVitConfig<With<Seed, 'patchSize', 7>>>());
 expectType<Err<'embedDim 384 is not divisible by heads 7'>>(t<CheckVitConfig<With<Seed, 'heads', 7>>>());
 expectType<Err<'layers 0 is not a positive integer'>>(t<CheckVitConfig<With<Seed, 'layers', 0>>>());
+expectType<Err<'classes -1 is not a positive integer'>>(t<CheckVitConfig<With<Seed, 'classes', -1>>>());
+// The first failing check wins, in the same order as the runtime.
+expectType<Err<'patchSize 7 does not divide imageSize 32'>>(t<CheckVitConfig<With<With<Seed, 'patchSize', 7>, 'heads', 7>>>());
 expectType<never>(t<Tokens<With<Seed, 'patchSize', 7>>>());
 declare function config<const C extends VitShapeConfig>(c: C & CheckVitConfig<C>): VitDerived<C>;
 expectAssignable<{ tokens: 17 }>(config({ imageSize: 32, patchSize: 8, channels: 3, embedDim: 384, heads: 12, mlpDim: 384, layers: 7, classes: 10 }));

@@ -94,7 +94,7 @@ export async function trainCifar(argv: string[]): Promise<number> {
   const be = await backend();
   const hardwareGpu = be.name === 'webgpu' && !be.description.includes('software');
   const presetName = flags.preset ?? (hardwareGpu ? 'seed' : 'quick');
-  if (!flags.preset) info(`preset: ${presetName} (${hardwareGpu ? 'a hardware GPU is available' : 'no hardware GPU adapter: CPU-sized recipe; --preset seed runs the full one'})`);
+  if (!flags.preset && !flags.evalOnly) info(`preset: ${presetName} (${hardwareGpu ? 'a hardware GPU is available' : 'no hardware GPU adapter: CPU-sized recipe; --preset seed runs the full one'})`);
   info(`backend: ${be.description}`);
   const base = presets[presetName];
   const pick = <K extends keyof Recipe>(k: K, v: Recipe[K] | undefined): Recipe[K] => (v === undefined ? base[k] : v);

@@ -106,27 +106,42 @@ export function horizontalFlip(img: RgbImage, rng: Rng, p = 0.5): RgbImage {
   return rng.next() < p ? flipLeftRight(img) : img;
 }
 
-const MEAN32 = CIFAR10_MEAN.map(Math.fround);
-const STD32 = CIFAR10_STD.map(Math.fround);
-
 /**
- * ToTensor + Normalize(CIFAR10_MEAN, CIFAR10_STD) into CHW float32, written to
- * out[offset ..]. Each step is rounded to float32 as torch does it:
- * t = v / 255, then (t - mean) / std.
+ * NORM_LUT[c * 256 + v] = ToTensor + Normalize of value v in channel c, each
+ * step rounded to float32 as torch does it: t = v / 255, then (t - mean) / std.
+ * A table makes the per-pixel work one lookup.
  */
+const NORM_LUT = (() => {
+  const lut = new Float32Array(3 * 256);
+  for (let c = 0; c < 3; c++) {
+    const m = Math.fround(CIFAR10_MEAN[c]);
+    const s = Math.fround(CIFAR10_STD[c]);
+    for (let v = 0; v < 256; v++) lut[c * 256 + v] = Math.fround(Math.fround(v / 255) - m) / s;
+  }
+  return lut;
+})();
+
+/** ToTensor + Normalize(CIFAR10_MEAN, CIFAR10_STD) into CHW float32, written to out[offset ..]. */
 export function toNormalizedCHW(img: RgbImage, out?: Float32Array, offset = 0): Float32Array {
   const plane = img.width * img.height;
   const dst = out ?? new Float32Array(plane * 3);
   if (offset < 0 || offset + plane * 3 > dst.length) throw new RangeError(`toNormalizedCHW: output too small for ${plane * 3} values at ${offset}`);
   const src = img.data;
   for (let c = 0; c < 3; c++) {
-    const m = MEAN32[c];
-    const s = STD32[c];
     const base = offset + c * plane;
-    for (let p = 0; p < plane; p++) {
-      const t = Math.fround(src[p * 3 + c] / 255);
-      dst[base + p] = Math.fround(t - m) / s;
-    }
+    const lut = c * 256;
+    for (let p = 0; p < plane; p++) dst[base + p] = NORM_LUT[lut + src[p * 3 + c]];
   }
   return dst;
+}
+
+/** The same for a CHW record read in place (the no-augmentation path skips the HWC image). */
+export function normalizeCHWRecord(chw: Uint8Array, at: number, out: Float32Array, offset: number, plane = 1024): void {
+  if (at < 0 || at + 3 * plane > chw.length || offset < 0 || offset + 3 * plane > out.length) throw new RangeError('normalizeCHWRecord: out of range');
+  for (let c = 0; c < 3; c++) {
+    const lut = c * 256;
+    const src = at + c * plane;
+    const dst = offset + c * plane;
+    for (let p = 0; p < plane; p++) out[dst + p] = NORM_LUT[lut + chw[src + p]];
+  }
 }

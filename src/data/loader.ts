@@ -13,7 +13,7 @@ import type { WorkerInit, WorkerReply, WorkerRequest } from './augment-worker.js
 export type { AugmentKind } from './pipeline.js';
 
 export interface LoaderOptions {
-  /** N CHW uint8 records of 3072 bytes; best on a SharedArrayBuffer (loadCifar10 does that), else copied once. */
+  /** N CHW uint8 records of 3072 bytes; best on a SharedArrayBuffer (loadCifar10 does that), else copied once per pass for the workers. */
   images: Uint8Array;
   labels: Uint8Array;
   batchSize: number;
@@ -69,6 +69,7 @@ class Pool {
   private readonly pending = new Map<number, Pending & { worker: number }>();
   private readonly busy: number[] = [];
   private failure: Error | null = null;
+  private closing = false;
   private nextId = 0;
 
   constructor(count: number, init: WorkerInit) {
@@ -79,7 +80,8 @@ class Pool {
       w.on('message', (msg: WorkerReply) => this.onReply(i, msg));
       w.on('error', (err) => this.fail(err instanceof Error ? err : new Error(String(err))));
       w.on('exit', (code) => {
-        if (this.pending.size) this.fail(new Error(`data loader worker ${i} exited with code ${code} while building a batch`));
+        // During close() the other workers are still terminating: leave them (and their refs) alone.
+        if (!this.closing && this.pending.size) this.fail(new Error(`data loader worker ${i} exited with code ${code} while building a batch`));
       });
       this.workers.push(w);
       this.busy.push(0);
@@ -110,6 +112,7 @@ class Pool {
     this.failure ??= err;
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    if (this.closing) return;
     this.workers.forEach((w, i) => {
       this.busy[i] = 0;
       w.unref();
@@ -117,6 +120,8 @@ class Pool {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    this.pending.clear();
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

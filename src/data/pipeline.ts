@@ -4,7 +4,7 @@
 // ToTensor -> Normalize, each record drawing from its own (seed, epoch, index)
 // stream.
 
-import { fromCHW, horizontalFlip, randomCrop, toNormalizedCHW } from './augment.js';
+import { fromCHW, horizontalFlip, normalizeCHWRecord, randomCrop, toNormalizedCHW } from './augment.js';
 import { cifar10Policy } from './autoaugment.js';
 import { CIFAR_IMAGE_BYTES } from './cifar.js';
 import { streamRng } from './rng.js';
@@ -27,13 +27,15 @@ export function buildBatch(images: Uint8Array, indices: Int32Array, job: BatchJo
   if (out.length < indices.length * CIFAR_IMAGE_BYTES) throw new RangeError('buildBatch: output too small');
   for (let k = 0; k < indices.length; k++) {
     const index = indices[k];
-    let img = fromCHW(images, index * CIFAR_IMAGE_BYTES);
-    if (job.augment !== 'none') {
-      const rng = streamRng(job.seed, job.epoch, index);
-      img = randomCrop(img, rng, 4);
-      img = horizontalFlip(img, rng, 0.5);
-      if (job.augment === 'autoaugment') img = cifar10Policy(img, rng);
+    if (job.augment === 'none') {
+      normalizeCHWRecord(images, index * CIFAR_IMAGE_BYTES, out, k * CIFAR_IMAGE_BYTES);
+      continue;
     }
+    const rng = streamRng(job.seed, job.epoch, index);
+    let img = fromCHW(images, index * CIFAR_IMAGE_BYTES);
+    img = randomCrop(img, rng, 4);
+    img = horizontalFlip(img, rng, 0.5);
+    if (job.augment === 'autoaugment') img = cifar10Policy(img, rng);
     toNormalizedCHW(img, out, k * CIFAR_IMAGE_BYTES);
   }
   return out;

@@ -244,6 +244,8 @@ type JoinDims<S extends Shape, Acc extends string = ''> =
 export type FormatShape<S extends Shape> = number extends S['length'] ? '[...]' : `[${JoinDims<S>}]`;
 
 /** `unknown` when a result type is valid, else its `ShapeError`. */
+// Each CheckX below is its own conditional (`XResult<...> extends infer R ? CheckOf<R> : never`),
+// not a bare alias of CheckOf, so generic code and its errors show it by name.
 export type CheckOf<R> =
   [R] extends [infer X] ? ([Extract<X, ShapeError<string>>] extends [never] ? unknown : Extract<X, ShapeError<string>>) : never;
 /** The shape of a valid result, `never` for an error (so `Tensor<...>` accepts it in generic code). */
@@ -319,7 +321,7 @@ export type NormalizeAxis<Axis extends number, Rank extends number> =
 type AxisOf<S extends Shape, Axis extends number> =
   [DimsError<S>] extends [never] ? NormalizeAxis<Axis, S['length']> : DimsError<S>;
 /** `unknown` when Axis is a valid axis of S (reductions, softmax). */
-export type CheckAxis<S extends Shape, Axis extends number> = CheckOf<AxisOf<S, Axis>>;
+export type CheckAxis<S extends Shape, Axis extends number> = AxisOf<S, Axis> extends infer R ? CheckOf<R> : never;
 
 // ---------------------------------------------------------------------------
 // Elementwise broadcasting (NumPy): trailing dims align; 1 stretches; `number` matches anything.
@@ -340,7 +342,7 @@ export type BroadcastResult<A extends Shape, B extends Shape> =
     ? ([DimsError2<A, B>] extends [never] ? BroadcastLoop<A, B, A, B> : DimsError2<A, B>)
     : number[];
 /** `unknown` when A and B broadcast. */
-export type CheckBroadcast<A extends Shape, B extends Shape> = CheckOf<BroadcastResult<A, B>>;
+export type CheckBroadcast<A extends Shape, B extends Shape> = BroadcastResult<A, B> extends infer R ? CheckOf<R> : never;
 /** Shape of an elementwise op on A and B (`never` if invalid: CheckBroadcast says why). */
 export type Broadcast<A extends Shape, B extends Shape> = ValidShape<BroadcastResult<A, B>>;
 
@@ -376,7 +378,7 @@ export type MatmulResult<A extends Shape, B extends Shape, O extends MatmulFlags
     ? ([DimsError2<A, B>] extends [never] ? MatmulChecked<A, B, FlagA<O>, FlagB<O>> : DimsError2<A, B>)
     : number[];
 /** `unknown` when the matmul is valid. */
-export type CheckMatmul<A extends Shape, B extends Shape, O extends MatmulFlags = {}> = CheckOf<MatmulResult<A, B, O>>;
+export type CheckMatmul<A extends Shape, B extends Shape, O extends MatmulFlags = {}> = MatmulResult<A, B, O> extends infer R ? CheckOf<R> : never;
 /** Shape of a @ b (`never` if invalid). */
 export type Matmul<A extends Shape, B extends Shape, O extends MatmulFlags = {}> = ValidShape<MatmulResult<A, B, O>>;
 
@@ -417,7 +419,7 @@ export type ReshapeResult<From extends Shape, To extends Shape> =
       : ShapeError<`reshape to ${FormatShape<To>} has more than one -1`>)
     : ReshapeDimsError<From, To>;
 /** `unknown` when the reshape is valid. */
-export type CheckReshape<From extends Shape, To extends Shape> = CheckOf<ReshapeResult<From, To>>;
+export type CheckReshape<From extends Shape, To extends Shape> = ReshapeResult<From, To> extends infer R ? CheckOf<R> : never;
 /** Shape after reshape (`never` if invalid). */
 export type Reshape<From extends Shape, To extends Shape> = ValidShape<ReshapeResult<From, To>>;
 
@@ -432,7 +434,7 @@ export type TransposeResult<S extends Shape> =
       ? [...R, Y, X] : ShapeError<`transpose needs rank >= 2, got ${FormatShape<S>}`>)
     : DimsError<S>;
 /** `unknown` when S has rank >= 2. */
-export type CheckTranspose<S extends Shape> = CheckOf<TransposeResult<S>>;
+export type CheckTranspose<S extends Shape> = TransposeResult<S> extends infer R ? CheckOf<R> : never;
 /** Shape after swapping the last two axes (`never` if invalid). */
 export type Transpose<S extends Shape> = ValidShape<TransposeResult<S>>;
 
@@ -455,7 +457,7 @@ export type PermuteResult<S extends Shape, P extends readonly number[]> =
       : DimsError<S>)
     : number[];
 /** `unknown` when P is a permutation of S's axes. */
-export type CheckPermute<S extends Shape, P extends readonly number[]> = CheckOf<PermuteResult<S, P>>;
+export type CheckPermute<S extends Shape, P extends readonly number[]> = PermuteResult<S, P> extends infer R ? CheckOf<R> : never;
 /** Shape after permute (`never` if invalid). */
 export type Permute<S extends Shape, P extends readonly number[]> = ValidShape<PermuteResult<S, P>>;
 
@@ -489,7 +491,7 @@ export type ConcatResult<A extends Shape, B extends Shape, Axis extends number> 
       : DimsError2<A, B>)
     : number[];
 /** `unknown` when the concat is valid. */
-export type CheckConcat<A extends Shape, B extends Shape, Axis extends number> = CheckOf<ConcatResult<A, B, Axis>>;
+export type CheckConcat<A extends Shape, B extends Shape, Axis extends number> = ConcatResult<A, B, Axis> extends infer R ? CheckOf<R> : never;
 /** Shape after concat (`never` if invalid). */
 export type Concat<A extends Shape, B extends Shape, Axis extends number> = ValidShape<ConcatResult<A, B, Axis>>;
 
@@ -516,7 +518,7 @@ export type SliceResult<S extends Shape, Axis extends number, Start extends numb
     : AxisOf<S, Axis>;
 /** `unknown` when the slice is in bounds. */
 export type CheckSlice<S extends Shape, Axis extends number, Start extends number, End extends number> =
-  CheckOf<SliceResult<S, Axis, Start, End>>;
+  SliceResult<S, Axis, Start, End> extends infer R ? CheckOf<R> : never;
 /** Shape after slice (`never` if invalid). */
 export type Slice<S extends Shape, Axis extends number, Start extends number, End extends number> =
   ValidShape<SliceResult<S, Axis, Start, End>>;
@@ -536,7 +538,7 @@ export type TakeResult<S extends Shape, Axis extends number, Index extends numbe
         : ToNat<Index, `index ${Index}`>)
     : AxisOf<S, Axis>;
 /** `unknown` when Index is within the axis. */
-export type CheckTake<S extends Shape, Axis extends number, Index extends number> = CheckOf<TakeResult<S, Axis, Index>>;
+export type CheckTake<S extends Shape, Axis extends number, Index extends number> = TakeResult<S, Axis, Index> extends infer R ? CheckOf<R> : never;
 /** Shape after take (`never` if invalid). */
 export type Take<S extends Shape, Axis extends number, Index extends number> = ValidShape<TakeResult<S, Axis, Index>>;
 
@@ -580,7 +582,7 @@ export type SplitHeadsResult<S extends Shape, H extends number> =
       : ShapeError<`splitHeads needs [batch, tokens, embedDim], got ${FormatShape<S>}`>)
     : DimsError<S>;
 /** `unknown` when S is [B, T, E] and H divides E. */
-export type CheckSplitHeads<S extends Shape, H extends number> = CheckOf<SplitHeadsResult<S, H>>;
+export type CheckSplitHeads<S extends Shape, H extends number> = SplitHeadsResult<S, H> extends infer R ? CheckOf<R> : never;
 /** Shape after splitHeads (`never` if invalid). */
 export type SplitHeads<S extends Shape, H extends number> = ValidShape<SplitHeadsResult<S, H>>;
 
@@ -593,7 +595,7 @@ export type MergeHeadsResult<S extends Shape> =
       : ShapeError<`mergeHeads needs [batch, heads, tokens, headDim], got ${FormatShape<S>}`>)
     : DimsError<S>;
 /** `unknown` when S has rank 4. */
-export type CheckMergeHeads<S extends Shape> = CheckOf<MergeHeadsResult<S>>;
+export type CheckMergeHeads<S extends Shape> = MergeHeadsResult<S> extends infer R ? CheckOf<R> : never;
 /** Shape after mergeHeads (`never` if invalid). */
 export type MergeHeads<S extends Shape> = ValidShape<MergeHeadsResult<S>>;
 
@@ -636,7 +638,7 @@ export type VitDerived<C extends VitShapeConfig> =
       : PatchGrid<C>)
     : VitFieldError<C>;
 /** `unknown` when the config is valid: positive fields, P divides I, H divides E. */
-export type CheckVitConfig<C extends VitShapeConfig> = CheckOf<VitDerived<C>>;
+export type CheckVitConfig<C extends VitShapeConfig> = VitDerived<C> extends infer R ? CheckOf<R> : never;
 // One derived dim; `never` when the config is invalid (CheckVitConfig says why).
 type VitField<C extends VitShapeConfig, K extends string> =
   VitDerived<C> extends { readonly [P in K]: infer V extends number } ? V : never;

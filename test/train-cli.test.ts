@@ -1,0 +1,93 @@
+// `shaped-vit train-cifar` as a user runs it: flag errors, invalid models, resume after Ctrl-C
+// continuing exactly, corrupt checkpoints, eval-only.
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { readFile, writeFile, mkdtemp, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { realCifarDir, repoRoot } from './support/cifar-fixture.js';
+
+const cli = path.join(repoRoot, 'build/src/cli/main.js');
+const tiny = ['--embed-dim', '16', '--heads', '2', '--mlp-dim', '32', '--layers', '1', '--batch-size', '32', '--limit-train', '256', '--limit-test', '100', '--epochs', '2', '--backend', 'cpu', '--augment', 'flip-crop'];
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], onStdout?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, 'train-cifar', ...args], { env: { ...process.env, FORCE_COLOR: '0' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      onStdout?.(stdout, child);
+    });
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const lastLine = (s: string) => s.trim().split('\n').at(-1) ?? '';
+const epochLines = (s: string) => s.split('\n').filter((l) => l.startsWith('Epoch:'));
+
+test('bad flags exit 2 with one line naming the problem', async (t) => {
+  const unknown = await run(['--embed-dimm', '8']);
+  t.is(unknown.code, 2);
+  t.regex(lastLine(unknown.stderr), /embed-dimm.*embed-dim/);
+  const bad = await run(['--batch-size', 'many']);
+  t.is(bad.code, 2);
+  t.regex(lastLine(bad.stderr), /batch-size/);
+});
+
+test('an invalid model from flags gets the divisibility message and exit 2', async (t) => {
+  const r = await run(['--embed-dim', '384', '--heads', '7', '--backend', 'cpu']);
+  t.is(r.code, 2);
+  t.regex(lastLine(r.stderr), /embedDim 384 is not divisible by heads 7/);
+});
+
+test('Ctrl-C saves; --resume continues exactly where it stopped', async (t) => {
+  const data = await realCifarDir();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'shaped-vit-cli-'));
+  const straight = await run([...tiny, '--data-dir', data, '--out-dir', path.join(dir, 'a')]);
+  t.is(straight.code, 0, straight.stderr);
+  t.regex(straight.stdout.split('\n')[0], /^#Parameter: \d+$/);
+  t.is(epochLines(straight.stdout).length, 2);
+
+  // interrupt during epoch 2 (after epoch 1's line appears), then resume
+  let sent = false;
+  const cut = await run([...tiny, '--data-dir', data, '--out-dir', path.join(dir, 'b')], (out, child) => {
+    if (!sent && out.includes('Epoch: 1/2')) {
+      sent = true;
+      setTimeout(() => child.kill('SIGINT'), 300);
+    }
+  });
+  t.true(cut.code === 130 || cut.code === 0, cut.stderr);
+  const resumed = await run([...tiny, '--data-dir', data, '--out-dir', path.join(dir, 'b'), '--resume']);
+  t.is(resumed.code, 0, resumed.stderr);
+  const strip = (l: string) => l.replace(/Time: [\d.]+/, '');
+  t.deepEqual(epochLines(cut.stdout + resumed.stdout).map(strip), epochLines(straight.stdout).map(strip));
+  const weights = async (d: string) => readFile(path.join(dir, d, 'last.safetensors'));
+  t.true((await weights('a')).equals(await weights('b')), 'final weights are identical');
+
+  // a fresh run refuses to overwrite an existing run
+  const again = await run([...tiny, '--data-dir', data, '--out-dir', path.join(dir, 'a')]);
+  t.is(again.code, 2);
+  t.regex(lastLine(again.stderr), /already holds a run/);
+
+  // eval-only reports the accuracy of the best checkpoint
+  const ev = await run(['--eval-only', '--data-dir', data, '--out-dir', path.join(dir, 'a'), '--limit-test', '100', '--backend', 'cpu']);
+  t.is(ev.code, 0, ev.stderr);
+  t.regex(ev.stdout, /"n":100,"accuracy":/);
+
+  // a truncated checkpoint is a one-line error and leaves the file as it was
+  const last = path.join(dir, 'a', 'last.safetensors');
+  const bytes = await readFile(last);
+  await writeFile(last, bytes.subarray(0, bytes.length - 10));
+  const broken = await run([...tiny, '--data-dir', data, '--out-dir', path.join(dir, 'a'), '--resume']);
+  t.not(broken.code, 0);
+  t.regex(lastLine(broken.stderr), /last\.safetensors/);
+  t.is((await stat(last)).size, bytes.length - 10);
+});
