@@ -129,7 +129,13 @@ class TarExtractor {
       }
       const take = Math.min(st.remaining, data.length - pos);
       const slice = data.subarray(pos, pos + take);
-      if (st.kind === 'file') await st.fh.write(slice);
+      if (st.kind === 'file') {
+        for (let off = 0; off < slice.length; ) {
+          const { bytesWritten } = await st.fh.write(slice, off, slice.length - off);
+          if (bytesWritten <= 0) throw new Error(`${this.label}: could not write extracted data`);
+          off += bytesWritten;
+        }
+      }
       else if (st.kind === 'meta') st.chunks.push(Buffer.from(slice));
       st.remaining -= take;
       pos += take;

@@ -1,5 +1,5 @@
 // Seeded host-side randomness (initialization, dropout masks): identical on every backend.
-import { Tensor } from './tensor.js';
+import { Tensor, type Mutable } from './tensor.js';
 import { sizeOf } from './shape-rules.js';
 import type { Shape } from './shape-types.js';
 
@@ -20,7 +20,7 @@ export interface SeedOption {
 }
 
 /** Standard normal samples (Box–Muller). */
-export function randn<const S extends Shape>(shape: S, { seed }: SeedOption): Tensor<S> {
+export function randn<const S extends Shape>(shape: S, { seed }: SeedOption): Tensor<Mutable<S>> {
   const next = generator(seed);
   const values = new Float32Array(sizeOf(shape));
   for (let k = 0; k < values.length; k += 2) {
@@ -29,13 +29,13 @@ export function randn<const S extends Shape>(shape: S, { seed }: SeedOption): Te
     values[k] = r * Math.cos(theta);
     if (k + 1 < values.length) values[k + 1] = r * Math.sin(theta);
   }
-  return new Tensor(shape, null, [], undefined, values);
+  return new Tensor(shape as Mutable<S>, null, [], undefined, values);
 }
 
 /** Uniform samples in [low, high). */
-export function uniform<const S extends Shape>(shape: S, low: number, high: number, { seed }: SeedOption): Tensor<S> {
+export function uniform<const S extends Shape>(shape: S, low: number, high: number, { seed }: SeedOption): Tensor<Mutable<S>> {
   const next = generator(seed);
   const values = new Float32Array(sizeOf(shape));
   for (let k = 0; k < values.length; k++) values[k] = low + (high - low) * next();
-  return new Tensor(shape, null, [], undefined, values);
+  return new Tensor(shape as Mutable<S>, null, [], undefined, values);
 }

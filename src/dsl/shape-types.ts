@@ -6,7 +6,8 @@
 // same sentences at runtime. A dim that is `number` (e.g. batch) always passes here.
 //
 // Trap for op signatures: in `f<M, K, N>(a: T<[M, K]>, b: T<[K, N]>)` K is inferred
-// from both arguments, so [2,3] x [4,5] is silently accepted with K = 3 | 4. Write
+// from both arguments, so [2,3] x [4,5] is silently accepted with K = 3 | 4 (TS 5.9
+// and TS 7 alike). Write
 // `b: T<[NoInfer<K>, N]>` (TS >= 5.4 and TS 7), or infer whole shapes
 // (`A extends Shape, B extends Shape`) and add `& CheckMatmul<A, B>`.
 import type { ShapeError } from './shape-rules.js';
@@ -243,9 +244,9 @@ type JoinDims<S extends Shape, Acc extends string = ''> =
 /** A shape as messages print it: `[2,3]` (a dynamic dim prints as `number`). */
 export type FormatShape<S extends Shape> = number extends S['length'] ? '[...]' : `[${JoinDims<S>}]`;
 
-/** `unknown` when a result type is valid, else its `ShapeError`. */
 // Each CheckX below is its own conditional (`XResult<...> extends infer R ? CheckOf<R> : never`),
 // not a bare alias of CheckOf, so generic code and its errors show it by name.
+/** `unknown` when a result type is valid, else its `ShapeError`. */
 export type CheckOf<R> =
   [R] extends [infer X] ? ([Extract<X, ShapeError<string>>] extends [never] ? unknown : Extract<X, ShapeError<string>>) : never;
 /** The shape of a valid result, `never` for an error (so `Tensor<...>` accepts it in generic code). */

@@ -5,6 +5,9 @@ import type { Storage, Backend } from './backend.js';
 import { sizeOf, ShapeError } from './shape-rules.js';
 import type { Shape } from './shape-types.js';
 
+/** A shape literal as a mutable tuple type: `[2, 3]`, not `readonly [2, 3]`. */
+export type Mutable<S extends Shape> = { -readonly [K in keyof S]: S[K] };
+
 /** How one primitive computes its output from its inputs' storage on a backend. */
 export type Lowering = (backend: Backend, args: readonly Storage[]) => Promise<Storage>;
 
@@ -93,13 +96,13 @@ function checkShape(shape: readonly number[]): void {
 }
 
 /** A leaf tensor holding a copy of `values` (row-major). */
-export function fromTypedArray<const S extends Shape>(values: ArrayLike<number>, shape: S): Tensor<S> {
+export function fromTypedArray<const S extends Shape>(values: ArrayLike<number>, shape: S): Tensor<Mutable<S>> {
   checkShape(shape);
   const size = sizeOf(shape);
   if (values.length !== size) {
     throw new ShapeError(`data has ${values.length} values but shape [${shape.join(',')}] holds ${size}`);
   }
-  return new Tensor(shape, null, [], undefined, Float32Array.from(values));
+  return new Tensor(shape as Mutable<S>, null, [], undefined, Float32Array.from(values));
 }
 
 type Nested = number | readonly Nested[];
@@ -110,7 +113,7 @@ function flatten(data: Nested, out: number[]): void {
 }
 
 /** `tensor([[1, 2, 3], [4, 5, 6]], [2, 3])` is a `Tensor<[2, 3]>`; data may be nested or flat. */
-export function tensor<const S extends Shape>(data: Nested | ArrayLike<number>, shape: S): Tensor<S> {
+export function tensor<const S extends Shape>(data: Nested | ArrayLike<number>, shape: S): Tensor<Mutable<S>> {
   if (typeof data === 'number' || Array.isArray(data)) {
     const flat: number[] = [];
     flatten(data as Nested, flat);
@@ -119,18 +122,18 @@ export function tensor<const S extends Shape>(data: Nested | ArrayLike<number>, 
   return fromTypedArray(data as ArrayLike<number>, shape);
 }
 
-export function full<const S extends Shape>(shape: S, value: number): Tensor<S> {
+export function full<const S extends Shape>(shape: S, value: number): Tensor<Mutable<S>> {
   checkShape(shape);
-  return new Tensor(shape, null, [], undefined, new Float32Array(sizeOf(shape)).fill(value));
+  return new Tensor(shape as Mutable<S>, null, [], undefined, new Float32Array(sizeOf(shape)).fill(value));
 }
 
 /** A constant made inside the library (autodiff seeds, masks, per-step scalars): its device copy lives only during an evaluation. */
-export function constant<const S extends Shape>(values: Float32Array, shape: S): Tensor<S> {
-  const t = new Tensor(shape, null, [], undefined, values);
+export function constant<const S extends Shape>(values: Float32Array, shape: S): Tensor<Mutable<S>> {
+  const t = new Tensor(shape as Mutable<S>, null, [], undefined, values);
   t.transient = true;
   return t;
 }
 
-export const zeros = <const S extends Shape>(shape: S): Tensor<S> => full(shape, 0);
-export const ones = <const S extends Shape>(shape: S): Tensor<S> => full(shape, 1);
+export const zeros = <const S extends Shape>(shape: S): Tensor<Mutable<S>> => full(shape, 0);
+export const ones = <const S extends Shape>(shape: S): Tensor<Mutable<S>> => full(shape, 1);
 export const scalar = (value: number): Tensor<[]> => full([], value);

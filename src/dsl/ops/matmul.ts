@@ -62,6 +62,8 @@ function matmulRaw(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   return apply(matmulP, [a, b], out, { transposeA, transposeB, m, k, n, batchedB: b.shape.length > 2 });
 }
 
+/** In code generic over dims: the inner dim is unified from `a` only (NoInfer), so [M, K] x [K, N] checks. */
+export function matmul<M extends number, K extends number, N extends number>(a: Tensor<[M, K]>, b: Tensor<[NoInfer<K>, N]>): Tensor<[M, N]>;
 /**
  * a @ b. Inner dims must agree (compile-time error naming both shapes otherwise):
  * `matmul(x: [B, T, E], w: [E, F])` is [B, T, F]; with `{ transposeB: true }`, `w: [F, E]` (torch Linear).
@@ -70,6 +72,7 @@ export function matmul<A extends Shape, B extends Shape, const O extends MatmulO
   a: Tensor<A>,
   b: Tensor<B> & CheckMatmul<A, B, O>,
   options?: O,
-): Tensor<Matmul<A, B, O>> {
-  return matmulRaw(a, b, options) as Tensor<Matmul<A, B, O>>;
+): Tensor<Matmul<A, B, O>>;
+export function matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor {
+  return matmulRaw(a, b, options);
 }

@@ -67,7 +67,7 @@ export function mean<S extends Shape, Ax extends number, K extends boolean = fal
   keepDims?: K,
 ): Tensor<Reduce<S, Ax, K>> {
   const length = x.shape[normalizeAxis(axis, x.shape.length)];
-  return mulScalar(sum(x, axis, keepDims), 1 / length) as Tensor<Reduce<S, Ax, K>>;
+  return mulScalar(sum(x, axis as never, keepDims) as Tensor, 1 / length) as Tensor<Reduce<S, Ax, K>>;
 }
 
 /** Sum of all elements, as a scalar tensor. */
