@@ -6,7 +6,7 @@ import { loadCifar10 } from '../data/cifar.js';
 import { vit, type VitConfig } from '../vit/index.js';
 import { loadModel } from '../vit/checkpoint.js';
 import { adam, adamw, sgd } from '../train/optim.js';
-import { cifarVitSchedule } from '../train/schedule.js';
+import { cifarVitSchedule, cosineAnnealing } from '../train/schedule.js';
 import { evaluate, runTraining, StopRun } from '../train/loop.js';
 import { FlagError, helpText, parseFlags } from './flags.js';
 
@@ -145,7 +145,10 @@ export async function trainCifar(argv: string[]): Promise<number> {
       : r.optimizer === 'adamw'
         ? adamw({ betas: r.betas, weightDecay: r.weightDecay })
         : sgd({ momentum: r.momentum, weightDecay: r.weightDecay });
-  const schedule = cifarVitSchedule({ epochs: r.epochs, warmupEpochs: r.warmupEpochs, lr: r.lr, minLr: r.etaMin });
+  const schedule =
+    r.warmupEpochs > 0
+      ? cifarVitSchedule({ epochs: r.epochs, warmupEpochs: r.warmupEpochs, lr: r.lr, minLr: r.etaMin })
+      : cosineAnnealing({ baseLr: r.lr, tMax: r.epochs, etaMin: r.etaMin });
   log(`#Parameter: ${vit.expectedShapes(cfg).reduce((s, e) => s + e.shape.reduce((p, d) => p * d, 1), 0)}`);
   const t0 = performance.now();
   try {

@@ -2,7 +2,7 @@
 // then walk it backwards once, applying each primitive's VJP and summing cotangents.
 import { Tensor } from './tensor.js';
 import { add } from './ops/elementwise.js';
-import { constant } from './tensor.js';
+import { constant, postOrder } from './tensor.js';
 import { ShapeError } from './shape-rules.js';
 import type { Shape } from './shape-types.js';
 
@@ -18,28 +18,10 @@ export function mapTree<T>(tree: T, fn: (t: Tensor) => Tensor): T {
   return tree;
 }
 
-function reverseTopological(root: Tensor, stopAt: ReadonlySet<Tensor>): Tensor[] {
-  const order: Tensor[] = [];
-  const seen = new Set<Tensor>();
-  const stack: Array<[Tensor, boolean]> = [[root, false]];
-  while (stack.length) {
-    const [t, expanded] = stack.pop()!;
-    if (expanded) {
-      order.push(t);
-      continue;
-    }
-    if (seen.has(t)) continue;
-    seen.add(t);
-    stack.push([t, true]);
-    if (!stopAt.has(t)) for (const i of t.inputs) if (!seen.has(i)) stack.push([i, false]);
-  }
-  return order.reverse();
-}
-
 /** Cotangents of `wrt` for output cotangent `seed`; inputs the output does not depend on get zeros. */
 function backward(out: Tensor, seed: Tensor, wrt: readonly Tensor[]): Map<Tensor, Tensor> {
   const targets = new Set(wrt);
-  const order = reverseTopological(out, targets);
+  const order = postOrder([out], (t) => targets.has(t)).reverse();
   // only nodes on a path to some target carry cotangents
   const relevant = new Set<Tensor>();
   for (let k = order.length - 1; k >= 0; k--) {

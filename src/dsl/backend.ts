@@ -17,6 +17,16 @@ export interface Storage {
 export interface KernelSpec {
   readonly source: string;
   readonly length: number;
+  /**
+   * webasm and cpu only: gpu.js output dims (x first) instead of [length], for kernels that read
+   * this.thread.y/z or return Array(n); the result is flattened (x fastest, components innermost).
+   */
+  readonly output?: readonly number[];
+  /**
+   * cpu only: a kernel map whose source also calls `out1(v)` .. `out{n}(v)` once per thread; the
+   * result is the returned values followed by each out's values, `length / (n + 1)` floats each.
+   */
+  readonly extraOutputs?: number;
 }
 
 export interface MemoryInfo {
@@ -73,18 +83,24 @@ export async function createBackend(name: BackendName): Promise<Backend | null> 
   };
 
   const kernelFor = (spec: KernelSpec, args: readonly Storage[]) => {
-    const key = `${spec.length}|${args.map((a) => a.length).join(',')}|${spec.source}`;
+    const extra = spec.extraOutputs ?? 0;
+    if ((spec.output && name !== 'webasm' && name !== 'cpu') || (extra && name !== 'cpu')) {
+      throw new Error(`internal: ${name} runs only flat, single-output kernels`);
+    }
+    const key = `${spec.length}|${spec.output ?? ''}|${extra}|${args.map((a) => a.length).join(',')}|${spec.source}`;
     let kernel = kernels.get(key);
     if (!kernel) {
-      kernel = gpu.createKernel(spec.source, {
-        output: [spec.length],
+      const settings = {
+        output: spec.output ?? [spec.length / (extra + 1)],
         pipeline: true,
         // a mutable pipeline kernel would reuse (overwrite) its previous output buffer
         immutable: true,
         precision: 'single',
         tactic: 'precision',
         asyncMode: asyncCalls,
-      });
+      };
+      const outs = Array.from({ length: extra }, (_, j) => `function out${j + 1}(v) { return v; }`);
+      kernel = extra ? gpu.createKernelMap(outs, spec.source, settings) : gpu.createKernel(spec.source, settings);
       kernels.set(key, kernel);
     }
     return kernel;
@@ -95,7 +111,9 @@ export async function createBackend(name: BackendName): Promise<Backend | null> 
     description,
     async run(spec, args) {
       const kernel = kernelFor(spec, args);
-      const out = await kernel(...args.map((a) => a.raw));
+      let out = await kernel(...args.map((a) => a.raw));
+      if (spec.extraOutputs) out = concat([out.result, ...Array.from({ length: spec.extraOutputs }, (_, j) => out[j])], spec.length);
+      else if (spec.output) out = flatten(out, spec.length);
       return wrap(out, spec.length);
     },
     async upload(data) {
@@ -124,4 +142,30 @@ export async function createBackend(name: BackendName): Promise<Backend | null> 
     kernelsCompiled: () => kernels.size,
   };
   return backend;
+}
+
+/** A webasm/cpu result shaped by output dims or Array(n) returns, as one row-major Float32Array. */
+function flatten(out: any, length: number): Float32Array {
+  let first = out;
+  while (!(first instanceof Float32Array)) first = first[0];
+  // webasm shapes its result as views in order over one buffer of exactly the result: no copy needed
+  if (first.byteOffset === 0 && first.buffer.byteLength === length * 4) return new Float32Array(first.buffer);
+  const parts: Float32Array[] = [];
+  const walk = (x: any): void => {
+    if (x instanceof Float32Array) parts.push(x);
+    else for (const y of x) walk(y);
+  };
+  walk(out);
+  return concat(parts, length);
+}
+
+function concat(parts: readonly Float32Array[], length: number): Float32Array {
+  const flat = new Float32Array(length);
+  let at = 0;
+  for (const p of parts) {
+    flat.set(p, at);
+    at += p.length;
+  }
+  if (at !== length) throw new Error(`internal: kernel produced ${at} values, expected ${length}`);
+  return flat;
 }

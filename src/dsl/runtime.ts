@@ -5,7 +5,7 @@
 //   last time; asking for it again recomputes it from its inputs.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { backendNames, createBackend, type Backend, type BackendName, type MemoryInfo } from './backend.js';
-import { onTensorCreated, Tensor } from './tensor.js';
+import { onTensorCreated, postOrder, Tensor } from './tensor.js';
 import { fuseElementwise, fusedSource, groupOf } from './fusion.js';
 
 let chosen: BackendName | null = null;
@@ -75,25 +75,11 @@ function serialized<T>(work: () => Promise<T>): Promise<T> {
   return run;
 }
 
+/** Unrealized tensors needed for `targets`, inputs first (realized ones are where it stops). */
 function planOf(targets: readonly Tensor[]): Tensor[] {
-  const order: Tensor[] = [];
-  const seen = new Set<Tensor>();
-  const stack: Array<[Tensor, boolean]> = targets.map((t) => [t, false]);
-  // iterative post-order: deep graphs (long training histories) must not overflow the JS stack
-  while (stack.length) {
-    const [t, expanded] = stack.pop()!;
-    if (expanded) {
-      order.push(t);
-      continue;
-    }
-    if (seen.has(t)) continue;
-    seen.add(t);
-    if (t.disposed) throw new Error(`cannot evaluate: ${t} was disposed`);
-    if (t.storage) continue;
-    stack.push([t, true]);
-    for (const i of t.inputs) if (!seen.has(i)) stack.push([i, false]);
-  }
-  return order;
+  const order = postOrder(targets, (t) => t.storage !== null);
+  for (const t of order) if (t.disposed) throw new Error(`cannot evaluate: ${t} was disposed`);
+  return order.filter((t) => !t.storage);
 }
 
 async function evaluate(be: Backend, targets: readonly Tensor[]): Promise<void> {

@@ -137,3 +137,25 @@ export function constant<const S extends Shape>(values: Float32Array, shape: S):
 export const zeros = <const S extends Shape>(shape: S): Tensor<Mutable<S>> => full(shape, 0);
 export const ones = <const S extends Shape>(shape: S): Tensor<Mutable<S>> => full(shape, 1);
 export const scalar = (value: number): Tensor<[]> => full([], value);
+
+/**
+ * Tensors reachable from `roots` (through inputs, not past `stopAt`), inputs before their users.
+ * Iterative: long graphs must not overflow the JS stack.
+ */
+export function postOrder(roots: readonly Tensor[], stopAt: (t: Tensor) => boolean): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: Array<[Tensor, boolean]> = roots.map((t) => [t, false]);
+  while (stack.length) {
+    const [t, expanded] = stack.pop()!;
+    if (expanded) {
+      order.push(t);
+      continue;
+    }
+    if (seen.has(t)) continue;
+    seen.add(t);
+    stack.push([t, true]);
+    if (!stopAt(t)) for (const i of t.inputs) if (!seen.has(i)) stack.push([i, false]);
+  }
+  return order;
+}

@@ -1,17 +1,9 @@
 // ViT configuration: validated at the type level (CheckVitConfig prints which number does not
 // divide which) and again at runtime with the same message; derived sizes are literal types.
 import { vitDerived } from '../dsl/shape-rules.js';
-import type { CheckVitConfig, HeadDim, PatchDim, Tokens } from '../dsl/shape-types.js';
+import type { CheckVitConfig, HeadDim, PatchDim, Tokens, VitShapeConfig } from '../dsl/shape-types.js';
 
-export interface VitConfigInput {
-  readonly imageSize: number;
-  readonly patchSize: number;
-  readonly channels: number;
-  readonly embedDim: number;
-  readonly heads: number;
-  readonly mlpDim: number;
-  readonly layers: number;
-  readonly classes: number;
+export interface VitConfigInput extends VitShapeConfig {
   /** dropout on attention weights and after the MLP's GELU (mlp.2); default 0 */
   readonly dropout?: number;
 }

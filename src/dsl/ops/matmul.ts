@@ -3,7 +3,8 @@
 import { apply, type Primitive, type Tensor } from '../tensor.js';
 import { matmulShape } from '../shape-rules.js';
 import type { CheckMatmul, Matmul, Shape } from '../shape-types.js';
-import { kernelSource, singleKernel } from '../kernel-source.js';
+import { coordinates, kernelSource } from '../kernel-source.js';
+import type { Backend, Storage } from '../backend.js';
 import { sum } from './reduce.js';
 import { reshape, transpose } from './layout.js';
 
@@ -22,16 +23,22 @@ interface Attrs {
   readonly batchedB: boolean;
 }
 
+/** One matmul kernel launch: `batch` independent [m, k] x [k, n] products (op() applied per flags). */
+interface Plan extends Attrs {
+  readonly batch: number;
+}
+
 const matmulP: Primitive<Attrs> = {
   name: 'matmul',
-  lower: (out, _in, { transposeA, transposeB, m, k, n, batchedB }) => {
-    const aIdx = transposeA ? `aBase + l * ${m} + r` : `aBase + r * ${k} + l`;
-    const bIdx = transposeB ? `bBase + c * ${k} + l` : `bBase + l * ${n} + c`;
-    const body =
-      `const bt = Math.floor(i / ${m * n});\n  const rc = i - bt * ${m * n};\n  const r = Math.floor(rc / ${n});\n  const c = rc - r * ${n};\n` +
-      `  const aBase = bt * ${m * k};\n  const bBase = ${batchedB ? `bt * ${k * n}` : '0'};\n` +
-      `  let acc = 0.0;\n  for (let l = 0; l < ${k}; l++) {\n    acc += a[${aIdx}] * b[${bIdx}];\n  }\n  return acc;`;
-    return singleKernel(kernelSource(['a', 'b'], body), out.size);
+  lower: (out, _in, attrs) => {
+    const batch = out.size / (attrs.m * attrs.n);
+    // with b shared and a row-major, the batch is just more rows of a: one product, fewer padded rows
+    const p: Plan = !attrs.batchedB && !attrs.transposeA ? { ...attrs, m: attrs.m * batch, batch: 1 } : { ...attrs, batch };
+    return (backend, args) => {
+      if (backend.name === 'webasm') return blockedWasm(backend, args, p);
+      if (backend.name === 'cpu' && p.batch === 1) return rowPlanesCpu(backend, args, p);
+      return backend.run({ source: naiveSource(p), length: out.size }, args);
+    };
   },
   vjp: (g, _out, [a, b], { transposeA: ta, transposeB: tb, batchedB }) => {
     const mm = (x: Tensor, y: Tensor, transposeA: boolean, transposeB: boolean) => matmulRaw(x, y, { transposeA, transposeB });
@@ -51,6 +58,120 @@ const matmulP: Primitive<Attrs> = {
     return [da, db];
   },
 };
+
+/** Source expressions for the flat indices of op(a)[z][r][l] and op(b)[z][l][c]. */
+function indexers(p: Plan, z: string) {
+  const aBase = p.batch > 1 ? `${z} * ${p.m * p.k} + ` : '';
+  const bBase = p.batch > 1 && p.batchedB ? `${z} * ${p.k * p.n} + ` : '';
+  return {
+    a: (r: string, l: string) => (p.transposeA ? `${aBase}${l} * ${p.m} + ${r}` : `${aBase}${r} * ${p.k} + ${l}`),
+    b: (l: string, c: string) => (p.transposeB ? `${bBase}${c} * ${p.k} + ${l}` : `${bBase}${l} * ${p.n} + ${c}`),
+  };
+}
+
+/** One output cell per thread (the GPU backends: many threads, each a short loop). */
+function naiveSource(p: Plan): string {
+  const ix = indexers(p, 'bt');
+  return kernelSource(
+    ['a', 'b'],
+    `${coordinates([p.batch, p.m, p.n])}
+  const bt = c0;
+  const r = c1;
+  const c = c2;
+` +
+      `  let acc = 0.0;
+  for (let l = 0; l < ${p.k}; l++) {
+    acc += a[${ix.a('r', 'l')}] * b[${ix.b('l', 'c')}];
+  }
+  return acc;`,
+  );
+}
+
+const rows4 = [0, 1, 2, 3];
+
+/**
+ * webasm runs 4 adjacent thread.x cells as one f32x4 step: a load whose index depends on thread.x
+ * is a 4-lane gather (4 scalar loads), one indexed only by thread.y/z and the loop is a single
+ * scalar load. So x = output column and y = a block of 4 rows, returned as Array(4): per step of
+ * the k loop, one gather of b and 4 scalar loads of a feed 16 multiply-adds (the one-cell kernel
+ * gathers both operands for 4). Indices use thread ids inline and `l | 0`: gpu.js's wasm backend
+ * makes every declared local, loop counters included, an f32, and f32 index math costs a
+ * conversion per load. Output: [batch, m/4, n (padded to 4, whole quads), 4], then permuted.
+ */
+async function blockedWasm(backend: Backend, [a, b]: readonly Storage[], p: Plan): Promise<Storage> {
+  const mb = Math.ceil(p.m / 4);
+  const np = Math.ceil(p.n / 4) * 4;
+  const ix = indexers(p, 'this.thread.z');
+  // rows past m (the last block) re-read row m - 1; columns past n read whatever the gather clamps
+  // to inside b; both land in padding the permute drops
+  const row = (j: number) => {
+    const r = `this.thread.y * 4 + ${j}`;
+    return p.m % 4 && j > 0 ? `(${r} < ${p.m} ? ${r} : ${p.m - 1})` : `(${r})`;
+  };
+  const body =
+    `let s0 = 0.0;
+  let s1 = 0.0;
+  let s2 = 0.0;
+  let s3 = 0.0;
+  for (let l = 0; l < ${p.k}; l++) {
+` +
+    `    const bv = b[${ix.b('(l | 0)', 'this.thread.x')}];
+` +
+    rows4.map((j) => `    s${j} += a[${ix.a(row(j), '(l | 0)')}] * bv;
+`).join('') +
+    `  }
+  return [s0, s1, s2, s3];`;
+  const blocks = await backend.run(
+    { source: kernelSource(['a', 'b'], body), length: p.batch * mb * np * 4, output: p.batch > 1 ? [np, mb, p.batch] : [np, mb] },
+    [a, b],
+  );
+  try {
+    const permute = `${coordinates([p.batch, p.m, p.n])}
+  const q = Math.floor(c1 / 4);
+  return p[((c0 * ${mb} + q) * ${np} + c2) * 4 + c1 - q * 4];`;
+    return await backend.run({ source: kernelSource(['p'], permute), length: p.batch * p.m * p.n }, [blocks]);
+  } finally {
+    backend.release(blocks);
+  }
+}
+
+/**
+ * cpu kernels are plain JS, one call per cell; the one-cell kernel does 2 loads per multiply-add.
+ * Here each thread makes 4 outputs that share every load of b: rows r, r + m/4, r + 2m/4, r + 3m/4,
+ * so the kernel map's 4 outputs, concatenated, are the row-major result (plus padding rows when
+ * 4 does not divide m). Array(4) returns would allocate a Float32Array per cell on cpu.
+ */
+async function rowPlanesCpu(backend: Backend, [a, b]: readonly Storage[], p: Plan): Promise<Storage> {
+  const mq = Math.ceil(p.m / 4);
+  const ix = indexers(p, '0');
+  const body =
+    `const r0 = Math.floor(i / ${p.n});
+  const c = i - r0 * ${p.n};
+` +
+    rows4.slice(1).map((j) => `  const r${j} = Math.min(r0 + ${j * mq}, ${p.m - 1});
+`).join('') +
+    `  let s0 = 0.0;
+  let s1 = 0.0;
+  let s2 = 0.0;
+  let s3 = 0.0;
+  for (let l = 0; l < ${p.k}; l++) {
+    const bv = b[${ix.b('l', 'c')}];
+` +
+    rows4.map((j) => `    s${j} += a[${ix.a(`r${j}`, 'l')}] * bv;
+`).join('') +
+    `  }
+  out1(s1);
+  out2(s2);
+  out3(s3);
+  return s0;`;
+  const planes = await backend.run({ source: kernelSource(['a', 'b'], body), length: 4 * mq * p.n, extraOutputs: 3 }, [a, b]);
+  if (4 * mq === p.m) return planes;
+  try {
+    return await backend.run({ source: kernelSource(['p'], 'return p[i];'), length: p.m * p.n }, [planes]);
+  } finally {
+    backend.release(planes);
+  }
+}
 
 function matmulRaw(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   const transposeA = options.transposeA ?? false;
