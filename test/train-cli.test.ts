@@ -48,6 +48,14 @@ test('an invalid model from flags gets the divisibility message and exit 2', asy
   t.regex(lastLine(r.stderr), /embedDim 384 is not divisible by heads 7/);
 });
 
+test('a diverging loss stops the run with a message and a non-zero exit', async (t) => {
+  const data = await realCifarDir();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'shaped-vit-nan-'));
+  const r = await run([...tiny, '--lr', '1e12', '--warmup-epochs', '0', '--data-dir', data, '--out-dir', dir]);
+  t.is(r.code, 1);
+  t.regex(lastLine(r.stderr), /loss became (NaN|-?Infinity) at epoch 1/);
+});
+
 test('Ctrl-C saves; --resume continues exactly where it stopped', async (t) => {
   const data = await realCifarDir();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'shaped-vit-cli-'));

@@ -141,7 +141,8 @@ export async function runTraining(o: RunOptions): Promise<{ bestValAcc: number; 
         let m: StepMetrics;
         [state, m] = await step(state, batch, lr);
         if (!Number.isFinite(m.loss)) {
-          throw new StopRun(`loss became ${m.loss} at epoch ${epoch + 1}, step ${stepInEpoch + 1}; stopping (the last good checkpoint is kept: ${f.last})`, 1);
+          const kept = (await exists(f.last)) ? `the last good checkpoint is kept: ${f.last}` : 'no checkpoint had been written yet';
+          throw new StopRun(`loss became ${m.loss} at epoch ${epoch + 1}, step ${stepInEpoch + 1}; stopping (${kept})`, 1);
         }
         stepInEpoch++;
         lossSum += m.loss * m.count;

@@ -64,30 +64,24 @@ function indexers(p: Plan, z: string) {
   const aBase = p.batch > 1 ? `${z} * ${p.m * p.k} + ` : '';
   const bBase = p.batch > 1 && p.batchedB ? `${z} * ${p.k * p.n} + ` : '';
   return {
-    a: (r: string, l: string) => (p.transposeA ? `${aBase}${l} * ${p.m} + ${r}` : `${aBase}${r} * ${p.k} + ${l}`),
-    b: (l: string, c: string) => (p.transposeB ? `${bBase}${c} * ${p.k} + ${l}` : `${bBase}${l} * ${p.n} + ${c}`),
+    a: (r: string, l: string) => (p.transposeA ? `${aBase}(${l}) * ${p.m} + (${r})` : `${aBase}(${r}) * ${p.k} + (${l})`),
+    b: (l: string, c: string) => (p.transposeB ? `${bBase}(${c}) * ${p.k} + (${l})` : `${bBase}(${l}) * ${p.n} + (${c})`),
   };
 }
 
-/** One output cell per thread (the GPU backends: many threads, each a short loop). */
+const lines = (...ls: readonly string[]) => ls.join('\n  ');
+const dims = (x: number, y: number, z: number) => (z > 1 ? [x, y, z] : [x, y]);
+const rows4 = [0, 1, 2, 3];
+const sums4 = rows4.map((j) => `let s${j} = 0.0;`);
+
+/** One output cell per thread: right for the GPU backends (many threads, each a short loop). */
 function naiveSource(p: Plan): string {
-  const ix = indexers(p, 'bt');
+  const ix = indexers(p, 'c0');
   return kernelSource(
     ['a', 'b'],
-    `${coordinates([p.batch, p.m, p.n])}
-  const bt = c0;
-  const r = c1;
-  const c = c2;
-` +
-      `  let acc = 0.0;
-  for (let l = 0; l < ${p.k}; l++) {
-    acc += a[${ix.a('r', 'l')}] * b[${ix.b('l', 'c')}];
-  }
-  return acc;`,
+    lines(coordinates([p.batch, p.m, p.n]), 'let acc = 0.0;', `for (let l = 0; l < ${p.k}; l++) {`, `  acc += a[${ix.a('c1', 'l')}] * b[${ix.b('l', 'c2')}];`, '}', 'return acc;'),
   );
 }
-
-const rows4 = [0, 1, 2, 3];
 
 /**
  * webasm runs 4 adjacent thread.x cells as one f32x4 step: a load whose index depends on thread.x
@@ -95,41 +89,37 @@ const rows4 = [0, 1, 2, 3];
  * scalar load. So x = output column and y = a block of 4 rows, returned as Array(4): per step of
  * the k loop, one gather of b and 4 scalar loads of a feed 16 multiply-adds (the one-cell kernel
  * gathers both operands for 4). Indices use thread ids inline and `l | 0`: gpu.js's wasm backend
- * makes every declared local, loop counters included, an f32, and f32 index math costs a
- * conversion per load. Output: [batch, m/4, n (padded to 4, whole quads), 4], then permuted.
+ * makes every declared local, loop counters included, an f32, and f32 index math costs
+ * conversions per load. Output: [batch, m/4, n padded to whole quads, 4], then permuted.
  */
 async function blockedWasm(backend: Backend, [a, b]: readonly Storage[], p: Plan): Promise<Storage> {
   const mb = Math.ceil(p.m / 4);
   const np = Math.ceil(p.n / 4) * 4;
   const ix = indexers(p, 'this.thread.z');
-  // rows past m (the last block) re-read row m - 1; columns past n read whatever the gather clamps
-  // to inside b; both land in padding the permute drops
+  // rows past m (last block) re-read row m - 1; columns past n read wherever gpu.js clamps the
+  // gather to inside b; both only fill padding that the permute drops
   const row = (j: number) => {
     const r = `this.thread.y * 4 + ${j}`;
-    return p.m % 4 && j > 0 ? `(${r} < ${p.m} ? ${r} : ${p.m - 1})` : `(${r})`;
+    return p.m % 4 && j > 0 ? `${r} < ${p.m} ? ${r} : ${p.m - 1}` : r;
   };
-  const body =
-    `let s0 = 0.0;
-  let s1 = 0.0;
-  let s2 = 0.0;
-  let s3 = 0.0;
-  for (let l = 0; l < ${p.k}; l++) {
-` +
-    `    const bv = b[${ix.b('(l | 0)', 'this.thread.x')}];
-` +
-    rows4.map((j) => `    s${j} += a[${ix.a(row(j), '(l | 0)')}] * bv;
-`).join('') +
-    `  }
-  return [s0, s1, s2, s3];`;
+  // one step of the k loop at index expression `l`, unrolled by 4 (measured ~10% faster)
+  const step = (l: string, bv: string) => [`const ${bv} = b[${ix.b(l, 'this.thread.x')}];`, ...rows4.map((j) => `s${j} += a[${ix.a(row(j), l)}] * ${bv};`)];
+  const k4 = p.k - (p.k % 4);
+  const body = lines(
+    ...sums4,
+    `for (let l = 0; l < ${k4}; l += 4) {`,
+    ...rows4.flatMap((u) => step(u ? `(l | 0) + ${u}` : '(l | 0)', `b${u}`)).map((s) => `  ${s}`),
+    '}',
+    ...Array.from({ length: p.k - k4 }, (_, t) => step(String(k4 + t), `t${t}`)).flat(),
+    'return [s0, s1, s2, s3];',
+  );
   const blocks = await backend.run(
-    { source: kernelSource(['a', 'b'], body), length: p.batch * mb * np * 4, output: p.batch > 1 ? [np, mb, p.batch] : [np, mb] },
+    { source: kernelSource(['a', 'b'], body), length: p.batch * mb * np * 4, output: dims(np, mb, p.batch) },
     [a, b],
   );
   try {
-    const permute = `${coordinates([p.batch, p.m, p.n])}
-  const q = Math.floor(c1 / 4);
-  return p[((c0 * ${mb} + q) * ${np} + c2) * 4 + c1 - q * 4];`;
-    return await backend.run({ source: kernelSource(['p'], permute), length: p.batch * p.m * p.n }, [blocks]);
+    const permute = `return p[((this.thread.z * ${mb} + (this.thread.y >> 2)) * ${np} + this.thread.x) * 4 + (this.thread.y & 3)];`;
+    return await backend.run({ source: kernelSource(['p'], permute), length: p.batch * p.m * p.n, output: dims(p.n, p.m, p.batch) }, [blocks]);
   } finally {
     backend.release(blocks);
   }
@@ -137,33 +127,27 @@ async function blockedWasm(backend: Backend, [a, b]: readonly Storage[], p: Plan
 
 /**
  * cpu kernels are plain JS, one call per cell; the one-cell kernel does 2 loads per multiply-add.
- * Here each thread makes 4 outputs that share every load of b: rows r, r + m/4, r + 2m/4, r + 3m/4,
- * so the kernel map's 4 outputs, concatenated, are the row-major result (plus padding rows when
- * 4 does not divide m). Array(4) returns would allocate a Float32Array per cell on cpu.
+ * Here each thread makes 4 outputs sharing every load of b: rows r, r + m/4, r + 2m/4, r + 3m/4,
+ * so the kernel map's 4 outputs, concatenated, are the row-major result (then padding rows when 4
+ * does not divide m). Not Array(4) returns: on cpu they allocate a Float32Array per cell.
  */
 async function rowPlanesCpu(backend: Backend, [a, b]: readonly Storage[], p: Plan): Promise<Storage> {
   const mq = Math.ceil(p.m / 4);
   const ix = indexers(p, '0');
-  const body =
-    `const r0 = Math.floor(i / ${p.n});
-  const c = i - r0 * ${p.n};
-` +
-    rows4.slice(1).map((j) => `  const r${j} = Math.min(r0 + ${j * mq}, ${p.m - 1});
-`).join('') +
-    `  let s0 = 0.0;
-  let s1 = 0.0;
-  let s2 = 0.0;
-  let s3 = 0.0;
-  for (let l = 0; l < ${p.k}; l++) {
-    const bv = b[${ix.b('l', 'c')}];
-` +
-    rows4.map((j) => `    s${j} += a[${ix.a(`r${j}`, 'l')}] * bv;
-`).join('') +
-    `  }
-  out1(s1);
-  out2(s2);
-  out3(s3);
-  return s0;`;
+  const body = lines(
+    `const r0 = Math.floor(i / ${p.n});`,
+    `const c = i - r0 * ${p.n};`,
+    ...rows4.slice(1).map((j) => `const r${j} = Math.min(r0 + ${j * mq}, ${p.m - 1});`),
+    ...sums4,
+    `for (let l = 0; l < ${p.k}; l++) {`,
+    `  const bv = b[${ix.b('l', 'c')}];`,
+    ...rows4.map((j) => `  s${j} += a[${ix.a(`r${j}`, 'l')}] * bv;`),
+    '}',
+    'out1(s1);',
+    'out2(s2);',
+    'out3(s3);',
+    'return s0;',
+  );
   const planes = await backend.run({ source: kernelSource(['a', 'b'], body), length: 4 * mq * p.n, extraOutputs: 3 }, [a, b]);
   if (4 * mq === p.m) return planes;
   try {
