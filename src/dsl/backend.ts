@@ -151,6 +151,7 @@ export async function createBackend(name: BackendName): Promise<Backend | null> 
 
 /** A webasm/cpu result shaped by output dims or Array(n) returns, as one row-major Float32Array. */
 function flatten(out: any, length: number): Float32Array {
+  if (out instanceof Float32Array && out.length === length) return out;
   let first = out;
   while (!(first instanceof Float32Array)) first = first[0];
   // webasm shapes its result as views in order over one buffer of exactly the result: no copy needed

@@ -36,7 +36,7 @@ const matmulP: Primitive<Attrs> = {
     const p: Plan = !attrs.batchedB && !attrs.transposeA ? { ...attrs, m: attrs.m * batch, batch: 1 } : { ...attrs, batch };
     return (backend, args) => {
       if (backend.name === 'webasm') return blockedWasm(backend, args, p);
-      if (backend.name === 'cpu' && p.batch === 1) return rowPlanesCpu(backend, args, p);
+      if (backend.name === 'cpu') return rowPlanesCpu(backend, args, p);
       return backend.run({ source: naiveSource(p), length: out.size }, args);
     };
   },
@@ -126,35 +126,47 @@ async function blockedWasm(backend: Backend, [a, b]: readonly Storage[], p: Plan
 }
 
 /**
- * cpu kernels are plain JS, one call per cell; the one-cell kernel does 2 loads per multiply-add.
- * Here each thread makes 4 outputs sharing every load of b: rows r, r + m/4, r + 2m/4, r + 3m/4,
- * so the kernel map's 4 outputs, concatenated, are the row-major result (then padding rows when 4
- * does not divide m). Not Array(4) returns: on cpu they allocate a Float32Array per cell.
+ * cpu kernels are plain JS, one call per cell; the one-cell kernel does 2 loads per multiply-add,
+ * one of them strided. Here both operands are read along k contiguously (the ones stored the other
+ * way are transposed first: O(size) copies), and each thread makes 4 outputs sharing every load of
+ * b: rows r, r + m/4, r + 2m/4, r + 3m/4 of its batch, so the kernel map's 4 outputs are 4 blocks
+ * of rows (for one batch and 4 | m, concatenated they are the result; else a permute follows).
+ * Not Array(4) returns: on cpu they allocate a Float32Array per cell.
  */
 async function rowPlanesCpu(backend: Backend, [a, b]: readonly Storage[], p: Plan): Promise<Storage> {
   const mq = Math.ceil(p.m / 4);
-  const ix = indexers(p, '0');
   const body = lines(
-    `const r0 = Math.floor(i / ${p.n});`,
-    `const c = i - r0 * ${p.n};`,
-    ...rows4.slice(1).map((j) => `const r${j} = Math.min(r0 + ${j * mq}, ${p.m - 1});`),
+    coordinates([p.batch, mq, p.n]),
+    ...rows4.map((j) => `const a${j} = c0 * ${p.m * p.k} + Math.min(c1 + ${j * mq}, ${p.m - 1}) * ${p.k};`),
+    `const bc = ${p.batchedB ? `c0 * ${p.n * p.k} + ` : ''}c2 * ${p.k};`,
     ...sums4,
     `for (let l = 0; l < ${p.k}; l++) {`,
-    `  const bv = b[${ix.b('l', 'c')}];`,
-    ...rows4.map((j) => `  s${j} += a[${ix.a(`r${j}`, 'l')}] * bv;`),
+    '  const bv = b[bc + l];',
+    ...rows4.map((j) => `  s${j} += a[a${j} + l] * bv;`),
     '}',
     'out1(s1);',
     'out2(s2);',
     'out3(s3);',
     'return s0;',
   );
-  const planes = await backend.run({ source: kernelSource(['a', 'b'], body), length: 4 * mq * p.n, extraOutputs: 3 }, [a, b]);
-  if (4 * mq === p.m) return planes;
+  const temps: Storage[] = [];
   try {
-    return await backend.run({ source: kernelSource(['p'], 'return p[i];'), length: p.m * p.n }, [planes]);
+    if (p.transposeA) temps.push((a = await transposed(backend, a, p.batch, p.k, p.m)));
+    if (!p.transposeB) temps.push((b = await transposed(backend, b, p.batchedB ? p.batch : 1, p.k, p.n)));
+    const planes = await backend.run({ source: kernelSource(['a', 'b'], body), length: 4 * p.batch * mq * p.n, extraOutputs: 3 }, [a, b]);
+    if (p.batch === 1 && 4 * mq === p.m) return planes;
+    temps.push(planes);
+    const permute = lines(coordinates([p.batch, p.m, p.n]), `const j = Math.floor(c1 / ${mq});`, `return p[((j * ${p.batch} + c0) * ${mq} + c1 - j * ${mq}) * ${p.n} + c2];`);
+    return await backend.run({ source: kernelSource(['p'], permute), length: p.batch * p.m * p.n }, [planes]);
   } finally {
-    backend.release(planes);
+    for (const t of temps) backend.release(t);
   }
+}
+
+/** x [batch, rows, cols] as [batch, cols, rows]. */
+function transposed(backend: Backend, x: Storage, batch: number, rows: number, cols: number): Promise<Storage> {
+  const source = kernelSource(['x'], lines(coordinates([batch, cols, rows]), `return x[c0 * ${rows * cols} + c2 * ${cols} + c1];`));
+  return backend.run({ source, length: batch * rows * cols }, [x]);
 }
 
 function matmulRaw(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
