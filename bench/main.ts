@@ -8,7 +8,7 @@ import { presets } from '../src/cli/train-cifar.js';
 import { parseFlags } from '../src/cli/flags.js';
 
 const spec = {
-  configs: { type: 'string', default: 'quick,seed', help: 'comma-separated: quick, seed' },
+  configs: { type: 'string', default: 'quick,small,seed', help: 'comma-separated: quick, small (tfjs-vit\'s "small"), seed' },
   backends: { type: 'string', help: 'comma-separated backends (default: all usable)' },
   batch: { type: 'int', default: 128, min: 1, help: 'batch size' },
   steps: { type: 'int', default: 3, min: 1, help: 'timed steps' },
@@ -18,9 +18,13 @@ const spec = {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function measure(name: 'quick' | 'seed', backend: BackendName, batch: number, steps: number, warmup: number) {
+// tfjs-vit's "small" config (../shared/bench/tfjs-vit), for side-by-side numbers
+const configs = { ...presets, small: { ...presets.seed, embedDim: 128, heads: 4, mlpDim: 256, layers: 4 } };
+type ConfigName = keyof typeof configs;
+
+async function measure(name: ConfigName, backend: BackendName, batch: number, steps: number, warmup: number) {
   setBackend(backend);
-  const r = presets[name];
+  const r = configs[name];
   const cfg = vit.config({ imageSize: 32, patchSize: r.patchSize, channels: 3, embedDim: r.embedDim, heads: r.heads, mlpDim: r.mlpDim, layers: r.layers, classes: 10 } as never);
   const optimizer = adam({ betas: r.betas, weightDecay: r.weightDecay });
   let state = await initTrainState(vit.init(cfg, { seed: 0 }) as never, optimizer);
@@ -59,8 +63,8 @@ const parsed = parseFlags(spec, process.argv.slice(2));
 if (parsed.help) process.exit(0);
 const f = parsed.flags;
 const backends = f.backends ? (f.backends.split(',') as BackendName[]) : await availableBackends();
-for (const name of f.configs.split(',') as Array<'quick' | 'seed'>) {
-  if (!(name in presets)) throw new Error(`unknown config ${name}`);
+for (const name of f.configs.split(',') as ConfigName[]) {
+  if (!(name in configs)) throw new Error(`unknown config ${name} (quick, small, seed)`);
   for (const b of backends) {
     const res = await measure(name, b, f.batch, f.steps, f.warmup);
     if (f.json) console.log(JSON.stringify(res));
