@@ -1,3 +1,4 @@
+import { sharedDir } from './support/cifar-fixture.js';
 import test, { type ExecutionContext } from 'ava';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -384,7 +385,7 @@ test('download progress bar is drawn on a TTY only', async (t) => {
 // ------------------------------------------------------------ real data
 
 test('a .tar.gz made by make-cifar10.sh resolves and loads 50000 / 10000 records', async (t) => {
-  const script = path.resolve(repoRoot, '../shared/data/cifar10/make-cifar10.sh');
+  const script = path.join(sharedDir(), 'data/cifar10/make-cifar10.sh');
   t.true(existsSync(script), `${script} is needed for this test`);
   const dir = await tmpDir(t);
   await promisify(execFile)('bash', [script, path.join(dir, 'made')], { maxBuffer: 1 << 24 });

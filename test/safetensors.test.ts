@@ -1,3 +1,4 @@
+import { sharedDir } from './support/cifar-fixture.js';
 import test from 'ava';
 import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -329,7 +330,7 @@ test('a failed save leaves the existing file intact and no temp file behind', as
 // The peer implementation in the shared bench (CommonJS) must read our files, and vice versa.
 
 const here = dirname(fileURLToPath(import.meta.url)); // build/test
-const peerPath = resolve(here, '..', '..', '..', 'shared', 'bench', 'tfjs-vit', 'lib', 'safetensors.js');
+const peerPath = resolve(sharedDir(), 'bench', 'tfjs-vit', 'lib', 'safetensors.js');
 const peerTest = existsSync(peerPath) ? test : test.skip;
 
 peerTest('the shared tfjs-vit reader accepts our files; its writer agrees byte for byte', async (t) => {
