@@ -2,10 +2,11 @@
 // class token, position embedding, pre-norm encoder blocks, final LayerNorm (eps 1e-6) on token 0,
 // classifier.
 import { add, broadcastTo, concat, permute, reshape, take, type Tensor } from '../dsl/index.js';
-import { applyLayerNorm as layerNorm, linear, mlp, selfAttention } from '../nn/index.js';
+import { flow, identity, pipe } from 'fp-ts/lib/function.js';
+import { applyLayerNorm, linear, mlp, selfAttention } from '../nn/index.js';
 import type { LayerNorm, Linear } from '../nn/index.js';
 import type { VitConfig, VitConfigInput } from './config.js';
-import type { VitParams } from './params.js';
+import type { EncoderLayer, VitParams } from './params.js';
 
 export interface ApplyOptions {
   /** training mode enables dropout (if the config has any) */
@@ -23,9 +24,31 @@ export function patchify(images: Tensor, patch: number): Tensor {
   return reshape(permute(six, [0, 2, 4, 3, 5, 1] as never) as Tensor, [n, nh * nw, patch * patch * c]) as Tensor;
 }
 
+type Tokens = Tensor<[number, number, number]>;
+
+/** seq_project: Linear(P·P·C → E), then LayerNorm(E). */
+const embedPatches = (p: VitParams, patch: number) => (images: Tensor): Tokens =>
+  applyLayerNorm(p.seqProject.ln as LayerNorm<number>, linear(p.seqProject.linear as Linear<number, number>, patchify(images, patch) as Tokens));
+
+/** Prepends the class token and adds the position embedding. */
+const addClassAndPosition = (p: VitParams) => (x: Tokens): Tokens => {
+  const [b, , e] = x.shape;
+  return add(concat(broadcastTo(p.classToken as Tensor, [b, 1, e]), x as Tensor, 1) as Tensor, p.posEmbedding as Tensor) as Tokens;
+};
+
+/** A pre-norm block: x + MHA(LN1(x)), then x + MLP(LN2(x)). */
+const encoderBlock = (layer: EncoderLayer<number, number>, heads: number, dropout: number, seed: number) => (x: Tokens): Tokens => {
+  const attended = add(x as Tensor, selfAttention(layer.selfAtten, applyLayerNorm(layer.sublayer1, x), heads, { dropout, seed }) as Tensor) as Tokens;
+  return add(attended as Tensor, mlp(layer.mlp, applyLayerNorm(layer.sublayer2, attended), { dropout, seed: seed + 1 }) as Tensor) as Tokens;
+};
+
+/** Final LayerNorm (eps 1e-6) and classifier on token 0 (the norm is per token, so norming token 0 alone is the same). */
+const classify = (p: VitParams) => (x: Tokens): Tensor<[number, number]> =>
+  linear(p.classifier as Linear<number, number>, applyLayerNorm(p.ln as LayerNorm<number>, take(x as Tensor, 1, 0 as never) as Tensor<[number, number]>, 1e-6));
+
 /**
- * Logits [B, classes] of images [B, channels, imageSize, imageSize] (normalized). The body below
- * uses shape-generic tensors; the signature is where the shapes are checked.
+ * Logits [B, classes] of images [B, channels, imageSize, imageSize] (normalized): the stages above
+ * composed with fp-ts. The signature is where shapes are checked; the stages use shape-generic tensors.
  */
 export function apply<C extends VitConfigInput, const B extends number>(
   cfg: VitConfig<C>,
@@ -33,28 +56,13 @@ export function apply<C extends VitConfigInput, const B extends number>(
   images: Tensor<[B, NoInfer<C['channels']>, NoInfer<C['imageSize']>, NoInfer<C['imageSize']>]>,
   options: ApplyOptions = {},
 ): Tensor<[B, C['classes']]> {
-  const [b, ch, h, w] = images.shape as readonly number[];
+  const [, ch, h, w] = images.shape as readonly number[];
   if (images.shape.length !== 4 || ch !== cfg.channels || h !== cfg.imageSize || w !== cfg.imageSize) {
     throw new Error(`vit.apply: images must be [B, ${cfg.channels}, ${cfg.imageSize}, ${cfg.imageSize}], got [${images.shape.join(',')}]`);
   }
   const p = params as unknown as VitParams;
-  const e = cfg.embedDim;
-  const drop = options.train && cfg.dropout ? cfg.dropout : 0;
-  let seed = options.seed ?? 0;
-  const L = (x: LayerNorm<number>) => x as LayerNorm<number>;
-  const lin = (x: Linear<number, number>) => x as Linear<number, number>;
-
-  let x = linear(lin(p.seqProject.linear), patchify(images as Tensor, cfg.patchSize) as Tensor<[number, number, number]>);
-  x = layerNorm(L(p.seqProject.ln), x);
-  const cls = broadcastTo(p.classToken as Tensor, [b, 1, e]);
-  x = add(concat(cls, x as Tensor, 1) as Tensor, p.posEmbedding as Tensor) as Tensor<[number, number, number]>;
-  for (const layer of p.encoder) {
-    const a = selfAttention(layer.selfAtten, layerNorm(L(layer.sublayer1), x), cfg.heads, { dropout: drop, seed: seed++ });
-    x = add(x as Tensor, a as Tensor) as Tensor<[number, number, number]>;
-    const m = mlp(layer.mlp as never, layerNorm(L(layer.sublayer2), x) as never, { dropout: drop, seed: seed++ }) as Tensor;
-    x = add(x as Tensor, m) as Tensor<[number, number, number]>;
-  }
-  // the final LayerNorm is per token, so normalizing token 0 alone is the same
-  const token0 = take(x as Tensor, 1, 0 as never) as Tensor<[number, number]>;
-  return linear(lin(p.classifier), layerNorm(L(p.ln), token0, 1e-6)) as unknown as Tensor<[B, C['classes']]>;
+  const dropout = options.train && cfg.dropout ? cfg.dropout : 0;
+  const seed = options.seed ?? 0;
+  const encoder = p.encoder.reduce<(x: Tokens) => Tokens>((f, layer, i) => flow(f, encoderBlock(layer, cfg.heads, dropout, seed + 2 * i)), identity);
+  return pipe(images as Tensor, embedPatches(p, cfg.patchSize), addClassAndPosition(p), encoder, classify(p)) as unknown as Tensor<[B, C['classes']]>;
 }
