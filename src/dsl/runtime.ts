@@ -46,12 +46,13 @@ async function pickDefault(): Promise<Backend> {
     if (!b) throw new Error(`backend '${name}' is not usable on this machine`);
     return b;
   }
-  // a hardware GPU adapter wins; on CPU-only machines webasm measured fastest (see README, npm run bench)
+  // a hardware GPU adapter wins; otherwise webasm, measured fastest of the CPU paths here (README,
+  // npm run bench); headless GL (software on CPU-only machines) only when asked for
   const webgpu = await backendInstance('webgpu');
   if (webgpu && !webgpu.description.includes('software')) return webgpu;
-  for (const n of ['headlessgl', 'webasm', 'cpu'] as const) {
+  for (const n of ['webasm', 'cpu'] as const) {
     const b = await backendInstance(n);
-    if (b && !(n === 'headlessgl' && webgpu)) return b;
+    if (b) return b;
   }
   throw new Error('no usable backend');
 }

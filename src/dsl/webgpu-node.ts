@@ -32,15 +32,22 @@ async function tryInstance(flags: string[], extra: Record<string, unknown>): Pro
     return null;
   }
   const instance = webgpu.create(flags);
-  const request: RequestAdapter = (options = {}) => instance.requestAdapter({ ...options, ...extra });
   let adapter: any;
   try {
-    adapter = await request();
+    adapter = await instance.requestAdapter(extra);
   } catch {
     return null;
   }
   if (!adapter) return null;
   Object.assign(globalThis, webgpu.globals);
+  // hand the probed adapter to gpu.js's first request: a second Mesa GL adapter can fail to open
+  // in a process that also runs headless-gl
+  let probed: any = adapter;
+  const request: RequestAdapter = async (options = {}) => {
+    const first = probed;
+    probed = null;
+    return first ?? instance.requestAdapter({ ...options, ...extra });
+  };
   return { request, report: describe(adapter) };
 }
 
