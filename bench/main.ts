@@ -1,4 +1,4 @@
-// npm run bench -- [--configs seed,quick] [--backends webasm,cpu] [--batch 128] [--steps 3] [--warmup 1] [--json]
+// npm run bench -- [--configs quick,small,seed] [--backends webasm,cpu] [--batch 128] [--steps 3] [--warmup 1] [--json]
 // Training throughput (forward + backward + Adam on a fixed synthetic batch) and forward-only
 // throughput of the ViT, per config and backend. Reports the median step after warm-up.
 import { availableBackends, setBackend, vit, type BackendName } from '../src/index.js';
@@ -8,7 +8,7 @@ import { presets } from '../src/cli/train-cifar.js';
 import { parseFlags } from '../src/cli/flags.js';
 
 const spec = {
-  configs: { type: 'string', default: 'quick,small,seed', help: 'comma-separated: quick, small (tfjs-vit\'s "small"), seed' },
+  configs: { type: 'string', default: 'quick,small', help: 'comma-separated: quick, small (tfjs-vit\'s "small"), seed' },
   backends: { type: 'string', help: 'comma-separated backends (default: all usable)' },
   batch: { type: 'int', default: 128, min: 1, help: 'batch size' },
   steps: { type: 'int', default: 3, min: 1, help: 'timed steps' },
