@@ -2,6 +2,7 @@
 // baked into the source as literals (loops bounded by literals, never by arguments, so gpu.js's
 // loopMaxIterations cannot cut them short), and kernels are cached per source.
 import type { Lowering } from './tensor.js';
+import type { Backend, KernelSpec, Storage } from './backend.js';
 
 export function stridesOf(shape: readonly number[]): number[] {
   const strides = new Array<number>(shape.length);
@@ -51,4 +52,14 @@ export function kernelSource(args: readonly string[], body: string): string {
 /** Lowering for a single generated kernel. */
 export function singleKernel(source: string, length: number): Lowering {
   return (backend, args) => backend.run({ source, length }, args);
+}
+
+/** Runs a helper kernel (row statistics, say), hands its output to `then`, and releases it after. */
+export async function withScratch<T>(backend: Backend, spec: KernelSpec, args: readonly Storage[], then: (scratch: Storage) => Promise<T>): Promise<T> {
+  const scratch = await backend.run(spec, args);
+  try {
+    return await then(scratch);
+  } finally {
+    backend.release(scratch);
+  }
 }

@@ -4,7 +4,7 @@
 import { apply, type Primitive, type Tensor } from '../tensor.js';
 import { ShapeError } from '../shape-rules.js';
 import type { Shape } from '../shape-types.js';
-import { kernelSource, lit } from '../kernel-source.js';
+import { kernelSource, lit, withScratch } from '../kernel-source.js';
 import { add, mul } from './elementwise.js';
 
 /** Per row: [mean, rstd] interleaved, output length 2 * rows. */
@@ -38,19 +38,10 @@ const normalizeGradP: Primitive<Attrs> = {
       `const row = Math.floor(i / ${length});\n  const r = st[row * 2 + 1];\n  const xhat = (x[i] - st[row * 2]) * r;\n` +
         `  return r * (g[i] - sums[row * 2] - xhat * sums[row * 2 + 1]);`,
     );
-    return async (backend, [x, g]) => {
-      const st = await backend.run({ source: statsSource(length, eps), length: rows * 2 }, [x]);
-      try {
-        const sums = await backend.run({ source: rowSums, length: rows * 2 }, [x, g, st]);
-        try {
-          return await backend.run({ source: dx, length: out.size }, [x, g, st, sums]);
-        } finally {
-          backend.release(sums);
-        }
-      } finally {
-        backend.release(st);
-      }
-    };
+    return (backend, [x, g]) =>
+      withScratch(backend, { source: statsSource(length, eps), length: rows * 2 }, [x], (st) =>
+        withScratch(backend, { source: rowSums, length: rows * 2 }, [x, g, st], (sums) => backend.run({ source: dx, length: out.size }, [x, g, st, sums])),
+      );
   },
 };
 
@@ -59,14 +50,8 @@ const normalizeP: Primitive<Attrs> = {
   lower: (out, _in, { eps, length }) => {
     const rows = out.size / length;
     const norm = kernelSource(['x', 'st'], `const row = Math.floor(i / ${length});\n  return (x[i] - st[row * 2]) * st[row * 2 + 1];`);
-    return async (backend, [x]) => {
-      const st = await backend.run({ source: statsSource(length, eps), length: rows * 2 }, [x]);
-      try {
-        return await backend.run({ source: norm, length: out.size }, [x, st]);
-      } finally {
-        backend.release(st);
-      }
-    };
+    return (backend, [x]) =>
+      withScratch(backend, { source: statsSource(length, eps), length: rows * 2 }, [x], (st) => backend.run({ source: norm, length: out.size }, [x, st]));
   },
   vjp: (g, _out, [x], attrs) => [apply(normalizeGradP, [x, g], x.shape, attrs)],
 };

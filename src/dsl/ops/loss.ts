@@ -1,7 +1,7 @@
 // Fused cross-entropy with label smoothing on integer labels (torch semantics), and argmax.
 import { apply, Tensor, type Primitive } from '../tensor.js';
 import { ShapeError } from '../shape-rules.js';
-import { kernelSource, lit } from '../kernel-source.js';
+import { kernelSource, lit, withScratch } from '../kernel-source.js';
 import { logSumExpSource } from './softmax.js';
 
 interface Attrs {
@@ -19,14 +19,8 @@ const gradP: Primitive<Attrs> = {
       `  const hot = (c == labels[n] ? ${lit(1 - smoothing)} : 0.0) + ${lit(smoothing / classes)};\n` +
       `  return (Math.exp(x[i] - lse[n]) - hot) * g[n];`;
     const source = kernelSource(['x', 'labels', 'g', 'lse'], body);
-    return async (backend, [x, labels, g]) => {
-      const lse = await backend.run({ source: logSumExpSource(classes, 1), length: rows }, [x]);
-      try {
-        return await backend.run({ source, length: out.size }, [x, labels, g, lse]);
-      } finally {
-        backend.release(lse);
-      }
-    };
+    return (backend, [x, labels, g]) =>
+      withScratch(backend, { source: logSumExpSource(classes, 1), length: rows }, [x], (lse) => backend.run({ source, length: out.size }, [x, labels, g, lse]));
   },
 };
 

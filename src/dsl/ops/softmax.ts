@@ -3,7 +3,7 @@
 import { apply, type Lowering, type Primitive, type Tensor } from '../tensor.js';
 import { normalizeAxis } from '../shape-rules.js';
 import type { CheckAxis, Shape } from '../shape-types.js';
-import { kernelSource } from '../kernel-source.js';
+import { kernelSource, withScratch } from '../kernel-source.js';
 import { mul, sub } from './elementwise.js';
 import { sum } from './reduce.js';
 import { exp } from './elementwise.js';
@@ -23,14 +23,8 @@ function lowering(out: Tensor, x: Tensor, axis: number, expr: string): Lowering 
   const inner = x.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
   const rows = x.size / length;
   const apply = kernelSource(['x', 'lse'], `const o = Math.floor(i / ${length * inner});\n  const v = x[i] - lse[o * ${inner} + (i % ${inner})];\n  return ${expr};`);
-  return async (backend, [xs]) => {
-    const lse = await backend.run({ source: logSumExpSource(length, inner), length: rows }, [xs]);
-    try {
-      return await backend.run({ source: apply, length: out.size }, [xs, lse]);
-    } finally {
-      backend.release(lse);
-    }
-  };
+  return (backend, [xs]) =>
+    withScratch(backend, { source: logSumExpSource(length, inner), length: rows }, [xs], (lse) => backend.run({ source: apply, length: out.size }, [xs, lse]));
 }
 
 const softmaxP: Primitive<number> = {
