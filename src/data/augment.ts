@@ -57,22 +57,13 @@ export function toCHW(img: RgbImage): Uint8Array {
  * the crop's corner in padded coordinates (0..2*pad). Output keeps the size.
  */
 export function cropPadded(img: RgbImage, pad: number, top: number, left: number): RgbImage {
-  const { width: w, height: h, data } = img;
-  const out = new Uint8Array(data.length); // zeros = torchvision's default fill 0
-  for (let y = 0; y < h; y++) {
+  const { width: w, height: h } = img;
+  // outside the image reads as zeros, torchvision's default fill
+  return remapPixels(img, w, h, (x, y) => {
+    const sx = x + left - pad;
     const sy = y + top - pad;
-    if (sy < 0 || sy >= h) continue;
-    for (let x = 0; x < w; x++) {
-      const sx = x + left - pad;
-      if (sx < 0 || sx >= w) continue;
-      const s = (sy * w + sx) * 3;
-      const d = (y * w + x) * 3;
-      out[d] = data[s];
-      out[d + 1] = data[s + 1];
-      out[d + 2] = data[s + 2];
-    }
-  }
-  return { width: w, height: h, data: out };
+    return sx < 0 || sx >= w || sy < 0 || sy >= h ? -1 : sy * w + sx;
+  });
 }
 
 /**
@@ -87,18 +78,29 @@ export function randomCrop(img: RgbImage, rng: Rng, pad = 4): RgbImage {
 
 /** Mirror left-right. */
 export function flipLeftRight(img: RgbImage): RgbImage {
-  const { width: w, height: h, data } = img;
-  const out = new Uint8Array(data.length);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const s = (y * w + (w - 1 - x)) * 3;
-      const d = (y * w + x) * 3;
-      out[d] = data[s];
-      out[d + 1] = data[s + 1];
-      out[d + 2] = data[s + 2];
+  const w = img.width;
+  return remapPixels(img, w, img.height, (x, y) => y * w + (w - 1 - x));
+}
+
+/**
+ * A new ow × oh image whose pixel (x, y) copies source pixel `source(x, y)` (a pixel index into
+ * img), or stays 0 where it returns -1.
+ */
+export function remapPixels(img: RgbImage, ow: number, oh: number, source: (x: number, y: number) => number): RgbImage {
+  const src = img.data;
+  const out = new Uint8Array(ow * oh * 3);
+  for (let y = 0; y < oh; y++) {
+    for (let x = 0; x < ow; x++) {
+      const p = source(x, y);
+      if (p < 0) continue;
+      const s = p * 3;
+      const d = (y * ow + x) * 3;
+      out[d] = src[s];
+      out[d + 1] = src[s + 1];
+      out[d + 2] = src[s + 2];
     }
   }
-  return { width: w, height: h, data: out };
+  return { width: ow, height: oh, data: out };
 }
 
 /** torchvision RandomHorizontalFlip(p): flips when a uniform draw is < p. */

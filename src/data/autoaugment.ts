@@ -4,7 +4,7 @@
 // float32 blending with truncation, fixed-point nearest rotation, PIL's own
 // bicubic (a = -1) for shears, and its LUT-based ImageOps.
 
-import type { RgbImage } from './augment.js';
+import { remapPixels, type RgbImage } from './augment.js';
 import type { Rng } from './rng.js';
 
 const f32 = Math.fround;
@@ -452,32 +452,10 @@ function round15(x: number): number {
 
 /** Image.transpose ROTATE_90 / ROTATE_180 / ROTATE_270 (counter-clockwise). */
 function rotateQuarter(img: RgbImage, quarters: 1 | 2 | 3): RgbImage {
-  const { width: w, height: h, data: src } = img;
-  const ow = quarters === 2 ? w : h;
-  const oh = quarters === 2 ? h : w;
-  const out = new Uint8Array(src.length);
-  for (let y = 0; y < oh; y++) {
-    for (let x = 0; x < ow; x++) {
-      let sx: number;
-      let sy: number;
-      if (quarters === 1) {
-        sx = w - 1 - y;
-        sy = x;
-      } else if (quarters === 2) {
-        sx = w - 1 - x;
-        sy = h - 1 - y;
-      } else {
-        sx = y;
-        sy = h - 1 - x;
-      }
-      const s = (sy * w + sx) * 3;
-      const d = (y * ow + x) * 3;
-      out[d] = src[s];
-      out[d + 1] = src[s + 1];
-      out[d + 2] = src[s + 2];
-    }
-  }
-  return { width: ow, height: oh, data: out };
+  const { width: w, height: h } = img;
+  if (quarters === 1) return remapPixels(img, h, w, (x, y) => x * w + (w - 1 - y));
+  if (quarters === 2) return remapPixels(img, w, h, (x, y) => (h - 1 - y) * w + (w - 1 - x));
+  return remapPixels(img, h, w, (x, y) => (h - 1 - x) * w + y);
 }
 
 /**
