@@ -1,5 +1,7 @@
 // Backends: one gpu.js instance per backend, a kernel cache keyed by generated source and sizes,
-// and reference-counted device storage so every buffer is released deterministically.
+// and reference-counted device storage so every buffer is released deterministically. What only
+// one backend can do (cpu kernel maps, webasm shaped outputs) is a method of that backend's own
+// interface, reached through its kernel table (kernel-table.ts), never a field of the shared spec.
 import { createRequire } from 'node:module';
 import { provideNavigatorGpu, type AdapterReport } from './webgpu-node.js';
 
@@ -17,16 +19,6 @@ export interface Storage {
 export interface KernelSpec {
   readonly source: string;
   readonly length: number;
-  /**
-   * webasm and cpu only: gpu.js output dims (x first) instead of [length], for kernels that read
-   * this.thread.y/z or return Array(n); the result is flattened (x fastest, components innermost).
-   */
-  readonly output?: readonly number[];
-  /**
-   * cpu only: a kernel map whose source also calls `out1(v)` .. `out{n}(v)` once per thread; the
-   * result is the returned values followed by each out's values, `length / (n + 1)` floats each.
-   */
-  readonly extraOutputs?: number;
 }
 
 export interface MemoryInfo {
@@ -44,6 +36,32 @@ export interface Backend {
   release(storage: Storage): void;
   memory(): MemoryInfo;
   readonly kernelsCompiled: () => number;
+}
+
+export interface WebasmBackend extends Backend {
+  readonly name: 'webasm';
+  /**
+   * Runs a kernel over gpu.js output dims `output` (x first) instead of [length], for kernels that
+   * read this.thread.y/z or return Array(n); the result is flat (x fastest, components innermost).
+   */
+  runGrid(spec: KernelSpec, output: readonly number[], args: readonly Storage[]): Promise<Storage>;
+}
+
+export interface CpuBackend extends Backend {
+  readonly name: 'cpu';
+  /**
+   * Runs a kernel map whose source also calls `out1(v)` .. `out{extra}(v)` once per thread; the
+   * result is the returned values followed by each out's values, `length / (extra + 1)` floats each.
+   */
+  runMap(spec: KernelSpec, extra: number, args: readonly Storage[]): Promise<Storage>;
+}
+
+/** Each backend's interface, by name: what its kernel table's entries may use. */
+export interface BackendOf {
+  webgpu: Backend & { readonly name: 'webgpu' };
+  headlessgl: Backend & { readonly name: 'headlessgl' };
+  webasm: WebasmBackend;
+  cpu: CpuBackend;
 }
 
 const require = createRequire(import.meta.url);
@@ -67,7 +85,7 @@ async function isUsable(name: BackendName): Promise<string | null> {
 }
 
 /** Creates a backend, or returns null when this machine cannot run it. */
-export async function createBackend(name: BackendName): Promise<Backend | null> {
+export async function createBackend<N extends BackendName>(name: N): Promise<BackendOf[N] | null> {
   const description = await isUsable(name);
   if (!description) return null;
   const gpu = new GPU({ mode: gpuMode[name] });
@@ -82,50 +100,36 @@ export async function createBackend(name: BackendName): Promise<Backend | null> 
     return { raw, length, refs: 1 };
   };
 
-  const kernelFor = (spec: KernelSpec, args: readonly Storage[]) => {
-    const extra = spec.extraOutputs ?? 0;
-    if ((spec.output && name !== 'webasm' && name !== 'cpu') || (extra && name !== 'cpu')) {
-      throw new Error(`internal: ${name} runs only flat, single-output kernels`);
-    }
-    const key = `${spec.length}|${spec.output ?? ''}|${extra}|${args.map((a) => a.length).join(',')}|${spec.source}`;
-    let kernel = kernels.get(key);
+  /** The compiled gpu.js kernel for `spec` over these argument sizes; `make` builds it on a miss. */
+  const cached = (key: string, spec: KernelSpec, args: readonly Storage[], make: (settings: object) => any) => {
+    const full = `${spec.length}|${key}|${args.map((a) => a.length).join(',')}|${spec.source}`;
+    let kernel = kernels.get(full);
     if (!kernel) {
-      const settings = {
-        output: spec.output ?? [spec.length / (extra + 1)],
+      kernel = make({
         pipeline: true,
         // a mutable pipeline kernel would reuse (overwrite) its previous output buffer
         immutable: true,
         precision: 'single',
         tactic: 'precision',
         asyncMode: asyncCalls,
-      };
-      const outs = Array.from({ length: extra }, (_, j) => `function out${j + 1}(v) { return v; }`);
-      kernel = extra ? gpu.createKernelMap(outs, spec.source, settings) : gpu.createKernel(spec.source, settings);
-      if (spec.output && name === 'webasm' && typeof kernel.kernel?._shapeOutput === 'function') {
-        // webasm nests its flat result into rows, and an Array(n) result into a typed-array view per
-        // cell: ~0.3 µs each, as long as a cell of a K=128 matmul takes to compute. We want it flat.
-        kernel.kernel._shapeOutput = (data: Float32Array) => data;
-      }
-      kernels.set(key, kernel);
+      });
+      kernels.set(full, kernel);
     }
     return kernel;
   };
+  const flatKernel = (spec: KernelSpec, args: readonly Storage[]) =>
+    cached('', spec, args, (settings) => gpu.createKernel(spec.source, { ...settings, output: [spec.length] }));
 
-  const backend: Backend = {
+  const base: Backend = {
     name,
     description,
     async run(spec, args) {
-      const kernel = kernelFor(spec, args);
-      let out = await kernel(...args.map((a) => a.raw));
-      if (spec.extraOutputs) out = concat([out.result, ...Array.from({ length: spec.extraOutputs }, (_, j) => out[j])], spec.length);
-      else if (spec.output) out = flatten(out, spec.length);
-      return wrap(out, spec.length);
+      return wrap(await flatKernel(spec, args)(...args.map((a) => a.raw)), spec.length);
     },
     async upload(data) {
       // every kernel argument is device storage, so one compiled kernel never sees mixed argument kinds
-      const copy = kernelFor({ source: 'function (a) { return a[this.thread.x]; }', length: data.length }, [{ raw: null, length: data.length, refs: 0 }]);
-      const out = await copy(data);
-      return wrap(out, data.length);
+      const copy = flatKernel({ source: 'function (a) { return a[this.thread.x]; }', length: data.length }, [{ raw: null, length: data.length, refs: 0 }]);
+      return wrap(await copy(data), data.length);
     },
     async read(storage) {
       const raw = storage.raw;
@@ -146,10 +150,38 @@ export async function createBackend(name: BackendName): Promise<Backend | null> 
     memory: () => ({ buffers, bytes }),
     kernelsCompiled: () => kernels.size,
   };
-  return backend;
+  const extensions: { [M in BackendName]: () => BackendOf[M] } = {
+    webgpu: () => ({ ...base, name: 'webgpu' }),
+    headlessgl: () => ({ ...base, name: 'headlessgl' }),
+    webasm: () => ({
+      ...base,
+      name: 'webasm',
+      async runGrid(spec, output, args) {
+        const kernel = cached(`grid ${output}`, spec, args, (settings) => {
+          const k = gpu.createKernel(spec.source, { ...settings, output });
+          // webasm nests its flat result into rows, and an Array(n) result into a typed-array view
+          // per cell: ~0.3 µs each, as long as a cell of a K=128 matmul takes to compute. We want it flat.
+          if (typeof k.kernel?._shapeOutput === 'function') k.kernel._shapeOutput = (data: Float32Array) => data;
+          return k;
+        });
+        return wrap(flatten(await kernel(...args.map((a) => a.raw)), spec.length), spec.length);
+      },
+    }),
+    cpu: () => ({
+      ...base,
+      name: 'cpu',
+      async runMap(spec, extra, args) {
+        const outs = Array.from({ length: extra }, (_, j) => `function out${j + 1}(v) { return v; }`);
+        const kernel = cached(`map ${extra}`, spec, args, (settings) => gpu.createKernelMap(outs, spec.source, { ...settings, output: [spec.length / (extra + 1)] }));
+        const out = await kernel(...args.map((a) => a.raw));
+        return wrap(concat([out.result, ...Array.from({ length: extra }, (_, j) => out[j])], spec.length), spec.length);
+      },
+    }),
+  };
+  return extensions[name]();
 }
 
-/** A webasm/cpu result shaped by output dims or Array(n) returns, as one row-major Float32Array. */
+/** A webasm result shaped by output dims or Array(n) returns, as one row-major Float32Array. */
 function flatten(out: any, length: number): Float32Array {
   if (out instanceof Float32Array && out.length === length) return out;
   let first = out;

@@ -7,6 +7,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { backendNames, createBackend, type Backend, type BackendName, type MemoryInfo } from './backend.js';
 import { onTensorCreated, postOrder, Tensor } from './tensor.js';
 import { fuseElementwise, fusedSource, groupOf } from './fusion.js';
+import { loweringFor } from './kernel-table.js';
+import './kernels/index.js';
 
 let chosen: BackendName | null = null;
 // SHAPED_VIT_FUSION=0 turns elementwise fusion off (for comparisons and debugging)
@@ -116,7 +118,7 @@ async function evaluate(be: Backend, targets: readonly Tensor[]): Promise<void> 
       t.storage =
         fused && fused.nodes.length > 1
           ? await be.run({ source: fusedSource(t, fused.nodes, fused.externals), length: t.size }, args.map((i) => i.storage!))
-          : await t.op!.lower(t, t.inputs, t.attrs)(be, args.map((i) => i.storage!));
+          : await loweringFor(t, be.name)(be, args.map((i) => i.storage!));
       t.backend = be;
       if (!keep.has(t)) temporaries.add(t);
       const edges = fused && fused.nodes.length > 1 ? fused.nodes.flatMap((n) => n.inputs.filter((i) => rootOf.get(i) !== t)) : t.inputs;

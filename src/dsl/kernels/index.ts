@@ -1,0 +1,8 @@
+// The kernel table's entries: each backend's own kernels, by op. Imported once by the runtime.
+import { registerKernel } from '../kernel-table.js';
+import { matmulP } from '../ops/matmul.js';
+import { cpuMatmul } from './cpu-matmul.js';
+import { webasmMatmul } from './webasm-matmul.js';
+
+registerKernel(matmulP, 'webasm', webasmMatmul);
+registerKernel(matmulP, 'cpu', cpuMatmul);
