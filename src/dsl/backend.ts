@@ -2,8 +2,8 @@
 // and reference-counted device storage so every buffer is released deterministically. What only
 // one backend can do (cpu kernel maps, webasm shaped outputs) is a method of that backend's own
 // interface, reached through its kernel table (kernel-table.ts), never a field of the shared spec.
-import { createRequire } from 'node:module';
-import { provideNavigatorGpu, type AdapterReport } from './webgpu-node.js';
+import gpujs from 'gpu.js';
+import { platform } from '#platform';
 
 export const backendNames = ['webgpu', 'headlessgl', 'webasm', 'cpu'] as const;
 export type BackendName = (typeof backendNames)[number];
@@ -64,15 +64,15 @@ export interface BackendOf {
   cpu: CpuBackend;
 }
 
-const require = createRequire(import.meta.url);
-const { GPU } = require('gpu.js');
+// Node loads gpu.js's CommonJS entry, bundlers its browser build: both export the GPU class as `GPU`
+const { GPU } = gpujs as { GPU: any };
 
 const gpuMode: Record<BackendName, string> = { webgpu: 'webgpu', headlessgl: 'headlessgl', webasm: 'webasm', cpu: 'cpu' };
 
 async function isUsable(name: BackendName): Promise<string | null> {
   switch (name) {
     case 'webgpu': {
-      const adapter: AdapterReport | null = await provideNavigatorGpu();
+      const adapter = await platform.provideWebGpu();
       return adapter ? `webgpu (${adapter.description}${adapter.software ? ', software' : ''})` : null;
     }
     case 'headlessgl':

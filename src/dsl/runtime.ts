@@ -3,7 +3,7 @@
 //   memory until `dispose()` (or the end of a `tidy` scope);
 // - every other intermediate is freed as soon as the evaluation that needed it has used it for the
 //   last time; asking for it again recomputes it from its inputs.
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { platform } from '#platform';
 import { backendNames, createBackend, type Backend, type BackendName, type MemoryInfo } from './backend.js';
 import { onTensorCreated, postOrder, Tensor } from './tensor.js';
 import { fuseElementwise, fusedSource, groupOf } from './fusion.js';
@@ -12,7 +12,7 @@ import './kernels/index.js';
 
 let chosen: BackendName | null = null;
 // SHAPED_VIT_FUSION=0 turns elementwise fusion off (for comparisons and debugging)
-const fusionEnabled = process.env.SHAPED_VIT_FUSION !== '0';
+const fusionEnabled = platform.setting('SHAPED_VIT_FUSION') !== '0';
 let active: Promise<Backend> | null = null;
 const created = new Map<BackendName, Promise<Backend | null>>();
 
@@ -41,17 +41,17 @@ export async function availableBackends(): Promise<BackendName[]> {
 }
 
 async function pickDefault(): Promise<Backend> {
-  const env = process.env.SHAPED_VIT_BACKEND;
+  const env = platform.setting('SHAPED_VIT_BACKEND');
   const name = chosen ?? (env ? parseName(env, 'SHAPED_VIT_BACKEND') : null);
   if (name) {
     const b = await backendInstance(name);
     if (!b) throw new Error(`backend '${name}' is not usable on this machine`);
     return b;
   }
-  // a hardware GPU adapter wins; otherwise webasm, measured fastest of the CPU paths here (README,
-  // npm run bench); headless GL (software on CPU-only machines) only when asked for
+  // a GPU adapter wins (in Node only a hardware one); otherwise webasm, measured fastest of the CPU
+  // paths here (README, npm run bench); headless GL (software on CPU-only machines) only when asked for
   const webgpu = await backendInstance('webgpu');
-  if (webgpu && !webgpu.description.includes('software')) return webgpu;
+  if (webgpu && (platform.defaultWebGpu === 'any' || !webgpu.description.includes('software'))) return webgpu;
   for (const n of ['webasm', 'cpu'] as const) {
     const b = await backendInstance(n);
     if (b) return b;
@@ -158,8 +158,8 @@ export function readTensor(t: Tensor): Promise<Float32Array> {
 
 // --- scopes --------------------------------------------------------------------------------------
 
-const scopeStore = new AsyncLocalStorage<Set<Tensor>>();
-onTensorCreated((t) => scopeStore.getStore()?.add(t));
+const scopeStore = platform.scopeStore<Set<Tensor>>();
+onTensorCreated((t) => scopeStore.current()?.add(t));
 
 function ancestorsOf(roots: readonly Tensor[]): Set<Tensor> {
   const out = new Set<Tensor>();
@@ -183,14 +183,15 @@ export function tensorsIn(value: unknown, out: Tensor[] = []): Tensor[] {
 
 /**
  * Runs `fn` and disposes every tensor created inside it, except the ones in its result (and what
- * they still need to be computed). Works with async functions.
+ * they still need to be computed). Works with async functions (in browsers, await one async tidy
+ * before starting another: see scope-stack.ts).
  */
 export async function tidy<T>(fn: () => T | Promise<T>): Promise<T> {
   const scope = new Set<Tensor>();
   const result = await scopeStore.run(scope, fn);
   const kept = ancestorsOf(tensorsIn(result));
   for (const t of scope) if (!kept.has(t)) t.dispose();
-  const outer = scopeStore.getStore();
+  const outer = scopeStore.current();
   if (outer) for (const t of kept) if (scope.has(t)) outer.add(t);
   return result;
 }

@@ -2,26 +2,11 @@
 // A hardware adapter (Vulkan, Dawn's default) is preferred; on CPU-only machines Mesa's GL driver
 // serves WebGPU in compatibility mode (needs EGL_PLATFORM=surfaceless and libegl-mesa0).
 import { createRequire } from 'node:module';
-
-export interface AdapterReport {
-  readonly description: string;
-  /** true for software rasterizers (llvmpipe, lavapipe, SwiftShader): slower than the CPU backends */
-  readonly software: boolean;
-}
+import { describeAdapter as describe, type AdapterReport } from './webgpu-adapter.js';
 
 type RequestAdapter = (options?: Record<string, unknown>) => Promise<any>;
 
 let provided: Promise<AdapterReport | null> | null = null;
-
-const softwareNames = /llvmpipe|lavapipe|swiftshader|softpipe|software/i;
-
-function describe(adapter: any): AdapterReport {
-  const info = adapter.info ?? {};
-  const description = [info.vendor, info.architecture, info.device, info.description]
-    .filter((s: unknown) => typeof s === 'string' && s.length > 0)
-    .join(' ');
-  return { description: description || 'unknown adapter', software: Boolean(adapter.isFallbackAdapter) || softwareNames.test(description) };
-}
 
 async function tryInstance(flags: string[], extra: Record<string, unknown>): Promise<{ request: RequestAdapter; report: AdapterReport } | null> {
   const require = createRequire(import.meta.url);

@@ -1,0 +1,11 @@
+// The platform-neutral library (Node and browsers): tensors, ops, autodiff, nn, the ViT, optimizers,
+// schedules and the training step. Nothing reachable from here imports a `node:` module.
+export * from './dsl/shape-types.js';
+export * from './dsl/shape-rules.js';
+export * from './dsl/index.js';
+export * from './nn/index.js';
+export { vit } from './vit/index.js';
+export type * from './vit/index.js';
+export * as optim from './train/optim.js';
+export * as schedule from './train/schedule.js';
+export { trainStep, evalStep, initTrainState, type TrainState, type Batch, type StepMetrics } from './train/step.js';

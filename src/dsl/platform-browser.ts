@@ -1,0 +1,18 @@
+// The DSL's host in a browser (or a web worker): no settings, scopes on a stack (see
+// scope-stack.ts), WebGPU from the page's own `navigator.gpu`.
+import type { Platform } from './platform.js';
+import { scopeStack } from './scope-stack.js';
+import { describeAdapter } from './webgpu-adapter.js';
+
+export const platform: Platform = {
+  name: 'browser',
+  setting: () => undefined,
+  async provideWebGpu() {
+    const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
+    const adapter = await gpu?.requestAdapter().catch(() => null);
+    return adapter ? describeAdapter(adapter) : null;
+  },
+  // the adapter a browser hands out is the one it means pages to use
+  defaultWebGpu: 'any',
+  scopeStore: scopeStack,
+};

@@ -1,0 +1,19 @@
+// The DSL's host on Node: settings from environment variables, scopes that follow async calls
+// (AsyncLocalStorage), WebGPU from Dawn (npm `webgpu`).
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Platform, ScopeStore } from './platform.js';
+import { provideNavigatorGpu } from './webgpu-node.js';
+
+function asyncLocalScopes<S>(): ScopeStore<S> {
+  const store = new AsyncLocalStorage<S>();
+  return { run: (scope, fn) => store.run(scope, fn), current: () => store.getStore() };
+}
+
+export const platform: Platform = {
+  name: 'node',
+  setting: (name) => process.env[name],
+  provideWebGpu: provideNavigatorGpu,
+  // Node exposes software adapters (Mesa llvmpipe) that are slower than webasm
+  defaultWebGpu: 'hardware',
+  scopeStore: asyncLocalScopes,
+};

@@ -1,0 +1,21 @@
+// What the DSL needs from its host, declared once; platform-node.ts and platform-browser.ts each
+// implement it, and package.json `imports` (#platform, `browser` condition) picks one at load time,
+// so no `node:` module is ever imported on the browser path.
+import type { AdapterReport } from './webgpu-adapter.js';
+
+/** Which tensors a scope (a `tidy` call) owns; `current()` is the innermost open scope. */
+export interface ScopeStore<S> {
+  run<T>(scope: S, fn: () => T): T;
+  current(): S | undefined;
+}
+
+export interface Platform {
+  readonly name: 'node' | 'browser';
+  /** A configuration value (environment variable on Node; none in a browser). */
+  setting(name: string): string | undefined;
+  /** Makes `navigator.gpu` usable by gpu.js; resolves to its adapter, or null when there is none. */
+  provideWebGpu(): Promise<AdapterReport | null>;
+  /** Which WebGPU adapters the default backend choice takes: only hardware ones, or any offered. */
+  readonly defaultWebGpu: 'hardware' | 'any';
+  scopeStore<S>(): ScopeStore<S>;
+}
