@@ -4,7 +4,7 @@
 import { availableBackends, setBackend, vit, type BackendName } from '../src/index.js';
 import { adam } from '../src/train/optim.js';
 import { evalStep, initTrainState, trainStep } from '../src/train/step.js';
-import { presets } from '../src/cli/train-cifar.js';
+import { presets } from '../src/train/presets.js';
 import { parseFlags } from '../src/cli/flags.js';
 
 const spec = {

@@ -9,3 +9,5 @@ export type * from './vit/index.js';
 export * as optim from './train/optim.js';
 export * as schedule from './train/schedule.js';
 export { trainStep, evalStep, initTrainState, type TrainState, type Batch, type StepMetrics } from './train/step.js';
+export { encodeCheckpoint, decodeCheckpoint, CheckpointError } from './vit/checkpoint.js';
+export { encodeSafetensors, decodeSafetensors, inspectSafetensors, SafetensorsError } from './io/safetensors.js';

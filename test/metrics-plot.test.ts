@@ -2,7 +2,7 @@ import test, { type ExecutionContext } from 'ava';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appendLine, writeFileAtomic } from '../src/train/atomic.js';
+import { appendLine, writeFileAtomic } from '../src/io/atomic.js';
 import { appendMetrics, formatMetricsLine, readMetrics, writeMetrics, type MetricsRecord } from '../src/train/metrics.js';
 import { niceTicks, renderCurvesSvg } from '../src/train/plot.js';
 

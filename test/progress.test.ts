@@ -79,10 +79,21 @@ test('ProgressBar redraws in place on a TTY, throttled, and ends the line', (t) 
   t.is(stream.writes.length, 4);
   t.true(stream.writes.slice(0, 3).every((w) => w.startsWith('\r')));
   t.is(stream.writes[3], '\n');
-  // Rates from the injected clock: 128 images in 0.5 s; ETA = 0.5 s/step * 3 steps.
-  t.true(stream.writes[0].endsWith('1/4 loss 2.5000 256 img/s ETA 2s'), stream.writes[0]);
-  t.true(stream.writes[1].endsWith('3/4 loss 2.3000 591 img/s ETA 0s'), stream.writes[1]);
+  // The first step is warm-up: no rate yet. Then rates from the first step on: 256 images in 0.15 s.
+  t.true(stream.writes[0].endsWith('1/4 loss 2.5000'), stream.writes[0]);
+  t.true(stream.writes[1].endsWith('3/4 loss 2.3000 1707 img/s ETA 0s'), stream.writes[1]);
   for (const w of stream.writes) t.true(w.replace(/^\r/, '').length <= 60, 'fits the terminal minus one column');
+});
+
+test('ProgressBar: a slow first step (compilation) does not inflate the ETA', (t) => {
+  const stream = fakeStream(true, 120);
+  let now = 0;
+  const bar = new ProgressBar(stream, { minIntervalMs: 0, now: () => now });
+  now = 60_000; // step 1 took a minute to compile
+  bar.update({ step: 1, total: 101, images: 10 });
+  now += 1000 * 10; // then one second per step
+  bar.update({ step: 11, total: 101, images: 110 });
+  t.true(stream.writes[1].endsWith('11/101 10.0 img/s ETA 01:30'), stream.writes[1]);
 });
 
 test('ProgressBar pads over a longer previous line', (t) => {
@@ -98,15 +109,40 @@ test('ProgressBar pads over a longer previous line', (t) => {
   t.true(stream.writes[1].endsWith(' '));
 });
 
-test('ProgressBar prints nothing when not a TTY', (t) => {
+test('ProgressBar off a TTY: a plain line every 10% of the steps, and every 30 s', (t) => {
   const stream = fakeStream(false);
-  const bar = new ProgressBar(stream, { minIntervalMs: 0 });
-  for (let i = 1; i <= 5; i++) bar.update({ step: i, total: 5, loss: 1, images: i * 10 });
+  let now = 0;
+  const bar = new ProgressBar(stream, { now: () => now, label: 'epoch 1/2' });
+  for (let i = 1; i <= 100; i++) {
+    now += 100;
+    bar.update({ step: i, total: 100, loss: 1, images: i * 10 });
+  }
   bar.done();
-  t.deepEqual(stream.writes, []);
-  const noFlag = { writes: [] as string[], write(s: string) { this.writes.push(s); } };
-  const bar2 = new ProgressBar(noFlag);
-  bar2.update({ step: 1, total: 1 });
-  bar2.done();
-  t.deepEqual(noFlag.writes, []);
+  t.is(stream.writes.length, 11, stream.writes.join(''));
+  t.true(stream.writes.every((w) => w.startsWith('epoch 1/2 [') && w.endsWith('\n') && !w.includes('\r')));
+  t.true(stream.writes[0].includes(' 1/100 '));
+  t.true(stream.writes[1].includes(' 10/100 '));
+  t.true(stream.writes[10].includes(' 100/100 '));
+
+  const slow = fakeStream(false);
+  now = 0;
+  const bar2 = new ProgressBar(slow, { now: () => now });
+  for (let i = 1; i <= 5; i++) {
+    now += 20_000; // 20 s a step, 1000 steps: 10% would take 33 minutes
+    bar2.update({ step: i, total: 1000 });
+  }
+  t.deepEqual(slow.writes.map((w) => w.split('] ')[1].trim().split(' ')[0]), ['1/1000', '3/1000', '5/1000']);
+});
+
+test('ProgressBar.status replaces the bar (TTY) or prints its own line', (t) => {
+  const tty = fakeStream(true, 80);
+  const bar = new ProgressBar(tty, { minIntervalMs: 0, label: 'epoch 2/3' });
+  bar.update({ step: 1, total: 1 });
+  bar.status('evaluating on 100 test images');
+  bar.done();
+  t.true(tty.writes[1].startsWith('\repoch 2/3 evaluating on 100 test images'));
+  t.is(tty.writes.at(-1), '\n');
+  const log = fakeStream(false);
+  new ProgressBar(log, { label: 'epoch 2/3' }).status('evaluating on 100 test images');
+  t.deepEqual(log.writes, ['epoch 2/3 evaluating on 100 test images\n']);
 });

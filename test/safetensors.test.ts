@@ -11,11 +11,10 @@ import {
   decodeSafetensors,
   encodeSafetensors,
   inspectSafetensors,
-  loadSafetensors,
-  saveSafetensors,
   SafetensorsError,
   tensorMismatchError,
-} from '../src/train/safetensors.js';
+} from '../src/io/safetensors.js';
+import { loadSafetensors, saveSafetensors } from '../src/io/safetensors-file.js';
 
 const ascii = (s: string) => new TextEncoder().encode(s);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

@@ -6,6 +6,7 @@ import { readFile, writeFile, mkdtemp, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { realCifarDir, repoRoot } from './support/cifar-fixture.js';
+import { decodeSafetensors } from '../src/io/safetensors.js';
 
 const cli = path.join(repoRoot, 'build/src/cli/main.js');
 const tiny = ['--embed-dim', '16', '--heads', '2', '--mlp-dim', '32', '--layers', '1', '--batch-size', '32', '--limit-train', '256', '--limit-test', '100', '--epochs', '2', '--backend', 'cpu', '--augment', 'flip-crop'];
@@ -77,8 +78,12 @@ test('Ctrl-C saves; --resume continues exactly where it stopped', async (t) => {
   t.is(resumed.code, 0, resumed.stderr);
   const strip = (l: string) => l.replace(/Time: [\d.]+/, '');
   t.deepEqual(epochLines(cut.stdout + resumed.stdout).map(strip), epochLines(straight.stdout).map(strip));
-  const weights = async (d: string) => readFile(path.join(dir, d, 'last.safetensors'));
-  t.true((await weights('a')).equals(await weights('b')), 'final weights are identical');
+  // the same weights bit for bit (the files differ only in their run ids)
+  const weights = async (d: string) => {
+    const { tensors, metadata } = decodeSafetensors(await readFile(path.join(dir, d, 'last.safetensors')), d);
+    return { tensors: [...tensors].map(([name, x]) => [name, Buffer.from(x.data.buffer).toString('base64')]), epoch: metadata.epoch, step: metadata.step };
+  };
+  t.deepEqual(await weights('b'), await weights('a'), 'final weights are identical');
 
   // a fresh run refuses to overwrite an existing run
   const again = await run([...tiny, '--data-dir', data, '--out-dir', path.join(dir, 'a')]);
@@ -90,12 +95,17 @@ test('Ctrl-C saves; --resume continues exactly where it stopped', async (t) => {
   t.is(ev.code, 0, ev.stderr);
   t.regex(ev.stdout, /"n":100,"accuracy":/);
 
-  // a truncated checkpoint is a one-line error and leaves the file as it was
-  const last = path.join(dir, 'a', 'last.safetensors');
+  // resuming a finished run says so
+  const finished = await run([...tiny, '--data-dir', data, '--out-dir', path.join(dir, 'a'), '--resume']);
+  t.is(finished.code, 0, finished.stderr);
+  t.regex(lastLine(finished.stderr), /already finished its 2 epochs/);
+
+  // a truncated training state is a one-line error and leaves the file as it was
+  const last = path.join(dir, 'a', 'last.train.safetensors');
   const bytes = await readFile(last);
   await writeFile(last, bytes.subarray(0, bytes.length - 10));
   const broken = await run([...tiny, '--data-dir', data, '--out-dir', path.join(dir, 'a'), '--resume']);
   t.not(broken.code, 0);
-  t.regex(lastLine(broken.stderr), /last\.safetensors/);
+  t.regex(lastLine(broken.stderr), /^shaped-vit: .*last\.train\.safetensors/);
   t.is((await stat(last)).size, bytes.length - 10);
 });

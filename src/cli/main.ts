@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// shaped-vit command line: `shaped-vit train-cifar [flags]`.
+// shaped-vit command line: `shaped-vit train-cifar [flags]`. Every failure ends here as one line
+// starting with "shaped-vit:" and a non-zero exit; SHAPED_VIT_DEBUG=1 adds the stack.
+import { describeFsError } from '../io/read-bounded.js';
+import { debugEnabled } from '../dsl/webgpu-node.js';
 import { FlagError } from './flags.js';
 import { trainCifar } from './train-cifar.js';
 
-const usage = 'usage: shaped-vit train-cifar [flags]   (shaped-vit train-cifar --help lists the flags)';
+const usage = 'Usage: shaped-vit train-cifar [flags]   (shaped-vit train-cifar --help lists the flags)';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -15,11 +18,20 @@ async function main(argv: string[]): Promise<number> {
   throw new FlagError(`unknown command '${command}'; ${usage}`);
 }
 
+/** One line: system errors name their file and say what went wrong in words. */
+function oneLine(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  let text = err instanceof Error ? err.message : String(e);
+  if (err?.code && err.syscall) text = `${err.path ? `${err.path}: ` : ''}${describeFsError(err)}${err.syscall ? ` (${err.syscall})` : ''}`;
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 400 ? `${flat.slice(0, 397)}...` : flat;
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: Error & { exitCode?: number }) => {
-    // one line for the user; SHAPED_VIT_DEBUG=1 shows the stack
-    console.error(`shaped-vit: ${process.env.SHAPED_VIT_DEBUG ? e.stack : e.message}`);
-    process.exit(e.exitCode ?? 1);
+    console.error(`shaped-vit: ${oneLine(e)}`);
+    if (debugEnabled() && e?.stack) console.error(e.stack);
+    process.exit(typeof e?.exitCode === 'number' ? e.exitCode : 1);
   },
 );

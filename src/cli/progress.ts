@@ -1,6 +1,6 @@
-// A live one-line progress bar for training epochs. On a terminal it redraws in place with "\r";
-// when output is redirected (a log file, CI) it prints nothing, because hundreds of redraws per
-// epoch would bury the per-epoch summary lines in the log.
+// Progress of training epochs. On a terminal one line redraws in place with "\r"; when output is
+// redirected (a log file, CI, `| tee`) a plain line every 10% of an epoch or 30 s, so the log
+// shows the run is alive without burying the per-epoch summary lines.
 
 export interface ProgressFields {
   step: number;
@@ -60,53 +60,114 @@ export interface ProgressStream {
 }
 
 export interface ProgressBarOptions {
-  /** Milliseconds between redraws (default 100); the last step always draws. */
+  /** Milliseconds between redraws on a terminal (default 100); the last step always draws. */
   minIntervalMs?: number;
+  /** Off a terminal: a line at least this often (default 30 s), besides every 10% of the steps. */
+  logIntervalMs?: number;
   /** Clock in milliseconds (injectable for tests). */
   now?: () => number;
+  /** Text before the bar, e.g. "epoch 3/10". */
+  label?: string;
 }
 
 /**
- * Tracks one epoch: call update() after each step with the cumulative image count; it derives
- * img/s and the ETA from the elapsed time. done() ends the line so the caller's summary starts
- * on a fresh one.
+ * Tracks one epoch: call update() after each step with the cumulative image count. Rates and the
+ * ETA are measured from the first update on, so the first step's warm-up (kernel compilation)
+ * does not inflate them. On a terminal the line redraws in place; elsewhere (a log, CI) a full
+ * line is printed every 10% of the steps or every 30 s. done() ends the line.
  */
 export class ProgressBar {
   private readonly stream: ProgressStream;
-  private readonly enabled: boolean;
+  private readonly tty: boolean;
   private readonly minIntervalMs: number;
+  private readonly logIntervalMs: number;
   private readonly now: () => number;
-  private readonly start: number;
+  private readonly label: string;
+  private first: { t: number; step: number; images: number } | null = null;
   private lastDraw = -Infinity;
   private lastLength = 0;
+  private nextLogStep = 0;
 
   constructor(stream: ProgressStream = process.stderr, options: ProgressBarOptions = {}) {
     this.stream = stream;
-    this.enabled = stream.isTTY === true;
+    this.tty = stream.isTTY === true;
     this.minIntervalMs = options.minIntervalMs ?? 100;
+    this.logIntervalMs = options.logIntervalMs ?? 30_000;
     this.now = options.now ?? (() => performance.now());
-    this.start = this.now();
+    this.label = options.label ? `${options.label} ` : '';
   }
 
   update({ step, total, loss, images }: { step: number; total: number; loss?: number; images?: number }): void {
-    if (!this.enabled) return;
     const t = this.now();
-    if (step < total && t - this.lastDraw < this.minIntervalMs) return;
+    if (this.first === null) this.first = { t, step, images: images ?? 0 };
+    const tenth = Math.max(1, Math.ceil(total / 10));
+    if (this.tty) {
+      if (step < total && t - this.lastDraw < this.minIntervalMs) return;
+    } else {
+      if (this.nextLogStep === 0) this.nextLogStep = (Math.floor(step / tenth) + 1) * tenth;
+      const due = step >= total || step >= this.nextLogStep || t - this.lastDraw >= this.logIntervalMs;
+      if (!due) return;
+      while (this.nextLogStep <= step) this.nextLogStep += tenth;
+    }
     this.lastDraw = t;
-    const elapsed = (t - this.start) / 1000;
-    const imgPerSec = images !== undefined && elapsed > 0 ? images / elapsed : undefined;
-    const etaSeconds = step > 0 && elapsed > 0 ? (elapsed / step) * (total - step) : undefined;
+    const seconds = (t - this.first.t) / 1000;
+    const steps = step - this.first.step;
+    const imgPerSec = images !== undefined && steps > 0 && seconds > 0 ? (images - this.first.images) / seconds : undefined;
+    const etaSeconds = steps > 0 && seconds > 0 ? (seconds / steps) * (total - step) : step >= total ? 0 : undefined;
+    if (!this.tty) {
+      this.stream.write(`${this.label}${formatProgress({ step, total, loss, imgPerSec, etaSeconds, width: 100 - this.label.length })}\n`);
+      return;
+    }
     // One column short of the terminal width: writing into the last column wraps on some terminals.
     const width = (this.stream.columns ?? 80) - 1;
-    const line = formatProgress({ step, total, loss, imgPerSec, etaSeconds, width });
+    this.draw(this.label + formatProgress({ step, total, loss, imgPerSec, etaSeconds, width: width - this.label.length }));
+  }
+
+  /** Replaces the bar with a status (e.g. "evaluating"); off a terminal it is its own line. */
+  status(text: string): void {
+    if (!this.tty) {
+      this.stream.write(`${this.label}${text}\n`);
+      return;
+    }
+    this.draw((this.label + text).slice(0, (this.stream.columns ?? 80) - 1));
+  }
+
+  done(): void {
+    if (!this.tty || this.lastLength === 0) return;
+    this.stream.write('\n');
+    this.lastLength = 0;
+  }
+
+  private draw(line: string): void {
     // Pad with spaces to erase the tail of a longer previous line.
     this.stream.write(`\r${line}${' '.repeat(Math.max(0, this.lastLength - line.length))}`);
     this.lastLength = line.length;
   }
+}
 
-  done(): void {
-    if (!this.enabled || this.lastLength === 0) return;
-    this.stream.write('\n');
-    this.lastLength = 0;
+/** The training loop's reporter (see TrainingReporter in src/train/loop.ts): one bar per epoch. */
+export class ProgressReporter {
+  private bar: ProgressBar | null = null;
+
+  constructor(
+    private readonly stream: ProgressStream,
+    private readonly options: ProgressBarOptions = {},
+  ) {}
+
+  epochStart({ epoch, epochs }: { epoch: number; epochs: number }): void {
+    this.bar = new ProgressBar(this.stream, { ...this.options, label: `epoch ${epoch}/${epochs}` });
+  }
+
+  step(info: { step: number; total: number; loss: number; images: number }): void {
+    this.bar?.update(info);
+  }
+
+  evaluating({ images }: { images: number }): void {
+    this.bar?.status(`evaluating on ${images} test images`);
+  }
+
+  epochEnd(): void {
+    this.bar?.done();
+    this.bar = null;
   }
 }

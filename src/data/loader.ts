@@ -27,6 +27,8 @@ export interface LoaderOptions {
   limit?: number;
   /** Drop the last batch when it is smaller than batchSize. */
   dropLast?: boolean;
+  /** Start at this batch (a resumed epoch): earlier batches are not built. Default 0. */
+  skip?: number;
   /** Batches requested ahead of the consumer. Default max(2, 2 * workers). */
   prefetch?: number;
 }
@@ -41,7 +43,7 @@ export interface Batch {
 }
 
 export interface Loader extends AsyncIterable<Batch> {
-  /** Number of batches one pass yields. */
+  /** Number of batches in one pass (including any skipped). */
   readonly batches: number;
   /** Number of records one pass covers. */
   readonly records: number;
@@ -142,6 +144,8 @@ export function createLoader(opts: LoaderOptions): Loader {
   const batches = dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
   const records = dropLast ? batches * batchSize : n;
   const prefetch = Math.max(1, opts.prefetch ?? Math.max(2, 2 * workers));
+  const skip = opts.skip ?? 0;
+  if (!Number.isInteger(skip) || skip < 0 || skip > batches) throw new RangeError(`skip must be an integer in 0..${batches}, got ${opts.skip}`);
 
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
@@ -152,7 +156,7 @@ export function createLoader(opts: LoaderOptions): Loader {
   const labelsOf = (idx: Int32Array): Int32Array => Int32Array.from(idx, (i) => labels[i]);
 
   async function* inThread(): AsyncGenerator<Batch> {
-    for (let b = 0; b < batches; b++) {
+    for (let b = skip; b < batches; b++) {
       const indices = indicesOf(b);
       const out = buildBatch(images, indices, job, new Float32Array(indices.length * CIFAR_IMAGE_BYTES));
       yield { images: out, labels: labelsOf(indices), count: indices.length, indices };
@@ -160,12 +164,12 @@ export function createLoader(opts: LoaderOptions): Loader {
   }
 
   async function* inWorkers(): AsyncGenerator<Batch> {
-    const poolSize = Math.min(workers, batches);
+    const poolSize = Math.min(workers, batches - skip);
     const pool = new Pool(poolSize, { images: toShared(images.subarray(0, n * CIFAR_IMAGE_BYTES)), ...job });
     const inFlight: { promise: Promise<Float32Array>; indices: Int32Array; labels: Int32Array }[] = [];
-    let dispatched = 0;
+    let dispatched = skip;
     try {
-      for (let b = 0; b < batches; b++) {
+      for (let b = skip; b < batches; b++) {
         while (dispatched < batches && dispatched - b < prefetch) {
           const indices = indicesOf(dispatched);
           const keep = indices.slice(); // the request's copy is transferred away
@@ -186,6 +190,6 @@ export function createLoader(opts: LoaderOptions): Loader {
   return {
     batches,
     records,
-    [Symbol.asyncIterator]: () => (workers === 0 || batches === 0 ? inThread() : inWorkers()),
+    [Symbol.asyncIterator]: () => (workers === 0 || batches === skip ? inThread() : inWorkers()),
   };
 }

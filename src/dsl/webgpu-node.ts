@@ -54,3 +54,9 @@ export function provideNavigatorGpu(): Promise<AdapterReport | null> {
   })();
   return provided;
 }
+
+/** SHAPED_VIT_DEBUG=1 (or true/yes) turns on diagnostics; unset, empty, 0, false or no mean off. */
+export function debugEnabled(env: Record<string, string | undefined> = process.env): boolean {
+  const v = (env.SHAPED_VIT_DEBUG ?? '').trim().toLowerCase();
+  return v !== '' && v !== '0' && v !== 'false' && v !== 'no' && v !== 'off';
+}

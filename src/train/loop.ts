@@ -1,41 +1,54 @@
 // The CIFAR-10 epoch loop: composes the loader, trainStep and evalStep, and keeps the run's files
-// (metrics.jsonl, curves.svg, last/best checkpoints) up to date after every epoch. Ctrl-C saves
-// the exact position (epoch, step within it, running sums) so --resume continues bit-for-bit.
+// (metrics.jsonl, curves.svg, last/best checkpoints) up to date after every epoch. Stopping (the
+// caller's AbortSignal, e.g. Ctrl-C) saves the exact position, mid-epoch or mid-validation, so
+// --resume continues bit-for-bit. A resume validates everything it reads before it changes any
+// file. Progress goes to an injected reporter; this module prints nothing itself.
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { disposeTree } from '../dsl/index.js';
-import { createLoader, type AugmentKind } from '../data/loader.js';
+import { createLoader } from '../data/loader.js';
 import type { CifarSplit } from '../data/cifar.js';
-import { ProgressBar } from '../cli/progress.js';
+import { describeFsError } from '../io/read-bounded.js';
+import { readSafetensorsHeader } from '../io/safetensors-file.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { vit, type VitConfig, type VitParams } from '../vit/index.js';
-import { loadModel, loadTrainState, saveModel, saveTrainState, trainStatePath, type TrainingProgress } from '../vit/checkpoint.js';
-import { writeFileAtomic } from './atomic.js';
+import { describeConfig } from '../vit/checkpoint.js';
+import { saveModel } from '../vit/checkpoint-file.js';
+import { loadTrainState, pairMetadata, pairMismatch, saveTrainState, trainStatePath, type PartialEpoch, type TrainingProgress } from './checkpoint.js';
 import { readMetrics, appendMetrics, writeMetrics, type MetricsRecord } from './metrics.js';
 import { renderCurvesSvg } from './plot.js';
-import type { Schedule } from './schedule.js';
-import type { Transform } from './optim.js';
+import { recipeConfig, recipeOptimizer, recipeSchedule, type Recipe } from './presets.js';
 import { evalStep, initTrainState, trainStep, type StepMetrics, type TrainState } from './step.js';
 
+/** What the loop tells its caller while it runs (a progress bar, a log, nothing). */
+export interface TrainingReporter {
+  /** An epoch's training starts; `done` of its `batches` steps were done before a resume. */
+  epochStart(info: { epoch: number; epochs: number; batches: number; done: number }): void;
+  /** One training step finished: `images` counts this session's images of the epoch. */
+  step(info: { step: number; total: number; loss: number; images: number }): void;
+  /** Validation starts (it can take a while: say so). */
+  evaluating(info: { images: number }): void;
+  /** Training and validation of the epoch are over; the summary line follows. */
+  epochEnd(): void;
+}
+
+export const silentReporter: TrainingReporter = { epochStart() {}, step() {}, evaluating() {}, epochEnd() {} };
+
 export interface RunOptions {
-  readonly cfg: VitConfig;
-  readonly optimizer: Transform<unknown>;
-  readonly schedule: Schedule;
-  readonly epochs: number;
-  readonly batchSize: number;
-  readonly labelSmoothing: number;
-  readonly augment: AugmentKind;
-  readonly seed: number;
+  readonly recipe: Recipe;
   readonly outDir: string;
   readonly resume: boolean;
   readonly train: CifarSplit;
   readonly test: CifarSplit;
-  readonly limitTrain?: number;
   readonly limitTest?: number;
-  /** identifies the recipe; --resume refuses a checkpoint written with another */
-  readonly recipe: string;
+  /** One line per epoch and per event (resume, save). */
   readonly log: (line: string) => void;
+  readonly reporter?: TrainingReporter;
+  /** Aborting saves the current position and ends the run with StopRun (exit code 130). */
+  readonly signal?: AbortSignal;
 }
 
+/** Ends a run with a one-line message and an exit code (the CLI prints it). */
 export class StopRun extends Error {
   constructor(
     message: string,
@@ -43,18 +56,6 @@ export class StopRun extends Error {
   ) {
     super(message);
   }
-}
-
-interface Partial {
-  readonly stepInEpoch: number;
-  readonly lossSum: number;
-  readonly correct: number;
-  readonly seen: number;
-  readonly seconds: number;
-}
-
-interface Progress extends TrainingProgress {
-  readonly partial?: Partial;
 }
 
 const files = (dir: string) => ({
@@ -69,14 +70,34 @@ const exists = (p: string) => stat(p).then(
   () => false,
 );
 
-/** Loss and accuracy of `params` on a split (no augmentation, no dropout). */
-export async function evaluate(cfg: VitConfig, params: VitParams, split: CifarSplit, o: { batchSize: number; limit?: number; labelSmoothing: number }): Promise<{ loss: number; accuracy: number; count: number }> {
+/** The files of a run in `outDir` that a new run would overwrite. */
+export async function existingRunFiles(outDir: string): Promise<string[]> {
+  const f = files(outDir);
+  const found: string[] = [];
+  for (const p of [f.last, f.best, trainStatePath(f.last), f.metrics]) if (await exists(p)) found.push(path.basename(p));
+  return found;
+}
+
+/** The model file of a run's last checkpoint (its training state sits beside it). */
+export const lastCheckpoint = (outDir: string) => files(outDir).last;
+
+/**
+ * Loss and accuracy of `params` on a split (no augmentation, no dropout); null when `stop` says
+ * so between batches. `labelSmoothing` 0 gives plain cross-entropy.
+ */
+export async function evaluate(
+  cfg: VitConfig,
+  params: VitParams,
+  split: CifarSplit,
+  o: { batchSize: number; limit?: number; labelSmoothing: number; stop?: () => boolean },
+): Promise<{ loss: number; accuracy: number; count: number } | null> {
   const step = evalStep(cfg, { labelSmoothing: o.labelSmoothing });
   const loader = createLoader({ images: split.images, labels: split.labels, batchSize: o.batchSize, shuffle: false, augment: 'none', limit: o.limit });
   let loss = 0;
   let correct = 0;
   let count = 0;
   for await (const batch of loader) {
+    if (o.stop?.()) return null;
     const m = await step(params, batch);
     loss += m.loss * m.count;
     correct += m.correct;
@@ -85,106 +106,154 @@ export async function evaluate(cfg: VitConfig, params: VitParams, split: CifarSp
   return { loss: loss / count, accuracy: correct / count, count };
 }
 
-async function start(o: RunOptions): Promise<{ state: TrainState; progress: Progress; records: MetricsRecord[] }> {
-  const f = files(o.outDir);
-  if (o.resume) {
-    if (!(await exists(f.last))) throw new StopRun(`--resume: no checkpoint at ${f.last}`, 2);
-    const { params } = await loadModel(f.last, o.cfg);
-    const template = o.optimizer.init(params);
-    const { opt, progress } = await loadTrainState(f.last, template);
-    disposeTree(template);
-    const p = progress as Progress;
-    if (p.recipe !== o.recipe) throw new StopRun(`--resume: ${f.last} was written by a different recipe (${p.recipe}); pass the same flags`, 2);
-    const records = (await readMetrics(f.metrics)).filter((r) => r.epoch <= p.epoch);
-    await writeMetrics(f.metrics, records);
-    const state = await initTrainState(params, { init: () => opt, update: o.optimizer.update });
-    return { state: { ...state, step: p.step }, progress: p, records };
-  }
-  for (const p of [f.last, f.best, trainStatePath(f.last), f.metrics]) {
-    if (await exists(p)) throw new StopRun(`${o.outDir} already holds a run (${path.basename(p)}); use --resume or another --out-dir`, 2);
-  }
-  await mkdir(o.outDir, { recursive: true });
-  const state = await initTrainState(vit.init(o.cfg, { seed: o.seed }), o.optimizer);
-  return { state, progress: { epoch: 0, step: 0, bestValAcc: -1, recipe: o.recipe }, records: [] };
+interface Start {
+  state: TrainState;
+  progress: TrainingProgress;
+  records: MetricsRecord[];
 }
 
-async function saveLast(o: RunOptions, state: TrainState, progress: Progress): Promise<void> {
+async function resume(o: RunOptions, cfg: VitConfig, recipeText: string, batchesPerEpoch: number, records: number): Promise<Start> {
   const f = files(o.outDir);
-  // the optimizer file first: a model file is only ever paired with state at least as new
-  await saveTrainState(f.last, state.opt, progress);
-  await saveModel(f.last, o.cfg, state.params, { epoch: String(progress.epoch) });
+  const statePath = trainStatePath(f.last);
+  if (!(await exists(statePath))) throw new StopRun(`--resume: no training state at ${statePath}`, 2);
+  const loaded = await loadTrainState(f.last, recipeOptimizer(o.recipe));
+  try {
+    const p = loaded.progress;
+    if (p.recipe !== recipeText) throw new StopRun(`--resume: ${statePath} was written by a different recipe; pass the same flags (or none)`, 2);
+    if (describeConfig(loaded.cfg) !== describeConfig(cfg)) throw new StopRun(`--resume: ${statePath} holds a ${describeConfig(loaded.cfg)} model, the recipe asks for ${describeConfig(cfg)}`, 2);
+    if (p.epoch > o.recipe.epochs) throw new StopRun(`--resume: ${statePath} says ${p.epoch} epochs are done, but the run has ${o.recipe.epochs}`, 2);
+    if (p.partial && (p.epoch >= o.recipe.epochs || p.partial.stepInEpoch > batchesPerEpoch || p.partial.seen > records)) {
+      throw new StopRun(`--resume: ${statePath} stopped at step ${p.partial.stepInEpoch} of epoch ${p.epoch + 1}, which has ${batchesPerEpoch} steps of this data`, 2);
+    }
+    if (p.epoch === o.recipe.epochs && !p.partial) throw new StopRun(`the run in ${o.outDir} already finished its ${p.epoch} epochs (${f.last}); nothing to resume`, 0);
+    // the model file must be this state's partner; if a save was cut short between the two, the
+    // training state (which holds the weights too) is the consistent one
+    let pairNote: string;
+    try {
+      const why = pairMismatch((await readSafetensorsHeader(f.last)).metadata, p);
+      pairNote = why === null ? `${f.last} + ${path.basename(statePath)}` : `${statePath} (${path.basename(f.last)} ${why}: a save was cut short; it is rewritten at the next save)`;
+    } catch (e) {
+      pairNote = `${statePath} (${path.basename(f.last)} is unreadable: ${(e as Error).message.slice(0, 120)}; it is rewritten at the next save)`;
+    }
+    const all = await readMetrics(f.metrics);
+    const kept = all.filter((r) => r.epoch <= p.epoch);
+    // everything is validated: only now may a file change
+    if (kept.length !== all.length) await writeMetrics(f.metrics, kept);
+    const where = p.partial ? `epoch ${p.epoch + 1} at step ${p.partial.stepInEpoch}/${batchesPerEpoch}` : `the start of epoch ${p.epoch + 1}`;
+    o.log(`resumed from ${pairNote}: ${p.epoch} epochs done, optimizer step ${p.step}; continuing at ${where}`);
+    const state = await initTrainState(loaded.params, { ...recipeOptimizer(o.recipe), init: () => loaded.opt });
+    return { state: { ...state, step: p.step }, progress: p, records: kept };
+  } catch (e) {
+    disposeTree([loaded.params, loaded.opt]);
+    throw e;
+  }
 }
 
-/** Runs (or resumes) training; returns the final test accuracy. */
+async function fresh(o: RunOptions, cfg: VitConfig, recipeText: string): Promise<Start> {
+  const found = await existingRunFiles(o.outDir);
+  if (found.length) throw new StopRun(`${o.outDir} already holds a run (${found.join(', ')}); use --resume or another --out-dir`, 2);
+  try {
+    await mkdir(o.outDir, { recursive: true });
+  } catch (e) {
+    throw new StopRun(`cannot create --out-dir ${o.outDir}: ${describeFsError(e)}`, 2);
+  }
+  const state = await initTrainState(vit.init(cfg, { seed: o.recipe.seed }), recipeOptimizer(o.recipe));
+  return { state, progress: { run: globalThis.crypto.randomUUID(), epoch: 0, step: 0, bestValAcc: -1, recipe: recipeText }, records: [] };
+}
+
+/** Runs a write; a failure (disk full, read-only) ends the run naming the file, earlier files intact. */
+async function saving(file: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (e) {
+    if (e instanceof StopRun) throw e;
+    const why = (e as NodeJS.ErrnoException).code ? describeFsError(e) : (e as Error).message;
+    throw new StopRun(`cannot save ${file}: ${why}; the files saved before are kept`, 1);
+  }
+}
+
+async function saveLast(o: RunOptions, cfg: VitConfig, state: TrainState, progress: TrainingProgress): Promise<void> {
+  const f = files(o.outDir);
+  // the training state first: it holds the weights too, so it is a complete resume point even if
+  // the model file's write is cut short
+  await saving(trainStatePath(f.last), () => saveTrainState(f.last, cfg, state.params, state.opt, progress));
+  await saving(f.last, () => saveModel(f.last, cfg, state.params, pairMetadata(progress)));
+}
+
+/** Runs (or resumes) training; returns the best and last validation accuracy. */
 export async function runTraining(o: RunOptions): Promise<{ bestValAcc: number; lastValAcc: number }> {
   const f = files(o.outDir);
-  let { state, progress, records } = await start(o);
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    o.log('\ninterrupt: saving the current position (Ctrl-C again to quit without saving)');
-  };
-  process.on('SIGINT', onSigint);
-  const step = trainStep(o.cfg, o.optimizer, { labelSmoothing: o.labelSmoothing, seed: o.seed });
+  const reporter = o.reporter ?? silentReporter;
+  const cfg = recipeConfig(o.recipe);
+  const optimizer = recipeOptimizer(o.recipe);
+  const schedule = recipeSchedule(o.recipe);
+  const recipeText = JSON.stringify(o.recipe);
+  const { batchSize, epochs } = o.recipe;
+  const trainRecords = o.recipe.limitTrain ?? o.train.count;
+  const batchesPerEpoch = Math.ceil(trainRecords / batchSize);
+  let { state, progress, records } = o.resume ? await resume(o, cfg, recipeText, batchesPerEpoch, trainRecords) : await fresh(o, cfg, recipeText);
+  const stopped = () => o.signal?.aborted === true;
+  const step = trainStep(cfg, optimizer, { labelSmoothing: o.recipe.labelSmoothing, seed: o.recipe.seed });
   try {
-    for (let epoch = progress.epoch; epoch < o.epochs; epoch++) {
-      const lr = o.schedule(epoch);
-      const partial: Partial = progress.partial ?? { stepInEpoch: 0, lossSum: 0, correct: 0, seen: 0, seconds: 0 };
-      const loader = createLoader({ images: o.train.images, labels: o.train.labels, batchSize: o.batchSize, shuffle: true, augment: o.augment, seed: o.seed, epoch, limit: o.limitTrain, dropLast: false });
-      const bar = new ProgressBar();
+    for (let epoch = progress.epoch; epoch < epochs; epoch++) {
+      const lr = schedule(epoch);
+      const partial: PartialEpoch = progress.partial ?? { stepInEpoch: 0, lossSum: 0, correct: 0, seen: 0, seconds: 0 };
+      const loader = createLoader({ images: o.train.images, labels: o.train.labels, batchSize, shuffle: true, augment: o.recipe.augment, seed: o.recipe.seed, epoch, limit: o.recipe.limitTrain, dropLast: false, skip: partial.stepInEpoch });
+      reporter.epochStart({ epoch: epoch + 1, epochs, batches: loader.batches, done: partial.stepInEpoch });
       const t0 = performance.now() - partial.seconds * 1000;
       let { stepInEpoch, lossSum, correct, seen } = partial;
-      let k = 0;
+      const stopHere = async (what: string): Promise<never> => {
+        reporter.epochEnd();
+        const seconds = (performance.now() - t0) / 1000;
+        await saveLast(o, cfg, state, { ...progress, step: state.step, partial: { stepInEpoch, lossSum, correct, seen, seconds } });
+        throw new StopRun(`stopped: saved epoch ${epoch + 1} ${what} to ${f.last}; continue with --resume`, 130);
+      };
+      if (stopped()) await stopHere(`at step ${stepInEpoch}/${loader.batches}`);
       for await (const batch of loader) {
-        if (k++ < stepInEpoch) continue; // resumed mid-epoch: same shuffle, skip what was done
         let m: StepMetrics;
         [state, m] = await step(state, batch, lr);
         if (!Number.isFinite(m.loss)) {
-          const kept = (await exists(f.last)) ? `the last good checkpoint is kept: ${f.last}` : 'no checkpoint had been written yet';
+          reporter.epochEnd();
+          const kept = progress.epoch > 0 || progress.partial ? `${f.last} (saved after epoch ${progress.epoch}${progress.partial ? `, step ${progress.partial.stepInEpoch} of the next` : ''}) is kept` : 'no checkpoint had been written yet';
           throw new StopRun(`loss became ${m.loss} at epoch ${epoch + 1}, step ${stepInEpoch + 1}; stopping (${kept})`, 1);
         }
         stepInEpoch++;
         lossSum += m.loss * m.count;
         correct += m.correct;
         seen += m.count;
-        bar.update({ step: stepInEpoch, total: loader.batches, loss: lossSum / seen, images: seen - partial.seen });
-        if (interrupted) {
-          bar.done();
-          const seconds = (performance.now() - t0) / 1000;
-          await saveLast(o, state, { ...progress, epoch, step: state.step, partial: { stepInEpoch, lossSum, correct, seen, seconds } });
-          throw new StopRun(`saved epoch ${epoch + 1} at step ${stepInEpoch}/${loader.batches} to ${f.last}; continue with --resume`, 130);
-        }
+        reporter.step({ step: stepInEpoch, total: loader.batches, loss: lossSum / seen, images: seen - partial.seen });
+        if (stopped()) await stopHere(`at step ${stepInEpoch}/${loader.batches}`);
       }
-      bar.done();
       const trainSeconds = (performance.now() - t0) / 1000;
-      const val = await evaluate(o.cfg, state.params, o.test, { batchSize: Math.max(o.batchSize, 250), limit: o.limitTest, labelSmoothing: o.labelSmoothing });
+      reporter.evaluating({ images: Math.min(o.limitTest ?? o.test.count, o.test.count) });
+      const val = await evaluate(cfg, state.params, o.test, { batchSize: Math.max(batchSize, 250), limit: o.limitTest, labelSmoothing: o.recipe.labelSmoothing, stop: stopped });
+      if (val === null) await stopHere('after its training steps, before validation');
+      reporter.epochEnd();
       const seconds = (performance.now() - t0) / 1000;
       const record: MetricsRecord = {
         epoch: epoch + 1,
         trainLoss: lossSum / seen,
         trainAcc: correct / seen,
-        valLoss: val.loss,
-        valAcc: val.accuracy,
+        valLoss: val!.loss,
+        valAcc: val!.accuracy,
         lr,
         timeSec: seconds,
-        imgPerSec: (seen - partial.seen) / (trainSeconds - partial.seconds),
+        imgPerSec: seen > partial.seen ? (seen - partial.seen) / (trainSeconds - partial.seconds) : 0,
       };
       o.log(
-        `Epoch: ${epoch + 1}/${o.epochs} Train Loss: ${record.trainLoss.toFixed(4)} Accuracy: ${record.trainAcc.toFixed(4)} Time: ${seconds.toFixed(5)}  | Val Loss: ${val.loss.toFixed(4)} Accuracy: ${val.accuracy.toFixed(4)}`,
+        `Epoch: ${epoch + 1}/${epochs} Train Loss: ${record.trainLoss.toFixed(4)} Accuracy: ${record.trainAcc.toFixed(4)} Time: ${seconds.toFixed(5)}  | Val Loss: ${record.valLoss.toFixed(4)} Accuracy: ${record.valAcc.toFixed(4)}`,
       );
-      const best = val.accuracy > progress.bestValAcc;
-      progress = { epoch: epoch + 1, step: state.step, bestValAcc: Math.max(progress.bestValAcc, val.accuracy), recipe: o.recipe };
+      const best = record.valAcc > progress.bestValAcc;
+      progress = { run: progress.run, epoch: epoch + 1, step: state.step, bestValAcc: Math.max(progress.bestValAcc, record.valAcc), recipe: recipeText };
       records = [...records, record];
-      await appendMetrics(f.metrics, record);
-      await writeFileAtomic(f.curves, renderCurvesSvg(records, { title: `shaped-vit CIFAR-10 (${path.basename(o.outDir)})` }));
-      await saveLast(o, state, progress);
-      if (best) await saveModel(f.best, o.cfg, state.params, { epoch: String(epoch + 1), val_accuracy: String(val.accuracy) });
+      await saving(f.metrics, () => appendMetrics(f.metrics, record));
+      await saving(f.curves, () => writeFileAtomic(f.curves, renderCurvesSvg(records, { title: `shaped-vit CIFAR-10 (${path.basename(o.outDir)})` })));
+      await saveLast(o, cfg, state, progress);
+      if (best) await saving(f.best, () => saveModel(f.best, cfg, state.params, { ...pairMetadata(progress), val_accuracy: String(record.valAcc) }));
+      if (stopped() && epoch + 1 < epochs) throw new StopRun(`stopped after epoch ${epoch + 1}; saved to ${f.last}; continue with --resume`, 130);
     }
     return { bestValAcc: progress.bestValAcc, lastValAcc: records.at(-1)?.valAcc ?? NaN };
   } finally {
-    process.off('SIGINT', onSigint);
     disposeTree([state.params, state.opt]);
   }
 }
-

@@ -1,8 +1,11 @@
 // Per-epoch training metrics as JSON Lines: one object per epoch, appended and fsynced as soon as
 // the epoch ends, so a crash loses at most the line being written. A diverged run's NaN losses
 // are stored as null (JSON has no NaN) and read back as NaN.
-import { readFile } from 'node:fs/promises';
-import { appendLine, writeFileAtomic } from './atomic.js';
+import { appendLine, writeFileAtomic } from '../io/atomic.js';
+import { FileReadError, readFileBounded } from '../io/read-bounded.js';
+
+/** A metrics log is a few hundred bytes per epoch; anything near this is not one. */
+const MAX_METRICS_BYTES = 64 * 2 ** 20;
 
 export interface MetricsRecord {
   /** 1-based epoch number, as printed ("Epoch: 1/250"). */
@@ -58,9 +61,9 @@ export async function writeMetrics(path: string, records: readonly MetricsRecord
 export async function readMetrics(path: string): Promise<MetricsRecord[]> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = new TextDecoder().decode(await readFileBounded(path, 'metrics log', MAX_METRICS_BYTES));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if (err instanceof FileReadError && err.code === 'ENOENT') return [];
     throw err;
   }
   const lines = text.split('\n');

@@ -1,9 +1,20 @@
-// ViT checkpoints: safetensors with the PyTorch state_dict names and shapes, the model config (torch
-// constructor names) in __metadata__.config; optimizer state and progress in a sibling file
-// `<name>.train.safetensors` for exact resume. Files are untrusted when read; writes are atomic.
-import { fromTypedArray, mapTree, type Tensor } from '../dsl/index.js';
-import { checkTensors, inspectSafetensors, loadSafetensors, saveSafetensors, tensorMismatchError, type TensorEntry } from '../train/safetensors.js';
-import { readFile } from 'node:fs/promises';
+// ViT checkpoints as safetensors bytes: the PyTorch state_dict names and shapes, the model config
+// (torch constructor names) in __metadata__.config. Pure (no node: imports), so a page can load
+// and save them; checkpoint-file.ts does the same for files. Checkpoints are untrusted: the config
+// is bounded and must describe exactly the bytes present before any tensor is listed or decoded,
+// every problem list is capped, and non-finite weights are refused.
+import { fromTypedArray, type Tensor } from '../dsl/index.js';
+import {
+  checkTensors,
+  decodeSafetensors,
+  encodeSafetensors,
+  inspectSafetensors,
+  summarize,
+  tensorMismatchError,
+  type LoadedTensor,
+  type SafetensorsHeader,
+  type TensorEntry,
+} from '../io/safetensors.js';
 import { config as makeConfig, torchConfig, type VitConfig, type VitConfigInput } from './config.js';
 import { expectedShapes, fromStateDict, stateDict, type VitParams } from './params.js';
 
@@ -11,29 +22,63 @@ export class CheckpointError extends Error {
   override name = 'CheckpointError';
 }
 
-async function entriesOf(pairs: ReadonlyArray<readonly [string, Tensor]>): Promise<TensorEntry[]> {
+/** Upper bounds on a stored config: far above any model this library trains, far below what would exhaust memory while checking one. */
+export const CONFIG_LIMITS = {
+  num_classes: 1 << 20,
+  image_size: 1 << 14,
+  patch_size: 1 << 14,
+  embed_dim: 1 << 16,
+  n_heads: 1 << 12,
+  diff_dim: 1 << 18,
+  num_layers: 1 << 12,
+} as const;
+
+/** (name, shape, data) of every parameter, ready for encodeSafetensors. */
+export async function checkpointEntries(params: VitParams): Promise<TensorEntry[]> {
+  return tensorEntries(stateDict(params));
+}
+
+/** Reads tensors back from the device as safetensors entries. */
+export async function tensorEntries(pairs: ReadonlyArray<readonly [string, Tensor]>): Promise<TensorEntry[]> {
   const out: TensorEntry[] = [];
   for (const [name, t] of pairs) out.push({ name, shape: [...t.shape], data: await t.data() });
   return out;
 }
 
-/** Writes the model (atomically). */
-export async function saveModel(path: string, cfg: VitConfigInput, params: VitParams, extra: Record<string, string> = {}): Promise<void> {
-  await saveSafetensors(path, await entriesOf(stateDict(params)), { ...extra, config: JSON.stringify(torchConfig(cfg)) });
+/** The checkpoint's metadata: `extra` plus the model config. */
+export function checkpointMetadata(cfg: VitConfigInput, extra: Record<string, string> = {}): Record<string, string> {
+  return { ...extra, config: JSON.stringify(torchConfig(cfg)) };
 }
 
-/** The config stored in a checkpoint's metadata (PyTorch names), as a shaped-vit config. */
-export function configFromMetadata(metadata: Record<string, string>, fileName: string, heads?: number): VitConfigInput {
-  let raw: Record<string, unknown>;
+/** A ViT checkpoint as safetensors bytes (what saveModel writes). */
+export async function encodeCheckpoint(cfg: VitConfigInput, params: VitParams, extra: Record<string, string> = {}): Promise<Uint8Array> {
+  const entries = await checkpointEntries(params);
+  requireFinite(entries, 'encodeCheckpoint');
+  return encodeSafetensors(entries, checkpointMetadata(cfg, extra));
+}
+
+/** Decodes checkpoint bytes; `expected` (else the stored config) decides the model. */
+export function decodeCheckpoint(bytes: Uint8Array, opts: { fileName?: string; expected?: VitConfigInput } = {}): { cfg: VitConfig; params: VitParams; metadata: Record<string, string> } {
+  const fileName = opts.fileName ?? 'checkpoint';
+  const cfg = checkCheckpointHeader(inspectSafetensors(bytes, fileName), fileName, opts.expected);
+  const { tensors, metadata } = decodeSafetensors(bytes, fileName);
+  return { cfg, params: paramsFromTensors(cfg, tensors, fileName), metadata };
+}
+
+/** The config stored in a checkpoint's metadata (PyTorch names), bounded by CONFIG_LIMITS. */
+export function configFromMetadata(metadata: Record<string, string>, fileName: string): VitConfigInput {
+  let raw: unknown;
   try {
     raw = JSON.parse(metadata.config ?? 'null');
   } catch {
     throw new CheckpointError(`${fileName}: __metadata__.config is not valid JSON`);
   }
-  if (!raw || typeof raw !== 'object') throw new CheckpointError(`${fileName}: no model config in __metadata__.config`);
-  const num = (k: string) => {
-    const v = raw[k];
-    if (!Number.isSafeInteger(v) || (v as number) <= 0) throw new CheckpointError(`${fileName}: __metadata__.config.${k} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new CheckpointError(`${fileName}: no model config in __metadata__.config`);
+  const stored = raw as Record<string, unknown>;
+  const num = (k: keyof typeof CONFIG_LIMITS) => {
+    const v = stored[k];
+    if (!Number.isSafeInteger(v) || (v as number) <= 0) throw new CheckpointError(`${fileName}: __metadata__.config.${k} must be a positive integer, got ${JSON.stringify(v)?.slice(0, 40)}`);
+    if ((v as number) > CONFIG_LIMITS[k]) throw new CheckpointError(`${fileName}: __metadata__.config.${k} is ${v}, above the limit ${CONFIG_LIMITS[k]}`);
     return v as number;
   };
   return {
@@ -42,89 +87,72 @@ export function configFromMetadata(metadata: Record<string, string>, fileName: s
     patchSize: num('patch_size'),
     channels: 3,
     embedDim: num('embed_dim'),
-    heads: heads ?? num('n_heads'),
+    heads: num('n_heads'),
     mlpDim: num('diff_dim'),
     layers: num('num_layers'),
   };
 }
 
+/** A validated config (the shape rules' messages, prefixed with the file). */
+export function validConfig(input: VitConfigInput, fileName: string): VitConfig {
+  try {
+    return makeConfig(input as never) as VitConfig;
+  } catch (e) {
+    throw new CheckpointError(`${fileName}: the stored model config is invalid: ${(e as Error).message}`);
+  }
+}
+
+/** Parameters of a config, counted arithmetically (no per-layer lists). */
+export function parameterCountOf(cfg: VitConfig): number {
+  const e = cfg.embedDim;
+  const d = cfg.mlpDim;
+  const perLayer = 3 * e * e + 3 * e + e * e + e + 2 * e + d * e + d + e * d + e + 2 * e;
+  return cfg.tokens * e + e + e * cfg.patchDim + e + 2 * e + cfg.layers * perLayer + 2 * e + cfg.classes * e + cfg.classes;
+}
+
 /**
- * Reads a model checkpoint. Every name, shape and dtype is checked against the config (the given
- * one, else the file's own) and all mismatches are reported in one error.
+ * Checks a checkpoint's header against a model (the expected config, else the stored one) before
+ * any data is read: size first, then names, shapes and dtypes. Returns the model's config.
  */
-export async function loadModel(path: string, expected?: VitConfigInput): Promise<{ cfg: VitConfig; params: VitParams }> {
-  const bytes = await readBytes(path);
-  const header = inspectSafetensors(bytes, path);
-  const input = expected ?? configFromMetadata(header.metadata, path);
-  const cfg = makeConfig(input as never) as VitConfig;
-  const problems = checkTensors(header.tensors, expectedShapes(cfg));
-  if (problems.length) throw tensorMismatchError(path, problems);
-  const { tensors } = await loadSafetensors(path);
-  const params = fromStateDict(cfg, (name) => {
-    const t = tensors.get(name)!;
+export function checkCheckpointHeader(header: SafetensorsHeader, fileName: string, expected?: VitConfigInput, tensorPrefix = ''): VitConfig {
+  const cfg = validConfig(expected ?? configFromMetadata(header.metadata, fileName), fileName);
+  const want = parameterCountOf(cfg) * 4;
+  let have = 0;
+  for (const [name, t] of header.tensors) if (name.startsWith(tensorPrefix)) have += t.end - t.begin;
+  if (have !== want) {
+    throw new CheckpointError(`${fileName}: the model config (${describeConfig(cfg)}) needs ${want} bytes of weights, the file holds ${have}`);
+  }
+  const ours = new Map([...header.tensors].filter(([name]) => name.startsWith(tensorPrefix)).map(([name, t]) => [name.slice(tensorPrefix.length), t]));
+  const problems = checkTensors(ours, expectedShapes(cfg));
+  if (problems.length) throw tensorMismatchError(fileName, problems);
+  return cfg;
+}
+
+/** Builds the parameter tree from decoded tensors (names already checked); refuses NaN/Inf. */
+export function paramsFromTensors(cfg: VitConfig, tensors: ReadonlyMap<string, LoadedTensor>, fileName: string, tensorPrefix = ''): VitParams {
+  const entries = expectedShapes(cfg).map(({ name }) => {
+    const t = tensors.get(tensorPrefix + name);
+    if (!t) throw new CheckpointError(`${fileName}: missing tensor ${JSON.stringify(tensorPrefix + name)}`);
+    return { name: tensorPrefix + name, shape: t.shape, data: t.data };
+  });
+  requireFinite(entries, fileName);
+  return fromStateDict(cfg, (name) => {
+    const t = tensors.get(tensorPrefix + name)!;
     return fromTypedArray(t.data, t.shape);
   });
-  return { cfg, params };
 }
 
-async function readBytes(path: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (e) {
-    throw new CheckpointError(`cannot read checkpoint ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+/** Throws a one-line error naming the tensors that hold NaN or Infinity. */
+export function requireFinite(entries: readonly TensorEntry[], fileName: string): void {
+  const bad: string[] = [];
+  for (const e of entries) {
+    let n = 0;
+    for (let i = 0; i < e.data.length; i++) if (!Number.isFinite(e.data[i])) n++;
+    if (n > 0) bad.push(`${JSON.stringify(e.name)} (${n} of ${e.data.length} values)`);
   }
+  if (bad.length) throw new CheckpointError(`${fileName}: weights are not finite (NaN or Infinity) in ${summarize(bad, 4)}; refusing to use them`);
 }
 
-/** Pytree paths of every tensor, e.g. "1.m.encoder.0.mlp.fc1.weight". */
-export function treeEntries(tree: unknown, prefix = ''): Array<[string, Tensor]> {
-  const out: Array<[string, Tensor]> = [];
-  const walk = (v: unknown, path: string) => {
-    if (v && typeof v === 'object' && 'shape' in v && 'size' in v) out.push([path, v as Tensor]);
-    else if (Array.isArray(v)) v.forEach((x, k) => walk(x, path ? `${path}.${k}` : `${k}`));
-    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
-  };
-  walk(tree, prefix);
-  return out;
-}
-
-export interface TrainingProgress {
-  /** epochs completed */
-  readonly epoch: number;
-  /** optimizer steps done */
-  readonly step: number;
-  readonly bestValAcc: number;
-  /** the run's flags, so --resume can refuse a different recipe */
-  readonly recipe: string;
-}
-
-export const trainStatePath = (modelPath: string) => modelPath.replace(/\.safetensors$/, '') + '.train.safetensors';
-
-/** Writes optimizer state and progress next to the model. */
-export async function saveTrainState(modelPath: string, opt: unknown, progress: TrainingProgress): Promise<void> {
-  const entries = await entriesOf(treeEntries(opt));
-  await saveSafetensors(trainStatePath(modelPath), entries, { progress: JSON.stringify(progress) });
-}
-
-/** Reads optimizer state shaped like `template` (the optimizer's init state) and the progress record. */
-export async function loadTrainState(modelPath: string, template: unknown): Promise<{ opt: unknown; progress: TrainingProgress }> {
-  const path = trainStatePath(modelPath);
-  const bytes = await readBytes(path);
-  const header = inspectSafetensors(bytes, path);
-  const expected = treeEntries(template).map(([name, t]) => ({ name, shape: [...t.shape] }));
-  const problems = checkTensors(header.tensors, expected);
-  if (problems.length) throw tensorMismatchError(path, problems);
-  let progress: TrainingProgress;
-  try {
-    progress = JSON.parse(header.metadata.progress ?? '');
-  } catch {
-    throw new CheckpointError(`${path}: no valid progress record in __metadata__`);
-  }
-  if (!Number.isSafeInteger(progress?.epoch) || !Number.isSafeInteger(progress?.step)) throw new CheckpointError(`${path}: progress record lacks epoch/step`);
-  const { tensors } = await loadSafetensors(path);
-  const byTensor = new Map(treeEntries(template).map(([name, t]) => [t, name]));
-  const opt = mapTree(template, (t) => {
-    const loaded = tensors.get(byTensor.get(t)!)!;
-    return fromTypedArray(loaded.data, loaded.shape);
-  });
-  return { opt, progress };
+export function describeConfig(cfg: VitConfigInput): string {
+  return `patch ${cfg.patchSize}, dim ${cfg.embedDim}, ${cfg.heads} heads, MLP ${cfg.mlpDim}, ${cfg.layers} layers, ${cfg.classes} classes, image ${cfg.imageSize}`;
 }

@@ -1,4 +1,6 @@
-// safetensors I/O (float32, little-endian), byte-compatible with Hugging Face's `safetensors`.
+// safetensors as bytes (float32, little-endian), byte-compatible with Hugging Face's `safetensors`.
+// Pure: works on Uint8Array only (no node: imports), so pages and Node share it; file reading and
+// writing live in safetensors-file.ts.
 //
 // Layout: u64 LE header length N | N bytes of UTF-8 JSON | data section.
 // The header maps tensor name -> {"dtype","shape","data_offsets":[begin,end]} (offsets relative to
@@ -15,8 +17,6 @@
 // every structural rule of the reference reader is enforced (header <= 100 MB, valid UTF-8 JSON
 // object, byte length == product(shape) * dtype size, tensors tile the data section exactly: no
 // overlap, no gap, nothing after the last tensor).
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from './atomic.js';
 
 /** The reference implementation's limit on the header size. */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -119,31 +119,42 @@ export function encodeSafetensors(entries: readonly TensorEntry[], metadata?: Re
   return out;
 }
 
-/** Encodes, then writes atomically: a failure (bad input or I/O) leaves any existing file intact. */
-export async function saveSafetensors(path: string, entries: readonly TensorEntry[], metadata?: Record<string, string>): Promise<void> {
-  await writeFileAtomic(path, encodeSafetensors(entries, metadata));
-}
-
 // ---------------------------------------------------------------------------------------------
 // Reading
 
 /** Validates the header and layout of an untrusted file (any dtype) without decoding data. */
 export function inspectSafetensors(bytes: Uint8Array, fileName: string): SafetensorsHeader {
+  const headerLen = headerLength(bytes.subarray(0, 8), bytes.length, fileName);
+  return parseSafetensorsHeader(bytes.subarray(8, 8 + headerLen), bytes.length, fileName);
+}
+
+/**
+ * The header length from a file's first 8 bytes, checked against the file's total length (on the
+ * 64-bit value, before anything is allocated), so a reader can fetch exactly the header next.
+ */
+export function headerLength(first8: Uint8Array, fileLength: number, fileName: string): number {
+  if (fileLength < 8 || first8.length < 8) throw new SafetensorsError(`${fileName}: file is ${fileLength} bytes, too short for a safetensors file (needs at least 8)`);
+  const n = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(`${fileName}: header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit (corrupt or not a safetensors file)`);
+  if (n > BigInt(fileLength - 8)) throw new SafetensorsError(`${fileName}: header length ${n} exceeds the ${fileLength - 8} bytes after the length field (file truncated?)`);
+  return Number(n);
+}
+
+/**
+ * Validates the JSON header (the `headerBytes` after the length field) of a file of `fileLength`
+ * bytes: every entry, and that the tensors tile the data section exactly.
+ */
+export function parseSafetensorsHeader(headerBytes: Uint8Array, fileLength: number, fileName: string): SafetensorsHeader {
   const fail = (msg: string): never => {
     throw new SafetensorsError(`${fileName}: ${msg}`);
   };
-  if (bytes.length < 8) fail(`file is ${bytes.length} bytes, too short for a safetensors file (needs at least 8)`);
-  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  // Both limits are checked on the 64-bit value, before any allocation or decoding.
-  if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit (corrupt or not a safetensors file)`);
-  if (n > BigInt(bytes.length - 8)) fail(`header length ${n} exceeds the ${bytes.length - 8} bytes after the length field (file truncated?)`);
-  const headerLen = Number(n);
-  const dataStart = 8 + headerLen;
-  const dataLen = bytes.length - dataStart;
+  const dataStart = 8 + headerBytes.length;
+  const dataLen = fileLength - dataStart;
+  if (dataLen < 0) fail(`header runs past the end of the ${fileLength}-byte file`);
 
   let text = '';
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, dataStart));
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
   } catch {
     fail('header is not valid UTF-8');
   }
@@ -216,35 +227,42 @@ export function inspectSafetensors(bytes: Uint8Array, fileName: string): Safeten
 /** Decodes an untrusted file; every tensor must be F32 (all offenders are named in one error). */
 export function decodeSafetensors(bytes: Uint8Array, fileName: string): SafetensorsContents {
   const header = inspectSafetensors(bytes, fileName);
+  requireF32(header, fileName);
+  const tensors = new Map<string, LoadedTensor>();
+  for (const [name, t] of header.tensors) {
+    tensors.set(name, { shape: t.shape, data: float32FromLittleEndian(bytes.subarray(header.dataStart + t.begin, header.dataStart + t.end)) });
+  }
+  return { tensors, metadata: header.metadata };
+}
+
+/** Throws unless every tensor is F32, naming the others. */
+export function requireF32(header: SafetensorsHeader, fileName: string): void {
   const foreign = [...header.tensors].filter(([, t]) => t.dtype !== 'F32');
   if (foreign.length > 0) {
     const list = foreign.map(([name, t]) => `${JSON.stringify(name)} is ${t.dtype}`);
     throw new SafetensorsError(`${fileName}: only F32 tensors are supported (re-save as float32): ${summarize(list)}`);
   }
-  const tensors = new Map<string, LoadedTensor>();
-  for (const [name, t] of header.tensors) {
-    const start = header.dataStart + t.begin;
-    const count = (t.end - t.begin) / 4;
-    let data: Float32Array;
-    if (LITTLE_ENDIAN) {
-      // Copy into a fresh, 4-byte-aligned buffer owned by this tensor. (Not bytes.slice(): on a
-      // Node Buffer that returns a view of the whole, possibly shared, allocation.)
-      const copy = new Uint8Array(count * 4);
-      copy.set(bytes.subarray(start, start + count * 4));
-      data = new Float32Array(copy.buffer);
-    } else {
-      data = new Float32Array(count);
-      const view = new DataView(bytes.buffer, bytes.byteOffset + start, count * 4);
-      for (let i = 0; i < count; i++) data[i] = view.getFloat32(4 * i, true);
-    }
-    tensors.set(name, { shape: t.shape, data });
-  }
-  return { tensors, metadata: header.metadata };
 }
 
-export async function loadSafetensors(path: string): Promise<SafetensorsContents> {
-  return decodeSafetensors(await readFile(path), path);
+/**
+ * Little-endian float32 bytes as a fresh, 4-byte-aligned Float32Array owned by the caller (never a
+ * view: on a Node Buffer that would pin the whole, possibly shared, allocation).
+ */
+export function float32FromLittleEndian(bytes: Uint8Array): Float32Array {
+  const count = bytes.length / 4;
+  if (LITTLE_ENDIAN) {
+    const copy = new Uint8Array(count * 4);
+    copy.set(bytes);
+    return new Float32Array(copy.buffer);
+  }
+  const data = new Float32Array(count);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  for (let i = 0; i < count; i++) data[i] = view.getFloat32(4 * i, true);
+  return data;
 }
+
+/** Whether Float32Array memory is little-endian (the file's byte order) on this machine. */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 // ---------------------------------------------------------------------------------------------
 // Matching a file against a model
@@ -284,13 +302,11 @@ export function checkTensors(
 /** One error (one line) listing all of checkTensors' findings. */
 export function tensorMismatchError(fileName: string, problems: readonly string[]): SafetensorsError {
   const n = problems.length;
-  return new SafetensorsError(`${fileName}: does not match the model (${n} problem${n === 1 ? '' : 's'}): ${problems.join('; ')}`);
+  return new SafetensorsError(`${fileName}: does not match the model (${n} problem${n === 1 ? '' : 's'}): ${summarize(problems)}`);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function isIndex(x: unknown): x is number {
   return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
@@ -310,8 +326,13 @@ function elementCount(shape: readonly unknown[]): number | null {
 // Rust orders Strings by their UTF-8 bytes; JS's default sort uses UTF-16 code units, which
 // disagrees for characters above U+FFFF.
 function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const x = utf8.encode(a);
+  const y = utf8.encode(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
 }
+
+const utf8 = new TextEncoder();
 
 function isWellFormedUtf16(s: string): boolean {
   return !/\p{Surrogate}/u.test(s);
@@ -322,7 +343,8 @@ function oneLine(s: string): string {
   return flat.length > 160 ? `${flat.slice(0, 157)}...` : flat;
 }
 
-function summarize(items: readonly string[], max = 8): string {
+/** At most `max` items joined into one line, then "and N more": messages stay short for hostile input. */
+export function summarize(items: readonly string[], max = 8): string {
   const shown = items.slice(0, max).map(oneLine).join('; ');
   return items.length > max ? `${shown}; and ${items.length - max} more` : shown;
 }

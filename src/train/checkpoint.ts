@@ -1,0 +1,183 @@
+// The training state file `<model>.train.safetensors`: weights ("params.*", state_dict names),
+// optimizer state ("opt.*", pytree paths) and the progress record, in one atomic write, so it is
+// a consistent resume point on its own. The model file beside it carries the same run id, epoch
+// and step: a save cut short between the two files is detected, never silently mixed.
+// Everything is validated (progress record, config, sizes) before any tensor is read.
+import { disposeTree, fromTypedArray, mapTree, type Tensor } from '../dsl/index.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { openSafetensors, readSafetensorsHeader, type SafetensorsReader } from '../io/safetensors-file.js';
+import { checkTensors, encodeSafetensors, requireF32, tensorMismatchError, type LoadedTensor } from '../io/safetensors.js';
+import { checkCheckpointHeader, checkpointMetadata, configFromMetadata, requireFinite, tensorEntries, paramsFromTensors, CheckpointError } from '../vit/checkpoint.js';
+import { vit, type VitConfig, type VitConfigInput, type VitParams } from '../vit/index.js';
+import type { Transform } from './optim.js';
+
+/** Where an interrupted epoch stood, for an exact mid-epoch resume. */
+export interface PartialEpoch {
+  readonly stepInEpoch: number;
+  readonly lossSum: number;
+  readonly correct: number;
+  readonly seen: number;
+  readonly seconds: number;
+}
+
+export interface TrainingProgress {
+  /** random id of the run, shared by its model and training-state files */
+  readonly run: string;
+  /** epochs completed */
+  readonly epoch: number;
+  /** optimizer steps done */
+  readonly step: number;
+  /** best validation accuracy so far; -1 before the first validation */
+  readonly bestValAcc: number;
+  /** the run's recipe (JSON), so --resume can restore it and refuse a different one */
+  readonly recipe: string;
+  readonly partial?: PartialEpoch;
+}
+
+export const trainStatePath = (modelPath: string) => modelPath.replace(/\.safetensors$/, '') + '.train.safetensors';
+
+/** What a model file's metadata must say to belong to a training state. */
+export const pairMetadata = (p: TrainingProgress): Record<string, string> => ({ run: p.run, epoch: String(p.epoch), step: String(p.step) });
+
+/** Pytree paths of every tensor, e.g. "1.m.encoder.0.mlp.fc1.weight". */
+export function treeEntries(tree: unknown): Array<[string, Tensor]> {
+  const out: Array<[string, Tensor]> = [];
+  const walk = (v: unknown, path: string) => {
+    if (v && typeof v === 'object' && 'shape' in v && 'size' in v) out.push([path, v as Tensor]);
+    else if (Array.isArray(v)) v.forEach((x, k) => walk(x, path ? `${path}.${k}` : `${k}`));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
+  };
+  walk(tree, '');
+  return out;
+}
+
+/** Writes weights, optimizer state and progress in one atomic file; refuses non-finite values. */
+export async function saveTrainState(modelPath: string, cfg: VitConfigInput, params: VitParams, opt: unknown, progress: TrainingProgress): Promise<void> {
+  const path = trainStatePath(modelPath);
+  const weights = await tensorEntries(vit.stateDict(params).map(([n, t]) => [`params.${n}`, t] as const));
+  const state = await tensorEntries(treeEntries(opt).map(([n, t]) => [`opt.${n}`, t] as const));
+  requireFinite([...weights, ...state], path);
+  await writeFileAtomic(path, encodeSafetensors([...weights, ...state], checkpointMetadata(cfg, { progress: JSON.stringify(progress) })));
+}
+
+/** The progress record and stored config of a training state, reading only its header. */
+export async function readTrainProgress(modelPath: string): Promise<{ progress: TrainingProgress; config: VitConfigInput }> {
+  const path = trainStatePath(modelPath);
+  const header = await readSafetensorsHeader(path);
+  return { progress: parseProgress(header.metadata.progress, path), config: configFromMetadata(header.metadata, path) };
+}
+
+/** Reads a training state: all of it is validated before weights, then optimizer state, are read. */
+export async function loadTrainState(
+  modelPath: string,
+  optimizer: Transform<unknown>,
+): Promise<{ cfg: VitConfig; params: VitParams; opt: unknown; progress: TrainingProgress }> {
+  const path = trainStatePath(modelPath);
+  const file = await openSafetensors(path);
+  try {
+    const { header } = file;
+    requireF32(header, path);
+    const progress = parseProgress(header.metadata.progress, path);
+    const cfg = checkCheckpointHeader(header, path, undefined, 'params.');
+    let optBytes = 0;
+    for (const [name, t] of header.tensors) {
+      if (name.startsWith('opt.')) optBytes += t.end - t.begin;
+      else if (!name.startsWith('params.')) throw new CheckpointError(`${path}: unexpected tensor ${JSON.stringify(name).slice(0, 80)}`);
+    }
+    // optimizers here keep at most two tensors per parameter: bound the read before knowing the exact state
+    const weightBytes = byteCount(header, 'params.');
+    if (optBytes > 2 * weightBytes) {
+      throw new CheckpointError(`${path}: ${optBytes} bytes of optimizer state for ${weightBytes} bytes of weights; not a state this library writes`);
+    }
+    const params = paramsFromTensors(cfg, await readAll(file, 'params.'), path, 'params.');
+    const template = optimizer.init(params);
+    try {
+      const expected = treeEntries(template).map(([name, t]) => ({ name: `opt.${name}`, shape: [...t.shape] }));
+      const found = new Map([...header.tensors].filter(([name]) => name.startsWith('opt.')));
+      const problems = checkTensors(found, expected);
+      if (problems.length) throw tensorMismatchError(path, problems);
+      const tensors = await readAll(file, 'opt.');
+      requireFinite([...tensors].map(([name, t]) => ({ name, ...t })), path);
+      const byTensor = new Map(treeEntries(template).map(([name, t]) => [t, `opt.${name}`]));
+      const opt = mapTree(template, (t) => {
+        const loaded = tensors.get(byTensor.get(t)!)!;
+        return fromTypedArray(loaded.data, loaded.shape);
+      });
+      return { cfg, params, opt, progress };
+    } finally {
+      disposeTree(template);
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+function byteCount(header: SafetensorsReader['header'], prefix: string): number {
+  let n = 0;
+  for (const [name, t] of header.tensors) if (name.startsWith(prefix)) n += t.end - t.begin;
+  return n;
+}
+
+async function readAll(file: SafetensorsReader, prefix: string): Promise<Map<string, LoadedTensor>> {
+  const out = new Map<string, LoadedTensor>();
+  for (const name of file.header.tensors.keys()) if (name.startsWith(prefix)) out.set(name, await file.tensor(name));
+  return out;
+}
+
+/** The whole progress record, validated field by field (a hostile record fails here, before any file is touched). */
+export function parseProgress(text: string | undefined, path: string): TrainingProgress {
+  const fail = (why: string): never => {
+    throw new CheckpointError(`${path}: progress record ${why}`);
+  };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text ?? '');
+  } catch {
+    fail('is missing or not JSON');
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) fail('is not an object');
+  const r = raw as Record<string, unknown>;
+  const count = (k: string, v: unknown = r[k]) => {
+    if (!Number.isSafeInteger(v) || (v as number) < 0) fail(`field ${k} must be a non-negative integer, got ${JSON.stringify(v)?.slice(0, 40)}`);
+    return v as number;
+  };
+  const finite = (k: string, v: unknown, lo: number, hi: number) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) fail(`field ${k} must be a number in [${lo}, ${hi}], got ${JSON.stringify(v)?.slice(0, 40)}`);
+    return v as number;
+  };
+  if (typeof r.run !== 'string' || !/^[0-9a-z-]{1,64}$/.test(r.run)) fail('has no valid run id');
+  if (typeof r.recipe !== 'string' || r.recipe.length > 100_000) fail('has no valid recipe');
+  const progress = {
+    run: r.run as string,
+    epoch: count('epoch'),
+    step: count('step'),
+    bestValAcc: finite('bestValAcc', r.bestValAcc, -1, 1),
+    recipe: r.recipe as string,
+  };
+  if (r.partial === undefined) return progress;
+  const p = r.partial as Record<string, unknown>;
+  if (!p || typeof p !== 'object' || Array.isArray(p)) return fail('field partial is not an object');
+  const partial: PartialEpoch = {
+    stepInEpoch: count('partial.stepInEpoch', p.stepInEpoch),
+    lossSum: finite('partial.lossSum', p.lossSum, 0, Number.MAX_VALUE),
+    correct: count('partial.correct', p.correct),
+    seen: count('partial.seen', p.seen),
+    seconds: finite('partial.seconds', p.seconds, 0, Number.MAX_VALUE),
+  };
+  if (partial.correct > partial.seen) fail(`field partial.correct ${partial.correct} exceeds partial.seen ${partial.seen}`);
+  if (partial.stepInEpoch > partial.seen) fail(`field partial.stepInEpoch ${partial.stepInEpoch} exceeds partial.seen ${partial.seen}`);
+  return { ...progress, partial };
+}
+
+/**
+ * Whether a model file's metadata belongs to this training state (same run, epoch and step).
+ * Returns null when it does, else why not, in words.
+ */
+export function pairMismatch(modelMetadata: Record<string, string>, progress: TrainingProgress): string | null {
+  const want = pairMetadata(progress);
+  if (modelMetadata.run !== want.run) return modelMetadata.run === undefined ? 'has no run id' : `belongs to run ${JSON.stringify(modelMetadata.run).slice(0, 70)}`;
+  if (modelMetadata.epoch !== want.epoch || modelMetadata.step !== want.step) {
+    return `is from epoch ${String(modelMetadata.epoch).slice(0, 20)}, step ${String(modelMetadata.step).slice(0, 20)}`;
+  }
+  return null;
+}
