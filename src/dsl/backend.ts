@@ -4,6 +4,7 @@
 // interface, reached through its kernel table (kernel-table.ts), never a field of the shared spec.
 import gpujs from 'gpu.js';
 import { platform } from '#platform';
+import { KernelCache } from './kernel-cache.js';
 
 export const backendNames = ['webgpu', 'headlessgl', 'webasm', 'cpu'] as const;
 export type BackendName = (typeof backendNames)[number];
@@ -89,7 +90,8 @@ export async function createBackend<N extends BackendName>(name: N): Promise<Bac
   const description = await isUsable(name);
   if (!description) return null;
   const gpu = new GPU({ mode: gpuMode[name] });
-  const kernels = new Map<string, any>();
+  // evaluations are serialized, so no evicted kernel is still running
+  const kernels = new KernelCache<any>(name === 'webasm' ? platform.wasmMemoryLimit : null, (k) => k.destroy());
   const asyncCalls = name === 'webgpu' || name === 'webasm';
   let buffers = 0;
   let bytes = 0;
@@ -103,19 +105,16 @@ export async function createBackend<N extends BackendName>(name: N): Promise<Bac
   /** The compiled gpu.js kernel for `spec` over these argument sizes; `make` builds it on a miss. */
   const cached = (key: string, spec: KernelSpec, args: readonly Storage[], make: (settings: object) => any) => {
     const full = `${spec.length}|${key}|${args.map((a) => a.length).join(',')}|${spec.source}`;
-    let kernel = kernels.get(full);
-    if (!kernel) {
-      kernel = make({
+    return kernels.get(full, () =>
+      make({
         pipeline: true,
         // a mutable pipeline kernel would reuse (overwrite) its previous output buffer
         immutable: true,
         precision: 'single',
         tactic: 'precision',
         asyncMode: asyncCalls,
-      });
-      kernels.set(full, kernel);
-    }
-    return kernel;
+      }),
+    );
   };
   const flatKernel = (spec: KernelSpec, args: readonly Storage[]) =>
     cached('', spec, args, (settings) => gpu.createKernel(spec.source, { ...settings, output: [spec.length] }));
@@ -148,7 +147,7 @@ export async function createBackend<N extends BackendName>(name: N): Promise<Bac
       if (typeof storage.raw?.delete === 'function') storage.raw.delete();
     },
     memory: () => ({ buffers, bytes }),
-    kernelsCompiled: () => kernels.size,
+    kernelsCompiled: () => kernels.compiled,
   };
   const extensions: { [M in BackendName]: () => BackendOf[M] } = {
     webgpu: () => ({ ...base, name: 'webgpu' }),

@@ -15,4 +15,7 @@ export const platform: Platform = {
   // the adapter a browser hands out is the one it means pages to use
   defaultWebGpu: 'any',
   scopeStore: scopeStack,
+  // Chromium 150 refuses the 124th live WebAssembly.Memory of a page (each reserves its guard
+  // region inside V8's sandbox); the rest is headroom for memories not yet garbage-collected
+  wasmMemoryLimit: 96,
 };

@@ -16,4 +16,5 @@ export const platform: Platform = {
   // Node exposes software adapters (Mesa llvmpipe) that are slower than webasm
   defaultWebGpu: 'hardware',
   scopeStore: asyncLocalScopes,
+  wasmMemoryLimit: null,
 };

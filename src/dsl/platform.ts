@@ -18,4 +18,6 @@ export interface Platform {
   /** Which WebGPU adapters the default backend choice takes: only hardware ones, or any offered. */
   readonly defaultWebGpu: 'hardware' | 'any';
   scopeStore<S>(): ScopeStore<S>;
+  /** How many WebAssembly memories (one per webasm kernel) may live at once; null: no limit. */
+  readonly wasmMemoryLimit: number | null;
 }
