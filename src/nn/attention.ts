@@ -35,13 +35,24 @@ export function selfAttention<B extends number, T extends number, E extends numb
   heads: number,
   options: AttentionOptions = {},
 ): Tensor<[B, T, E]> {
+  return selfAttentionWithWeights(p, x, heads, options).out;
+}
+
+/** Self-attention and its attention weights [B, heads, T(query), T(key)] (after softmax, before dropout). */
+export function selfAttentionWithWeights<B extends number, T extends number, E extends number>(
+  p: MultiheadAttention<E>,
+  x: Tensor<[B, T, E]>,
+  heads: number,
+  options: AttentionOptions = {},
+): { out: Tensor<[B, T, E]>; weights: Tensor<[B, number, T, T]> } {
   const e = x.shape[2];
   const qkv = linear({ weight: p.inProjWeight as Tensor<[number, number]>, bias: p.inProjBias as Tensor<[number]> }, x as Tensor<[number, number, number]>) as Tensor;
   const part = (k: number) => splitHeads(slice(qkv, 2, k * e, (k + 1) * e as never) as Tensor, heads as never) as Tensor;
   const [q, k, v] = [part(0), part(1), part(2)];
   const scores = mulScalar(matmul(q, k as never, { transposeB: true }) as Tensor, 1 / Math.sqrt(e / heads));
-  let weights = softmax(scores, -1);
-  if (options.dropout) weights = dropout(weights, options.dropout, options.seed ?? 0);
-  const context = mergeHeads(matmul(weights, v as never) as Tensor) as Tensor<[number, number, number]>;
-  return linear(p.outProj as Linear<number, number>, context) as unknown as Tensor<[B, T, E]>;
+  const weights = softmax(scores, -1);
+  const dropped = options.dropout ? dropout(weights, options.dropout, options.seed ?? 0) : weights;
+  const context = mergeHeads(matmul(dropped, v as never) as Tensor) as Tensor<[number, number, number]>;
+  const out = linear(p.outProj as Linear<number, number>, context) as unknown as Tensor<[B, T, E]>;
+  return { out, weights: weights as Tensor<[B, number, T, T]> };
 }

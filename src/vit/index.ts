@@ -1,10 +1,10 @@
 // The Vision Transformer, as a namespace: vit.config, vit.init, vit.apply, vit.parameterCount.
 import { config, seedConfig, torchConfig } from './config.js';
-import { apply, patchify } from './model.js';
+import { apply, applyWithAttention, patchify } from './model.js';
 import { expectedShapes, fromStateDict, init, parameterCount, stateDict } from './params.js';
 
 export type { VitConfig, VitConfigInput } from './config.js';
 export type { VitParams, EncoderLayer } from './params.js';
 export type { ApplyOptions } from './model.js';
 
-export const vit = { config, init, apply, parameterCount, patchify, seedConfig, torchConfig, stateDict, fromStateDict, expectedShapes };
+export const vit = { config, init, apply, applyWithAttention, parameterCount, patchify, seedConfig, torchConfig, stateDict, fromStateDict, expectedShapes };

@@ -1,9 +1,9 @@
 // A few Adam steps of the quick ViT (the CLI's quick preset sizes) on one fixed synthetic batch.
 // The same function runs in Node and in the browser page, so their losses can be compared.
-import { disposeTree, initTrainState, optim, setBackend, trainStep, vit, type BackendName, type VitConfig } from '../../src/core.js';
+import { disposeTree, initTrainState, optim, setBackend, trainStep, vit, type BackendName } from '../../src/core.js';
+import { presets, recipeConfig } from '../../src/train/presets.js';
 
-// typed as the general config: the train step takes any ViT
-const quickConfig: VitConfig = vit.config({ imageSize: 32, patchSize: 8, channels: 3, embedDim: 64, heads: 4, mlpDim: 128, layers: 2, classes: 10 });
+const quickConfig = recipeConfig(presets.quick);
 
 /** 32 images whose class shifts one channel's mean, plus seeded uniform noise: learnable, deterministic. */
 function syntheticBatch(count: number) {

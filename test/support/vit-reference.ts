@@ -46,7 +46,8 @@ function erf(x: number): number {
 }
 
 /** Logits [B][classes] for images [B, C, H, W] (flat, normalized). */
-export function vitReference(cfg: RefConfig, p: Weights, images: ArrayLike<number>, batch: number): number[][] {
+/** Logits per image; `attention`, when given, receives each layer's softmax weights, flat [B, H, T, T]. */
+export function vitReference(cfg: RefConfig, p: Weights, images: ArrayLike<number>, batch: number, attention?: number[][]): number[][] {
   const { imageSize: S, patchSize: P, channels: C, embedDim: E, heads: H } = cfg;
   const n = S / P;
   const out: number[][] = [];
@@ -78,6 +79,7 @@ export function vitReference(cfg: RefConfig, p: Weights, images: ArrayLike<numbe
           const m = Math.max(...scores);
           const e = scores.map((s) => Math.exp(s - m));
           const z = e.reduce((s, v) => s + v, 0);
+          if (attention) (attention[l] ??= []).push(...e.map((v) => v / z));
           for (let j = 0; j < T; j++) for (let d = 0; d < D; d++) ctx[i][hd * D + d] += (e[j] / z) * qkv[j][2 * E + hd * D + d];
         }
       }
