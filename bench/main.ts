@@ -6,6 +6,7 @@ import { adam } from '../src/train/optim.js';
 import { evalStep, initTrainState, trainStep } from '../src/train/step.js';
 import { presets } from '../src/train/presets.js';
 import { parseFlags } from '../src/cli/flags.js';
+import { existsSync, readFileSync } from 'node:fs';
 
 const spec = {
   configs: { type: 'string', default: 'quick,small', help: 'comma-separated: quick, small (tfjs-vit\'s "small"), seed' },
@@ -15,6 +16,10 @@ const spec = {
   warmup: { type: 'int', default: 1, min: 0, help: 'untimed steps first (kernel compilation)' },
   json: { type: 'bool', help: 'one JSON line per result' },
 } as const;
+
+// peak resident memory of the process so far (earlier configs included) and its live threads
+const peakRssMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
+const threads = () => (existsSync('/proc/self/status') ? Number(/Threads:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]) : undefined);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -56,6 +61,8 @@ async function measure(name: ConfigName, backend: BackendName, batch: number, st
     forward_ms: Math.round(fwd),
     forward_img_per_s: +((batch * 1000) / fwd).toFixed(2),
     steps,
+    peak_rss_mib: peakRssMiB(),
+    threads: threads(),
   };
 }
 
@@ -68,7 +75,7 @@ for (const name of f.configs.split(',') as ConfigName[]) {
   for (const b of backends) {
     const res = await measure(name, b, f.batch, f.steps, f.warmup);
     if (f.json) console.log(JSON.stringify(res));
-    else console.log(`${res.config.padEnd(6)} ${b.padEnd(8)} batch ${res.batch}: train ${res.train_ms_per_step} ms/step (${res.train_img_per_s} img/s), forward ${res.forward_ms} ms (${res.forward_img_per_s} img/s)`);
+    else console.log(`${res.config.padEnd(6)} ${b.padEnd(8)} batch ${res.batch}: train ${res.train_ms_per_step} ms/step (${res.train_img_per_s} img/s), forward ${res.forward_ms} ms (${res.forward_img_per_s} img/s), peak RSS ${res.peak_rss_mib} MiB, ${res.threads ?? '?'} threads`);
   }
 }
 process.exit(0);

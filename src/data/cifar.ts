@@ -2,8 +2,9 @@
 // followed by 3072 pixel bytes (1024 red, 1024 green, 1024 blue, each plane
 // row-major 32x32). Images are kept as CHW uint8, exactly as stored.
 
-import { access, readFile, stat } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { openBounded, type BoundedFile } from '../io/read-bounded.js';
 
 export const CIFAR10_CLASSES = [
   'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck',
@@ -19,6 +20,8 @@ export const CIFAR10_TRAIN_FILES = [
 ] as const;
 export const CIFAR10_TEST_FILE = 'test_batch.bin';
 export const CIFAR10_BATCH_DIR = 'cifar-10-batches-bin';
+/** A batch file holds 10,000 records: 30,730,000 bytes. Larger files are refused unread. */
+export const MAX_BATCH_BYTES = 10_000 * CIFAR_RECORD_BYTES;
 
 /** N images (N * 3072 bytes, CHW per image) and their N labels (0..9). */
 export interface CifarSplit {
@@ -101,25 +104,28 @@ export async function missingBatchFiles(batchDir: string): Promise<string[]> {
 }
 
 /**
- * Reads batch files into one split. Sizes come from stat first so the shared
- * image buffer is allocated once and each file is copied in as it is read.
+ * Reads batch files into one split. Each is opened first (regular files of at
+ * most MAX_BATCH_BYTES only: a FIFO or /dev/zero is refused unread), so the
+ * shared image buffer is allocated once from their sizes.
  */
 async function loadSplit(batchDir: string, files: readonly string[]): Promise<CifarSplit> {
-  const full = files.map((f) => path.join(batchDir, f));
-  const sizes = await Promise.all(full.map(async (f) => (await stat(f)).size));
-  const count = sizes.reduce((s, b) => s + Math.floor(b / CIFAR_RECORD_BYTES), 0);
-  const images = allocateImages(count);
-  const labels = new Uint8Array(count);
-  let at = 0;
-  for (const f of full) {
-    const bytes = await readFile(f);
-    const n = checkBatch(bytes, f);
-    if (at + n > count) throw new Error(`${f}: file changed while loading`);
-    copyRecords(bytes, n, images, labels, at);
-    at += n;
+  const opened: BoundedFile[] = [];
+  try {
+    for (const f of files) opened.push(await openBounded(path.join(batchDir, f), 'CIFAR-10 batch', MAX_BATCH_BYTES));
+    const count = opened.reduce((s, f) => s + Math.floor(f.size / CIFAR_RECORD_BYTES), 0);
+    const images = allocateImages(count);
+    const labels = new Uint8Array(count);
+    let at = 0;
+    for (const f of opened) {
+      const bytes = await f.read(0, f.size);
+      const n = checkBatch(bytes, f.path);
+      copyRecords(bytes, n, images, labels, at);
+      at += n;
+    }
+    return { images, labels, count };
+  } finally {
+    await Promise.all(opened.map((f) => f.close()));
   }
-  if (at !== count) throw new Error(`${batchDir}: files changed while loading`);
-  return { images, labels, count };
 }
 
 /**

@@ -13,11 +13,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { CIFAR10_BATCH_DIR, CIFAR10_TRAIN_FILES, missingBatchFiles } from './cifar.js';
 import { downloadToFile, type Downloader, type ProgressStream } from './download.js';
-import { extractTarGz } from './tar.js';
+import { CIFAR_RECORD_BYTES } from './cifar.js';
+import { extractTarGz, type ExtractLimits } from './tar.js';
 
 export const CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
 export const CIFAR10_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530';
 export const CIFAR10_ARCHIVE = 'cifar-10-binary.tar.gz';
+
+/**
+ * What a CIFAR-10 archive may hold: six 10,000-record batches of 30,730,000 bytes and two small
+ * text files; anything larger is refused from its tar header, before it is written.
+ */
+export const CIFAR10_EXTRACT_LIMITS: ExtractLimits = {
+  maxEntryBytes: 10_000 * CIFAR_RECORD_BYTES,
+  maxTotalBytes: 6 * 10_000 * CIFAR_RECORD_BYTES + 2 ** 20,
+  maxEntries: 64,
+};
 
 /** The one line that tells users how to supply the data themselves. */
 export const HOW_TO_PROVIDE =
@@ -87,8 +98,21 @@ async function isComplete(batchDir: string): Promise<boolean> {
   return (await kindOf(batchDir)) === 'dir' && (await missingBatchFiles(batchDir)).length === 0;
 }
 
-/** Removes temporary leftovers (from killed runs) older than an hour. */
-async function sweepStale(dir: string): Promise<void> {
+/** Whether process `pid` is still running (on this machine). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes temporary leftovers of killed runs: those whose process (named in the temp name) is
+ * gone at once, others (older names, other machines on a shared cache) after an hour.
+ */
+export async function sweepStale(dir: string): Promise<void> {
   let entries: string[];
   try {
     entries = await readdir(dir);
@@ -97,10 +121,13 @@ async function sweepStale(dir: string): Promise<void> {
   }
   const cutoff = Date.now() - 3600_000;
   for (const name of entries) {
+    const owner = /^\.extract-(\d+)-|\.partial-(\d+)-/.exec(name);
     if (!name.startsWith('.extract-') && !name.includes('.partial-')) continue;
     const full = path.join(dir, name);
     try {
-      if ((await stat(full)).mtimeMs < cutoff) await rm(full, { recursive: true, force: true });
+      const pid = owner ? Number(owner[1] ?? owner[2]) : NaN;
+      const dead = Number.isSafeInteger(pid) && pid !== process.pid && !alive(pid);
+      if (dead || (await stat(full)).mtimeMs < cutoff) await rm(full, { recursive: true, force: true });
     } catch {
       // raced with another process; fine
     }
@@ -115,10 +142,11 @@ async function sweepStale(dir: string): Promise<void> {
 export async function extractArchiveTo(archive: string, finalDir: string, log: (line: string) => void): Promise<string> {
   const parent = path.dirname(finalDir);
   await mkdir(parent, { recursive: true });
-  const tmp = await mkdtemp(path.join(parent, '.extract-'));
+  await sweepStale(parent);
+  const tmp = await mkdtemp(path.join(parent, `.extract-${process.pid}-`));
   try {
     log(`extracting ${archive} into ${finalDir}`);
-    await extractTarGz(archive, tmp);
+    await extractTarGz(archive, tmp, CIFAR10_EXTRACT_LIMITS);
     const batchDir = await locateBatchDir(tmp);
     if (!batchDir) throw new Error(`${archive} holds no ${CIFAR10_TRAIN_FILES[0]}; is it the CIFAR-10 binary version (cifar-10-binary.tar.gz)?`);
     const missing = await missingBatchFiles(batchDir);

@@ -2,6 +2,8 @@
 // for dataset archives: ustar/GNU/pax headers, regular files and folders.
 // Anything that could write outside the target folder is refused: absolute
 // paths, ".." components, backslashes, symlinks, hard links, devices, FIFOs.
+// Sizes are bounded from the headers, before a byte is written: each member,
+// the total, and the number of entries (a small archive cannot fill a disk).
 
 import { createReadStream } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
@@ -11,6 +13,15 @@ import { createGunzip } from 'node:zlib';
 const BLOCK = 512;
 /** Upper bound for in-memory metadata entries (GNU long names, pax headers). */
 const MAX_META_BYTES = 1 << 20;
+
+/** What an archive may write; a member over a limit is refused from its header. */
+export interface ExtractLimits {
+  readonly maxEntryBytes: number;
+  readonly maxTotalBytes: number;
+  readonly maxEntries: number;
+}
+
+export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = { maxEntryBytes: 2 ** 30, maxTotalBytes: 4 * 2 ** 30, maxEntries: 100_000 };
 
 /** An archive entry that would escape the target folder or is not a plain file/folder. */
 export class TarSafetyError extends Error {
@@ -107,10 +118,18 @@ class TarExtractor {
   private longName: string | null = null;
   private pax: Map<string, string> | null = null;
   readonly files: string[] = [];
+  private written = 0;
+  private entries = 0;
 
-  constructor(private readonly root: string, private readonly label: string) {}
+  constructor(
+    private readonly root: string,
+    private readonly label: string,
+    private readonly limits: ExtractLimits,
+  ) {}
 
   async push(chunk: Buffer): Promise<void> {
+    // padding and skipped entries are not written, but a gzip bomb of them still costs time
+    if (this.offset > this.limits.maxTotalBytes + 64 * 2 ** 20) throw new TarSafetyError(`${this.label}: the archive inflates to more than ${this.limits.maxTotalBytes} bytes; refusing`);
     let data = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
     this.pending = Buffer.alloc(0);
     let pos = 0;
@@ -208,7 +227,15 @@ class TarExtractor {
     // A real entry consumes the pending long name / pax overrides.
     this.longName = null;
     this.pax = null;
+    if (++this.entries > this.limits.maxEntries) throw new TarSafetyError(`${this.label}: more than ${this.limits.maxEntries} entries; refusing`);
     if (type === '0' || type === '7') {
+      if (size > this.limits.maxEntryBytes) {
+        throw new TarSafetyError(`${this.label}: archive entry "${name.slice(0, 200)}" is ${size} bytes, more than the ${this.limits.maxEntryBytes} allowed; refusing before writing it`);
+      }
+      this.written += size;
+      if (this.written > this.limits.maxTotalBytes) {
+        throw new TarSafetyError(`${this.label}: the archive's files add up to more than the ${this.limits.maxTotalBytes} bytes allowed; refusing`);
+      }
       const dest = safeEntryPath(this.root, name);
       if (dest === null) throw new TarSafetyError(`${this.label}: file entry "${name}" has no name`);
       await mkdir(path.dirname(dest), { recursive: true });
@@ -244,10 +271,10 @@ class TarExtractor {
  * Returns the files written. Callers wanting atomicity extract into a fresh
  * temporary folder and rename it into place.
  */
-export async function extractTarGz(archivePath: string, targetDir: string): Promise<string[]> {
+export async function extractTarGz(archivePath: string, targetDir: string, limits: ExtractLimits = DEFAULT_EXTRACT_LIMITS): Promise<string[]> {
   const root = path.resolve(targetDir);
   await mkdir(root, { recursive: true });
-  const tar = new TarExtractor(root, archivePath);
+  const tar = new TarExtractor(root, archivePath, limits);
   const input = createReadStream(archivePath);
   const gunzip = createGunzip();
   input.on('error', (err) => gunzip.destroy(err));

@@ -5,6 +5,7 @@
 import gpujs from 'gpu.js';
 import { platform } from '#platform';
 import { KernelCache } from './kernel-cache.js';
+import { shareWebAssemblyPool } from './webasm-pool.js';
 
 export const backendNames = ['webgpu', 'headlessgl', 'webasm', 'cpu'] as const;
 export type BackendName = (typeof backendNames)[number];
@@ -89,6 +90,7 @@ async function isUsable(name: BackendName): Promise<string | null> {
 export async function createBackend<N extends BackendName>(name: N): Promise<BackendOf[N] | null> {
   const description = await isUsable(name);
   if (!description) return null;
+  if (name === 'webasm') shareWebAssemblyPool((gpujs as { WebAssemblyKernel?: { prototype: object } }).WebAssemblyKernel);
   const gpu = new GPU({ mode: gpuMode[name] });
   // evaluations are serialized, so no evicted kernel is still running
   const kernels = new KernelCache<any>(name === 'webasm' ? platform.wasmMemoryLimit : null, (k) => k.destroy());

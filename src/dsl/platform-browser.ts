@@ -12,6 +12,9 @@ export const platform: Platform = {
     const adapter = await gpu?.requestAdapter().catch(() => null);
     return adapter ? describeAdapter(adapter) : null;
   },
+  probeWebGpu() {
+    return this.provideWebGpu();
+  },
   // the adapter a browser hands out is the one it means pages to use
   defaultWebGpu: 'any',
   scopeStore: scopeStack,

@@ -2,7 +2,7 @@
 // (AsyncLocalStorage), WebGPU from Dawn (npm `webgpu`).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Platform, ScopeStore } from './platform.js';
-import { provideNavigatorGpu } from './webgpu-node.js';
+import { probeNavigatorGpu, provideNavigatorGpu } from './webgpu-node.js';
 
 function asyncLocalScopes<S>(): ScopeStore<S> {
   const store = new AsyncLocalStorage<S>();
@@ -13,6 +13,8 @@ export const platform: Platform = {
   name: 'node',
   setting: (name) => process.env[name],
   provideWebGpu: provideNavigatorGpu,
+  // Dawn writes to stderr as it starts: the default choice looks from a child process
+  probeWebGpu: probeNavigatorGpu,
   // Node exposes software adapters (Mesa llvmpipe) that are slower than webasm
   defaultWebGpu: 'hardware',
   scopeStore: asyncLocalScopes,

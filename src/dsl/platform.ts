@@ -15,6 +15,8 @@ export interface Platform {
   setting(name: string): string | undefined;
   /** Makes `navigator.gpu` usable by gpu.js; resolves to its adapter, or null when there is none. */
   provideWebGpu(): Promise<AdapterReport | null>;
+  /** The adapter provideWebGpu would give, found without side effects (no output, no device). */
+  probeWebGpu(): Promise<AdapterReport | null>;
   /** Which WebGPU adapters the default backend choice takes: only hardware ones, or any offered. */
   readonly defaultWebGpu: 'hardware' | 'any';
   scopeStore<S>(): ScopeStore<S>;

@@ -50,8 +50,11 @@ async function pickDefault(): Promise<Backend> {
   }
   // a GPU adapter wins (in Node only a hardware one); otherwise webasm, measured fastest of the CPU
   // paths here (README, npm run bench); headless GL (software on CPU-only machines) only when asked for
-  const webgpu = await backendInstance('webgpu');
-  if (webgpu && (platform.defaultWebGpu === 'any' || !webgpu.description.includes('software'))) return webgpu;
+  const adapter = await platform.probeWebGpu();
+  if (adapter && (platform.defaultWebGpu === 'any' || !adapter.software)) {
+    const webgpu = await backendInstance('webgpu');
+    if (webgpu) return webgpu;
+  }
   for (const n of ['webasm', 'cpu'] as const) {
     const b = await backendInstance(n);
     if (b) return b;

@@ -1,6 +1,10 @@
 // Provides `navigator.gpu` in Node from Dawn (npm `webgpu`), which gpu.js's webgpu backend expects.
 // A hardware adapter (Vulkan, Dawn's default) is preferred; on CPU-only machines Mesa's GL driver
 // serves WebGPU in compatibility mode (needs EGL_PLATFORM=surfaceless and libegl-mesa0).
+// Dawn prints warnings (no Vulkan, reduced limits) straight to stderr when it starts, so choosing
+// a default backend probes in a child process: Dawn's output appears only when WebGPU is chosen
+// or SHAPED_VIT_DEBUG=1.
+import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describeAdapter as describe, type AdapterReport } from './webgpu-adapter.js';
 
@@ -53,6 +57,29 @@ export function provideNavigatorGpu(): Promise<AdapterReport | null> {
     return found.report;
   })();
   return provided;
+}
+
+let probed: Promise<AdapterReport | null> | null = null;
+
+/**
+ * The adapter provideNavigatorGpu would find, without loading Dawn here (a child process looks,
+ * its stderr discarded); with SHAPED_VIT_DEBUG=1, or once WebGPU is in use, it looks in-process.
+ */
+export function probeNavigatorGpu(): Promise<AdapterReport | null> {
+  if (provided || debugEnabled() || (globalThis as any).navigator?.gpu) return provideNavigatorGpu();
+  probed ??= new Promise((resolve) => {
+    const script = `import { provideNavigatorGpu } from ${JSON.stringify(import.meta.url)};
+      process.stdout.write(JSON.stringify(await provideNavigatorGpu())); process.exit(0);`;
+    execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000, maxBuffer: 1 << 16 }, (err, stdout) => {
+      try {
+        const report = err ? null : JSON.parse(stdout);
+        resolve(report && typeof report.description === 'string' ? { description: report.description, software: report.software === true } : null);
+      } catch {
+        resolve(null);
+      }
+    });
+  });
+  return probed;
 }
 
 /** SHAPED_VIT_DEBUG=1 (or true/yes) turns on diagnostics; unset, empty, 0, false or no mean off. */
