@@ -125,7 +125,7 @@ for (const shape of [[2, 3, 6], [1, 1], [2, 1100]]) {
     const e = shape[shape.length - 1];
     await checkOp(t, {
       inputs: [{ shape, lo: -2, hi: 2 }, { shape: [e] }, { shape: [e] }],
-      ours: (x, w, b) => sv.layerNorm(x, w as Tensor<[number]>, b as Tensor<[number]>, 1e-5),
+      ours: (x, w, b) => sv.layerNorm(x as Tensor<[...number[], number]>, w as Tensor<[number]>, b as Tensor<[number]>, 1e-5),
       ref: (x, w, b) => layerNormRef(x, w, b, 1e-5),
       atol: 1e-4,
       rtol: 1e-3,

@@ -10,7 +10,7 @@ eachBackend('vit.applyWithAttention: logits of vit.apply and per-layer attention
   const shapes = vit.expectedShapes(cfg);
   const weights: Record<string, Float32Array> = {};
   shapes.forEach((s, k) => (weights[s.name] = Float32Array.from(randomArray(s.shape.reduce((p, d) => p * d, 1), 500 + k, -0.5, 0.5))));
-  const params = vit.fromStateDict(cfg, (name) => fromTypedArray(weights[name], shapes.find((s) => s.name === name)!.shape));
+  const params = vit.fromStateDict(cfg, (name, shape) => fromTypedArray(weights[name], shape));
   const batch = 2;
   const images = fromTypedArray(Float32Array.from(randomArray(batch * 3 * 8 * 8, 19, -2, 2)), [batch, 3, 8, 8]);
   const { logits, attention } = vit.applyWithAttention(cfg, params, images);

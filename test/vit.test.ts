@@ -42,7 +42,7 @@ eachBackend('vit.apply matches the float64 reference on a small config with rand
   const shapes = vit.expectedShapes(cfg);
   const weights: Record<string, Float32Array> = {};
   shapes.forEach((s, k) => (weights[s.name] = Float32Array.from(randomArray(s.shape.reduce((p, d) => p * d, 1), 100 + k, -0.5, 0.5))));
-  const params = vit.fromStateDict(cfg, (name) => fromTypedArray(weights[name], shapes.find((s) => s.name === name)!.shape));
+  const params = vit.fromStateDict(cfg, (name, shape) => fromTypedArray(weights[name], shape));
   const batch = 3;
   const images = Float32Array.from(randomArray(batch * 3 * 8 * 8, 9, -2, 2));
   const logits = vit.apply(cfg, params, fromTypedArray(images, [batch, 3, 8, 8]));
@@ -68,7 +68,7 @@ eachBackend('gradients of the ViT loss match finite differences of the float64 r
       return s + row.reduce((a, v, c) => a - (v - lse) * ((c === labels[n] ? 1 - smoothing : 0) + smoothing / row.length), 0);
     }, 0) / batch;
   };
-  const params = vit.fromStateDict(cfg, (n) => fromTypedArray(weights[n], shapes.find((s) => s.name === n)!.shape));
+  const params = vit.fromStateDict(cfg, (n, shape) => fromTypedArray(weights[n], shape));
   const x = fromTypedArray(images, [batch, 3, 8, 8]);
   const y = labelTensor(labels, 4, batch);
   const [, grads] = valueAndGrad((p: typeof params) => mean(crossEntropy(vit.apply(cfg, p, x) as Tensor<[number, number]>, y, smoothing), 0))(params);

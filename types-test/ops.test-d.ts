@@ -3,7 +3,7 @@
 import { expectType } from 'tsd';
 import {
   add, concat, initLinear, linear, matmul, mean, mergeHeads, permute, reshape, softmax, splitHeads, take, tensor, transpose,
-  valueAndGrad, vit, zeros, sumAll, type Tensor,
+  valueAndGrad, vit, zeros, sum, type Tensor,
 } from 'shaped-vit';
 
 const a = tensor([[1, 2, 3], [4, 5, 6]], [2, 3]);
@@ -40,8 +40,12 @@ expectType<Tensor<[8, 17, 384]>>(softmax(x, -1));
 // attention heads: [B, T, E] -> [B, H, T, E/H]
 expectType<Tensor<[8, 12, 17, 32]>>(splitHeads(x, 12));
 expectType<Tensor<[8, 17, 384]>>(mergeHeads(splitHeads(x, 12)));
+// A head count that does not divide the width leaves the error as the head dim (the overload for
+// generic dims accepts the call), so the result fits no tensor type and no op.
 // @ts-expect-error embedDim 384 is not divisible by heads 7
-splitHeads(x, 7);
+const badHeads: Tensor<[8, 7, 17, number]> = splitHeads(x, 7);
+// @ts-expect-error embedDim 384 is not divisible by heads 7
+mergeHeads(splitHeads(x, 7));
 
 // a Linear checks its input width
 const fc = initLinear(384, 10, 0);
@@ -75,6 +79,6 @@ expectType<Tensor<[4, 10]>>(vit.apply(seed, params, zeros([4, 3, 32, 32])));
 vit.apply(seed, params, zeros([4, 3, 28, 28]));
 
 // gradients have the structure of the parameters
-const [loss, grads] = valueAndGrad((p: typeof params) => sumAll(vit.apply(seed, p, zeros([2, 3, 32, 32]))))(params);
+const [loss, grads] = valueAndGrad((p: typeof params) => sum(vit.apply(seed, p, zeros([2, 3, 32, 32]))))(params);
 expectType<Tensor<[]>>(loss);
 expectType<Tensor<[1, 17, 384]>>(grads.posEmbedding);

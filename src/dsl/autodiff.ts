@@ -3,7 +3,7 @@
 import { Tensor } from './tensor.js';
 import { add } from './ops/elementwise.js';
 import { constant, postOrder } from './tensor.js';
-import { ShapeError } from './shape-rules.js';
+import { ShapeError } from './shape-error.js';
 import type { Shape } from './shape-types.js';
 
 /** Maps every tensor of a pytree (nested arrays/records), keeping its structure. */

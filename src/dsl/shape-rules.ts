@@ -2,20 +2,8 @@
 // (shapes from files, flags, or `number` dims), throwing ShapeError with exactly
 // the sentence the type level prints for the same numbers. Every function checks
 // its inputs in the same order as its type, so the first error is the same one.
-import type { MatmulFlags, VitShapeConfig } from './shape-types.js';
-
-/**
- * A shape error. At runtime it is thrown; as a type, `ShapeError<"message">` is what
- * result types yield and check types require, so tsc prints the message.
- */
-export class ShapeError<Msg extends string = string> extends Error {
-  /** Phantom: the message as a type (no runtime property). */
-  declare readonly __shapeError: Msg;
-  constructor(message: Msg) {
-    super(message);
-    this.name = 'ShapeError';
-  }
-}
+import type { Add, Div, HeadWidth, MatmulFlags, Mul, VitDims, VitShapeConfig } from './shape-types.js';
+import { ShapeError } from './shape-error.js';
 
 const fail = (message: string): never => {
   throw new ShapeError(message);
@@ -33,7 +21,10 @@ export function checkDims(s: readonly number[], allow?: number): void {
   for (const d of s) if (d !== allow) nat(d, `dim ${d} in ${formatShape(s)}`);
 }
 
+// exactAdd / exactMul / exactDiv are typed as their type-level twins, so code that computes a dim
+// (a config's token count, 3·E) keeps it in the types.
 /** Exact a + b (an error above 2^53 - 1). */
+export function exactAdd<A extends number, B extends number>(a: A, b: B): Add<A, B>;
 export function exactAdd(a: number, b: number): number {
   nat(a), nat(b);
   return a + b <= Number.MAX_SAFE_INTEGER ? a + b : fail(`sum ${a} + ${b} exceeds 2^53 - 1`);
@@ -44,11 +35,13 @@ export function exactSub(a: number, b: number): number {
   return a >= b ? a - b : fail(`difference ${a} - ${b} is negative`);
 }
 /** Exact a * b (an error above 2^53 - 1; a float product above it is always > 2^53 - 1 too). */
+export function exactMul<A extends number, B extends number>(a: A, b: B): Mul<A, B>;
 export function exactMul(a: number, b: number): number {
   nat(a), nat(b);
   return a * b <= Number.MAX_SAFE_INTEGER ? a * b : fail(`product ${a} * ${b} exceeds 2^53 - 1`);
 }
 /** Exact a / b (a remainder is an error, never rounded). */
+export function exactDiv<A extends number, B extends number>(a: A, b: B, message?: string): Div<A, B>;
 export function exactDiv(a: number, b: number, message = `${a} is not divisible by ${b}`): number {
   nat(a), nat(b);
   if (b === 0) fail(`division by zero: ${a} / ${b}`);
@@ -180,10 +173,24 @@ export function takeShape(s: readonly number[], axis: number, index: number): nu
   return s.filter((_, i) => i !== ax);
 }
 
-/** Reduce (sum / mean / max) over `axis`: drop it, or keep it as 1. */
-export function reduceShape(s: readonly number[], axis: number, keepDims = false): number[] {
-  const ax = axisOf(s, axis);
-  return keepDims ? s.map((d, i) => (i === ax ? 1 : d)) : s.filter((_, i) => i !== ax);
+/** The axes a reduction covers, in [0, rank) and ascending: all of them when `axis` is undefined. */
+export function reduceAxes(s: readonly number[], axis?: number | readonly number[]): number[] {
+  checkDims(s);
+  if (axis === undefined) return s.map((_, k) => k);
+  const list = typeof axis === 'number' ? [axis] : axis;
+  const seen = new Set<number>();
+  for (const a of list) {
+    const x = normalizeAxis(a, s.length);
+    if (seen.has(x)) fail(`axis ${a} is repeated in ${formatShape(list)}`);
+    seen.add(x);
+  }
+  return [...seen].sort((p, q) => p - q);
+}
+
+/** Reduce (sum / mean / max) over `axis` (one, a list, or all): drop them, or keep them as 1. */
+export function reduceShape(s: readonly number[], axis?: number | readonly number[], keepDims = false): number[] {
+  const axes = new Set(reduceAxes(s, axis));
+  return keepDims ? s.map((d, i) => (axes.has(i) ? 1 : d)) : s.filter((_, i) => !axes.has(i));
 }
 
 /** softmax / logSoftmax keep the shape; the axis must be valid. */
@@ -195,7 +202,11 @@ export function softmaxShape(s: readonly number[], axis = -1): number[] {
 const positive = (v: number, name: string) => {
   if (!Number.isSafeInteger(v) || v <= 0) fail(`${name} ${v} is not a positive integer`);
 };
-const headWidth = (e: number, h: number) => exactDiv(e, h, `embedDim ${e} is not divisible by heads ${h}`);
+/** E / H, the width of one attention head. */
+export function headWidth<E extends number, H extends number>(e: E, h: H): HeadWidth<E, H>;
+export function headWidth(e: number, h: number): number {
+  return exactDiv(e, h, `embedDim ${e} is not divisible by heads ${h}`);
+}
 
 /** [B, T, E] -> [B, H, T, E / H]. */
 export function splitHeadsShape(s: readonly number[], heads: number): number[] {
@@ -214,22 +225,38 @@ export function mergeHeadsShape(s: readonly number[]): number[] {
   return [b, t, exactMul(h, d)];
 }
 
-/** Dims a ViT config implies. */
-export interface VitDims {
-  readonly numPatches: number;
-  readonly tokens: number;
-  readonly patchDim: number;
-  readonly headDim: number;
+/** [B, C, H, W] -> [B, (H/P)·(W/P), P·P·C]: non-overlapping P×P patches, flattened (h, w, c). */
+export function patchesShape(s: readonly number[], patch: number): number[] {
+  checkDims(s);
+  if (s.length !== 4) fail(`patchify needs [batch, channels, height, width], got ${formatShape(s)}`);
+  positive(patch, 'patch');
+  const [b, c, h, w] = s;
+  const rows = exactDiv(h, patch, `patch ${patch} does not divide height ${h}`);
+  const cols = exactDiv(w, patch, `patch ${patch} does not divide width ${w}`);
+  return [b, exactMul(rows, cols), exactMul(exactMul(patch, patch), c)];
 }
+
+/** `count` equal parts of the last axis (each `width` wide, if given): the shape of each. */
+export function chunkShape(s: readonly number[], count: number, width?: number): number[] {
+  checkDims(s);
+  if (s.length === 0) fail('chunk needs rank >= 1, got []');
+  positive(count, 'chunk count');
+  const d = s[s.length - 1];
+  const part = exactDiv(d, count, `chunk count ${count} does not divide the last dim of ${formatShape(s)}`);
+  if (width !== undefined && width !== part) fail(`chunk of ${formatShape(s)} into ${count} gives width ${part}, not ${width}`);
+  return [...s.slice(0, -1), part];
+}
+
 const vitFields = ['imageSize', 'patchSize', 'channels', 'embedDim', 'heads', 'mlpDim', 'layers', 'classes'] as const;
 
 /** Validates a ViT config (positive fields, patch divides image, heads divide embedDim) and derives its dims. */
-export function vitDerived(c: VitShapeConfig): VitDims {
+export function vitDerived<C extends VitShapeConfig>(c: C): VitDims<C>;
+export function vitDerived(c: VitShapeConfig): VitDims<VitShapeConfig> {
   for (const k of vitFields) positive(c[k], k);
   const grid = exactDiv(c.imageSize, c.patchSize, `patchSize ${c.patchSize} does not divide imageSize ${c.imageSize}`);
   const headDim = headWidth(c.embedDim, c.heads);
   const numPatches = exactMul(grid, grid);
-  const tokens = exactAdd(numPatches, 1);
+  const tokens = exactAdd(1, numPatches);
   const patchDim = exactMul(exactMul(c.patchSize, c.patchSize), c.channels);
   return { numPatches, tokens, patchDim, headDim };
 }

@@ -10,7 +10,7 @@
 // and TS 7 alike). Write
 // `b: T<[NoInfer<K>, N]>` (TS >= 5.4 and TS 7), or infer whole shapes
 // (`A extends Shape, B extends Shape`) and add `& CheckMatmul<A, B>`.
-import type { ShapeError } from './shape-rules.js';
+import type { ShapeError } from './shape-error.js';
 
 /** A shape: a tuple of dims, each a numeric literal or `number` (known at runtime). */
 export type Shape = readonly number[];
@@ -552,6 +552,16 @@ export type ReduceResult<S extends Shape, Axis extends number, KeepDims extends 
   : AxisOf<S, Axis> extends infer X extends number
     ? (number extends X ? number[] : SpliceAt<S, X, KeepDims extends true ? [1] : []>)
     : AxisOf<S, Axis>;
+// First invalid or repeated axis of a list, else unknown (Seen: the normalized axes so far).
+type AxesError<S extends Shape, Ax extends readonly number[], All extends readonly number[], Seen = never> =
+  Ax extends readonly [infer A extends number, ...infer R extends readonly number[]]
+    ? (AxisOf<S, A> extends infer X extends number
+      ? ([X] extends [Seen] ? ShapeError<`axis ${A} is repeated in ${FormatShape<All>}`> : AxesError<S, R, All, Seen | X>)
+      : AxisOf<S, A>)
+    : unknown;
+/** `unknown` when Ax (one axis or a list without repeats) holds valid axes of S. */
+export type CheckAxes<S extends Shape, Ax extends number | readonly number[]> =
+  Ax extends readonly number[] ? (AxesError<S, Ax, Ax> extends infer R ? CheckOf<R> : never) : CheckAxis<S, Ax & number>;
 /** Shape after a reduction (`never` if invalid: CheckAxis says why). */
 export type Reduce<S extends Shape, Axis extends number, KeepDims extends boolean = false> =
   ValidShape<ReduceResult<S, Axis, KeepDims>>;
@@ -570,7 +580,6 @@ type PositiveError<V extends number, Name extends string> =
   number extends V ? never
   : (ToNat<V> extends infer D extends Nat ? (D extends [] ? false : true) : false) extends true ? never
   : ShapeError<`${Name} ${V} is not a positive integer`>;
-type HeadWidth<E extends number, H extends number> = DivExact<E, H, `embedDim ${E} is not divisible by heads ${H}`>;
 
 /** [B, T, E] -> [B, H, T, E / H] (H divides E), or the ShapeError. */
 export type SplitHeadsResult<S extends Shape, H extends number> =
@@ -651,3 +660,105 @@ export type NumPatches<C extends VitShapeConfig> = VitField<C, 'numPatches'>;
 export type PatchDim<C extends VitShapeConfig> = VitField<C, 'patchDim'>;
 /** Width of one attention head, embedDim / heads. */
 export type HeadDim<C extends VitShapeConfig> = VitField<C, 'headDim'>;
+
+// ---------------------------------------------------------------------------
+// Signatures for code generic over its dims. tsc defers a conditional type that tests a dim
+// which is a type parameter, so `T & CheckX<...>` never accepts generic code. Ops therefore add
+// overloads that match shapes structurally (rank, positions, the very same dim type), built from
+// the helpers below, and keep the CheckX overload last: literal shapes that no structural overload
+// takes reach it, and tsc prints its sentence. Facts that need a dim's value (H divides E) stay in
+// the result as an arithmetic type (`Div<E, H>`): generic code carries it, a literal shape gets the
+// number or the error.
+
+type Negate<N extends number> = `-${N}` extends `${infer X extends number}` ? X : never;
+type AxesBelow<N extends number, C extends 0[] = [], Acc extends number = never> =
+  C['length'] extends N ? Acc : AxesBelow<N, [...C, 0], Acc | C['length'] | Negate<[...C, 0]['length']>>;
+// A tuple pattern with `unknown` elements: tsc resolves it for dims that are type parameters (a
+// `number` element would not be provably matched), and defers it for a variadic `[...R, D]`.
+type FixedRank = readonly [] | readonly [unknown, ...unknown[]];
+/** The axes of a tensor of shape S, 0..rank-1 and -rank..-1: known even when its dims are generic. */
+export type AxisIndex<S extends Shape> = S extends FixedRank ? AxesBelow<S['length']> : number;
+/** Axis Ax of S in [0, rank). */
+export type AxisAt<S extends Shape, Ax extends number> = NormalizeAxis<Ax, S['length']> extends infer X extends number ? X : never;
+type AxesAt<S extends Shape, Ax extends number | readonly number[]> =
+  (Ax extends readonly number[] ? Ax[number] : Ax) extends infer A extends number ? (A extends number ? AxisAt<S, A> : never) : never;
+
+// S without the axes in the union X, or with them set to 1 when K.
+type DropAxes<S extends Shape, X extends number, K extends boolean, C extends 0[] = [], Acc extends Shape = []> =
+  S extends readonly [infer H extends number, ...infer R extends Shape]
+    ? DropAxes<R, X, K, [...C, 0], C['length'] extends X ? (K extends true ? [...Acc, 1] : Acc) : [...Acc, H]>
+    : Acc;
+/** S reduced over one axis or a list of axes: dropped, or kept as 1 with K. */
+export type Reduced<S extends Shape, Ax extends number | readonly number[], K extends boolean = false> =
+  number extends S['length'] ? number[] : DropAxes<S, AxesAt<S, Ax>, K>;
+/** S with the dim at axis X replaced by D. */
+export type WithDim<S extends Shape, X extends number, D extends number> = SpliceAt<S, X, [D]>;
+/** S without axis X. */
+export type WithoutAxis<S extends Shape, X extends number> = SpliceAt<S, X, []>;
+
+type Suffixes<S extends Shape> = S extends readonly [unknown, ...infer R extends Shape] ? S | Suffixes<R> : S;
+type Stretched<U extends Shape> = { -readonly [K in keyof U]: U[K] | 1 };
+/** The shapes that broadcast to S leaving it unchanged: S's suffixes, any dim of them 1. */
+export type BroadcastsTo<S extends Shape> = S extends FixedRank ? Stretched<Suffixes<S>> & Shape : Shape;
+
+/** Slice [St, En) of a dim D: En - St, or the error when a literal En passes D. */
+export type SliceLength<D extends number, St extends number, En extends number> =
+  D extends number ? (number extends D | En ? Sub<En, St>
+    : Lt<D, En> extends true ? ShapeError<`slice [${St}, ${En}) exceeds dim ${D}`> : Sub<En, St>) : never;
+
+/** Width of one head, E / H; for literal dims the error names both. */
+export type HeadWidth<E extends number, H extends number> =
+  E extends number ? (H extends number ? DivExact<E, H, `embedDim ${E} is not divisible by heads ${H}`> : never) : never;
+
+/** Permutation P applied to S (P's axes checked against S's rank only). */
+export type Permuted<S extends Shape, P extends readonly number[]> =
+  [P['length']] extends [S['length']] ? (PermuteLoop<S, P, never> extends infer R extends Shape ? R : never) : never;
+
+/** Patches of [B, C, H, W] with patch P: [B, (H/P)·(W/P), P·P·C]. */
+export type Patches<S extends Shape, P extends number> =
+  S extends readonly [infer B extends number, infer C extends number, infer H extends number, infer W extends number]
+    ? [B, Mul<Div<H, P>, Div<W, P>>, Mul<Mul<P, P>, C>] : never;
+/** `unknown` when S is [B, C, H, W] and P (a positive integer) divides H and W, else the error. */
+export type CheckPatches<S extends Shape, P extends number> =
+  IsTuple<S> extends false ? unknown
+  : [DimsError<S>] extends [never]
+    ? (S extends readonly [number, number, infer H extends number, infer W extends number]
+      ? ([PositiveError<P, 'patch'>] extends [never]
+        ? (DivExact<H, P, `patch ${P} does not divide height ${H}`> extends infer X extends number
+          ? CheckOf<DivExact<W, P, `patch ${P} does not divide width ${W}`>> : DivExact<H, P, `patch ${P} does not divide height ${H}`>)
+        : PositiveError<P, 'patch'>)
+      : ShapeError<`patchify needs [batch, channels, height, width], got ${FormatShape<S>}`>)
+    : DimsError<S>;
+
+/** N copies of T as a tuple (N a literal; an array when N is `number`). */
+export type Repeat<N extends number, T, Acc extends T[] = []> =
+  number extends N ? T[] : Acc['length'] extends N ? Acc : Repeat<N, T, [...Acc, T]>;
+/** `unknown` when N (a positive integer) divides the last dim of S, else the error. */
+export type CheckChunk<S extends Shape, N extends number> =
+  IsTuple<S> extends false ? unknown
+  : [DimsError<S>] extends [never]
+    ? (S extends readonly [...Shape, infer D extends number]
+      ? ([PositiveError<N, 'chunk count'>] extends [never]
+        ? CheckOf<DivExact<D, N, `chunk count ${N} does not divide the last dim of ${FormatShape<S>}`>>
+        : PositiveError<N, 'chunk count'>)
+      : ShapeError<`chunk needs rank >= 1, got []`>)
+    : DimsError<S>;
+/** S with its last dim divided by N (`never` if invalid: CheckChunk says why). */
+export type Chunked<S extends Shape, N extends number> =
+  S extends readonly [...infer R extends Shape, infer D extends number]
+    ? (Div<D, N> extends infer W extends number ? [...R, W] : never) : never;
+
+/**
+ * A ViT config's derived dims as the ops' own arithmetic types (what patchify, concat and
+ * splitHeads produce), so code generic over the config type-checks; literal for a literal config.
+ */
+export interface VitDims<C extends VitShapeConfig> {
+  /** (I/P)·(I/P) */
+  readonly numPatches: Mul<Div<C['imageSize'], C['patchSize']>, Div<C['imageSize'], C['patchSize']>>;
+  /** the class token, then the patches */
+  readonly tokens: Add<1, Mul<Div<C['imageSize'], C['patchSize']>, Div<C['imageSize'], C['patchSize']>>>;
+  /** P·P·channels */
+  readonly patchDim: Mul<Mul<C['patchSize'], C['patchSize']>, C['channels']>;
+  /** E / H */
+  readonly headDim: HeadWidth<C['embedDim'], C['heads']>;
+}

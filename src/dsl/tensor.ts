@@ -2,7 +2,8 @@
 // computed when asked for (`await t.data()`, `realize`). The shape lives in the type `S` and, the
 // same, in `shape` at runtime.
 import type { Storage, Backend } from './backend.js';
-import { sizeOf, ShapeError } from './shape-rules.js';
+import { sizeOf } from './shape-rules.js';
+import { ShapeError } from './shape-error.js';
 import type { Shape } from './shape-types.js';
 
 /** A shape literal as a mutable tuple type: `[2, 3]`, not `readonly [2, 3]`. */

@@ -1,6 +1,7 @@
 // torch.nn.MultiheadAttention self-attention (batch_first): in_proj rows are q | k | v, heads take
-// contiguous slices of E, scores scaled by 1/sqrt(E/H), softmax over keys.
-import { dropout, matmul, mergeHeads, mulScalar, slice, softmax, splitHeads, type Tensor } from '../dsl/index.js';
+// contiguous slices of E, scores scaled by 1/sqrt(E/H), softmax over keys. Generic over every dim:
+// the head width is HeadWidth<E, H> throughout, and mergeHeads gives E back.
+import { chunk, dropout, exactMul, matmul, mergeHeads, mulScalar, softmax, splitHeads, type Tensor } from '../dsl/index.js';
 import type { Mul } from '../dsl/shape-types.js';
 import { initLinear, linear, type Linear } from './linear.js';
 import { xavierUniform, zerosParam } from './init.js';
@@ -12,11 +13,8 @@ export interface MultiheadAttention<E extends number> {
 }
 
 export function initMultiheadAttention<const E extends number>(dim: E, seed: () => number): MultiheadAttention<E> {
-  return {
-    inProjWeight: xavierUniform([3 * dim, dim] as [Mul<3, E>, E], seed()),
-    inProjBias: zerosParam([3 * dim] as [Mul<3, E>]),
-    outProj: initLinear(dim, dim, seed()),
-  };
+  const rows = exactMul(3, dim);
+  return { inProjWeight: xavierUniform([rows, dim], seed()), inProjBias: zerosParam([rows]), outProj: initLinear(dim, dim, seed()) };
 }
 
 export interface AttentionOptions {
@@ -25,34 +23,39 @@ export interface AttentionOptions {
   readonly seed?: number;
 }
 
+/** softmax(q kᵀ / sqrt(D)) v over [B, H, T, D] (heads are a batch axis), and the weights [B, H, T, T] (after softmax, before dropout). */
+export function scaledDotProductAttention<B extends number, H extends number, T extends number, D extends number>(
+  q: Tensor<[B, H, T, D]>,
+  k: Tensor<[B, H, T, D]>,
+  v: Tensor<[B, H, T, D]>,
+  options: AttentionOptions = {},
+): { out: Tensor<[B, H, T, D]>; weights: Tensor<[B, H, T, T]> } {
+  const scores = mulScalar(matmul(q, k, { transposeB: true }), 1 / Math.sqrt(q.shape[3]));
+  const weights = softmax(scores);
+  return { out: matmul(options.dropout ? dropout(weights, options.dropout, options.seed ?? 0) : weights, v), weights };
+}
+
 /**
- * Self-attention over [B, T, E]. `heads` must divide E (checked by the caller's config type and
- * again at runtime by splitHeads). The inner steps use shape-generic (unchecked) tensors.
+ * Self-attention over [B, T, E]. `heads` must divide E: checked where the dims are literals (the
+ * ViT config type) and again at runtime by splitHeads.
  */
-export function selfAttention<B extends number, T extends number, E extends number>(
+export function selfAttention<B extends number, T extends number, E extends number, H extends number>(
   p: MultiheadAttention<E>,
   x: Tensor<[B, T, E]>,
-  heads: number,
+  heads: H,
   options: AttentionOptions = {},
 ): Tensor<[B, T, E]> {
   return selfAttentionWithWeights(p, x, heads, options).out;
 }
 
 /** Self-attention and its attention weights [B, heads, T(query), T(key)] (after softmax, before dropout). */
-export function selfAttentionWithWeights<B extends number, T extends number, E extends number>(
+export function selfAttentionWithWeights<B extends number, T extends number, E extends number, H extends number>(
   p: MultiheadAttention<E>,
   x: Tensor<[B, T, E]>,
-  heads: number,
+  heads: H,
   options: AttentionOptions = {},
-): { out: Tensor<[B, T, E]>; weights: Tensor<[B, number, T, T]> } {
-  const e = x.shape[2];
-  const qkv = linear({ weight: p.inProjWeight as Tensor<[number, number]>, bias: p.inProjBias as Tensor<[number]> }, x as Tensor<[number, number, number]>) as Tensor;
-  const part = (k: number) => splitHeads(slice(qkv, 2, k * e, (k + 1) * e as never) as Tensor, heads as never) as Tensor;
-  const [q, k, v] = [part(0), part(1), part(2)];
-  const scores = mulScalar(matmul(q, k as never, { transposeB: true }) as Tensor, 1 / Math.sqrt(e / heads));
-  const weights = softmax(scores, -1);
-  const dropped = options.dropout ? dropout(weights, options.dropout, options.seed ?? 0) : weights;
-  const context = mergeHeads(matmul(dropped, v as never) as Tensor) as Tensor<[number, number, number]>;
-  const out = linear(p.outProj as Linear<number, number>, context) as unknown as Tensor<[B, T, E]>;
-  return { out, weights: weights as Tensor<[B, number, T, T]> };
+): { out: Tensor<[B, T, E]>; weights: Tensor<[B, H, T, T]> } {
+  const [q, k, v] = chunk(linear({ weight: p.inProjWeight, bias: p.inProjBias }, x), 3, x.shape[2]);
+  const context = scaledDotProductAttention(splitHeads(q, heads), splitHeads(k, heads), splitHeads(v, heads), options);
+  return { out: linear(p.outProj, mergeHeads(context.out)), weights: context.weights };
 }

@@ -1,5 +1,5 @@
 // Parameter initializers (torch semantics), seeded and identical on every backend.
-import { full, uniform, type Tensor } from '../dsl/index.js';
+import { full, uniform, type Mutable, type Tensor } from '../dsl/index.js';
 import type { Shape } from '../dsl/shape-types.js';
 
 /** torch.nn.init.xavier_uniform_ bound: fan_in = shape[1]·receptive, fan_out = shape[0]·receptive. */
@@ -18,10 +18,10 @@ export function seedStream(seed: number): () => number {
   };
 }
 
-export const xavierUniform = <const S extends Shape>(shape: S, seed: number): Tensor<S> => {
+export const xavierUniform = <const S extends Shape>(shape: S, seed: number): Tensor<Mutable<S>> => {
   const b = xavierBound(shape);
   return uniform(shape, -b, b, { seed });
 };
 
-export const zerosParam = <const S extends Shape>(shape: S): Tensor<S> => full(shape, 0);
-export const onesParam = <const S extends Shape>(shape: S): Tensor<S> => full(shape, 1);
+export const zerosParam = <const S extends Shape>(shape: S): Tensor<Mutable<S>> => full(shape, 0);
+export const onesParam = <const S extends Shape>(shape: S): Tensor<Mutable<S>> => full(shape, 1);

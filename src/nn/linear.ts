@@ -1,5 +1,6 @@
 // torch.nn.Linear: y = x Wᵀ + b with W stored [out, in].
 import { add, matmul, type Tensor } from '../dsl/index.js';
+import type { Shape } from '../dsl/shape-types.js';
 import { xavierUniform, zerosParam } from './init.js';
 
 export interface Linear<I extends number, O extends number> {
@@ -9,11 +10,10 @@ export interface Linear<I extends number, O extends number> {
 
 /** Xavier-uniform weight, zero bias (the recipe's init for every Linear). */
 export function initLinear<const I extends number, const O extends number>(inDim: I, outDim: O, seed: number): Linear<I, O> {
-  return { weight: xavierUniform([outDim, inDim] as [O, I], seed), bias: zerosParam([outDim] as [O]) };
+  return { weight: xavierUniform([outDim, inDim], seed), bias: zerosParam([outDim]) };
 }
 
-/** Applies a Linear over the last axis: [...B, I] -> [...B, O]; a wrong I is a compile-time error. */
-export function linear<const B extends readonly number[], I extends number, O extends number>(p: Linear<I, O>, x: Tensor<[...B, NoInfer<I>]>): Tensor<[...B, O]> {
-  const y = matmul(x as Tensor, p.weight as Tensor, { transposeB: true }) as Tensor;
-  return add(y, p.bias as Tensor) as unknown as Tensor<[...B, O]>;
+/** Applies a Linear over the last axis of rows: [...R, M, I] -> [...R, M, O]; a wrong I is a compile-time error. */
+export function linear<R extends Shape, M extends number, I extends number, O extends number>(p: Linear<I, O>, x: Tensor<[...R, M, NoInfer<I>]>): Tensor<[...R, M, O]> {
+  return add(matmul(x, p.weight, { transposeB: true }), p.bias);
 }

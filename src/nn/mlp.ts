@@ -1,5 +1,6 @@
 // The transformer MLP: Linear(E -> D), exact GELU, Dropout, Linear(D -> E) (torch mlp.0 / mlp.3).
 import { dropout, gelu, type Tensor } from '../dsl/index.js';
+import type { Shape } from '../dsl/shape-types.js';
 import { initLinear, linear, type Linear } from './linear.js';
 
 export interface Mlp<E extends number, D extends number> {
@@ -11,12 +12,11 @@ export function initMlp<const E extends number, const D extends number>(dim: E, 
   return { fc1: initLinear(dim, hidden, seed()), fc2: initLinear(hidden, dim, seed()) };
 }
 
-export function mlp<const B extends readonly number[], E extends number, D extends number>(
+export function mlp<R extends Shape, M extends number, E extends number, D extends number>(
   p: Mlp<E, D>,
-  x: Tensor<[...B, NoInfer<E>]>,
+  x: Tensor<[...R, M, NoInfer<E>]>,
   options: { readonly dropout?: number; readonly seed?: number } = {},
-): Tensor<[...B, E]> {
-  let h = gelu(linear(p.fc1, x));
-  if (options.dropout) h = dropout(h, options.dropout, options.seed ?? 0);
-  return linear(p.fc2, h as Tensor<[...B, D]>);
+): Tensor<[...R, M, E]> {
+  const hidden = gelu(linear(p.fc1, x));
+  return linear(p.fc2, options.dropout ? dropout(hidden, options.dropout, options.seed ?? 0) : hidden);
 }

@@ -1,6 +1,6 @@
 // One training step and one evaluation step as pure functions of (state, batch): each builds the
 // whole computation lazily (forward, backward, optimizer) and evaluates it once.
-import { argmax, constant, crossEntropy, disposeTree, equal, labelTensor, mean, realize, sumAll, valueAndGradWithAux, type Tensor } from '../dsl/index.js';
+import { argmax, constant, crossEntropy, disposeTree, equal, labelTensor, mean, realize, sum, valueAndGradWithAux, type Tensor } from '../dsl/index.js';
 import { vit, type VitConfig, type VitParams } from '../vit/index.js';
 import { applyUpdates, type Transform } from './optim.js';
 
@@ -41,7 +41,7 @@ function batchTensors(cfg: VitConfig, batch: Batch) {
 function lossAndCorrect(cfg: VitConfig, params: VitParams, images: Tensor, labels: Tensor<[number]>, smoothing: number, train: boolean, seed: number) {
   const logits = vit.apply(cfg, params, images as never, { train, seed }) as Tensor<[number, number]>;
   const loss = mean(crossEntropy(logits, labels, smoothing), 0);
-  const correct = sumAll(equal(argmax(logits), labels));
+  const correct = sum(equal(argmax(logits), labels));
   return [loss, correct] as const;
 }
 

@@ -96,7 +96,7 @@ export function configFromMetadata(metadata: Record<string, string>, fileName: s
 /** A validated config (the shape rules' messages, prefixed with the file). */
 export function validConfig(input: VitConfigInput, fileName: string): VitConfig {
   try {
-    return makeConfig(input as never) as VitConfig;
+    return makeConfig(input);
   } catch (e) {
     throw new CheckpointError(`${fileName}: the stored model config is invalid: ${(e as Error).message}`);
   }
@@ -136,10 +136,7 @@ export function paramsFromTensors(cfg: VitConfig, tensors: ReadonlyMap<string, L
     return { name: tensorPrefix + name, shape: t.shape, data: t.data };
   });
   requireFinite(entries, fileName);
-  return fromStateDict(cfg, (name) => {
-    const t = tensors.get(tensorPrefix + name)!;
-    return fromTypedArray(t.data, t.shape);
-  });
+  return fromStateDict(cfg, (name, shape) => fromTypedArray(tensors.get(tensorPrefix + name)!.data, shape));
 }
 
 /** Throws a one-line error naming the tensors that hold NaN or Infinity. */

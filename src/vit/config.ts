@@ -1,19 +1,15 @@
 // ViT configuration: validated at the type level (CheckVitConfig prints which number does not
 // divide which) and again at runtime with the same message; derived sizes are literal types.
 import { vitDerived } from '../dsl/shape-rules.js';
-import type { CheckVitConfig, HeadDim, PatchDim, Tokens, VitShapeConfig } from '../dsl/shape-types.js';
+import type { CheckVitConfig, VitDims, VitShapeConfig } from '../dsl/shape-types.js';
 
 export interface VitConfigInput extends VitShapeConfig {
   /** dropout on attention weights and after the MLP's GELU (mlp.2); default 0 */
   readonly dropout?: number;
 }
 
-export type VitConfig<C extends VitConfigInput = VitConfigInput> = C & {
-  readonly tokens: Tokens<C>;
-  readonly patchDim: PatchDim<C>;
-  readonly headDim: HeadDim<C>;
-  readonly numPatches: number;
-};
+/** A validated config and its derived dims (tokens, patchDim, headDim, numPatches), typed as the ops compute them. */
+export type VitConfig<C extends VitConfigInput = VitConfigInput> = C & VitDims<C>;
 
 const positive = ['imageSize', 'patchSize', 'channels', 'embedDim', 'heads', 'mlpDim', 'layers', 'classes'] as const;
 
@@ -23,8 +19,7 @@ export function config<const C extends VitConfigInput>(c: C & CheckVitConfig<C>)
     if (!Number.isSafeInteger(c[k]) || c[k] <= 0) throw new Error(`${k} must be a positive integer, got ${c[k]}`);
   }
   if (c.dropout !== undefined && !(c.dropout >= 0 && c.dropout < 1)) throw new Error(`dropout must be in [0, 1), got ${c.dropout}`);
-  const d = vitDerived(c);
-  return { ...c, tokens: d.tokens, patchDim: d.patchDim, headDim: d.headDim, numPatches: d.numPatches } as VitConfig<C>;
+  return { ...c, ...vitDerived<C>(c) };
 }
 
 /** The recipe's model: patch 8, dim 384, 12 heads, MLP 384, 7 layers (6,306,442 parameters). */

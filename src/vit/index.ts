@@ -1,10 +1,11 @@
 // The Vision Transformer, as a namespace: vit.config, vit.init, vit.apply, vit.parameterCount.
 import { config, seedConfig, torchConfig } from './config.js';
-import { apply, applyWithAttention, patchify } from './model.js';
+import { patchify } from '../dsl/index.js';
+import { apply, applyWithAttention } from './model.js';
 import { expectedShapes, fromStateDict, init, parameterCount, stateDict } from './params.js';
 
 export type { VitConfig, VitConfigInput } from './config.js';
-export type { VitParams, EncoderLayer } from './params.js';
-export type { ApplyOptions } from './model.js';
+export type { VitParams, EncoderLayer, ParameterReader } from './params.js';
+export type { ApplyOptions, Images, Sequence } from './model.js';
 
 export const vit = { config, init, apply, applyWithAttention, parameterCount, patchify, seedConfig, torchConfig, stateDict, fromStateDict, expectedShapes };

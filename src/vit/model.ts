@@ -1,77 +1,82 @@
 // The ViT forward pass, as in the PyTorch recipe: patchify, seq_project (Linear + LayerNorm),
 // class token, position embedding, pre-norm encoder blocks, final LayerNorm (eps 1e-6) on token 0,
-// classifier.
-import { add, broadcastTo, concat, permute, reshape, take, type Tensor } from '../dsl/index.js';
+// classifier. Every stage is typed with its real shape, generic over the config C and batch B, and
+// the stages compose with fp-ts.
+import { add, broadcastTo, concat, patchify, take, type Tensor } from '../dsl/index.js';
+import type { VitDims } from '../dsl/shape-types.js';
 import { flow, identity, pipe } from 'fp-ts/lib/function.js';
 import { applyLayerNorm, linear, mlp, selfAttentionWithWeights } from '../nn/index.js';
-import type { LayerNorm, Linear } from '../nn/index.js';
 import type { VitConfig, VitConfigInput } from './config.js';
 import type { EncoderLayer, VitParams } from './params.js';
 
 export interface ApplyOptions {
-  /** training mode enables dropout (if the config has any) */
+  /** training mode enables dropout (when the config sets a rate) */
   readonly train?: boolean;
   /** seed of this step's dropout masks */
   readonly seed?: number;
 }
 
-/** X.reshape(N,C,nh,P,nw,P).permute(0,2,4,3,5,1).reshape(N, nh*nw, P*P*C) */
-export function patchify(images: Tensor, patch: number): Tensor {
-  const [n, c, h, w] = images.shape;
-  const nh = h / patch;
-  const nw = w / patch;
-  const six = reshape(images, [n, c, nh, patch, nw, patch]) as Tensor;
-  return reshape(permute(six, [0, 2, 4, 3, 5, 1] as never) as Tensor, [n, nh * nw, patch * patch * c]) as Tensor;
-}
+/** Normalized images [B, channels, imageSize, imageSize]. */
+export type Images<C extends VitConfigInput, B extends number> = Tensor<[B, C['channels'], C['imageSize'], C['imageSize']]>;
+/** The sequence through the encoder: [B, tokens, embedDim]. */
+export type Sequence<C extends VitConfigInput, B extends number> = Tensor<[B, VitDims<C>['tokens'], C['embedDim']]>;
 
-type Tokens = Tensor<[number, number, number]>;
+/** seq_project: patches [B, (I/P)², P·P·C], Linear(P·P·C → E), then LayerNorm(E). */
+const embedPatches =
+  <C extends VitConfigInput, B extends number>(p: VitParams<C>, patch: C['patchSize']) =>
+  (images: Images<C, B>): Tensor<[B, VitDims<C>['numPatches'], C['embedDim']]> =>
+    applyLayerNorm(p.seqProject.ln, linear(p.seqProject.linear, patchify(images, patch)));
 
-/** seq_project: Linear(P·P·C → E), then LayerNorm(E). */
-const embedPatches = (p: VitParams, patch: number) => (images: Tensor): Tokens =>
-  applyLayerNorm(p.seqProject.ln as LayerNorm<number>, linear(p.seqProject.linear as Linear<number, number>, patchify(images, patch) as Tokens));
-
-/** Prepends the class token and adds the position embedding. */
-const addClassAndPosition = (p: VitParams) => (x: Tokens): Tokens => {
-  const [b, , e] = x.shape;
-  return add(concat(broadcastTo(p.classToken as Tensor, [b, 1, e]), x as Tensor, 1) as Tensor, p.posEmbedding as Tensor) as Tokens;
-};
+/** Prepends the class token ([B, 1 + (I/P)², E]) and adds the position embedding. */
+const addClassAndPosition =
+  <C extends VitConfigInput, B extends number>(p: VitParams<C>) =>
+  (x: Tensor<[B, VitDims<C>['numPatches'], C['embedDim']]>): Sequence<C, B> => {
+    const [b, , e] = x.shape;
+    return add(concat(broadcastTo(p.classToken, [b, 1, e]), x, 1), p.posEmbedding);
+  };
 
 /** A pre-norm block: x + MHA(LN1(x)), then x + MLP(LN2(x)); also gives MHA's attention weights. */
-const encoderBlockWithAttention = (layer: EncoderLayer<number, number>, heads: number, dropout: number, seed: number) => (x: Tokens): [Tokens, Tensor] => {
-  const attention = selfAttentionWithWeights(layer.selfAtten, applyLayerNorm(layer.sublayer1, x), heads, { dropout, seed });
-  const attended = add(x as Tensor, attention.out as Tensor) as Tokens;
-  return [add(attended as Tensor, mlp(layer.mlp, applyLayerNorm(layer.sublayer2, attended), { dropout, seed: seed + 1 }) as Tensor) as Tokens, attention.weights];
-};
+const encoderBlockWithAttention =
+  <B extends number, T extends number, E extends number, D extends number, H extends number>(layer: EncoderLayer<E, D>, heads: H, dropout: number, seed: number) =>
+  (x: Tensor<[B, T, E]>): [Tensor<[B, T, E]>, Tensor<[B, H, T, T]>] => {
+    const attention = selfAttentionWithWeights(layer.selfAtten, applyLayerNorm(layer.sublayer1, x), heads, { dropout, seed });
+    const attended = add(x, attention.out);
+    return [add(attended, mlp(layer.mlp, applyLayerNorm(layer.sublayer2, attended), { dropout, seed: seed + 1 })), attention.weights];
+  };
 
-const encoderBlock = (layer: EncoderLayer<number, number>, heads: number, dropout: number, seed: number) => (x: Tokens): Tokens =>
-  encoderBlockWithAttention(layer, heads, dropout, seed)(x)[0];
+const encoderBlock =
+  <B extends number, T extends number, E extends number, D extends number, H extends number>(layer: EncoderLayer<E, D>, heads: H, dropout: number, seed: number) =>
+  (x: Tensor<[B, T, E]>): Tensor<[B, T, E]> =>
+    encoderBlockWithAttention<B, T, E, D, H>(layer, heads, dropout, seed)(x)[0];
 
 /** Final LayerNorm (eps 1e-6) and classifier on token 0 (the norm is per token, so norming token 0 alone is the same). */
-const classify = (p: VitParams) => (x: Tokens): Tensor<[number, number]> =>
-  linear(p.classifier as Linear<number, number>, applyLayerNorm(p.ln as LayerNorm<number>, take(x as Tensor, 1, 0 as never) as Tensor<[number, number]>, 1e-6));
+const classify =
+  <C extends VitConfigInput, B extends number>(p: VitParams<C>) =>
+  (x: Sequence<C, B>): Tensor<[B, C['classes']]> =>
+    linear(p.classifier, applyLayerNorm(p.ln, take(x, 1, 0), 1e-6));
 
-/**
- * Logits [B, classes] of images [B, channels, imageSize, imageSize] (normalized): the stages above
- * composed with fp-ts. The signature is where shapes are checked; the stages use shape-generic tensors.
- */
+/** Logits [B, classes] of images [B, channels, imageSize, imageSize] (normalized): the stages above composed with fp-ts. */
 export function apply<C extends VitConfigInput, const B extends number>(
   cfg: VitConfig<C>,
   params: VitParams<C>,
-  images: Tensor<[B, NoInfer<C['channels']>, NoInfer<C['imageSize']>, NoInfer<C['imageSize']>]>,
+  images: Images<C, B>,
   options: ApplyOptions = {},
 ): Tensor<[B, C['classes']]> {
-  checkImages(cfg, images, 'vit.apply');
-  const p = params as unknown as VitParams;
-  const dropout = options.train && cfg.dropout ? cfg.dropout : 0;
+  const c: C = cfg;
+  checkImages(c, images, 'vit.apply');
+  const dropout = options.train && c.dropout ? c.dropout : 0;
   const seed = options.seed ?? 0;
-  const encoder = p.encoder.reduce<(x: Tokens) => Tokens>((f, layer, i) => flow(f, encoderBlock(layer, cfg.heads, dropout, seed + 2 * i)), identity);
-  return pipe(images as Tensor, embedPatches(p, cfg.patchSize), addClassAndPosition(p), encoder, classify(p)) as unknown as Tensor<[B, C['classes']]>;
+  const encoder = params.encoder.reduce<(x: Sequence<C, B>) => Sequence<C, B>>(
+    (f, layer, i) => flow(f, encoderBlock(layer, c.heads, dropout, seed + 2 * i)),
+    identity,
+  );
+  return pipe(images, embedPatches(params, c.patchSize), addClassAndPosition(params), encoder, classify(params));
 }
 
-function checkImages(cfg: VitConfig, images: Tensor, caller: string): void {
-  const [, ch, h, w] = images.shape as readonly number[];
-  if (images.shape.length !== 4 || ch !== cfg.channels || h !== cfg.imageSize || w !== cfg.imageSize) {
-    throw new Error(`${caller}: images must be [B, ${cfg.channels}, ${cfg.imageSize}, ${cfg.imageSize}], got [${images.shape.join(',')}]`);
+function checkImages(c: VitConfigInput, images: Tensor, caller: string): void {
+  const [, ch, h, w] = images.shape;
+  if (images.shape.length !== 4 || ch !== c.channels || h !== c.imageSize || w !== c.imageSize) {
+    throw new Error(`${caller}: images must be [B, ${c.channels}, ${c.imageSize}, ${c.imageSize}], got [${images.shape.join(',')}]`);
   }
 }
 
@@ -82,16 +87,16 @@ function checkImages(cfg: VitConfig, images: Tensor, caller: string): void {
 export function applyWithAttention<C extends VitConfigInput, const B extends number>(
   cfg: VitConfig<C>,
   params: VitParams<C>,
-  images: Tensor<[B, NoInfer<C['channels']>, NoInfer<C['imageSize']>, NoInfer<C['imageSize']>]>,
-): { logits: Tensor<[B, C['classes']]>; attention: Tensor<[B, number, number, number]>[] } {
-  checkImages(cfg, images, 'vit.applyWithAttention');
-  const p = params as unknown as VitParams;
-  const attention: Tensor<[B, number, number, number]>[] = [];
-  let x = pipe(images as Tensor, embedPatches(p, cfg.patchSize), addClassAndPosition(p));
-  for (const layer of p.encoder) {
-    const [next, weights] = encoderBlockWithAttention(layer, cfg.heads, 0, 0)(x);
-    attention.push(weights as Tensor<[B, number, number, number]>);
+  images: Images<C, B>,
+): { logits: Tensor<[B, C['classes']]>; attention: Tensor<[B, C['heads'], VitDims<C>['tokens'], VitDims<C>['tokens']]>[] } {
+  const c: C = cfg;
+  checkImages(c, images, 'vit.applyWithAttention');
+  const attention: Tensor<[B, C['heads'], VitDims<C>['tokens'], VitDims<C>['tokens']]>[] = [];
+  let x: Sequence<C, B> = pipe(images, embedPatches<C, B>(params, c.patchSize), addClassAndPosition<C, B>(params));
+  for (const layer of params.encoder) {
+    const [next, weights] = encoderBlockWithAttention<B, VitDims<C>['tokens'], C['embedDim'], C['mlpDim'], C['heads']>(layer, c.heads, 0, 0)(x);
+    attention.push(weights);
     x = next;
   }
-  return { logits: classify(p)(x) as unknown as Tensor<[B, C['classes']]>, attention };
+  return { logits: classify<C, B>(params)(x), attention };
 }

@@ -1,5 +1,6 @@
 // The ViT parameter tree (immutable, typed) and its PyTorch state_dict names.
-import { Tensor, tensorsIn } from '../dsl/index.js';
+import { exactMul, vitDerived, tensorsIn, type Mutable, type Tensor } from '../dsl/index.js';
+import type { Shape, VitDims } from '../dsl/shape-types.js';
 import { initLayerNorm, initLinear, initMlp, initMultiheadAttention, seedStream, xavierUniform } from '../nn/index.js';
 import type { LayerNorm, Linear, Mlp, MultiheadAttention } from '../nn/index.js';
 import type { VitConfig, VitConfigInput } from './config.js';
@@ -14,9 +15,9 @@ export interface EncoderLayer<E extends number, D extends number> {
 type E_<C extends VitConfigInput> = C['embedDim'];
 
 export interface VitParams<C extends VitConfigInput = VitConfigInput> {
-  readonly posEmbedding: Tensor<[1, VitConfig<C>['tokens'], E_<C>]>;
+  readonly posEmbedding: Tensor<[1, VitDims<C>['tokens'], E_<C>]>;
   readonly classToken: Tensor<[1, 1, E_<C>]>;
-  readonly seqProject: { readonly linear: Linear<VitConfig<C>['patchDim'], E_<C>>; readonly ln: LayerNorm<E_<C>> };
+  readonly seqProject: { readonly linear: Linear<VitDims<C>['patchDim'], E_<C>>; readonly ln: LayerNorm<E_<C>> };
   readonly encoder: readonly EncoderLayer<E_<C>, C['mlpDim']>[];
   readonly ln: LayerNorm<E_<C>>;
   readonly classifier: Linear<E_<C>, C['classes']>;
@@ -24,21 +25,23 @@ export interface VitParams<C extends VitConfigInput = VitConfigInput> {
 
 /** Xavier-uniform for every parameter with more than one dim (pos_embedding and class_token too), zero biases, LayerNorm 1/0. */
 export function init<C extends VitConfigInput>(cfg: VitConfig<C>, { seed }: { readonly seed: number }): VitParams<C> {
+  const c: C = cfg;
+  const { tokens, patchDim } = vitDerived<C>(c);
   const next = seedStream(seed);
-  const e = cfg.embedDim;
+  const e: C['embedDim'] = c.embedDim;
   return {
-    posEmbedding: xavierUniform([1, cfg.tokens, e], next()),
+    posEmbedding: xavierUniform([1, tokens, e], next()),
     classToken: xavierUniform([1, 1, e], next()),
-    seqProject: { linear: initLinear(cfg.patchDim, e, next()), ln: initLayerNorm(e) },
-    encoder: Array.from({ length: cfg.layers }, () => ({
+    seqProject: { linear: initLinear(patchDim, e, next()), ln: initLayerNorm(e) },
+    encoder: Array.from({ length: c.layers }, () => ({
       selfAtten: initMultiheadAttention(e, next),
       sublayer1: initLayerNorm(e),
-      mlp: initMlp(e, cfg.mlpDim, next),
+      mlp: initMlp(e, c.mlpDim, next),
       sublayer2: initLayerNorm(e),
     })),
     ln: initLayerNorm(e),
-    classifier: initLinear(e, cfg.classes, next()),
-  } as unknown as VitParams<C>;
+    classifier: initLinear(e, c.classes, next()),
+  };
 }
 
 /** Number of scalars in a parameter tree. */
@@ -77,25 +80,35 @@ export function stateDict(p: VitParams): Array<[string, Tensor]> {
   return out;
 }
 
-/** Rebuilds a parameter tree from tensors by state_dict name (names and shapes already checked). */
-export function fromStateDict<C extends VitConfigInput>(cfg: VitConfig<C>, get: (name: string) => Tensor): VitParams<C> {
-  const lin = (n: string) => ({ weight: get(`${n}.weight`), bias: get(`${n}.bias`) });
+/** Reads one parameter by state_dict name, checked (at runtime) to have the given shape. */
+export type ParameterReader = <const S extends Shape>(name: string, shape: S) => Tensor<Mutable<S>>;
+
+/** Rebuilds a parameter tree from tensors by state_dict name, each read with the shape the config implies. */
+export function fromStateDict<C extends VitConfigInput>(cfg: VitConfig<C>, get: ParameterReader): VitParams<C> {
+  const c: C = cfg;
+  const { tokens, patchDim } = vitDerived<C>(c);
+  const e: C['embedDim'] = c.embedDim;
+  const lin = <const I extends number, const O extends number>(n: string, inDim: I, outDim: O) => ({ weight: get(`${n}.weight`, [outDim, inDim]), bias: get(`${n}.bias`, [outDim]) });
+  const norm = (n: string) => ({ weight: get(`${n}.weight`, [e]), bias: get(`${n}.bias`, [e]) });
+  const rows = exactMul(3, e);
+  const layer = (n: string): EncoderLayer<C['embedDim'], C['mlpDim']> => ({
+    selfAtten: {
+      inProjWeight: get(`${n}self_atten.in_proj_weight`, [rows, e]),
+      inProjBias: get(`${n}self_atten.in_proj_bias`, [rows]),
+      outProj: lin(`${n}self_atten.out_proj`, e, e),
+    },
+    sublayer1: norm(`${n}sublayer_1.ln`),
+    mlp: { fc1: lin(`${n}mlp.0`, e, c.mlpDim), fc2: lin(`${n}mlp.3`, c.mlpDim, e) },
+    sublayer2: norm(`${n}sublayer_2.ln`),
+  });
   return {
-    posEmbedding: get('pos_embedding'),
-    classToken: get('class_token'),
-    seqProject: { linear: lin('seq_project.0'), ln: lin('seq_project.1') },
-    encoder: Array.from({ length: cfg.layers }, (_, i) => {
-      const n = `encoder.${i}.`;
-      return {
-        selfAtten: { inProjWeight: get(`${n}self_atten.in_proj_weight`), inProjBias: get(`${n}self_atten.in_proj_bias`), outProj: lin(`${n}self_atten.out_proj`) },
-        sublayer1: lin(`${n}sublayer_1.ln`),
-        mlp: { fc1: lin(`${n}mlp.0`), fc2: lin(`${n}mlp.3`) },
-        sublayer2: lin(`${n}sublayer_2.ln`),
-      };
-    }),
-    ln: lin('ln'),
-    classifier: lin('classifier'),
-  } as unknown as VitParams<C>;
+    posEmbedding: get('pos_embedding', [1, tokens, e]),
+    classToken: get('class_token', [1, 1, e]),
+    seqProject: { linear: lin('seq_project.0', patchDim, e), ln: norm('seq_project.1') },
+    encoder: Array.from({ length: c.layers }, (_, i) => layer(`encoder.${i}.`)),
+    ln: norm('ln'),
+    classifier: lin('classifier', e, c.classes),
+  };
 }
 
 /** Expected (name, shape) of every parameter for a config, for checkpoint validation. */

@@ -12,5 +12,5 @@ export function dropout<S extends Shape>(x: Tensor<S>, p: number, seed: number):
   const keep = 1 / (1 - p);
   const mask = new Float32Array(x.size);
   for (let k = 0; k < mask.length; k++) mask[k] = next() < p ? 0 : keep;
-  return mul(x as Tensor, constant(mask, x.shape) as Tensor) as unknown as Tensor<S>;
+  return mul(x, constant(mask, x.shape));
 }

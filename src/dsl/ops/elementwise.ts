@@ -2,7 +2,7 @@
 // Each primitive: its signature (shape rule), gpu.js kernel, and VJP, side by side.
 import { apply, type Primitive, type Tensor } from '../tensor.js';
 import { broadcastShapes } from '../shape-rules.js';
-import type { Broadcast, CheckBroadcast, Shape } from '../shape-types.js';
+import type { Broadcast, BroadcastsTo, CheckBroadcast, Shape } from '../shape-types.js';
 import { coordinates, flatIndex, kernelSource, lit, singleKernel, stridesOf } from '../kernel-source.js';
 import { sumTo } from './reduce.js';
 
@@ -126,10 +126,23 @@ const divP = binaryPrimitive('div', {
 });
 const equalP = binaryPrimitive('equal', { expr: (a, b) => `(${a} == ${b} ? 1.0 : 0.0)` });
 
-const binary =
-  (p: Primitive<void>) =>
-  <A extends Shape, B extends Shape>(a: Tensor<A>, b: Tensor<B> & CheckBroadcast<A, B>): Tensor<Broadcast<A, B>> =>
-    apply(p, [a, b], broadcastShapes(a.shape, b.shape) as unknown as Broadcast<A, B>);
+/**
+ * A broadcasting binary op. Overloads in order: equal shapes; b broadcast into a (bias [D] on
+ * [..., D], a [..., 1] statistic, a scalar, a [1, T, E] position table); a broadcast into b; over
+ * rows of any rank, [...R, D] with a bias [D] or a statistic [...R, 1]; and any two literal shapes,
+ * checked by CheckBroadcast.
+ */
+export interface BinaryOp {
+  <S extends Shape>(a: Tensor<S>, b: Tensor<NoInfer<S>>): Tensor<S>;
+  <S extends Shape>(a: Tensor<S>, b: Tensor<NoInfer<BroadcastsTo<S>>>): Tensor<S>;
+  <S extends Shape>(a: Tensor<NoInfer<BroadcastsTo<S>>>, b: Tensor<S>): Tensor<S>;
+  <R extends Shape, D extends number>(a: Tensor<[...R, D]>, b: Tensor<[NoInfer<D>]>): Tensor<[...R, D]>;
+  <R extends Shape, D extends number, RB extends R>(a: Tensor<[...R, D]>, b: Tensor<[...RB, 1]>): Tensor<[...R, D]>;
+  <A extends Shape, B extends Shape>(a: Tensor<A>, b: Tensor<B> & CheckBroadcast<A, B>): Tensor<Broadcast<A, B>>;
+}
+
+// runtime boundary: broadcastShapes computes at runtime the shape each overload states
+const binary = (p: Primitive<void>) => ((a: Tensor, b: Tensor) => apply(p, [a, b], broadcastShapes(a.shape, b.shape))) as BinaryOp;
 
 /** a + b with NumPy broadcasting; a shape mismatch is a compile-time error naming both shapes. */
 export const add = binary(addP);

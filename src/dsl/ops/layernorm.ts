@@ -2,7 +2,7 @@
 // backward each a row-statistics kernel plus one elementwise kernel); the affine part is a
 // broadcast multiply-add.
 import { apply, type Primitive, type Tensor } from '../tensor.js';
-import { ShapeError } from '../shape-rules.js';
+import { ShapeError } from '../shape-error.js';
 import type { Shape } from '../shape-types.js';
 import { kernelSource, lit, withScratch } from '../kernel-source.js';
 import { add, mul } from './elementwise.js';
@@ -63,15 +63,15 @@ export function layerNormalize<S extends Shape>(x: Tensor<S>, eps = 1e-5): Tenso
 }
 
 /** torch.nn.LayerNorm over the last axis: normalize, then scale by `weight` and shift by `bias`. */
-export function layerNorm<S extends Shape, const E extends number>(
-  x: Tensor<S>,
-  weight: Tensor<[E]>,
-  bias: Tensor<[E]>,
+export function layerNorm<R extends Shape, E extends number>(
+  x: Tensor<[...R, E]>,
+  weight: Tensor<[NoInfer<E>]>,
+  bias: Tensor<[NoInfer<E>]>,
   eps = 1e-5,
-): Tensor<S> {
+): Tensor<[...R, E]> {
   const e = x.shape[x.shape.length - 1];
   if (weight.shape[0] !== e || bias.shape[0] !== e) {
     throw new ShapeError(`layerNorm: weight [${weight.shape.join(',')}] and bias [${bias.shape.join(',')}] must be [${e}]`);
   }
-  return add(mul(layerNormalize(x, eps) as Tensor, weight as Tensor), bias as Tensor) as unknown as Tensor<S>;
+  return add(mul(layerNormalize(x, eps), weight), bias);
 }

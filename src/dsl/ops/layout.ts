@@ -1,10 +1,14 @@
-// Layout primitives: reshape (no copy), permute/transpose, concat, slice/pad, and the attention
-// head split/merge built from them.
-import { apply, type Primitive, type Tensor } from '../tensor.js';
+// Layout primitives: reshape (no copy), permute/transpose, concat, slice/pad, and what is built
+// from them: attention heads, equal chunks, image patches. Each public op lists overloads for code
+// generic over dims first (they match shapes structurally), then the literal-shape one whose
+// CheckX names what is wrong (tsc prints the last overload's error).
+import { apply, type Mutable, type Primitive, type Tensor } from '../tensor.js';
 import {
+  chunkShape,
   concatShape,
   mergeHeadsShape,
   normalizeAxis,
+  patchesShape,
   permuteShape,
   reshapeShape,
   sliceShape,
@@ -13,21 +17,37 @@ import {
   transposeShape,
 } from '../shape-rules.js';
 import type {
+  Add,
+  AxisAt,
+  AxisIndex,
+  CheckChunk,
   CheckConcat,
+  CheckMergeHeads,
+  CheckPatches,
   CheckPermute,
   CheckReshape,
   CheckSlice,
   CheckSplitHeads,
   CheckTake,
+  CheckTranspose,
+  Chunked,
   Concat,
+  HeadWidth,
   MergeHeads,
+  Mul,
+  Patches,
   Permute,
+  Permuted,
+  Repeat,
   Reshape,
   Shape,
   Slice,
+  SliceLength,
   SplitHeads,
   Take,
   Transpose,
+  WithDim,
+  WithoutAxis,
 } from '../shape-types.js';
 import { coordinates, flatIndex, kernelSource, singleKernel, stridesOf } from '../kernel-source.js';
 
@@ -39,11 +59,12 @@ const reshapeP: Primitive<void> = {
   vjp: (g, _out, [x]) => [reshape(g, [...x.shape])],
 };
 
-/** Same elements, new shape; the element counts must agree (checked at compile time). */
-export function reshape<S extends Shape, const T extends Shape>(x: Tensor<S>, shape: T & CheckReshape<S, T>): Tensor<Reshape<S, T>> {
+/** Same elements, new shape; the element counts must agree (checked at compile time for literal shapes). */
+export function reshape<S extends Shape, const T extends Shape>(x: Tensor<S>, shape: T & CheckReshape<S, T>): Tensor<Reshape<S, T>>;
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const out = reshapeShape(x.shape, shape);
-  if (out.length === x.shape.length && out.every((d, k) => d === x.shape[k])) return x as unknown as Tensor<Reshape<S, T>>;
-  return apply(reshapeP, [x], out as unknown as Reshape<S, T>);
+  if (out.length === x.shape.length && out.every((d, k) => d === x.shape[k])) return x;
+  return apply(reshapeP, [x], out);
 }
 
 // --- permute -----------------------------------------------------------------------------------------
@@ -64,18 +85,22 @@ const permuteP: Primitive<readonly number[]> = {
 };
 
 /** Reorders axes: output axis k is input axis axes[k]. */
-export function permute<S extends Shape, const P extends readonly number[]>(x: Tensor<S>, axes: P & CheckPermute<S, P>): Tensor<Permute<S, P>> {
+export function permute<S extends Shape, const P extends readonly AxisIndex<S>[]>(x: Tensor<S>, axes: P & ([Permuted<S, P>] extends [never] ? never : unknown)): Tensor<Permuted<S, P>>;
+export function permute<S extends Shape, const P extends readonly number[]>(x: Tensor<S>, axes: P & CheckPermute<S, P>): Tensor<Permute<S, P>>;
+export function permute(x: Tensor, axes: readonly number[]): Tensor {
   const out = permuteShape(x.shape, axes);
-  if (axes.every((a, k) => a === k)) return x as unknown as Tensor<Permute<S, P>>;
-  return apply(permuteP, [x], out as unknown as Permute<S, P>, [...axes]);
+  if (axes.every((a, k) => a === k)) return x;
+  return apply(permuteP, [x], out, [...axes]);
 }
 
 /** Swaps the last two axes. */
-export function transpose<S extends Shape>(x: Tensor<S>): Tensor<Transpose<S>> {
+export function transpose<R extends Shape, X extends number, Y extends number>(x: Tensor<[...R, X, Y]>): Tensor<[...R, Y, X]>;
+export function transpose<S extends Shape>(x: Tensor<S> & CheckTranspose<S>): Tensor<Transpose<S>>;
+export function transpose(x: Tensor): Tensor {
   const n = x.shape.length;
   transposeShape(x.shape);
   const axes = x.shape.map((_, k) => (k === n - 2 ? n - 1 : k === n - 1 ? n - 2 : k));
-  return apply(permuteP, [x], permuteShape(x.shape, axes) as unknown as Transpose<S>, axes);
+  return apply(permuteP, [x], permuteShape(x.shape, axes), axes);
 }
 
 // --- slice / pad ---------------------------------------------------------------------------------------
@@ -115,22 +140,46 @@ function sliceAxis(x: Tensor, axis: number, start: number, end: number): Tensor 
   return apply(sliceP, [x], x.shape.map((d, k) => (k === axis ? end - start : d)), { axis, start, end });
 }
 
-/** Elements [start, end) along `axis`, bounds checked at compile time. */
+/** Elements [start, end) along `axis`; bounds checked at compile time where the dim and bounds are literals. */
+export function slice<S extends Shape, const Ax extends AxisIndex<S>, B extends number, E extends number>(
+  x: Tensor<S>,
+  axis: Ax,
+  start: B,
+  end: E,
+): Tensor<WithDim<S, AxisAt<S, Ax>, SliceLength<S[AxisAt<S, Ax>], B, E> & number>>;
 export function slice<S extends Shape, Ax extends number, B extends number, E extends number>(
   x: Tensor<S>,
   axis: Ax,
   start: B,
   end: E & CheckSlice<S, Ax, B, E>,
-): Tensor<Slice<S, Ax, B, E>> {
-  const out = sliceShape(x.shape, axis, start, end);
-  return sliceAxis(x, normalizeAxis(axis, x.shape.length), start, end) as Tensor<Slice<S, Ax, B, E>> & typeof out;
+): Tensor<Slice<S, Ax, B, E>>;
+export function slice(x: Tensor, axis: number, start: number, end: number): Tensor {
+  sliceShape(x.shape, axis, start, end);
+  return sliceAxis(x, normalizeAxis(axis, x.shape.length), start, end);
 }
 
-/** Element `index` along `axis`, removing the axis (e.g. the class token: take(x, 1, 0)). */
-export function take<S extends Shape, Ax extends number, I extends number>(x: Tensor<S>, axis: Ax, index: I & CheckTake<S, Ax, I>): Tensor<Take<S, Ax, I>> {
+/**
+ * Element `index` along `axis`, removing the axis (e.g. the class token: take(x, 1, 0)). For
+ * generic dims only index 0 (its bound is checked at runtime); literal shapes check any index.
+ */
+export function take<S extends Shape, const Ax extends AxisIndex<S>>(x: Tensor<S>, axis: Ax, index: 0): Tensor<WithoutAxis<S, AxisAt<S, Ax>>>;
+export function take<S extends Shape, Ax extends number, I extends number>(x: Tensor<S>, axis: Ax, index: I & CheckTake<S, Ax, I>): Tensor<Take<S, Ax, I>>;
+export function take(x: Tensor, axis: number, index: number): Tensor {
   const out = takeShape(x.shape, axis, index);
   const a = normalizeAxis(axis, x.shape.length);
-  return reshape(sliceAxis(x, a, index, index + 1), out as Shape) as unknown as Tensor<Take<S, Ax, I>>;
+  return reshape(sliceAxis(x, a, index, index + 1), out);
+}
+
+/**
+ * `count` equal parts of the last axis. Generic code names the part's width: `chunk(qkv, 3, e)` on
+ * [..., Mul<3, E>] gives three [..., E]; literal shapes may leave it out (checked either way).
+ */
+export function chunk<R extends Shape, const N extends number, D extends number>(x: Tensor<[...R, NoInfer<Mul<N, D>>]>, count: N, width: D): Repeat<N, Tensor<[...R, D]>>;
+export function chunk<S extends Shape, const N extends number>(x: Tensor<S>, count: N & CheckChunk<S, N>): Repeat<N, Tensor<Chunked<S, N>>>;
+export function chunk(x: Tensor, count: number, width?: number): Tensor[] {
+  const part = chunkShape(x.shape, count, width)[x.shape.length - 1];
+  const axis = x.shape.length - 1;
+  return Array.from({ length: count }, (_, k) => sliceAxis(x, axis, k * part, (k + 1) * part));
 }
 
 // --- concat ------------------------------------------------------------------------------------------
@@ -148,22 +197,56 @@ const concatP: Primitive<number> = {
 };
 
 /** Joins a and b along `axis`; all other dims must agree. */
-export function concat<A extends Shape, B extends Shape, Ax extends number>(a: Tensor<A>, b: Tensor<B> & CheckConcat<A, B, Ax>, axis: Ax): Tensor<Concat<A, B, Ax>> {
+export function concat<A extends Shape, B extends Shape, const Ax extends AxisIndex<A>>(
+  a: Tensor<A>,
+  b: Tensor<B> & Tensor<NoInfer<WithDim<A, AxisAt<A, Ax>, B[AxisAt<A, Ax>]>>>,
+  axis: Ax,
+): Tensor<WithDim<A, AxisAt<A, Ax>, Add<A[AxisAt<A, Ax>], B[AxisAt<A, Ax>]>>>;
+export function concat<A extends Shape, B extends Shape, Ax extends number>(a: Tensor<A>, b: Tensor<B> & CheckConcat<A, B, Ax>, axis: Ax): Tensor<Concat<A, B, Ax>>;
+export function concat(a: Tensor, b: Tensor, axis: number): Tensor {
   const out = concatShape(a.shape, b.shape, axis);
-  return apply(concatP, [a, b], out as unknown as Concat<A, B, Ax>, normalizeAxis(axis, a.shape.length));
+  return apply(concatP, [a, b], out, normalizeAxis(axis, a.shape.length));
 }
 
 // --- attention heads -------------------------------------------------------------------------------
 
-/** [B, T, E] -> [B, H, T, E/H]: heads take contiguous slices of E (torch MultiheadAttention). */
-export function splitHeads<S extends Shape, H extends number>(x: Tensor<S>, heads: H & CheckSplitHeads<S, H>): Tensor<SplitHeads<S, H>> {
+/**
+ * [B, T, E] -> [B, H, T, E/H]: heads take contiguous slices of E (torch MultiheadAttention). The
+ * head width stays `HeadWidth<E, H>` in generic code (mergeHeads turns it back into E); for literal
+ * dims it is the number, or the error "embedDim 384 is not divisible by heads 7". Checked at runtime too.
+ */
+export function splitHeads<B extends number, T extends number, E extends number, H extends number>(x: Tensor<[B, T, E]>, heads: H): Tensor<[B, H, T, HeadWidth<E, H>]>;
+export function splitHeads<S extends Shape, H extends number>(x: Tensor<S>, heads: H & CheckSplitHeads<S, H>): Tensor<SplitHeads<S, H>>;
+export function splitHeads(x: Tensor, heads: number): Tensor {
   const [b, h, t, d] = splitHeadsShape(x.shape, heads);
-  return apply(permuteP, [reshape(x as Tensor, [b, t, h, d])], [b, h, t, d], [0, 2, 1, 3]) as unknown as Tensor<SplitHeads<S, H>>;
+  return apply(permuteP, [reshape(x, [b, t, h, d])], [b, h, t, d], [0, 2, 1, 3]);
 }
 
-/** [B, H, T, D] -> [B, T, H*D], the inverse of splitHeads. */
-export function mergeHeads<S extends Shape>(x: Tensor<S>): Tensor<MergeHeads<S>> {
+/** [B, H, T, D] -> [B, T, H*D], the inverse of splitHeads (in generic code, [B, H, T, HeadWidth<E, H>] -> [B, T, E]). */
+export function mergeHeads<B extends number, H extends number, T extends number, E extends number = never>(x: Tensor<[B, H, T, HeadWidth<E, H>]>): Tensor<[B, T, E]>;
+export function mergeHeads<S extends Shape>(x: Tensor<S> & CheckMergeHeads<S>): Tensor<MergeHeads<S>>;
+export function mergeHeads(x: Tensor): Tensor {
   const out = mergeHeadsShape(x.shape);
   const [b, h, t, d] = x.shape;
-  return reshape(apply(permuteP, [x], [b, t, h, d], [0, 2, 1, 3]), out as Shape) as unknown as Tensor<MergeHeads<S>>;
+  return reshape(apply(permuteP, [x], [b, t, h, d], [0, 2, 1, 3]), out);
+}
+
+// --- image patches ---------------------------------------------------------------------------------
+
+/**
+ * [B, C, H, W] -> [B, (H/P)·(W/P), P·P·C]: non-overlapping P×P patches in row-major patch order,
+ * each flattened as (row, column, channel) — X.reshape(B,C,H/P,P,W/P,P).permute(0,2,4,3,5,1).
+ */
+export function patchify<B extends number, C extends number, H extends number, W extends number, P extends number>(
+  images: Tensor<[B, C, H, W]>,
+  patch: P,
+): Tensor<Patches<[B, C, H, W], P>>;
+export function patchify<S extends Shape, P extends number>(images: Tensor<S> & CheckPatches<S, P>, patch: P): Tensor<Mutable<Patches<S, P>>>;
+export function patchify(images: Tensor, patch: number): Tensor {
+  const out = patchesShape(images.shape, patch);
+  const [b, c, h, w] = images.shape;
+  const grid = [b, c, h / patch, patch, w / patch, patch];
+  const six = apply(reshapeP, [images], grid);
+  const axes = [0, 2, 4, 3, 5, 1];
+  return reshape(apply(permuteP, [six], permuteShape(grid, axes), axes), out);
 }

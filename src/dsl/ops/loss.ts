@@ -1,6 +1,6 @@
 // Fused cross-entropy with label smoothing on integer labels (torch semantics), and argmax.
 import { apply, Tensor, type Primitive } from '../tensor.js';
-import { ShapeError } from '../shape-rules.js';
+import { ShapeError } from '../shape-error.js';
 import { kernelSource, lit, withScratch } from '../kernel-source.js';
 import { logSumExpSource } from './softmax.js';
 

@@ -89,8 +89,19 @@ function matmulRaw(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   return apply(matmulP, [a, b], out, { transposeA, transposeB, m, k, n, batchedB: b.shape.length > 2 });
 }
 
-/** In code generic over dims: the inner dim is unified from `a` only (NoInfer), so [M, K] x [K, N] checks. */
-export function matmul<M extends number, K extends number, N extends number>(a: Tensor<[M, K]>, b: Tensor<[NoInfer<K>, N]>): Tensor<[M, N]>;
+type Plain = { readonly transposeA?: false; readonly transposeB?: false };
+type TransposedB = { readonly transposeA?: false; readonly transposeB: true };
+
+// Overloads for code generic over dims first (the inner dim unified from `a` only, NoInfer), then
+// any literal shapes, checked by CheckMatmul (whose sentence tsc prints on a mismatch).
+/** [...R, M, K] x [K, N]: one matrix for every batch (a dense layer). */
+export function matmul<R extends Shape, M extends number, K extends number, N extends number>(a: Tensor<[...R, M, K]>, b: Tensor<[NoInfer<K>, N]>, options?: Plain): Tensor<[...R, M, N]>;
+/** [...R, M, K] x [...R, K, N]: batched (attention over heads). */
+export function matmul<R extends Shape, M extends number, K extends number, N extends number, RB extends R>(a: Tensor<[...R, M, K]>, b: Tensor<[...RB, NoInfer<K>, N]>, options?: Plain): Tensor<[...R, M, N]>;
+/** [...R, M, K] x [N, K]ᵀ: torch Linear's [out, in] weight. */
+export function matmul<R extends Shape, M extends number, K extends number, N extends number>(a: Tensor<[...R, M, K]>, b: Tensor<[N, NoInfer<K>]>, options: TransposedB): Tensor<[...R, M, N]>;
+/** [...R, M, K] x [...R, N, K]ᵀ: attention scores q kᵀ. */
+export function matmul<R extends Shape, M extends number, K extends number, N extends number, RB extends R>(a: Tensor<[...R, M, K]>, b: Tensor<[...RB, N, NoInfer<K>]>, options: TransposedB): Tensor<[...R, M, N]>;
 /**
  * a @ b. Inner dims must agree (compile-time error naming both shapes otherwise):
  * `matmul(x: [B, T, E], w: [E, F])` is [B, T, F]; with `{ transposeB: true }`, `w: [F, E]` (torch Linear).

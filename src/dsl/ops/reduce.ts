@@ -1,116 +1,144 @@
-// Reductions over one axis (sum, max; mean = scaled sum), broadcastTo and its transpose sumTo.
-import { apply, type Primitive, type Tensor } from '../tensor.js';
-import { normalizeAxis, reduceShape, ShapeError } from '../shape-rules.js';
-import type { Reduce, CheckAxis, Shape } from '../shape-types.js';
-import { coordinates, flatIndex, kernelSource, singleKernel, stridesOf } from '../kernel-source.js';
-import { equal, mul, mulScalar } from './elementwise.js';
+// Reductions (sum, mean, max) over one axis, a list of axes, or all of them; broadcastTo and its
+// transpose sumTo. Needs nothing from elementwise.ts (which needs sumTo): mean is a sum whose kernel
+// scales, and max's gradient is its own mask primitive.
+import { apply, type Mutable, type Primitive, type Tensor } from '../tensor.js';
+import { reduceAxes, reduceShape } from '../shape-rules.js';
+import { ShapeError } from '../shape-error.js';
+import type { AxisIndex, BroadcastsTo, CheckAxes, Reduced, Shape } from '../shape-types.js';
+import { coordinates, flatIndex, kernelSource, lit, singleKernel, stridesOf } from '../kernel-source.js';
 import { reshape } from './layout.js';
 
 interface ReduceAttrs {
   readonly axis: number;
-  readonly keepDims: boolean;
+  /** multiplies the result (1 / count for a mean) */
+  readonly scale: number;
 }
 
-/** Views `shape` as [outer, length, inner] around `axis`. */
-function split(shape: readonly number[], axis: number): { length: number; inner: number } {
-  return { length: shape[axis], inner: shape.slice(axis + 1).reduce((p, d) => p * d, 1) };
-}
+/** `shape` with `axis` kept as 1. */
+const kept = (shape: readonly number[], axis: number) => shape.map((d, k) => (k === axis ? 1 : d));
 
 function reduceKernel(init: string, step: (acc: string, v: string) => string) {
-  return (out: Tensor, [x]: readonly Tensor[], { axis }: ReduceAttrs) => {
-    const { length, inner } = split(x.shape, axis);
+  return (out: Tensor, [x]: readonly Tensor[], { axis, scale }: ReduceAttrs) => {
+    const length = x.shape[axis];
+    const inner = x.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+    const result = scale === 1 ? 'acc' : `acc * ${lit(scale)}`;
     const body =
       `const o = Math.floor(i / ${inner});\n  const base = o * ${length * inner} + (i - o * ${inner});\n` +
-      `  let acc = ${init};\n  for (let l = 0; l < ${length}; l++) {\n    const v = x[base + l * ${inner}];\n    acc = ${step('acc', 'v')};\n  }\n  return acc;`;
+      `  let acc = ${init};\n  for (let l = 0; l < ${length}; l++) {\n    const v = x[base + l * ${inner}];\n    acc = ${step('acc', 'v')};\n  }\n  return ${result};`;
     return singleKernel(kernelSource(['x'], body), out.size);
   };
 }
 
-const keptShape = (x: Tensor, axis: number) => x.shape.map((d, k) => (k === axis ? 1 : d));
-
+// Both primitives keep the reduced axis as 1; the public functions reshape.
 const sumP: Primitive<ReduceAttrs> = {
   name: 'sum',
   lower: reduceKernel('0.0', (acc, v) => `${acc} + ${v}`),
-  vjp: (g, _out, [x], { axis }) => [broadcastTo(reshape(g, keptShape(x, axis)), x.shape)],
+  vjp: (g, _out, [x], { scale }) => [broadcastScaled(g, x.shape, scale)],
+};
+
+// the gradient goes to every position that attains the maximum
+const maxGradP: Primitive<void> = {
+  name: 'maxGrad',
+  lower: (out) => singleKernel(kernelSource(['x', 'm', 'g'], 'return x[i] == m[i] ? g[i] : 0.0;'), out.size),
+  elementwise: ([x, m, g]) => `(${x} == ${m} ? ${g} : 0.0)`,
 };
 
 const maxP: Primitive<ReduceAttrs> = {
   name: 'max',
   lower: reduceKernel('-3.4e38', (acc, v) => `Math.max(${acc}, ${v})`),
-  // the gradient goes to every position that attains the maximum
-  vjp: (g, out, [x], { axis }) => {
-    const m = broadcastTo(reshape(out, keptShape(x, axis)), x.shape);
-    return [mul(broadcastTo(reshape(g, keptShape(x, axis)), x.shape), equal(x, m))];
-  },
+  vjp: (g, out, [x]) => [apply(maxGradP, [x, broadcastTo(out, x.shape), broadcastTo(g, x.shape)], x.shape)],
 };
 
-function reducer(p: Primitive<ReduceAttrs>) {
-  return <S extends Shape, Ax extends number, K extends boolean = false>(
-    x: Tensor<S>,
-    axis: Ax & CheckAxis<S, Ax>,
-    keepDims?: K,
-  ): Tensor<Reduce<S, Ax, K>> => {
-    const shape = reduceShape(x.shape, axis, keepDims ?? false);
-    return apply(p, [x], shape as unknown as Reduce<S, Ax, K>, { axis: normalizeAxis(axis, x.shape.length), keepDims: keepDims ?? false });
-  };
+/**
+ * Reduces `x` over the axes flagged in `reduced`: adjacent axes of the same kind are merged first,
+ * so each run of reduced axes is one kernel. The result keeps every axis (reduced ones as 1).
+ */
+function reduceRuns(p: Primitive<ReduceAttrs>, x: Tensor, reduced: readonly boolean[], scale: number): Tensor {
+  const runs: Array<{ size: number; reduce: boolean }> = [];
+  x.shape.forEach((d, k) => {
+    const last = runs[runs.length - 1];
+    if (last && last.reduce === reduced[k]) last.size *= d;
+    else runs.push({ size: d, reduce: reduced[k] });
+  });
+  let t: Tensor = reshape(x, runs.map((r) => r.size));
+  let first = true;
+  for (let k = runs.length - 1; k >= 0; k--) {
+    if (!runs[k].reduce) continue;
+    t = apply(p, [t], kept(t.shape, k), { axis: k, scale: first ? scale : 1 });
+    first = false;
+  }
+  return reshape(t, x.shape.map((d, k) => (reduced[k] ? 1 : d)));
 }
 
-/** Sum over one axis (negative axes count from the end). */
-export const sum = reducer(sumP);
-/** Maximum over one axis. */
-export const max = reducer(maxP);
-
-/** Mean over one axis. */
-export function mean<S extends Shape, Ax extends number, K extends boolean = false>(
-  x: Tensor<S>,
-  axis: Ax & CheckAxis<S, Ax>,
-  keepDims?: K,
-): Tensor<Reduce<S, Ax, K>> {
-  const length = x.shape[normalizeAxis(axis, x.shape.length)];
-  return mulScalar(sum(x, axis as never, keepDims) as Tensor, 1 / length) as Tensor<Reduce<S, Ax, K>>;
+function reduceOver(p: Primitive<ReduceAttrs>, x: Tensor, axis: number | readonly number[] | undefined, keepDims: boolean, mean: boolean): Tensor {
+  const out = reduceShape(x.shape, axis, keepDims);
+  const axes = reduceAxes(x.shape, axis);
+  const count = axes.reduce((n, a) => n * x.shape[a], 1);
+  const reduced = x.shape.map((_, k) => axes.includes(k));
+  return reshape(axes.length ? reduceRuns(p, x, reduced, mean ? 1 / count : 1) : x, out);
 }
 
-/** Sum of all elements, as a scalar tensor. */
-export function sumAll(x: Tensor): Tensor<[]> {
-  return reshape(sum(reshape(x, [x.size]), 0), []) as Tensor<[]>;
+/**
+ * A reduction, as numpy / JAX: no axis reduces everything to a scalar; an axis or a list of axes
+ * (negative ones count from the end) are dropped, or kept as 1 with `keepDims`. Overloads: any
+ * shape with axes checked against its rank (generic dims too); `[...R, D]` over its last axis; and
+ * literal shapes, whose bad or repeated axes CheckAxes names.
+ */
+export interface Reduction {
+  <S extends Shape>(x: Tensor<S>): Tensor<[]>;
+  <S extends Shape, const Ax extends AxisIndex<S> | readonly AxisIndex<S>[], K extends boolean = false>(x: Tensor<S>, axis: Ax, keepDims?: K): Tensor<Reduced<S, Ax, K>>;
+  <R extends Shape, D extends number, K extends boolean = false>(x: Tensor<[...R, D]>, axis: -1, keepDims?: K): Tensor<K extends true ? [...R, 1] : R>;
+  <S extends Shape, const Ax extends number | readonly number[], K extends boolean = false>(x: Tensor<S>, axis: Ax & CheckAxes<S, Ax>, keepDims?: K): Tensor<Reduced<S, Ax, K>>;
 }
+
+// runtime boundary: reduceShape computes at runtime the shape each overload states
+const reduction = (p: Primitive<ReduceAttrs>, mean: boolean) =>
+  ((x: Tensor, axis?: number | readonly number[], keepDims = false) => reduceOver(p, x, axis, keepDims, mean)) as Reduction;
+
+/** Sum over the given axes (all by default). */
+export const sum = reduction(sumP, false);
+/** Mean over the given axes (all by default). */
+export const mean = reduction(sumP, true);
+/** Maximum over the given axes (all by default). */
+export const max = reduction(maxP, false);
 
 // --- broadcastTo / sumTo ------------------------------------------------------------------------------
 
-const broadcastToP: Primitive<void> = {
+const broadcastToP: Primitive<number> = {
   name: 'broadcastTo',
-  lower: (out, [x]) => {
+  lower: (out, [x], scale) => {
     const offset = out.shape.length - x.shape.length;
     const xs = stridesOf(x.shape);
     const strides = out.shape.map((_, k) => (k < offset || x.shape[k - offset] === 1 ? 0 : xs[k - offset]));
     const idx = flatIndex(out.shape.map((_, k) => `c${k}`), strides);
-    return singleKernel(kernelSource(['x'], `${coordinates(out.shape)}\n  return x[${idx}];`), out.size);
+    const value = scale === 1 ? `x[${idx}]` : `x[${idx}] * ${lit(scale)}`;
+    return singleKernel(kernelSource(['x'], `${coordinates(out.shape)}\n  return ${value};`), out.size);
   },
-  vjp: (g, _out, [x]) => [sumTo(g, x.shape)],
+  vjp: (g, _out, [x], scale) => [sumScaled(g, x.shape, scale)],
 };
 
-/** Broadcasts `x` (trailing-aligned, NumPy rules) to `shape`. */
-export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
+function broadcastScaled(x: Tensor, shape: readonly number[], scale: number): Tensor {
   const offset = shape.length - x.shape.length;
   const ok = offset >= 0 && x.shape.every((d, k) => d === 1 || d === shape[k + offset]);
   if (!ok) throw new ShapeError(`cannot broadcast [${x.shape.join(',')}] to [${shape.join(',')}]`);
-  if (x.shape.length === shape.length && x.shape.every((d, k) => d === shape[k])) return x;
-  return apply(broadcastToP, [x], [...shape]);
+  if (scale === 1 && x.shape.length === shape.length && x.shape.every((d, k) => d === shape[k])) return x;
+  return apply(broadcastToP, [x], [...shape], scale);
+}
+
+function sumScaled(g: Tensor, shape: readonly number[], scale: number): Tensor {
+  const offset = g.shape.length - shape.length;
+  const reduced = g.shape.map((d, k) => k < offset || (shape[k - offset] === 1 && d !== 1));
+  if (!reduced.some(Boolean)) return broadcastScaled(reshape(g, [...shape]), shape, scale);
+  return reshape(reduceRuns(sumP, g, reduced, scale), [...shape]);
+}
+
+/** Broadcasts `x` (trailing-aligned, NumPy rules) to `shape`: each dim of x is 1 or the target's. */
+export function broadcastTo<const T extends Shape>(x: Tensor<NoInfer<BroadcastsTo<T>>>, shape: T): Tensor<Mutable<T>>;
+export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
+  return broadcastScaled(x, shape, 1);
 }
 
 /** The transpose of broadcasting: sums `g` over the axes that broadcasting added or stretched. */
 export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
-  const offset = g.shape.length - shape.length;
-  const reduced = g.shape.map((d, k) => k < offset || (shape[k - offset] === 1 && d !== 1));
-  if (!reduced.some(Boolean)) return g.shape.length === shape.length ? g : reshape(g, [...shape]);
-  // merge runs of adjacent axes of the same kind, so each run is one reduction kernel
-  const groups: Array<{ size: number; reduce: boolean }> = [];
-  g.shape.forEach((d, k) => {
-    const last = groups[groups.length - 1];
-    if (last && last.reduce === reduced[k]) last.size *= d;
-    else groups.push({ size: d, reduce: reduced[k] });
-  });
-  let t: Tensor = reshape(g, groups.map((x) => x.size));
-  for (let k = groups.length - 1; k >= 0; k--) if (groups[k].reduce) t = sum(t, k, true);
-  return reshape(t, [...shape]);
+  return sumScaled(g, shape, 1);
 }

@@ -2,11 +2,10 @@
 // log-sum-exp (max-shifted), a second writes the outputs.
 import { apply, type Lowering, type Primitive, type Tensor } from '../tensor.js';
 import { normalizeAxis } from '../shape-rules.js';
-import type { CheckAxis, Shape } from '../shape-types.js';
+import type { AxisIndex, CheckAxis, Shape } from '../shape-types.js';
 import { kernelSource, withScratch } from '../kernel-source.js';
-import { mul, sub } from './elementwise.js';
+import { exp, mul, sub } from './elementwise.js';
 import { sum } from './reduce.js';
-import { exp } from './elementwise.js';
 
 /** Kernel source: log-sum-exp of each row of x viewed as [outer, length, inner]; output [outer*inner]. */
 export function logSumExpSource(length: number, inner: number): string {
@@ -41,12 +40,20 @@ const logSoftmaxP: Primitive<number> = {
   vjp: (g, y, _in, axis) => [sub(g, mul(exp(y), sum(g, axis, true)))],
 };
 
+// Overloads: the last axis of any rank >= 1 (generic dims too); an axis checked against the rank;
+// literal shapes, whose bad axis CheckAxis names.
 /** softmax along `axis` (default: last). */
-export function softmax<S extends Shape, Ax extends number = -1>(x: Tensor<S>, axis: Ax & CheckAxis<S, Ax> = -1 as Ax & CheckAxis<S, Ax>): Tensor<S> {
+export function softmax<R extends Shape, D extends number>(x: Tensor<[...R, D]>, axis?: -1): Tensor<[...R, D]>;
+export function softmax<S extends Shape, const Ax extends AxisIndex<S>>(x: Tensor<S>, axis: Ax): Tensor<S>;
+export function softmax<S extends Shape, Ax extends number>(x: Tensor<S>, axis: Ax & CheckAxis<S, Ax>): Tensor<S>;
+export function softmax(x: Tensor, axis = -1): Tensor {
   return apply(softmaxP, [x], x.shape, normalizeAxis(axis, x.shape.length));
 }
 
 /** log(softmax(x)) along `axis` (default: last), computed without overflow. */
-export function logSoftmax<S extends Shape, Ax extends number = -1>(x: Tensor<S>, axis: Ax & CheckAxis<S, Ax> = -1 as Ax & CheckAxis<S, Ax>): Tensor<S> {
+export function logSoftmax<R extends Shape, D extends number>(x: Tensor<[...R, D]>, axis?: -1): Tensor<[...R, D]>;
+export function logSoftmax<S extends Shape, const Ax extends AxisIndex<S>>(x: Tensor<S>, axis: Ax): Tensor<S>;
+export function logSoftmax<S extends Shape, Ax extends number>(x: Tensor<S>, axis: Ax & CheckAxis<S, Ax>): Tensor<S>;
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
   return apply(logSoftmaxP, [x], x.shape, normalizeAxis(axis, x.shape.length));
 }
