@@ -84,6 +84,47 @@ for (const [name, shape, axis, keep] of reductions) {
   });
 }
 
+// reductions over several axes (and all of them): the reference reduces one axis at a time
+const multiAxis: Array<[string, number[], readonly number[] | undefined, boolean, (v: number[]) => number]> = [
+  ['sum', [2, 3, 4], [0, 2], false, (v) => v.reduce((s, y) => s + y, 0)],
+  ['mean', [3, 5], undefined, false, (v) => v.reduce((s, y) => s + y, 0) / v.length],
+  ['max', [2, 3, 4], [-1, 1], true, (v) => Math.max(...v)],
+  ['mean', [2, 3, 4], [0, 1], true, (v) => v.reduce((s, y) => s + y, 0) / v.length],
+];
+for (const [name, shape, axes, keep, f] of multiAxis) {
+  eachBackend(`${name} over axes ${axes ? `[${axes}]` : 'all'} of [${shape}] keepDims=${keep}`, async (t) => {
+    const norm = (axes ?? shape.map((_, k) => k)).map((a) => (a < 0 ? a + shape.length : a)).sort((p, q) => q - p);
+    const ref = (x: Ref): Ref => {
+      let r = x;
+      for (const a of norm) r = alongAxis(r, a, (v) => [f(v)], true);
+      return { shape: keep ? r.shape : r.shape.filter((_, k) => !norm.includes(k)), data: r.data };
+    };
+    const ours = (x: Tensor) => (axes ? any[name](x, axes, keep) : any[name](x));
+    // max over several axes: a tie between fibers does not happen with random inputs
+    await checkOp(t, { inputs: [{ shape }], ours, ref, atol: 1e-4 });
+  });
+}
+
+eachBackend('patchify: [B, C, H, W] to [B, (H/P)(W/P), P*P*C] (torch reshape/permute order)', async (t) => {
+  const patches = (x: Ref): Ref => {
+    const [b, c, h, w] = x.shape;
+    const p = 2;
+    const six = permuteRef({ shape: [b, c, h / p, p, w / p, p], data: x.data }, [0, 2, 4, 3, 5, 1]);
+    return { shape: [b, (h / p) * (w / p), p * p * c], data: six.data };
+  };
+  await checkOp(t, { inputs: [{ shape: [2, 3, 4, 6] }], ours: (x) => sv.patchify(x as Tensor<[number, number, number, number]>, 2), ref: patches });
+});
+
+eachBackend('chunk: equal parts of the last axis', async (t) => {
+  for (const k of [0, 1, 2]) {
+    await checkOp(t, {
+      inputs: [{ shape: [2, 3, 6] }],
+      ours: (x) => sv.chunk(x as Tensor<[number, number, number]>, 3)[k],
+      ref: (x) => alongAxis(x, 2, (v) => v.slice(2 * k, 2 * k + 2)),
+    });
+  }
+});
+
 const softmaxRef = (v: number[]) => {
   const m = Math.max(...v);
   const e = v.map((x) => Math.exp(x - m));

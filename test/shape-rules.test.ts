@@ -3,7 +3,7 @@
 import test from 'ava';
 import { ShapeError } from '../src/dsl/shape-error.js';
 import {
-  broadcastShapes, checkDims, concatShape, exactAdd, exactDiv, exactMod, exactMul, exactSub,
+  broadcastShapes, checkDims, chunkShape, concatShape, patchesShape, exactAdd, exactDiv, exactMod, exactMul, exactSub,
   formatShape, matmulShape, mergeHeadsShape, normalizeAxis, permuteShape, reduceShape, reshapeShape,
   sizeOf, sliceShape, softmaxShape, splitHeadsShape, takeShape, transposeShape, vitDerived,
 } from '../src/dsl/shape-rules.js';
@@ -162,4 +162,18 @@ test('vitDerived', (t) => {
   throwsShape(t, () => vitDerived({ ...seed, classes: -1 }), 'classes -1 is not a positive integer');
   // the first failing check wins, in the same order as the type
   throwsShape(t, () => vitDerived({ ...seed, patchSize: 7, heads: 7 }), 'patchSize 7 does not divide imageSize 32');
+});
+
+test('reduce axis lists, patches and chunks: shapes and the sentences of their types', (t) => {
+  t.deepEqual(reduceShape([2, 3, 4], [0, -1]), [3]);
+  t.deepEqual(reduceShape([2, 3, 4], [2, 0], true), [1, 3, 1]);
+  t.deepEqual(reduceShape([2, 3, 4]), []);
+  throwsShape(t, () => reduceShape([2, 3, 4], [2, -1]), 'axis -1 is repeated in [2,-1]');
+  t.deepEqual(patchesShape([2, 3, 32, 32], 8), [2, 16, 192]);
+  throwsShape(t, () => patchesShape([2, 3, 32, 32], 5), 'patch 5 does not divide height 32');
+  throwsShape(t, () => patchesShape([2, 3, 32, 30], 4), 'patch 4 does not divide width 30');
+  throwsShape(t, () => patchesShape([3, 32, 32], 4), 'patchify needs [batch, channels, height, width], got [3,32,32]');
+  t.deepEqual(chunkShape([2, 17, 1152], 3), [2, 17, 384]);
+  throwsShape(t, () => chunkShape([2, 17, 1153], 3), 'chunk count 3 does not divide the last dim of [2,17,1153]');
+  throwsShape(t, () => chunkShape([2, 6], 3, 3), 'chunk of [2,6] into 3 gives width 2, not 3');
 });

@@ -161,3 +161,15 @@ expectType<Tensor<[1, 17, 64]>>(params.posEmbedding);
 expectType<Tensor<[192, 64]>>(transpose(params.seqProject.linear.weight));
 expectType<Tensor<[3, 10]>>(vit.apply(cfg, params, zeros([3, 3, 32, 32])));
 expectType<Tensor<[3, 17, 64]>>(add(concat(broadcastTo(params.classToken, [3, 1, 64]), zeros([3, 16, 64]), 1), params.posEmbedding));
+
+// the README's examples
+function readmeDense<B extends number, I extends number, O extends number>(x: Tensor<[B, I]>, w: Tensor<[O, I]>, b: Tensor<[O]>): Tensor<[B, O]> {
+  return add(matmul(x, w, { transposeB: true }), b);
+}
+function readmeAttention<B extends number, T extends number, E extends number, H extends number>(x: Tensor<[B, T, E]>, heads: H): Tensor<[B, T, E]> {
+  const q = splitHeads(x, heads);
+  const weights = softmax(mulScalar(matmul(q, q, { transposeB: true }), 0.125));
+  return mergeHeads(matmul(weights, q));
+}
+expectType<Tensor<[2, 5]>>(readmeDense(zeros([2, 3]), zeros([5, 3]), zeros([5])));
+expectType<Tensor<[2, 9, 16]>>(readmeAttention(zeros([2, 9, 16]), 4));

@@ -2,7 +2,7 @@
 // (shapes from files, flags, or `number` dims), throwing ShapeError with exactly
 // the sentence the type level prints for the same numbers. Every function checks
 // its inputs in the same order as its type, so the first error is the same one.
-import type { Add, Div, HeadWidth, MatmulFlags, Mul, VitDims, VitShapeConfig } from './shape-types.js';
+import type { Add, Div, HeadWidth, MatmulFlags, Mul, PatchCount, VitDims, VitShapeConfig } from './shape-types.js';
 import { ShapeError } from './shape-error.js';
 
 const fail = (message: string): never => {
@@ -225,15 +225,21 @@ export function mergeHeadsShape(s: readonly number[]): number[] {
   return [b, t, exactMul(h, d)];
 }
 
+/** (H/P)·(W/P), the number of P×P patches of an H×W image. */
+export function patchCount<H extends number, W extends number, P extends number>(h: H, w: W, patch: P): PatchCount<H, W, P>;
+export function patchCount(h: number, w: number, patch: number): number {
+  const rows = exactDiv(h, patch, `patch ${patch} does not divide height ${h}`);
+  const cols = exactDiv(w, patch, `patch ${patch} does not divide width ${w}`);
+  return exactMul(rows, cols);
+}
+
 /** [B, C, H, W] -> [B, (H/P)·(W/P), P·P·C]: non-overlapping P×P patches, flattened (h, w, c). */
 export function patchesShape(s: readonly number[], patch: number): number[] {
   checkDims(s);
   if (s.length !== 4) fail(`patchify needs [batch, channels, height, width], got ${formatShape(s)}`);
   positive(patch, 'patch');
   const [b, c, h, w] = s;
-  const rows = exactDiv(h, patch, `patch ${patch} does not divide height ${h}`);
-  const cols = exactDiv(w, patch, `patch ${patch} does not divide width ${w}`);
-  return [b, exactMul(rows, cols), exactMul(exactMul(patch, patch), c)];
+  return [b, patchCount(h, w, patch), exactMul(exactMul(patch, patch), c)];
 }
 
 /** `count` equal parts of the last axis (each `width` wide, if given): the shape of each. */
@@ -253,9 +259,9 @@ const vitFields = ['imageSize', 'patchSize', 'channels', 'embedDim', 'heads', 'm
 export function vitDerived<C extends VitShapeConfig>(c: C): VitDims<C>;
 export function vitDerived(c: VitShapeConfig): VitDims<VitShapeConfig> {
   for (const k of vitFields) positive(c[k], k);
-  const grid = exactDiv(c.imageSize, c.patchSize, `patchSize ${c.patchSize} does not divide imageSize ${c.imageSize}`);
+  exactDiv(c.imageSize, c.patchSize, `patchSize ${c.patchSize} does not divide imageSize ${c.imageSize}`);
   const headDim = headWidth(c.embedDim, c.heads);
-  const numPatches = exactMul(grid, grid);
+  const numPatches = patchCount(c.imageSize, c.imageSize, c.patchSize);
   const tokens = exactAdd(1, numPatches);
   const patchDim = exactMul(exactMul(c.patchSize, c.patchSize), c.channels);
   return { numPatches, tokens, patchDim, headDim };

@@ -688,6 +688,14 @@ type DropAxes<S extends Shape, X extends number, K extends boolean, C extends 0[
   S extends readonly [infer H extends number, ...infer R extends Shape]
     ? DropAxes<R, X, K, [...C, 0], C['length'] extends X ? (K extends true ? [...Acc, 1] : Acc) : [...Acc, H]>
     : Acc;
+// First axis of a list that repeats an earlier one (after normalizing), else unknown.
+type RepeatedAxis<S extends Shape, Ax extends readonly number[], All extends readonly number[], Seen = never> =
+  Ax extends readonly [infer A extends number, ...infer R extends readonly number[]]
+    ? ([AxisAt<S, A>] extends [Seen] ? ShapeError<`axis ${A} is repeated in ${FormatShape<All>}`> : RepeatedAxis<S, R, All, Seen | AxisAt<S, A>>)
+    : unknown;
+/** `unknown` unless a list of axes names one twice (needs only the rank, so it holds for generic dims). */
+export type CheckDistinctAxes<S extends Shape, Ax extends number | readonly number[]> =
+  Ax extends readonly number[] ? CheckOf<RepeatedAxis<S, Ax, Ax>> : unknown;
 /** S reduced over one axis or a list of axes: dropped, or kept as 1 with K. */
 export type Reduced<S extends Shape, Ax extends number | readonly number[], K extends boolean = false> =
   number extends S['length'] ? number[] : DropAxes<S, AxesAt<S, Ax>, K>;
@@ -714,10 +722,16 @@ export type HeadWidth<E extends number, H extends number> =
 export type Permuted<S extends Shape, P extends readonly number[]> =
   [P['length']] extends [S['length']] ? (PermuteLoop<S, P, never> extends infer R extends Shape ? R : never) : never;
 
+type PatchRows<H extends number, P extends number> =
+  H extends number ? (P extends number ? DivExact<H, P, `patch ${P} does not divide height ${H}`> : never) : never;
+type PatchCols<W extends number, P extends number> =
+  W extends number ? (P extends number ? DivExact<W, P, `patch ${P} does not divide width ${W}`> : never) : never;
+/** (H/P)·(W/P) patches; for literal dims the number, or the error naming the dim P does not divide. */
+export type PatchCount<H extends number, W extends number, P extends number> = Mul<PatchRows<H, P>, PatchCols<W, P>>;
 /** Patches of [B, C, H, W] with patch P: [B, (H/P)·(W/P), P·P·C]. */
 export type Patches<S extends Shape, P extends number> =
   S extends readonly [infer B extends number, infer C extends number, infer H extends number, infer W extends number]
-    ? [B, Mul<Div<H, P>, Div<W, P>>, Mul<Mul<P, P>, C>] : never;
+    ? [B, PatchCount<H, W, P>, Mul<Mul<P, P>, C>] : never;
 /** `unknown` when S is [B, C, H, W] and P (a positive integer) divides H and W, else the error. */
 export type CheckPatches<S extends Shape, P extends number> =
   IsTuple<S> extends false ? unknown
@@ -754,9 +768,9 @@ export type Chunked<S extends Shape, N extends number> =
  */
 export interface VitDims<C extends VitShapeConfig> {
   /** (I/P)·(I/P) */
-  readonly numPatches: Mul<Div<C['imageSize'], C['patchSize']>, Div<C['imageSize'], C['patchSize']>>;
+  readonly numPatches: PatchCount<C['imageSize'], C['imageSize'], C['patchSize']>;
   /** the class token, then the patches */
-  readonly tokens: Add<1, Mul<Div<C['imageSize'], C['patchSize']>, Div<C['imageSize'], C['patchSize']>>>;
+  readonly tokens: Add<1, PatchCount<C['imageSize'], C['imageSize'], C['patchSize']>>;
   /** P·P·channels */
   readonly patchDim: Mul<Mul<C['patchSize'], C['patchSize']>, C['channels']>;
   /** E / H */

@@ -4,7 +4,7 @@
 import { apply, type Mutable, type Primitive, type Tensor } from '../tensor.js';
 import { reduceAxes, reduceShape } from '../shape-rules.js';
 import { ShapeError } from '../shape-error.js';
-import type { AxisIndex, BroadcastsTo, CheckAxes, Reduced, Shape } from '../shape-types.js';
+import type { AxisIndex, BroadcastsTo, CheckAxes, CheckDistinctAxes, Reduced, Shape } from '../shape-types.js';
 import { coordinates, flatIndex, kernelSource, lit, singleKernel, stridesOf } from '../kernel-source.js';
 import { reshape } from './layout.js';
 
@@ -86,7 +86,7 @@ function reduceOver(p: Primitive<ReduceAttrs>, x: Tensor, axis: number | readonl
  */
 export interface Reduction {
   <S extends Shape>(x: Tensor<S>): Tensor<[]>;
-  <S extends Shape, const Ax extends AxisIndex<S> | readonly AxisIndex<S>[], K extends boolean = false>(x: Tensor<S>, axis: Ax, keepDims?: K): Tensor<Reduced<S, Ax, K>>;
+  <S extends Shape, const Ax extends AxisIndex<S> | readonly AxisIndex<S>[], K extends boolean = false>(x: Tensor<S>, axis: Ax & CheckDistinctAxes<S, Ax>, keepDims?: K): Tensor<Reduced<S, Ax, K>>;
   <R extends Shape, D extends number, K extends boolean = false>(x: Tensor<[...R, D]>, axis: -1, keepDims?: K): Tensor<K extends true ? [...R, 1] : R>;
   <S extends Shape, const Ax extends number | readonly number[], K extends boolean = false>(x: Tensor<S>, axis: Ax & CheckAxes<S, Ax>, keepDims?: K): Tensor<Reduced<S, Ax, K>>;
 }

@@ -1,0 +1,44 @@
+// Fixture for test/type-messages.test.ts (not a tsd test: it is meant to fail to compile). Each
+// `// error:` comment gives text that tsc 7 must print for the next line; no other line may fail.
+import { add, concat, linear, initLinear, matmul, mean, mergeHeads, patchify, reshape, sum, splitHeads, vit, zeros, type Linear, type Tensor } from 'shaped-vit';
+
+const x = zeros([8, 17, 384]);
+// error: shapes [8,17,384] and [383] are not broadcastable (384 vs 383)
+add(x, zeros([383]));
+// error: matmul inner dimensions differ: [2,3] x [4,5] (3 vs 4)
+matmul(zeros([2, 3]), zeros([4, 5]));
+// error: reshape from [2,3] (6 elements) to [4,2] (8 elements)
+reshape(zeros([2, 3]), [4, 2]);
+// error: axis 3 is out of range for rank 3
+mean(x, 3);
+// error: axis -1 is repeated in [2,-1]
+sum(x, [2, -1]);
+// error: concat along axis 1: [8,1,383] and [8,17,384] differ at axis 2 (383 vs 384)
+concat(zeros([8, 1, 383]), x, 1);
+// error: embedDim 384 is not divisible by heads 7
+mergeHeads(splitHeads(x, 7));
+// A patch that does not divide the image leaves the error as the patch count (as splitHeads does).
+// error: patch 5 does not divide height 32
+const patches: Tensor<[2, number, 75]> = patchify(zeros([2, 3, 32, 32]), 5);
+// error: patchSize 5 does not divide imageSize 32
+vit.config({ imageSize: 32, patchSize: 5, channels: 3, embedDim: 384, heads: 12, mlpDim: 384, layers: 7, classes: 10 });
+// error: Argument of type 'Tensor<[8, 17, 383]>' is not assignable to parameter of type 'Tensor<[8, 17, 384]>'
+linear(initLinear(384, 10, 0), zeros([8, 17, 383]));
+
+// Generic code: tsc shows the check that failed, with the generic shapes in it.
+export function bias<B extends number, E extends number, F extends number>(rows: Tensor<[B, E]>, b: Tensor<[F]>) {
+  // error: parameter of type 'Tensor<[F]> & CheckBroadcast<[B, E], [F]>'
+  return add(rows, b);
+}
+export function dense<B extends number, I extends number, O extends number>(x: Tensor<[B, I]>, w: Tensor<[O, I]>) {
+  // error: parameter of type 'Tensor<[O, I]> & CheckMatmul<[B, I], [O, I], {}>'
+  return matmul(x, w);
+}
+export function order<B extends number, T extends number, E extends number>(x: Tensor<[B, T, E]>, w: Tensor<[E, E]>): Tensor<[B, E, T]> {
+  // error: Type 'Tensor<[B, T, E]>' is not assignable to type 'Tensor<[B, E, T]>'
+  return matmul(x, w);
+}
+export function layer<B extends number, E extends number, F extends number>(x: Tensor<[B, E]>, l: Linear<F, E>) {
+  // error: Type 'E' is not assignable to type 'F'
+  return linear(l, x);
+}
