@@ -74,8 +74,10 @@ test('Ctrl-C saves; --resume continues exactly where it stopped', async (t) => {
     }
   });
   t.true(cut.code === 130 || cut.code === 0, cut.stderr);
-  const resumed = await run([...tiny, '--data-dir', data, '--out-dir', path.join(dir, 'b'), '--resume']);
+  // the recipe comes back from the checkpoint: no flag needs repeating
+  const resumed = await run(['--backend', 'cpu', '--data-dir', data, '--out-dir', path.join(dir, 'b'), '--resume']);
   t.is(resumed.code, 0, resumed.stderr);
+  t.regex(resumed.stdout, /^resumed from .*last\.safetensors \+ last\.train\.safetensors: [12] epochs? done, optimizer step \d+; continuing at /m);
   const strip = (l: string) => l.replace(/Time: [\d.]+/, '');
   t.deepEqual(epochLines(cut.stdout + resumed.stdout).map(strip), epochLines(straight.stdout).map(strip));
   // the same weights bit for bit (the files differ only in their run ids)

@@ -8,39 +8,37 @@ import { resolveCifar10 } from '../data/source.js';
 import { loadCifar10 } from '../data/cifar.js';
 import { vit, type VitConfig } from '../vit/index.js';
 import { describeConfig } from '../vit/checkpoint.js';
-import { loadModel } from '../vit/checkpoint-file.js';
+import { inspectModel, loadModel } from '../vit/checkpoint-file.js';
 import { readTrainProgress, trainStatePath } from '../train/checkpoint.js';
-import { evaluate, existingRunFiles, lastCheckpoint, runTraining } from '../train/loop.js';
+import { evaluate, existingRunFiles, lastCheckpoint, prepareRun, runTraining, type PreparedRun } from '../train/loop.js';
 import { augmentNames, optimizerNames, parseRecipe, presetNames, presets, recipeConfig, type PresetName, type Recipe } from '../train/presets.js';
 import { FlagError, helpText, parseFlags } from './flags.js';
 import { ProgressReporter } from './progress.js';
 
-/** "(seed 8, quick 8)": what each preset sets a recipe flag to. */
-const byPreset = (k: keyof Recipe) => `; ${presetNames.map((p) => `${p}: ${showValue(presets[p][k])}`).join(', ')}`;
 const showValue = (v: Recipe[keyof Recipe]) => (v === undefined ? 'all' : Array.isArray(v) ? v.join(',') : String(v));
 
 const spec = {
   preset: { type: 'enum', values: presetNames, help: 'recipe preset: seed is the PyTorch recipe, quick a CPU-sized one (default: seed with a hardware GPU, quick otherwise)' },
-  'patch-size': { type: 'int', min: 1, help: `patch size P, must divide 32 (${byPreset('patchSize').slice(2)})` },
-  'embed-dim': { type: 'int', min: 1, help: `embedding dim E (${byPreset('embedDim').slice(2)})` },
-  heads: { type: 'int', min: 1, help: `attention heads H, must divide E (${byPreset('heads').slice(2)})` },
-  'mlp-dim': { type: 'int', min: 1, help: `MLP hidden dim (${byPreset('mlpDim').slice(2)})` },
-  layers: { type: 'int', min: 1, help: `encoder layers (${byPreset('layers').slice(2)})` },
-  dropout: { type: 'float', min: 0, max: 0.99, help: `dropout on attention weights and the MLP (${byPreset('dropout').slice(2)})` },
-  'batch-size': { type: 'int', min: 1, max: 4096, help: `batch size (${byPreset('batchSize').slice(2)})` },
-  epochs: { type: 'int', min: 1, help: `epochs, also the cosine T_max (${byPreset('epochs').slice(2)})` },
-  lr: { type: 'float', min: 0, help: `base learning rate (${byPreset('lr').slice(2)})` },
-  betas: { type: 'floatPair', min: 0, max: 0.999999, help: `Adam betas (${byPreset('betas').slice(2)})` },
-  'weight-decay': { type: 'float', min: 0, help: `weight decay: L2 for adam/sgd, decoupled for adamw (${byPreset('weightDecay').slice(2)})` },
-  optimizer: { type: 'enum', values: optimizerNames, help: `optimizer (${byPreset('optimizer').slice(2)})` },
-  momentum: { type: 'float', min: 0, max: 0.999999, help: `SGD momentum (${byPreset('momentum').slice(2)})` },
-  'label-smoothing': { type: 'float', min: 0, max: 1, help: `label smoothing of the training loss, also used for the Val Loss column (${byPreset('labelSmoothing').slice(2)})` },
-  'warmup-epochs': { type: 'int', min: 0, help: `gradual warmup epochs before the cosine schedule (${byPreset('warmupEpochs').slice(2)})` },
-  'eta-min': { type: 'float', min: 0, help: `final learning rate of the cosine schedule (${byPreset('etaMin').slice(2)})` },
-  augment: { type: 'enum', values: augmentNames, help: `training augmentation (${byPreset('augment').slice(2)})` },
-  seed: { type: 'int', min: 0, help: `seed of init, shuffling, augmentation and dropout (${byPreset('seed').slice(2)})` },
-  'limit-train': { type: 'int', min: 1, help: `use the first N training records, file order (${byPreset('limitTrain').slice(2)})` },
-  'limit-test': { type: 'int', min: 1, help: 'use the first N test records, file order (default all 10000)' },
+  'patch-size': { type: 'int', min: 1, help: `patch size P, must divide 32` },
+  'embed-dim': { type: 'int', min: 1, help: `embedding dim E` },
+  heads: { type: 'int', min: 1, help: `attention heads H, must divide E` },
+  'mlp-dim': { type: 'int', min: 1, help: `MLP hidden dim` },
+  layers: { type: 'int', min: 1, help: `encoder layers` },
+  dropout: { type: 'float', min: 0, max: 0.99, help: `dropout on attention weights and the MLP` },
+  'batch-size': { type: 'int', min: 1, max: 4096, help: `batch size` },
+  epochs: { type: 'int', min: 1, help: `epochs, also the cosine T_max` },
+  lr: { type: 'float', min: 0, help: `base learning rate` },
+  betas: { type: 'floatPair', min: 0, max: 0.999999, help: `Adam betas` },
+  'weight-decay': { type: 'float', min: 0, help: `weight decay: L2 for adam/sgd, decoupled for adamw` },
+  optimizer: { type: 'enum', values: optimizerNames, help: `optimizer` },
+  momentum: { type: 'float', min: 0, max: 0.999999, help: `SGD momentum` },
+  'label-smoothing': { type: 'float', min: 0, max: 1, help: `label smoothing of the training loss, also used for the Val Loss column` },
+  'warmup-epochs': { type: 'int', min: 0, help: `gradual warmup epochs before the cosine schedule` },
+  'eta-min': { type: 'float', min: 0, help: `final learning rate of the cosine schedule` },
+  augment: { type: 'enum', values: augmentNames, help: `training augmentation` },
+  seed: { type: 'int', min: 0, help: `seed of init, shuffling, augmentation and dropout` },
+  'limit-train': { type: 'int', min: 1, help: `use the first N training records, file order` },
+  'limit-test': { type: 'int', min: 1, help: `validate (or --eval-only test) on the first N test records, file order` },
   backend: { type: 'enum', values: backendNames, help: 'compute backend (default: a hardware WebGPU adapter, else webasm)' },
   'data-dir': { type: 'string', help: 'CIFAR-10 folder or cifar-10-binary.tar.gz (else CIFAR10_DIR, the cache ~/.cache/shaped-vit, or a download)' },
   'out-dir': { type: 'string', help: 'run folder for checkpoints, metrics.jsonl, curves.svg (default runs/<preset>)' },
@@ -64,7 +62,7 @@ const usage = 'shaped-vit train-cifar [flags]   (npm run train:cifar -- [flags])
 export async function trainCifar(argv: string[]): Promise<number> {
   const parsed = parseFlags(spec, argv);
   if (parsed.help) {
-    console.log(helpText(spec, usage));
+    console.log(helpText(spec, usage) + presetTable());
     return 0;
   }
   const flags = parsed.flags;
@@ -72,10 +70,11 @@ export async function trainCifar(argv: string[]): Promise<number> {
 
   // what can be refused without a backend or data is refused first
   const outDirFlag = flags.outDir;
-  let stored: { recipe: Recipe; file: string } | null = null;
-  if (flags.resume && outDirFlag !== undefined) stored = await storedRun(outDirFlag);
-  if (!flags.resume && !flags.evalOnly && outDirFlag !== undefined) await checkFreshOutDir(outDirFlag);
-  let evalModel = flags.evalOnly && (flags.checkpoint !== undefined || outDirFlag !== undefined) ? await loadModel(flags.checkpoint ?? path.join(outDirFlag!, 'best.safetensors')) : null;
+  const evalFile = flags.evalOnly && (flags.checkpoint !== undefined || outDirFlag !== undefined) ? (flags.checkpoint ?? path.join(outDirFlag!, 'best.safetensors')) : null;
+  let recipe: Recipe | null = null;
+  if (outDirFlag !== undefined) recipe = await checkRun(flags, outDirFlag, flags.preset);
+  else if (flags.preset && !flags.resume && !flags.evalOnly) recipe = validRecipe(newRecipe(presets[flags.preset], flags));
+  if (evalFile) await inspectModel(evalFile);
 
   if (flags.backend) setBackend(flags.backend as BackendName);
   const be = await backend();
@@ -83,33 +82,32 @@ export async function trainCifar(argv: string[]): Promise<number> {
   const presetName: PresetName = flags.preset ?? (hardwareGpu ? 'seed' : 'quick');
   const outDir = outDirFlag ?? path.join('runs', presetName);
   if (outDirFlag === undefined) {
-    if (flags.resume) stored = await storedRun(outDir);
-    else if (!flags.evalOnly) await checkFreshOutDir(outDir);
-    else evalModel = await loadModel(path.join(outDir, 'best.safetensors'));
+    recipe = await checkRun(flags, outDir, presetName);
+    if (flags.evalOnly) await inspectModel(path.join(outDir, 'best.safetensors'));
+  } else if (!recipe && !flags.evalOnly) {
+    recipe = validRecipe(newRecipe(presets[presetName], flags));
   }
   if (!flags.preset && !flags.evalOnly && !flags.resume) info(`preset: ${presetName} (${hardwareGpu ? 'a hardware GPU is available' : 'no hardware GPU adapter: CPU-sized recipe; --preset seed runs the full one'})`);
   info(`backend: ${be.description}`);
 
-  const recipe = stored ? resumedRecipe(stored, flags) : newRecipe(presets[presetName], flags);
-  let cfg: VitConfig;
-  try {
-    cfg = recipeConfig(recipe);
-  } catch (e) {
-    throw new FlagError(`invalid model: ${(e as Error).message}`);
-  }
+  // the run's state is loaded and checked (a resume: consistent, finite, this recipe) before the data
+  const evalModel = flags.evalOnly ? await loadModel(evalFile ?? path.join(outDir, 'best.safetensors')) : null;
+  const prepared: PreparedRun | null = evalModel ? null : await prepareRun({ recipe: recipe!, outDir, resume: flags.resume });
 
   const data = await resolveCifar10({ dataDir: flags.dataDir, log: info });
   const { train, test } = await loadCifar10(data.dir);
 
   if (evalModel) {
-    const res = (await evaluate(evalModel.cfg, evalModel.params, test, { batchSize: 250, limit: flags.limitTest, labelSmoothing: 0 }))!;
+    const limit = flags.limitTest;
+    const res = (await evaluate(evalModel.cfg, evalModel.params, test, { batchSize: 250, limit, labelSmoothing: 0 }))!;
     log(`Test (${res.count} images) cross-entropy: ${res.loss.toFixed(4)} Accuracy: ${res.accuracy.toFixed(4)}`);
-    log(JSON.stringify({ checkpoint: flags.checkpoint ?? path.join(outDir, 'best.safetensors'), n: res.count, accuracy: res.accuracy, mean_loss: res.loss }));
+    log(JSON.stringify({ checkpoint: evalFile ?? path.join(outDir, 'best.safetensors'), n: res.count, accuracy: res.accuracy, mean_loss: res.loss }));
     return 0;
   }
 
+  const cfg = recipeConfig(recipe!);
   log(`#Parameter: ${vit.expectedShapes(cfg).reduce((s, e) => s + e.shape.reduce((p, d) => p * d, 1), 0)}`);
-  info(`losses: Train/Val Loss are the training criterion (cross-entropy with label smoothing ${recipe.labelSmoothing}); --eval-only reports plain cross-entropy`);
+  info(`losses: Train/Val Loss are the training criterion (cross-entropy with label smoothing ${recipe!.labelSmoothing}); --eval-only reports plain cross-entropy`);
   const controller = new AbortController();
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
@@ -120,16 +118,15 @@ export async function trainCifar(argv: string[]): Promise<number> {
   const t0 = performance.now();
   try {
     const res = await runTraining({
-      recipe,
+      recipe: recipe!,
       outDir,
       resume: flags.resume,
       train,
       test,
-      limitTest: flags.limitTest,
       log,
       reporter: new ProgressReporter(process.stderr),
       signal: controller.signal,
-    });
+    }, prepared!);
     log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s: best val accuracy ${res.bestValAcc.toFixed(4)}, last ${res.lastValAcc.toFixed(4)}; files in ${outDir}`);
     return 0;
   } finally {
@@ -137,12 +134,42 @@ export async function trainCifar(argv: string[]): Promise<number> {
   }
 }
 
+/** Each preset's value of every recipe flag, as a table for --help. */
+function presetTable(): string {
+  const rows = recipeKeys.map((k) => [flagName(k), ...presetNames.map((p) => showValue(presets[p][k]))]);
+  const head = ['', ...presetNames];
+  const widths = head.map((_, i) => Math.max(head[i].length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i])).join('  ')}`.trimEnd();
+  return ['', 'Presets (--preset sets all of these; a flag given overrides its value; "all" = every record):', line(head), ...rows.map(line)].join('\n') + '\n';
+}
+
+/**
+ * The recipe of the run in `outDir` once it is known to be startable: --resume restores the stored
+ * one (conflicting flags refused), a new run needs a folder without a run. null for --eval-only.
+ */
+async function checkRun(flags: Flags, outDir: string, presetName: PresetName | undefined): Promise<Recipe | null> {
+  if (flags.evalOnly) return null;
+  if (flags.resume) return resumedRecipe(await storedRun(outDir), flags);
+  await checkFreshOutDir(outDir);
+  return presetName ? validRecipe(newRecipe(presets[presetName], flags)) : null;
+}
+
+/** The recipe, if its model is valid (else the shape rules' message, as a flag error). */
+function validRecipe(r: Recipe): Recipe {
+  try {
+    recipeConfig(r);
+  } catch (e) {
+    throw new FlagError(`invalid model: ${(e as Error).message}`);
+  }
+  return r;
+}
+
 function checkFlagCombinations(flags: Flags): void {
   if (flags.checkpoint !== undefined && !flags.evalOnly) throw new FlagError('--checkpoint goes with --eval-only');
   if (flags.resume && flags.evalOnly) throw new FlagError('--resume and --eval-only exclude each other');
   for (const k of ['dataDir', 'outDir', 'checkpoint'] as const) if (flags[k] === '') throw new FlagError(`${flagName(k)} is empty; give a path or leave the flag out`);
   if (flags.evalOnly) {
-    const recipeFlags = recipeKeys.filter((k) => flags[k] !== undefined).map(flagName);
+    const recipeFlags = recipeKeys.filter((k) => k !== 'limitTest' && flags[k] !== undefined).map(flagName);
     if (flags.preset) recipeFlags.unshift('--preset');
     if (recipeFlags.length) throw new FlagError(`${recipeFlags.join(', ')}: --eval-only takes the model from the checkpoint; drop ${recipeFlags.length === 1 ? 'it' : 'them'}`);
   }

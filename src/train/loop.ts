@@ -34,13 +34,16 @@ export interface TrainingReporter {
 
 export const silentReporter: TrainingReporter = { epochStart() {}, step() {}, evaluating() {}, epochEnd() {} };
 
-export interface RunOptions {
+/** What a run is: enough to find, validate and load it before any data is read. */
+export interface RunSpec {
   readonly recipe: Recipe;
   readonly outDir: string;
   readonly resume: boolean;
+}
+
+export interface RunOptions extends RunSpec {
   readonly train: CifarSplit;
   readonly test: CifarSplit;
-  readonly limitTest?: number;
   /** One line per epoch and per event (resume, save). */
   readonly log: (line: string) => void;
   readonly reporter?: TrainingReporter;
@@ -106,13 +109,32 @@ export async function evaluate(
   return { loss: loss / count, accuracy: correct / count, count };
 }
 
-interface Start {
-  state: TrainState;
-  progress: TrainingProgress;
-  records: MetricsRecord[];
+/** A run found, validated and loaded (state on the device), before any file is changed. */
+export interface PreparedRun {
+  readonly state: TrainState;
+  readonly progress: TrainingProgress;
+  /** metrics.jsonl's records up to the checkpoint, and whether the file holds more (rewritten on start) */
+  readonly records: MetricsRecord[];
+  readonly metricsAhead: boolean;
+  /** which files the run resumes from, in words (null for a new run) */
+  readonly resumedFrom: string | null;
 }
 
-async function resume(o: RunOptions, cfg: VitConfig, recipeText: string, batchesPerEpoch: number, records: number): Promise<Start> {
+/**
+ * Finds and checks the run in `outDir` (a new one: no run there; --resume: a consistent, valid
+ * checkpoint for this recipe) and loads its state. Reads only; refusals are StopRun or one-line
+ * errors naming the file.
+ */
+export async function prepareRun(o: RunSpec): Promise<PreparedRun> {
+  const cfg = recipeConfig(o.recipe);
+  const recipeText = JSON.stringify(o.recipe);
+  if (!o.resume) {
+    const found = await existingRunFiles(o.outDir);
+    if (found.length) throw new StopRun(`${o.outDir} already holds a run (${found.join(', ')}); use --resume or another --out-dir`, 2);
+    const state = await initTrainState(vit.init(cfg, { seed: o.recipe.seed }), recipeOptimizer(o.recipe));
+    const progress = { run: globalThis.crypto.randomUUID(), epoch: 0, step: 0, bestValAcc: -1, recipe: recipeText };
+    return { state, progress, records: [], metricsAhead: false, resumedFrom: null };
+  }
   const f = files(o.outDir);
   const statePath = trainStatePath(f.last);
   if (!(await exists(statePath))) throw new StopRun(`--resume: no training state at ${statePath}`, 2);
@@ -121,44 +143,27 @@ async function resume(o: RunOptions, cfg: VitConfig, recipeText: string, batches
     const p = loaded.progress;
     if (p.recipe !== recipeText) throw new StopRun(`--resume: ${statePath} was written by a different recipe; pass the same flags (or none)`, 2);
     if (describeConfig(loaded.cfg) !== describeConfig(cfg)) throw new StopRun(`--resume: ${statePath} holds a ${describeConfig(loaded.cfg)} model, the recipe asks for ${describeConfig(cfg)}`, 2);
-    if (p.epoch > o.recipe.epochs) throw new StopRun(`--resume: ${statePath} says ${p.epoch} epochs are done, but the run has ${o.recipe.epochs}`, 2);
-    if (p.partial && (p.epoch >= o.recipe.epochs || p.partial.stepInEpoch > batchesPerEpoch || p.partial.seen > records)) {
-      throw new StopRun(`--resume: ${statePath} stopped at step ${p.partial.stepInEpoch} of epoch ${p.epoch + 1}, which has ${batchesPerEpoch} steps of this data`, 2);
+    if (p.epoch > o.recipe.epochs || (p.partial && p.epoch >= o.recipe.epochs)) {
+      throw new StopRun(`--resume: ${statePath} says ${p.epoch} epochs${p.partial ? ' and part of another' : ''} are done, but the run has ${o.recipe.epochs}`, 2);
     }
-    if (p.epoch === o.recipe.epochs && !p.partial) throw new StopRun(`the run in ${o.outDir} already finished its ${p.epoch} epochs (${f.last}); nothing to resume`, 0);
+    if (p.epoch === o.recipe.epochs) throw new StopRun(`the run in ${o.outDir} already finished its ${p.epoch} epochs (${f.last}); nothing to resume`, 0);
     // the model file must be this state's partner; if a save was cut short between the two, the
     // training state (which holds the weights too) is the consistent one
-    let pairNote: string;
+    let resumedFrom: string;
     try {
       const why = pairMismatch((await readSafetensorsHeader(f.last)).metadata, p);
-      pairNote = why === null ? `${f.last} + ${path.basename(statePath)}` : `${statePath} (${path.basename(f.last)} ${why}: a save was cut short; it is rewritten at the next save)`;
+      resumedFrom = why === null ? `${f.last} + ${path.basename(statePath)}` : `${statePath} (${path.basename(f.last)} ${why}: a save was cut short; it is rewritten at the next save)`;
     } catch (e) {
-      pairNote = `${statePath} (${path.basename(f.last)} is unreadable: ${(e as Error).message.slice(0, 120)}; it is rewritten at the next save)`;
+      resumedFrom = `${statePath} (${path.basename(f.last)} is unreadable: ${(e as Error).message.slice(0, 120)}; it is rewritten at the next save)`;
     }
     const all = await readMetrics(f.metrics);
-    const kept = all.filter((r) => r.epoch <= p.epoch);
-    // everything is validated: only now may a file change
-    if (kept.length !== all.length) await writeMetrics(f.metrics, kept);
-    const where = p.partial ? `epoch ${p.epoch + 1} at step ${p.partial.stepInEpoch}/${batchesPerEpoch}` : `the start of epoch ${p.epoch + 1}`;
-    o.log(`resumed from ${pairNote}: ${p.epoch} epochs done, optimizer step ${p.step}; continuing at ${where}`);
+    const records = all.filter((r) => r.epoch <= p.epoch);
     const state = await initTrainState(loaded.params, { ...recipeOptimizer(o.recipe), init: () => loaded.opt });
-    return { state: { ...state, step: p.step }, progress: p, records: kept };
+    return { state: { ...state, step: p.step }, progress: p, records, metricsAhead: records.length !== all.length, resumedFrom };
   } catch (e) {
     disposeTree([loaded.params, loaded.opt]);
     throw e;
   }
-}
-
-async function fresh(o: RunOptions, cfg: VitConfig, recipeText: string): Promise<Start> {
-  const found = await existingRunFiles(o.outDir);
-  if (found.length) throw new StopRun(`${o.outDir} already holds a run (${found.join(', ')}); use --resume or another --out-dir`, 2);
-  try {
-    await mkdir(o.outDir, { recursive: true });
-  } catch (e) {
-    throw new StopRun(`cannot create --out-dir ${o.outDir}: ${describeFsError(e)}`, 2);
-  }
-  const state = await initTrainState(vit.init(cfg, { seed: o.recipe.seed }), recipeOptimizer(o.recipe));
-  return { state, progress: { run: globalThis.crypto.randomUUID(), epoch: 0, step: 0, bestValAcc: -1, recipe: recipeText }, records: [] };
 }
 
 /** Runs a write; a failure (disk full, read-only) ends the run naming the file, earlier files intact. */
@@ -181,7 +186,7 @@ async function saveLast(o: RunOptions, cfg: VitConfig, state: TrainState, progre
 }
 
 /** Runs (or resumes) training; returns the best and last validation accuracy. */
-export async function runTraining(o: RunOptions): Promise<{ bestValAcc: number; lastValAcc: number }> {
+export async function runTraining(o: RunOptions, prepared?: PreparedRun): Promise<{ bestValAcc: number; lastValAcc: number }> {
   const f = files(o.outDir);
   const reporter = o.reporter ?? silentReporter;
   const cfg = recipeConfig(o.recipe);
@@ -189,9 +194,31 @@ export async function runTraining(o: RunOptions): Promise<{ bestValAcc: number; 
   const schedule = recipeSchedule(o.recipe);
   const recipeText = JSON.stringify(o.recipe);
   const { batchSize, epochs } = o.recipe;
-  const trainRecords = o.recipe.limitTrain ?? o.train.count;
-  const batchesPerEpoch = Math.ceil(trainRecords / batchSize);
-  let { state, progress, records } = o.resume ? await resume(o, cfg, recipeText, batchesPerEpoch, trainRecords) : await fresh(o, cfg, recipeText);
+  const run = prepared ?? (await prepareRun(o));
+  let { state, progress, records } = run;
+  try {
+    const trainRecords = o.recipe.limitTrain ?? o.train.count;
+    const batchesPerEpoch = Math.ceil(trainRecords / batchSize);
+    const p = progress.partial;
+    if (p && (p.stepInEpoch > batchesPerEpoch || p.seen > trainRecords)) {
+      throw new StopRun(`--resume: ${trainStatePath(f.last)} stopped at step ${p.stepInEpoch} of epoch ${progress.epoch + 1}, which has ${batchesPerEpoch} steps of this data`, 2);
+    }
+    // everything is validated: only now may a file change
+    if (run.resumedFrom === null) {
+      try {
+        await mkdir(o.outDir, { recursive: true });
+      } catch (e) {
+        throw new StopRun(`cannot create --out-dir ${o.outDir}: ${describeFsError(e)}`, 2);
+      }
+    } else {
+      if (run.metricsAhead) await saving(f.metrics, () => writeMetrics(f.metrics, records));
+      const where = p ? `epoch ${progress.epoch + 1} at step ${p.stepInEpoch}/${batchesPerEpoch}` : `the start of epoch ${progress.epoch + 1}`;
+      o.log(`resumed from ${run.resumedFrom}: ${progress.epoch} epochs done, optimizer step ${progress.step}; continuing at ${where}`);
+    }
+  } catch (e) {
+    disposeTree([state.params, state.opt]);
+    throw e;
+  }
   const stopped = () => o.signal?.aborted === true;
   const step = trainStep(cfg, optimizer, { labelSmoothing: o.recipe.labelSmoothing, seed: o.recipe.seed });
   try {
@@ -225,8 +252,8 @@ export async function runTraining(o: RunOptions): Promise<{ bestValAcc: number; 
         if (stopped()) await stopHere(`at step ${stepInEpoch}/${loader.batches}`);
       }
       const trainSeconds = (performance.now() - t0) / 1000;
-      reporter.evaluating({ images: Math.min(o.limitTest ?? o.test.count, o.test.count) });
-      const val = await evaluate(cfg, state.params, o.test, { batchSize: Math.max(batchSize, 250), limit: o.limitTest, labelSmoothing: o.recipe.labelSmoothing, stop: stopped });
+      reporter.evaluating({ images: Math.min(o.recipe.limitTest ?? o.test.count, o.test.count) });
+      const val = await evaluate(cfg, state.params, o.test, { batchSize: Math.max(batchSize, 250), limit: o.recipe.limitTest, labelSmoothing: o.recipe.labelSmoothing, stop: stopped });
       if (val === null) await stopHere('after its training steps, before validation');
       reporter.epochEnd();
       const seconds = (performance.now() - t0) / 1000;

@@ -14,6 +14,17 @@ export async function saveModel(path: string, cfg: VitConfigInput, params: VitPa
   await writeFileAtomic(path, encodeSafetensors(entries, checkpointMetadata(cfg, extra)));
 }
 
+/** Checks a model file's header (size, config, names, shapes) without reading its weights. */
+export async function inspectModel(path: string, expected?: VitConfigInput): Promise<VitConfig> {
+  const file = await openSafetensors(path);
+  try {
+    requireF32(file.header, path);
+    return checkCheckpointHeader(file.header, path, expected);
+  } finally {
+    await file.close();
+  }
+}
+
 /**
  * Reads a model checkpoint. The config (the given one, else the file's own) must describe exactly
  * the file's tensors; all mismatches are reported in one capped line.
