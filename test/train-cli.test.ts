@@ -111,3 +111,32 @@ test('Ctrl-C saves; --resume continues exactly where it stopped', async (t) => {
   t.regex(lastLine(broken.stderr), /^shaped-vit: .*last\.train\.safetensors/);
   t.is((await stat(last)).size, bytes.length - 10);
 });
+
+test('Ctrl-C during validation of the last epoch stops at once and --resume finishes it', async (t) => {
+  const data = await realCifarDir();
+  const dir = path.join(await mkdtemp(path.join(os.tmpdir(), 'shaped-vit-cli-')), 'run');
+  const oneEpoch = [...tiny.map((a, i) => (tiny[i - 1] === '--epochs' ? '1' : tiny[i - 1] === '--limit-test' ? '10000' : a))];
+  let sent = false;
+  const child = spawn(process.execPath, [cli, 'train-cifar', ...oneEpoch, '--data-dir', data, '--out-dir', dir], { env: { ...process.env, FORCE_COLOR: '0' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    // off a terminal the progress says when validation starts
+    if (!sent && stderr.includes('epoch 1/1 evaluating on 10000 test images')) {
+      sent = true;
+      child.kill('SIGINT');
+    }
+  });
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  t.true(sent, stderr);
+  t.is(code, 130, stderr);
+  t.regex(lastLine(stderr), /^shaped-vit: stopped: saved epoch 1 after its training steps, before validation to .*last\.safetensors; continue with --resume$/);
+  t.deepEqual(epochLines(stdout), []);
+  const resumed = await run(['--backend', 'cpu', '--data-dir', data, '--out-dir', dir, '--resume']);
+  t.is(resumed.code, 0, resumed.stderr);
+  t.regex(resumed.stdout, /continuing at epoch 1 at step 8\/8/);
+  t.is(epochLines(resumed.stdout).length, 1);
+  t.is((await readFile(path.join(dir, 'metrics.jsonl'), 'utf8')).trim().split('\n').length, 1);
+});
