@@ -3,20 +3,9 @@
 import { Tensor } from './tensor.js';
 import { add } from './ops/elementwise.js';
 import { constant, postOrder } from './tensor.js';
+import { mapTree, tensorsIn } from './tree.js';
 import { ShapeError } from './shape-error.js';
 import type { Shape } from './shape-types.js';
-
-/** Maps every tensor of a pytree (nested arrays/records), keeping its structure. */
-export function mapTree<T>(tree: T, fn: (t: Tensor) => Tensor): T {
-  if (tree instanceof Tensor) return fn(tree) as T;
-  if (Array.isArray(tree)) return tree.map((v) => mapTree(v, fn)) as T;
-  if (tree && typeof tree === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(tree)) out[k] = mapTree(v, fn);
-    return out as T;
-  }
-  return tree;
-}
 
 /** Cotangents of `wrt` for output cotangent `seed`; inputs the output does not depend on get zeros. */
 function backward(out: Tensor, seed: Tensor, wrt: readonly Tensor[]): Map<Tensor, Tensor> {
@@ -31,8 +20,13 @@ function backward(out: Tensor, seed: Tensor, wrt: readonly Tensor[]): Map<Tensor
   const cotangents = new Map<Tensor, Tensor>([[out, seed]]);
   for (const t of order) {
     const g = cotangents.get(t);
-    if (!g || targets.has(t) || !t.op?.vjp || !relevant.has(t)) continue;
+    if (!g || targets.has(t) || !t.op || !relevant.has(t)) continue;
+    // loud, as tinygrad's gradient.py: a silent skip would give wrong (zero) gradients
+    if (!t.op.vjp) throw new Error(`autodiff: ${t.op.name} has no VJP, but ${t} lies between the output and an input being differentiated`);
     const grads = t.op.vjp(g, t, t.inputs, t.attrs);
+    if (grads.length !== t.inputs.length) {
+      throw new Error(`autodiff: the VJP of ${t.op.name} returned ${grads.length} cotangents for ${t.inputs.length} inputs`);
+    }
     t.inputs.forEach((input, k) => {
       const gi = grads[k];
       if (!gi || !relevant.has(input)) return;
@@ -50,9 +44,7 @@ export function vjp<P, S extends Shape>(f: (x: P) => Tensor<S>, x: P): [Tensor<S
     if (g.shape.length !== y.shape.length || g.shape.some((d, k) => d !== y.shape[k])) {
       throw new ShapeError(`vjp: cotangent [${g.shape.join(',')}] does not match output [${y.shape.join(',')}]`);
     }
-    const leaves: Tensor[] = [];
-    mapTree(x, (t) => (leaves.push(t), t));
-    const cot = backward(y, g, leaves);
+    const cot = backward(y, g, tensorsIn(x));
     return mapTree(x, (t) => cot.get(t) ?? constant(new Float32Array(t.size), t.shape));
   };
   return [y, pullback];

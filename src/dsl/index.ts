@@ -1,9 +1,10 @@
 // The typed tensor DSL: tensors, ops, autodiff, backends.
 export { Tensor, constant, tensor, fromTypedArray, zeros, ones, full, scalar, type Primitive, type Mutable } from './tensor.js';
 export { randn, uniform, generator } from './random.js';
-export { realize, setBackend, backend, availableBackends, memory, tidy, disposeTree, tensorsIn } from './runtime.js';
+export { realize, setBackend, backend, availableBackends, memory, tidy, disposeTree } from './runtime.js';
+export { mapTree, zipTrees, treeLeaves, tensorsIn, unflatten, TreeMismatchError } from './tree.js';
 export { backendNames, type BackendName, type MemoryInfo } from './backend.js';
-export { vjp, grad, valueAndGrad, valueAndGradWithAux, mapTree } from './autodiff.js';
+export { vjp, grad, valueAndGrad, valueAndGradWithAux } from './autodiff.js';
 export { neg, exp, log, sqrt, rsqrt, tanh, relu, gelu, mulScalar, addScalar, add, sub, mul, div, equal, type BinaryOp } from './ops/elementwise.js';
 export { sum, mean, max, broadcastTo, sumTo, type Reduction } from './ops/reduce.js';
 export { reshape, permute, transpose, slice, take, chunk, concat, splitHeads, mergeHeads, patchify } from './ops/layout.js';

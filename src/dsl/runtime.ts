@@ -6,6 +6,7 @@
 import { platform } from '#platform';
 import { backendNames, createBackend, type Backend, type BackendName, type MemoryInfo } from './backend.js';
 import { onTensorCreated, postOrder, Tensor } from './tensor.js';
+import { tensorsIn } from './tree.js';
 import { fuseElementwise, fusedSource, groupOf } from './fusion.js';
 import { loweringFor } from './kernel-table.js';
 import './kernels/index.js';
@@ -173,14 +174,6 @@ function ancestorsOf(roots: readonly Tensor[]): Set<Tensor> {
     out.add(t);
     stack.push(...t.inputs);
   }
-  return out;
-}
-
-/** Collects every tensor inside a value (a pytree: nested arrays and records). */
-export function tensorsIn(value: unknown, out: Tensor[] = []): Tensor[] {
-  if (value instanceof Tensor) out.push(value);
-  else if (Array.isArray(value)) for (const v of value) tensorsIn(v, out);
-  else if (value && typeof value === 'object') for (const v of Object.values(value)) tensorsIn(v, out);
   return out;
 }
 

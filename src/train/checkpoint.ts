@@ -3,7 +3,7 @@
 // a consistent resume point on its own. The model file beside it carries the same run id, epoch
 // and step: a save cut short between the two files is detected, never silently mixed.
 // Everything is validated (progress record, config, sizes) before any tensor is read.
-import { disposeTree, fromTypedArray, mapTree, type Tensor } from '../dsl/index.js';
+import { disposeTree, fromTypedArray, mapTree, treeLeaves } from '../dsl/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { openSafetensors, readSafetensorsHeader, type SafetensorsReader } from '../io/safetensors-file.js';
 import { checkTensors, encodeSafetensors, requireF32, tensorMismatchError, type LoadedTensor } from '../io/safetensors.js';
@@ -39,23 +39,11 @@ export const trainStatePath = (modelPath: string) => modelPath.replace(/\.safete
 /** What a model file's metadata must say to belong to a training state. */
 export const pairMetadata = (p: TrainingProgress): Record<string, string> => ({ run: p.run, epoch: String(p.epoch), step: String(p.step) });
 
-/** Pytree paths of every tensor, e.g. "1.m.encoder.0.mlp.fc1.weight". */
-export function treeEntries(tree: unknown): Array<[string, Tensor]> {
-  const out: Array<[string, Tensor]> = [];
-  const walk = (v: unknown, path: string) => {
-    if (v && typeof v === 'object' && 'shape' in v && 'size' in v) out.push([path, v as Tensor]);
-    else if (Array.isArray(v)) v.forEach((x, k) => walk(x, path ? `${path}.${k}` : `${k}`));
-    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
-  };
-  walk(tree, '');
-  return out;
-}
-
 /** Writes weights, optimizer state and progress in one atomic file; refuses non-finite values. */
 export async function saveTrainState(modelPath: string, cfg: VitConfigInput, params: VitParams, opt: unknown, progress: TrainingProgress): Promise<void> {
   const path = trainStatePath(modelPath);
   const weights = await tensorEntries(vit.stateDict(params).map(([n, t]) => [`params.${n}`, t] as const));
-  const state = await tensorEntries(treeEntries(opt).map(([n, t]) => [`opt.${n}`, t] as const));
+  const state = await tensorEntries(treeLeaves(opt).map(([n, t]) => [`opt.${n}`, t] as const));
   requireFinite([...weights, ...state], path);
   await writeFileAtomic(path, encodeSafetensors([...weights, ...state], checkpointMetadata(cfg, { progress: JSON.stringify(progress) })));
 }
@@ -92,17 +80,13 @@ export async function loadTrainState(
     const params = paramsFromTensors(cfg, await readAll(file, 'params.'), path, 'params.');
     const template = optimizer.init(params);
     try {
-      const expected = treeEntries(template).map(([name, t]) => ({ name: `opt.${name}`, shape: [...t.shape] }));
+      const expected = treeLeaves(template).map(([name, t]) => ({ name: `opt.${name}`, shape: [...t.shape] }));
       const found = new Map([...header.tensors].filter(([name]) => name.startsWith('opt.')));
       const problems = checkTensors(found, expected);
       if (problems.length) throw tensorMismatchError(path, problems);
       const tensors = await readAll(file, 'opt.');
       requireFinite([...tensors].map(([name, t]) => ({ name, ...t })), path);
-      const byTensor = new Map(treeEntries(template).map(([name, t]) => [t, `opt.${name}`]));
-      const opt = mapTree(template, (t) => {
-        const loaded = tensors.get(byTensor.get(t)!)!;
-        return fromTypedArray(loaded.data, loaded.shape);
-      });
+      const opt = mapTree(template, (t, name) => fromTypedArray(tensors.get(`opt.${name}`)!.data, t.shape));
       return { cfg, params, opt, progress };
     } finally {
       disposeTree(template);

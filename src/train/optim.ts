@@ -1,7 +1,7 @@
 // Optimizers as pure { init, update } pairs over parameter trees (Optax style), composed with
 // `chain`. Per-step scalars (learning rate, bias corrections) enter as tiny tensors, not kernel
 // constants, so kernels compile once.
-import { add, addScalar, constant, div, mapTree, mul, mulScalar, sqrt, zeros, type Tensor } from '../dsl/index.js';
+import { add, addScalar, constant, div, mapTree, mul, mulScalar, sqrt, zeros, zipTrees } from '../dsl/index.js';
 
 const scalar = (x: number) => constant(Float32Array.of(x), []);
 
@@ -16,20 +16,6 @@ export interface StepInfo {
   /** 1-based count of updates, including this one */
   readonly count: number;
   readonly learningRate: number;
-}
-
-/** Combines the tensors at the same place of several pytrees of the same structure. */
-export function zipTrees<P>(trees: readonly unknown[], fn: (...ts: Tensor[]) => Tensor): P {
-  const leaves = trees.map((tree) => {
-    const out: Tensor[] = [];
-    mapTree(tree, (t) => (out.push(t), t));
-    return out;
-  });
-  let k = 0;
-  return mapTree(trees[0], () => {
-    const i = k++;
-    return fn(...leaves.map((l) => l[i]));
-  }) as P;
 }
 
 const zerosLike = (tree: unknown) => mapTree(tree, (t) => zeros(t.shape));

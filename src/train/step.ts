@@ -1,6 +1,6 @@
 // One training step and one evaluation step as pure functions of (state, batch): each builds the
 // whole computation lazily (forward, backward, optimizer) and evaluates it once.
-import { argmax, constant, crossEntropy, disposeTree, equal, labelTensor, mean, realize, sum, valueAndGradWithAux, type Tensor } from '../dsl/index.js';
+import { argmax, constant, crossEntropy, disposeTree, equal, labelTensor, mean, realize, sum, tensorsIn, valueAndGradWithAux, type Tensor } from '../dsl/index.js';
 import { vit, type VitConfig, type VitParams } from '../vit/index.js';
 import { applyUpdates, type Transform } from './optim.js';
 
@@ -54,20 +54,9 @@ async function read1(t: Tensor): Promise<number> {
 /** Initial training state: realized parameters and optimizer state. */
 export async function initTrainState(params: VitParams, optimizer: Transform<unknown>): Promise<TrainState> {
   const opt = optimizer.init(params);
-  await realize([...tensorsOf(params), ...tensorsOf(opt)]);
+  await realize([...tensorsIn(params), ...tensorsIn(opt)]);
   return { params, opt, step: 0 };
 }
-
-const tensorsOf = (tree: unknown): Tensor[] => {
-  const out: Tensor[] = [];
-  const walk = (v: unknown) => {
-    if (v && typeof v === 'object' && 'shape' in v && 'size' in v) out.push(v as Tensor);
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-  };
-  walk(tree);
-  return out;
-};
 
 /**
  * (state, batch) -> (state', metrics) for learning rate `lr`. The previous state's device memory
@@ -81,7 +70,7 @@ export function trainStep(cfg: VitConfig, optimizer: Transform<unknown>, options
     const step = state.step + 1;
     const [updates, opt] = optimizer.update(grads, state.opt, state.params, { count: step, learningRate: lr });
     const params = applyUpdates(state.params, updates);
-    await realize([loss, correct, ...tensorsOf(params), ...tensorsOf(opt)]);
+    await realize([loss, correct, ...tensorsIn(params), ...tensorsIn(opt)]);
     disposeTree([state.params, state.opt]);
     return [{ params, opt, step }, { loss: await read1(loss), correct: await read1(correct), count: batch.count }];
   };
