@@ -4,7 +4,7 @@ import { Tensor } from './tensor.js';
 import { add } from './ops/elementwise.js';
 import { constant, postOrder } from './tensor.js';
 import { mapTree, tensorsIn } from './tree.js';
-import { ShapeError } from './shape-error.js';
+import { cotangentShape, scalarShape } from './shape-rules.js';
 import type { Shape } from './shape-types.js';
 
 /** Cotangents of `wrt` for output cotangent `seed`; inputs the output does not depend on get zeros. */
@@ -41,9 +41,7 @@ function backward(out: Tensor, seed: Tensor, wrt: readonly Tensor[]): Map<Tensor
 export function vjp<P, S extends Shape>(f: (x: P) => Tensor<S>, x: P): [Tensor<S>, (g: Tensor<S>) => P] {
   const y = f(x);
   const pullback = (g: Tensor<S>): P => {
-    if (g.shape.length !== y.shape.length || g.shape.some((d, k) => d !== y.shape[k])) {
-      throw new ShapeError(`vjp: cotangent [${g.shape.join(',')}] does not match output [${y.shape.join(',')}]`);
-    }
+    cotangentShape(g.shape, y.shape);
     const cot = backward(y, g, tensorsIn(x));
     return mapTree(x, (t) => cot.get(t) ?? constant(new Float32Array(t.size), t.shape));
   };
@@ -59,7 +57,7 @@ type ScalarTensor = Tensor<[]> | Tensor<[1]>;
 export function valueAndGrad<P, R extends unknown[], V extends ScalarTensor>(f: (params: P, ...rest: R) => V): (params: P, ...rest: R) => [V, P] {
   return (params, ...rest) => {
     const [value, pullback] = vjp((p: P) => f(p, ...rest) as Tensor, params);
-    if (value.size !== 1) throw new ShapeError(`valueAndGrad: f must return a scalar, got [${value.shape.join(',')}]`);
+    scalarShape(value.shape, 'valueAndGrad');
     return [value as V, pullback(constant(new Float32Array(value.size).fill(1), value.shape))];
   };
 }

@@ -193,6 +193,82 @@ export function reduceShape(s: readonly number[], axis?: number | readonly numbe
   return keepDims ? s.map((d, i) => (axes.has(i) ? 1 : d)) : s.filter((_, i) => !axes.has(i));
 }
 
+/** A leaf's shape for `count` values: the dims valid and holding exactly that many. */
+export function dataShape(s: readonly number[], count: number): number[] {
+  const size = sizeOf(s);
+  if (count !== size) fail(`data has ${count} values but shape ${formatShape(s)} holds ${size}`);
+  return [...s];
+}
+
+/** A cotangent handed to a pullback has the shape of the output it belongs to. */
+export function cotangentShape(g: readonly number[], out: readonly number[]): number[] {
+  if (g.length !== out.length || g.some((d, k) => d !== out[k])) fail(`vjp: cotangent ${formatShape(g)} does not match output ${formatShape(out)}`);
+  return [...g];
+}
+
+/** valueAndGrad differentiates a function with one value: [] or [1]. */
+export function scalarShape(s: readonly number[], caller: string): number[] {
+  if (sizeOf(s) !== 1) fail(`${caller}: f must return a scalar, got ${formatShape(s)}`);
+  return [...s];
+}
+
+/** Operands an elementwise kernel reads at the same index: all of one shape, which it keeps. */
+export function sameShape(name: string, shapes: readonly (readonly number[])[]): number[] {
+  shapes.forEach((s) => checkDims(s));
+  const [first] = shapes;
+  for (const s of shapes) {
+    if (s.length !== first.length || s.some((d, k) => d !== first[k])) fail(`${name} needs operands of one shape, got ${shapes.map(formatShape).join(' and ')}`);
+  }
+  return [...first];
+}
+
+/** Broadcasting x (trailing-aligned) to `to`: each dim of x is 1 or the target's. */
+export function broadcastToShape(x: readonly number[], to: readonly number[]): number[] {
+  checkDims(x), checkDims(to);
+  const offset = to.length - x.length;
+  if (offset < 0 || x.some((d, k) => d !== 1 && d !== to[k + offset])) fail(`cannot broadcast ${formatShape(x)} to ${formatShape(to)}`);
+  return [...to];
+}
+
+/** x placed at [start, end) of `axis` in zeros of `length` along it (the transpose of slice). */
+export function padShape(x: readonly number[], axis: number, start: number, end: number, length: number): number[] {
+  const ax = axisOf(x, axis);
+  nat(start, `pad start ${start}`), nat(end, `pad end ${end}`), nat(length, `pad length ${length}`);
+  if (end - start !== x[ax] || end > length) fail(`pad of ${formatShape(x)} to [${start}, ${end}) of ${length} on axis ${ax} does not fit`);
+  return x.map((d, i) => (i === ax ? length : d));
+}
+
+/** LayerNorm normalizes the last axis: the shape is kept (rank >= 1). */
+export function layerNormShape(x: readonly number[]): number[] {
+  checkDims(x);
+  if (x.length === 0) fail('layerNorm needs at least one axis');
+  return [...x];
+}
+
+/** LayerNorm's affine part: weight and bias are [E] for rows of width E. */
+export function layerNormParamsShape(x: readonly number[], weight: readonly number[], bias: readonly number[]): void {
+  const e = layerNormShape(x)[x.length - 1];
+  if (weight.length !== 1 || bias.length !== 1 || weight[0] !== e || bias[0] !== e) {
+    fail(`layerNorm: weight ${formatShape(weight)} and bias ${formatShape(bias)} must be [${e}]`);
+  }
+}
+
+/** Per-sample cross-entropy of logits [N, C] against labels [N]: [N]. */
+export function crossEntropyShape(logits: readonly number[], labels: readonly number[]): number[] {
+  checkDims(logits), checkDims(labels);
+  if (logits.length !== 2 || labels.length !== 1 || labels[0] !== logits[0]) {
+    fail(`crossEntropy: logits ${formatShape(logits)} and labels ${formatShape(labels)} must be [N, C] and [N]`);
+  }
+  return [logits[0]];
+}
+
+/** The index of the largest value of each row of [N, C]: [N]. */
+export function argmaxShape(x: readonly number[]): number[] {
+  checkDims(x);
+  if (x.length !== 2) fail(`argmax needs [N, C], got ${formatShape(x)}`);
+  return [x[0]];
+}
+
 /** softmax / logSoftmax keep the shape; the axis must be valid. */
 export function softmaxShape(s: readonly number[], axis = -1): number[] {
   axisOf(s, axis);

@@ -2,8 +2,7 @@
 // computed when asked for (`await t.data()`, `realize`). The shape lives in the type `S` and, the
 // same, in `shape` at runtime.
 import type { Storage, Backend } from './backend.js';
-import { sizeOf } from './shape-rules.js';
-import { ShapeError } from './shape-error.js';
+import { dataShape, sizeOf } from './shape-rules.js';
 import type { Shape } from './shape-types.js';
 
 /** A shape literal as a mutable tuple type: `[2, 3]`, not `readonly [2, 3]`. */
@@ -12,9 +11,11 @@ export type Mutable<S extends Shape> = { -readonly [K in keyof S]: S[K] };
 /** How one primitive computes its output from its inputs' storage on a backend. */
 export type Lowering = (backend: Backend, args: readonly Storage[]) => Promise<Storage>;
 
-/** A primitive op: its lowering, and (if differentiable) its vector-Jacobian product. */
+/** A primitive op: its shape rule, its lowering, and (if differentiable) its vector-Jacobian product. */
 export interface Primitive<A = unknown> {
   readonly name: string;
+  /** The output shape from the input shapes and attributes; throws ShapeError when they do not fit (rules in shape-rules.ts). */
+  shape(inputs: readonly Shape[], attrs: A): readonly number[];
   lower(out: Tensor, inputs: readonly Tensor[], attrs: A): Lowering;
   /** For elementwise ops: the output value as a gpu.js expression of the input values (enables fusion). */
   elementwise?(args: readonly string[], attrs: A): string;
@@ -82,27 +83,23 @@ export class Tensor<S extends Shape = Shape> {
   }
 }
 
-/** Records a primitive application; shape rules have already been checked by the caller. */
-export function apply<S extends Shape>(op: Primitive<any>, inputs: readonly Tensor[], shape: S, attrs: unknown = undefined): Tensor<S> {
+/**
+ * Records a primitive application. The primitive's shape rule computes the output shape from the
+ * inputs and attributes, and throws on a mismatch, so every node is checked: those an op makes and
+ * those a VJP makes. S is the type the calling op states for that shape (the runtime boundary
+ * between `number[]` and the types; only ops in src/dsl call this).
+ */
+export function apply<S extends Shape = Shape, A = unknown>(op: Primitive<A>, inputs: readonly Tensor[], attrs: A): Tensor<S> {
   for (const t of inputs) {
     if (t.disposed) throw new Error(`${op.name}: an input tensor ${t} was disposed`);
   }
-  return new Tensor(shape, op, inputs, attrs, null);
-}
-
-function checkShape(shape: readonly number[]): void {
-  for (const d of shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new ShapeError(`invalid dimension ${d} in shape [${shape.join(',')}]`);
-  }
+  const shape = op.shape(inputs.map((t) => t.shape), attrs);
+  return new Tensor(shape as S, op, inputs, attrs, null);
 }
 
 /** A leaf tensor holding a copy of `values` (row-major). */
 export function fromTypedArray<const S extends Shape>(values: ArrayLike<number>, shape: S): Tensor<Mutable<S>> {
-  checkShape(shape);
-  const size = sizeOf(shape);
-  if (values.length !== size) {
-    throw new ShapeError(`data has ${values.length} values but shape [${shape.join(',')}] holds ${size}`);
-  }
+  dataShape(shape, values.length);
   return new Tensor(shape as Mutable<S>, null, [], undefined, Float32Array.from(values));
 }
 
@@ -124,7 +121,6 @@ export function tensor<const S extends Shape>(data: Nested | ArrayLike<number>, 
 }
 
 export function full<const S extends Shape>(shape: S, value: number): Tensor<Mutable<S>> {
-  checkShape(shape);
   return new Tensor(shape as Mutable<S>, null, [], undefined, new Float32Array(sizeOf(shape)).fill(value));
 }
 

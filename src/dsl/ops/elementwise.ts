@@ -18,6 +18,7 @@ interface UnaryRule {
 function unaryPrimitive(name: string, rule: UnaryRule): Primitive<void> {
   return {
     name,
+    shape: ([x]) => [...x],
     lower: (out) => singleKernel(kernelSource(['a'], `const x = a[i];\n  return ${rule.expr('x')};`), out.size),
     elementwise: ([x]) => rule.expr(x),
     vjp: rule.vjp ? (g, out, [x]) => [rule.vjp!(g, out, x)] : undefined,
@@ -38,20 +39,20 @@ const rsqrtP = unaryPrimitive('rsqrt', {
 });
 const tanhP = unaryPrimitive('tanh', { expr: (x) => `Math.tanh(${x})`, vjp: (g, out) => mul(g, addScalar(neg(mul(out, out)), 1)) });
 const stepP = unaryPrimitive('step', { expr: (x) => `(${x} > 0.0 ? 1.0 : 0.0)` });
-const reluP = unaryPrimitive('relu', { expr: (x) => `Math.max(${x}, 0.0)`, vjp: (g, _out, x) => mul(g, apply(stepP, [x], x.shape)) });
+const reluP = unaryPrimitive('relu', { expr: (x) => `Math.max(${x}, 0.0)`, vjp: (g, _out, x) => mul(g, apply(stepP, [x], undefined)) });
 // d/dx [x Φ(x)] = Φ(x) + x φ(x)
 const geluGradP = unaryPrimitive('geluGrad', {
   expr: (x) => `(0.5 * (1.0 + ${erf(`${x} * 0.7071067811865476`)}) + ${x} * 0.3989422804014327 * Math.exp(-0.5 * ${x} * ${x}))`,
 });
 const geluP = unaryPrimitive('gelu', {
   expr: (x) => `(0.5 * ${x} * (1.0 + ${erf(`${x} * 0.7071067811865476`)}))`,
-  vjp: (g, _out, x) => mul(g, apply(geluGradP, [x], x.shape)),
+  vjp: (g, _out, x) => mul(g, apply(geluGradP, [x], undefined)),
 });
 
 const unary =
   (p: Primitive<void>) =>
   <S extends Shape>(x: Tensor<S>): Tensor<S> =>
-    apply(p, [x], x.shape);
+    apply(p, [x], undefined);
 
 export const neg = unary(negP);
 export const exp = unary(expP);
@@ -67,19 +68,21 @@ export const gelu = unary(geluP);
 
 const mulScalarP: Primitive<number> = {
   name: 'mulScalar',
+  shape: ([x]) => [...x],
   lower: (out, _in, c) => singleKernel(kernelSource(['a'], `return a[i] * ${lit(c)};`), out.size),
   elementwise: ([x], c) => `${x} * ${lit(c)}`,
   vjp: (g, _out, _in, c) => [mulScalar(g, c)],
 };
 const addScalarP: Primitive<number> = {
   name: 'addScalar',
+  shape: ([x]) => [...x],
   lower: (out, _in, c) => singleKernel(kernelSource(['a'], `return a[i] + ${lit(c)};`), out.size),
   elementwise: ([x], c) => `${x} + ${lit(c)}`,
   vjp: (g) => [g],
 };
 
-export const mulScalar = <S extends Shape>(x: Tensor<S>, c: number): Tensor<S> => apply(mulScalarP, [x], x.shape, c);
-export const addScalar = <S extends Shape>(x: Tensor<S>, c: number): Tensor<S> => apply(addScalarP, [x], x.shape, c);
+export const mulScalar = <S extends Shape>(x: Tensor<S>, c: number): Tensor<S> => apply(mulScalarP, [x], c);
+export const addScalar = <S extends Shape>(x: Tensor<S>, c: number): Tensor<S> => apply(addScalarP, [x], c);
 
 // --- binary with NumPy broadcasting ------------------------------------------------------------------
 
@@ -100,6 +103,7 @@ export function broadcastIndex(input: readonly number[], output: readonly number
 function binaryPrimitive(name: string, rule: BinaryRule): Primitive<void> {
   return {
     name,
+    shape: ([a, b]) => broadcastShapes(a, b),
     lower: (out, [a, b]) => {
       const ia = broadcastIndex(a.shape, out.shape);
       const ib = broadcastIndex(b.shape, out.shape);
@@ -141,8 +145,8 @@ export interface BinaryOp {
   <A extends Shape, B extends Shape>(a: Tensor<A>, b: Tensor<B> & CheckBroadcast<A, B>): Tensor<Broadcast<A, B>>;
 }
 
-// runtime boundary: broadcastShapes computes at runtime the shape each overload states
-const binary = (p: Primitive<void>) => ((a: Tensor, b: Tensor) => apply(p, [a, b], broadcastShapes(a.shape, b.shape))) as BinaryOp;
+// runtime boundary: the primitive's rule (broadcastShapes) computes the shape each overload states
+const binary = (p: Primitive<void>) => ((a: Tensor, b: Tensor) => apply(p, [a, b], undefined)) as BinaryOp;
 
 /** a + b with NumPy broadcasting; a shape mismatch is a compile-time error naming both shapes. */
 export const add = binary(addP);

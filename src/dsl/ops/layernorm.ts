@@ -2,7 +2,7 @@
 // backward each a row-statistics kernel plus one elementwise kernel); the affine part is a
 // broadcast multiply-add.
 import { apply, type Primitive, type Tensor } from '../tensor.js';
-import { ShapeError } from '../shape-error.js';
+import { layerNormParamsShape, layerNormShape, sameShape } from '../shape-rules.js';
 import type { Shape } from '../shape-types.js';
 import { kernelSource, lit, withScratch } from '../kernel-source.js';
 import { add, mul } from './elementwise.js';
@@ -24,6 +24,7 @@ interface Attrs {
 
 const normalizeGradP: Primitive<Attrs> = {
   name: 'layerNormGrad',
+  shape: (inputs) => sameShape('layerNormGrad', inputs),
   // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), per row
   lower: (out, _in, { eps, length }) => {
     const rows = out.size / length;
@@ -47,19 +48,19 @@ const normalizeGradP: Primitive<Attrs> = {
 
 const normalizeP: Primitive<Attrs> = {
   name: 'layerNormalize',
+  shape: ([x]) => layerNormShape(x),
   lower: (out, _in, { eps, length }) => {
     const rows = out.size / length;
     const norm = kernelSource(['x', 'st'], `const row = Math.floor(i / ${length});\n  return (x[i] - st[row * 2]) * st[row * 2 + 1];`);
     return (backend, [x]) =>
       withScratch(backend, { source: statsSource(length, eps), length: rows * 2 }, [x], (st) => backend.run({ source: norm, length: out.size }, [x, st]));
   },
-  vjp: (g, _out, [x], attrs) => [apply(normalizeGradP, [x, g], x.shape, attrs)],
+  vjp: (g, _out, [x], attrs) => [apply(normalizeGradP, [x, g], attrs)],
 };
 
 /** (x - mean) / sqrt(var + eps) over the last axis (biased variance, as torch). */
 export function layerNormalize<S extends Shape>(x: Tensor<S>, eps = 1e-5): Tensor<S> {
-  if (x.shape.length === 0) throw new ShapeError('layerNorm needs at least one axis');
-  return apply(normalizeP, [x], x.shape, { eps, length: x.shape[x.shape.length - 1] });
+  return apply(normalizeP, [x], { eps, length: layerNormShape(x.shape)[x.shape.length - 1] });
 }
 
 /** torch.nn.LayerNorm over the last axis: normalize, then scale by `weight` and shift by `bias`. */
@@ -69,9 +70,6 @@ export function layerNorm<R extends Shape, E extends number>(
   bias: Tensor<[NoInfer<E>]>,
   eps = 1e-5,
 ): Tensor<[...R, E]> {
-  const e = x.shape[x.shape.length - 1];
-  if (weight.shape[0] !== e || bias.shape[0] !== e) {
-    throw new ShapeError(`layerNorm: weight [${weight.shape.join(',')}] and bias [${bias.shape.join(',')}] must be [${e}]`);
-  }
+  layerNormParamsShape(x.shape, weight.shape, bias.shape);
   return add(mul(layerNormalize(x, eps), weight), bias);
 }

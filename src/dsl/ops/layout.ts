@@ -8,6 +8,7 @@ import {
   concatShape,
   mergeHeadsShape,
   normalizeAxis,
+  padShape,
   patchesShape,
   permuteShape,
   reshapeShape,
@@ -53,8 +54,9 @@ import { coordinates, flatIndex, kernelSource, singleKernel, stridesOf } from '.
 
 // --- reshape: shares storage with its input -------------------------------------------------------
 
-const reshapeP: Primitive<void> = {
+const reshapeP: Primitive<readonly number[]> = {
   name: 'reshape',
+  shape: ([x], to) => reshapeShape(x, to),
   lower: () => async (backend, [x]) => backend.retain(x),
   vjp: (g, _out, [x]) => [reshape(g, [...x.shape])],
 };
@@ -71,6 +73,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 
 const permuteP: Primitive<readonly number[]> = {
   name: 'permute',
+  shape: ([x], axes) => permuteShape(x, axes),
   lower: (out, [x], axes) => {
     const xs = stridesOf(x.shape);
     // output axis k reads input axis axes[k]
@@ -90,7 +93,7 @@ export function permute<S extends Shape, const P extends readonly number[]>(x: T
 export function permute(x: Tensor, axes: readonly number[]): Tensor {
   const out = permuteShape(x.shape, axes);
   if (axes.every((a, k) => a === k)) return x;
-  return apply(permuteP, [x], out, [...axes]);
+  return apply(permuteP, [x], [...axes]);
 }
 
 /** Swaps the last two axes. */
@@ -99,8 +102,7 @@ export function transpose<S extends Shape>(x: Tensor<S> & CheckTranspose<S>): Te
 export function transpose(x: Tensor): Tensor {
   const n = x.shape.length;
   transposeShape(x.shape);
-  const axes = x.shape.map((_, k) => (k === n - 2 ? n - 1 : k === n - 1 ? n - 2 : k));
-  return apply(permuteP, [x], permuteShape(x.shape, axes), axes);
+  return apply(permuteP, [x], x.shape.map((_, k) => (k === n - 2 ? n - 1 : k === n - 1 ? n - 2 : k)));
 }
 
 // --- slice / pad ---------------------------------------------------------------------------------------
@@ -119,6 +121,7 @@ function windowIndex(outShape: readonly number[], inShape: readonly number[], ax
 
 const padP: Primitive<SliceAttrs & { readonly length: number }> = {
   name: 'pad',
+  shape: ([x], { axis, start, end, length }) => padShape(x, axis, start, end, length),
   // places x at [start, end) of `axis` in a zero tensor of `length` along it
   lower: (out, [x], { axis, start, end }) => {
     const idx = windowIndex(out.shape, x.shape, axis, -start);
@@ -130,14 +133,15 @@ const padP: Primitive<SliceAttrs & { readonly length: number }> = {
 
 const sliceP: Primitive<SliceAttrs> = {
   name: 'slice',
+  shape: ([x], { axis, start, end }) => sliceShape(x, axis, start, end),
   lower: (out, [x], { axis, start }) =>
     singleKernel(kernelSource(['x'], `${coordinates(out.shape)}\n  return x[${windowIndex(out.shape, x.shape, axis, start)}];`), out.size),
-  vjp: (g, _out, [x], attrs) => [apply(padP, [g], [...x.shape], { ...attrs, length: x.shape[attrs.axis] })],
+  vjp: (g, _out, [x], attrs) => [apply(padP, [g], { ...attrs, length: x.shape[attrs.axis] })],
 };
 
 function sliceAxis(x: Tensor, axis: number, start: number, end: number): Tensor {
   if (start === 0 && end === x.shape[axis]) return x;
-  return apply(sliceP, [x], x.shape.map((d, k) => (k === axis ? end - start : d)), { axis, start, end });
+  return apply(sliceP, [x], { axis, start, end });
 }
 
 /** Elements [start, end) along `axis`; bounds checked at compile time where the dim and bounds are literals. */
@@ -186,6 +190,7 @@ export function chunk(x: Tensor, count: number, width?: number): Tensor[] {
 
 const concatP: Primitive<number> = {
   name: 'concat',
+  shape: ([a, b], axis) => concatShape(a, b, axis),
   lower: (out, [a, b], axis) => {
     const split = a.shape[axis];
     const body =
@@ -205,7 +210,7 @@ export function concat<A extends Shape, B extends Shape, const Ax extends AxisIn
 export function concat<A extends Shape, B extends Shape, Ax extends number>(a: Tensor<A>, b: Tensor<B> & CheckConcat<A, B, Ax>, axis: Ax): Tensor<Concat<A, B, Ax>>;
 export function concat(a: Tensor, b: Tensor, axis: number): Tensor {
   const out = concatShape(a.shape, b.shape, axis);
-  return apply(concatP, [a, b], out, normalizeAxis(axis, a.shape.length));
+  return apply(concatP, [a, b], normalizeAxis(axis, a.shape.length));
 }
 
 // --- attention heads -------------------------------------------------------------------------------
@@ -219,16 +224,14 @@ export function splitHeads<B extends number, T extends number, E extends number,
 export function splitHeads<S extends Shape, H extends number>(x: Tensor<S>, heads: H & CheckSplitHeads<S, H>): Tensor<SplitHeads<S, H>>;
 export function splitHeads(x: Tensor, heads: number): Tensor {
   const [b, h, t, d] = splitHeadsShape(x.shape, heads);
-  return apply(permuteP, [reshape(x, [b, t, h, d])], [b, h, t, d], [0, 2, 1, 3]);
+  return apply(permuteP, [reshape(x, [b, t, h, d])], [0, 2, 1, 3]);
 }
 
 /** [B, H, T, D] -> [B, T, H*D], the inverse of splitHeads (in generic code, [B, H, T, HeadWidth<E, H>] -> [B, T, E]). */
 export function mergeHeads<B extends number, H extends number, T extends number, E extends number = never>(x: Tensor<[B, H, T, HeadWidth<E, H>]>): Tensor<[B, T, E]>;
 export function mergeHeads<S extends Shape>(x: Tensor<S> & CheckMergeHeads<S>): Tensor<MergeHeads<S>>;
 export function mergeHeads(x: Tensor): Tensor {
-  const out = mergeHeadsShape(x.shape);
-  const [b, h, t, d] = x.shape;
-  return reshape(apply(permuteP, [x], [b, t, h, d], [0, 2, 1, 3]), out);
+  return reshape(apply(permuteP, [x], [0, 2, 1, 3]), mergeHeadsShape(x.shape));
 }
 
 // --- image patches ---------------------------------------------------------------------------------
@@ -247,6 +250,5 @@ export function patchify(images: Tensor, patch: number): Tensor {
   const [b, c, h, w] = images.shape;
   const grid = [b, c, h / patch, patch, w / patch, patch];
   const six = apply(reshapeP, [images], grid);
-  const axes = [0, 2, 4, 3, 5, 1];
-  return reshape(apply(permuteP, [six], permuteShape(grid, axes), axes), out);
+  return reshape(apply(permuteP, [six], [0, 2, 4, 3, 5, 1]), out);
 }

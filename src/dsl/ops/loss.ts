@@ -1,6 +1,6 @@
 // Fused cross-entropy with label smoothing on integer labels (torch semantics), and argmax.
 import { apply, Tensor, type Primitive } from '../tensor.js';
-import { ShapeError } from '../shape-error.js';
+import { argmaxShape, crossEntropyShape, sameShape } from '../shape-rules.js';
 import { kernelSource, lit, withScratch } from '../kernel-source.js';
 import { logSumExpSource } from './softmax.js';
 
@@ -11,6 +11,7 @@ interface Attrs {
 
 const gradP: Primitive<Attrs> = {
   name: 'crossEntropyGrad',
+  shape: ([x, labels, g]) => (crossEntropyShape(x, labels), sameShape('crossEntropyGrad', [labels, g]), [...x]),
   // d loss_n / d x_nc = softmax(x_n)_c - target_nc, target = (1 - eps) onehot + eps / C
   lower: (out, _in, { classes, smoothing }) => {
     const rows = out.size / classes;
@@ -26,6 +27,7 @@ const gradP: Primitive<Attrs> = {
 
 const crossEntropyP: Primitive<Attrs> = {
   name: 'crossEntropy',
+  shape: ([logits, labels]) => crossEntropyShape(logits, labels),
   // loss_n = lse(x_n) - (1 - eps) x_n[y_n] - eps/C sum_c x_nc
   lower: (out, _in, { classes, smoothing }) => {
     const body =
@@ -36,7 +38,7 @@ const crossEntropyP: Primitive<Attrs> = {
     const source = kernelSource(['x', 'labels'], body);
     return (backend, args) => backend.run({ source, length: out.size }, args);
   },
-  vjp: (g, _out, [x, labels], attrs) => [apply(gradP, [x, labels, g], x.shape, attrs), null],
+  vjp: (g, _out, [x, labels], attrs) => [apply(gradP, [x, labels, g], attrs), null],
 };
 
 /** Labels as a tensor of class indices (checked to be integers in [0, classes)). */
@@ -53,16 +55,13 @@ export function labelTensor<const N extends number>(labels: ArrayLike<number>, c
  * (torch CrossEntropyLoss(label_smoothing=eps, reduction='none')).
  */
 export function crossEntropy<const N extends number, const C extends number>(logits: Tensor<[N, C]>, labels: Tensor<[NoInfer<N>]>, smoothing = 0): Tensor<[N]> {
-  const [n, classes] = logits.shape;
-  if (logits.shape.length !== 2 || labels.shape.length !== 1 || labels.shape[0] !== n) {
-    throw new ShapeError(`crossEntropy: logits [${logits.shape.join(',')}] and labels [${labels.shape.join(',')}] must be [N, C] and [N]`);
-  }
   if (!(smoothing >= 0 && smoothing <= 1)) throw new Error(`label smoothing ${smoothing} is not in [0, 1]`);
-  return apply(crossEntropyP, [logits, labels], [n] as [N], { classes, smoothing });
+  return apply(crossEntropyP, [logits, labels], { classes: logits.shape[1], smoothing });
 }
 
 const argmaxP: Primitive<number> = {
   name: 'argmax',
+  shape: ([x]) => argmaxShape(x),
   lower: (out, _in, classes) => {
     const body =
       `const base = i * ${classes};\n  let best = x[base];\n  let at = 0.0;\n` +
@@ -74,5 +73,5 @@ const argmaxP: Primitive<number> = {
 
 /** Index of the largest value of each row of [N, C] (first one on ties); not differentiable. */
 export function argmax<const N extends number, const C extends number>(x: Tensor<[N, C]>): Tensor<[N]> {
-  return apply(argmaxP, [x], [x.shape[0]] as [N], x.shape[1]);
+  return apply(argmaxP, [x], x.shape[1]);
 }

@@ -36,6 +36,7 @@ export function matmulPlan(out: Tensor, attrs: MatmulAttrs): MatmulPlan {
 /** Backends with their own matmul register it in the kernel table (src/dsl/kernels). */
 export const matmulP: Primitive<MatmulAttrs> = {
   name: 'matmul',
+  shape: ([a, b], { transposeA, transposeB }) => matmulShape(a, b, { transposeA, transposeB }),
   lower: (out, _in, attrs) => {
     const source = naiveSource(matmulPlan(out, attrs));
     return (backend, args) => backend.run({ source, length: out.size }, args);
@@ -82,11 +83,10 @@ function naiveSource(p: MatmulPlan): string {
 function matmulRaw(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   const transposeA = options.transposeA ?? false;
   const transposeB = options.transposeB ?? false;
-  const out = matmulShape(a.shape, b.shape, { transposeA, transposeB });
   const ar = a.shape.length;
   const [m, k] = transposeA ? [a.shape[ar - 1], a.shape[ar - 2]] : [a.shape[ar - 2], a.shape[ar - 1]];
   const n = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
-  return apply(matmulP, [a, b], out, { transposeA, transposeB, m, k, n, batchedB: b.shape.length > 2 });
+  return apply(matmulP, [a, b], { transposeA, transposeB, m, k, n, batchedB: b.shape.length > 2 });
 }
 
 type Plain = { readonly transposeA?: false; readonly transposeB?: false };

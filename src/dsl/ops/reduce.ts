@@ -2,8 +2,7 @@
 // transpose sumTo. Needs nothing from elementwise.ts (which needs sumTo): mean is a sum whose kernel
 // scales, and max's gradient is its own mask primitive.
 import { apply, type Mutable, type Primitive, type Tensor } from '../tensor.js';
-import { reduceAxes, reduceShape } from '../shape-rules.js';
-import { ShapeError } from '../shape-error.js';
+import { broadcastToShape, reduceAxes, reduceShape, sameShape } from '../shape-rules.js';
 import type { AxisIndex, BroadcastsTo, CheckAxes, CheckDistinctAxes, Reduced, Shape } from '../shape-types.js';
 import { coordinates, flatIndex, kernelSource, lit, singleKernel, stridesOf } from '../kernel-source.js';
 import { reshape } from './layout.js';
@@ -13,9 +12,6 @@ interface ReduceAttrs {
   /** multiplies the result (1 / count for a mean) */
   readonly scale: number;
 }
-
-/** `shape` with `axis` kept as 1. */
-const kept = (shape: readonly number[], axis: number) => shape.map((d, k) => (k === axis ? 1 : d));
 
 function reduceKernel(init: string, step: (acc: string, v: string) => string) {
   return (out: Tensor, [x]: readonly Tensor[], { axis, scale }: ReduceAttrs) => {
@@ -32,6 +28,7 @@ function reduceKernel(init: string, step: (acc: string, v: string) => string) {
 // Both primitives keep the reduced axis as 1; the public functions reshape.
 const sumP: Primitive<ReduceAttrs> = {
   name: 'sum',
+  shape: ([x], { axis }) => reduceShape(x, axis, true),
   lower: reduceKernel('0.0', (acc, v) => `${acc} + ${v}`),
   vjp: (g, _out, [x], { scale }) => [broadcastScaled(g, x.shape, scale)],
 };
@@ -39,14 +36,16 @@ const sumP: Primitive<ReduceAttrs> = {
 // the gradient goes to every position that attains the maximum
 const maxGradP: Primitive<void> = {
   name: 'maxGrad',
+  shape: (inputs) => sameShape('maxGrad', inputs),
   lower: (out) => singleKernel(kernelSource(['x', 'm', 'g'], 'return x[i] == m[i] ? g[i] : 0.0;'), out.size),
   elementwise: ([x, m, g]) => `(${x} == ${m} ? ${g} : 0.0)`,
 };
 
 const maxP: Primitive<ReduceAttrs> = {
   name: 'max',
+  shape: ([x], { axis }) => reduceShape(x, axis, true),
   lower: reduceKernel('-3.4e38', (acc, v) => `Math.max(${acc}, ${v})`),
-  vjp: (g, out, [x]) => [apply(maxGradP, [x, broadcastTo(out, x.shape), broadcastTo(g, x.shape)], x.shape)],
+  vjp: (g, out, [x]) => [apply(maxGradP, [x, broadcastScaled(out, x.shape, 1), broadcastScaled(g, x.shape, 1)], undefined)],
 };
 
 /**
@@ -64,7 +63,7 @@ function reduceRuns(p: Primitive<ReduceAttrs>, x: Tensor, reduced: readonly bool
   let first = true;
   for (let k = runs.length - 1; k >= 0; k--) {
     if (!runs[k].reduce) continue;
-    t = apply(p, [t], kept(t.shape, k), { axis: k, scale: first ? scale : 1 });
+    t = apply(p, [t], { axis: k, scale: first ? scale : 1 });
     first = false;
   }
   return reshape(t, x.shape.map((d, k) => (reduced[k] ? 1 : d)));
@@ -104,9 +103,16 @@ export const max = reduction(maxP, false);
 
 // --- broadcastTo / sumTo ------------------------------------------------------------------------------
 
-const broadcastToP: Primitive<number> = {
+interface BroadcastAttrs {
+  readonly shape: readonly number[];
+  /** multiplies the result (1 / count for a mean's gradient) */
+  readonly scale: number;
+}
+
+const broadcastToP: Primitive<BroadcastAttrs> = {
   name: 'broadcastTo',
-  lower: (out, [x], scale) => {
+  shape: ([x], { shape }) => broadcastToShape(x, shape),
+  lower: (out, [x], { scale }) => {
     const offset = out.shape.length - x.shape.length;
     const xs = stridesOf(x.shape);
     const strides = out.shape.map((_, k) => (k < offset || x.shape[k - offset] === 1 ? 0 : xs[k - offset]));
@@ -114,15 +120,12 @@ const broadcastToP: Primitive<number> = {
     const value = scale === 1 ? `x[${idx}]` : `x[${idx}] * ${lit(scale)}`;
     return singleKernel(kernelSource(['x'], `${coordinates(out.shape)}\n  return ${value};`), out.size);
   },
-  vjp: (g, _out, [x], scale) => [sumScaled(g, x.shape, scale)],
+  vjp: (g, _out, [x], { scale }) => [sumScaled(g, x.shape, scale)],
 };
 
 function broadcastScaled(x: Tensor, shape: readonly number[], scale: number): Tensor {
-  const offset = shape.length - x.shape.length;
-  const ok = offset >= 0 && x.shape.every((d, k) => d === 1 || d === shape[k + offset]);
-  if (!ok) throw new ShapeError(`cannot broadcast [${x.shape.join(',')}] to [${shape.join(',')}]`);
   if (scale === 1 && x.shape.length === shape.length && x.shape.every((d, k) => d === shape[k])) return x;
-  return apply(broadcastToP, [x], [...shape], scale);
+  return apply(broadcastToP, [x], { shape: [...shape], scale });
 }
 
 function sumScaled(g: Tensor, shape: readonly number[], scale: number): Tensor {

@@ -1,7 +1,7 @@
 // softmax and logSoftmax over one axis, numerically stable: one kernel computes each row's
 // log-sum-exp (max-shifted), a second writes the outputs.
 import { apply, type Lowering, type Primitive, type Tensor } from '../tensor.js';
-import { normalizeAxis } from '../shape-rules.js';
+import { normalizeAxis, softmaxShape } from '../shape-rules.js';
 import type { AxisIndex, CheckAxis, Shape } from '../shape-types.js';
 import { kernelSource, withScratch } from '../kernel-source.js';
 import { exp, mul, sub } from './elementwise.js';
@@ -28,6 +28,7 @@ function lowering(out: Tensor, x: Tensor, axis: number, expr: string): Lowering 
 
 const softmaxP: Primitive<number> = {
   name: 'softmax',
+  shape: ([x], axis) => softmaxShape(x, axis),
   lower: (out, [x], axis) => lowering(out, x, axis, 'Math.exp(v)'),
   // dx = y * (g - sum(g * y))
   vjp: (g, y, _in, axis) => [mul(y, sub(g, sum(mul(g, y), axis, true)))],
@@ -35,6 +36,7 @@ const softmaxP: Primitive<number> = {
 
 const logSoftmaxP: Primitive<number> = {
   name: 'logSoftmax',
+  shape: ([x], axis) => softmaxShape(x, axis),
   lower: (out, [x], axis) => lowering(out, x, axis, 'v'),
   // dx = g - softmax(x) * sum(g)
   vjp: (g, y, _in, axis) => [sub(g, mul(exp(y), sum(g, axis, true)))],
@@ -47,7 +49,7 @@ export function softmax<R extends Shape, D extends number>(x: Tensor<[...R, D]>,
 export function softmax<S extends Shape, const Ax extends AxisIndex<S>>(x: Tensor<S>, axis: Ax): Tensor<S>;
 export function softmax<S extends Shape, Ax extends number>(x: Tensor<S>, axis: Ax & CheckAxis<S, Ax>): Tensor<S>;
 export function softmax(x: Tensor, axis = -1): Tensor {
-  return apply(softmaxP, [x], x.shape, normalizeAxis(axis, x.shape.length));
+  return apply(softmaxP, [x], normalizeAxis(axis, x.shape.length));
 }
 
 /** log(softmax(x)) along `axis` (default: last), computed without overflow. */
@@ -55,5 +57,5 @@ export function logSoftmax<R extends Shape, D extends number>(x: Tensor<[...R, D
 export function logSoftmax<S extends Shape, const Ax extends AxisIndex<S>>(x: Tensor<S>, axis: Ax): Tensor<S>;
 export function logSoftmax<S extends Shape, Ax extends number>(x: Tensor<S>, axis: Ax & CheckAxis<S, Ax>): Tensor<S>;
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  return apply(logSoftmaxP, [x], x.shape, normalizeAxis(axis, x.shape.length));
+  return apply(logSoftmaxP, [x], normalizeAxis(axis, x.shape.length));
 }

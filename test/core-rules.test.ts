@@ -1,0 +1,64 @@
+// The core keeps its own rules: every node is checked by its primitive's shape rule (nodes made
+// inside a VJP too), autodiff is loud about a missing or malformed VJP, and pytrees of different
+// structure are refused with the path where they differ.
+import test from 'ava';
+import { apply, tensor, type Primitive } from '../src/dsl/tensor.js';
+import { ShapeError } from '../src/dsl/shape-error.js';
+import { broadcastShapes } from '../src/dsl/shape-rules.js';
+import { add, equal, grad, mapTree, sum, unflatten, valueAndGrad, zipTrees, TreeMismatchError, type Tensor } from '../src/index.js';
+
+const identityShape = ([x]: readonly (readonly number[])[]) => [...x];
+
+test('apply computes the output shape from the primitive rule and refuses inputs that do not fit', (t) => {
+  const addLike: Primitive = { name: 'test-add', shape: ([a, b]) => broadcastShapes(a, b), lower: () => { throw new Error('not run'); } };
+  t.deepEqual([...apply(addLike, [tensor([1, 2, 3, 4, 5, 6], [2, 3]), tensor([1, 2, 3], [3])], undefined).shape], [2, 3]);
+  const e = t.throws(() => apply(addLike, [tensor([1, 2, 3, 4, 5, 6], [2, 3]), tensor([1, 2], [2])], undefined), { instanceOf: ShapeError });
+  t.is(e?.message, 'shapes [2,3] and [2] are not broadcastable (3 vs 2)');
+});
+
+test('a node a VJP makes is checked by its shape rule too', (t) => {
+  const addLike: Primitive = { name: 'test-add', shape: ([a, b]) => broadcastShapes(a, b), lower: () => { throw new Error('not run'); } };
+  // a VJP with a bug: it combines the cotangent [2, 3] with a [4] tensor
+  const buggy: Primitive = {
+    name: 'test-buggy',
+    shape: identityShape,
+    lower: () => { throw new Error('not run'); },
+    vjp: (g) => [apply(addLike, [g, tensor([1, 2, 3, 4], [4])], undefined)],
+  };
+  const f = (x: Tensor) => sum(apply(buggy, [x], undefined));
+  const e = t.throws(() => grad(f)(tensor([1, 2, 3, 4, 5, 6], [2, 3])), { instanceOf: ShapeError });
+  t.is(e?.message, 'shapes [2,3] and [4] are not broadcastable (3 vs 4)');
+});
+
+test('a node without a VJP between the output and a differentiated input is an error naming the op', (t) => {
+  const f = (x: Tensor<[3]>) => sum(equal(x, x));
+  const e = t.throws(() => grad(f)(tensor([1, 2, 3], [3])));
+  t.regex(e?.message ?? '', /^autodiff: equal has no VJP, but Tensor\[3\] \(equal\) lies between the output and an input being differentiated$/);
+  // off the path it is fine: the count below is not differentiated
+  const [value] = valueAndGrad((x: Tensor<[3]>) => sum(add(x, sum(equal(tensor([1, 2, 3], [3]), tensor([1, 0, 3], [3]))))))(tensor([1, 2, 3], [3]));
+  t.deepEqual([...value.shape], []);
+});
+
+test('a VJP must return one cotangent per input', (t) => {
+  const short: Primitive = { name: 'test-short', shape: ([a]) => [...a], lower: () => { throw new Error('not run'); }, vjp: (g) => [g] };
+  const f = (x: Tensor<[2]>) => sum(apply(short, [x, x], undefined));
+  const e = t.throws(() => grad(f)(tensor([1, 2], [2])));
+  t.is(e?.message, 'autodiff: the VJP of test-short returned 1 cotangents for 2 inputs');
+});
+
+test('pytrees: zip checks the structure and names the path where trees differ', (t) => {
+  const x = tensor([1, 2], [2]);
+  const a = { encoder: [{ w: x, b: x }], ln: { weight: x } };
+  const zipped = zipTrees([a, a], (p, q) => add(p, q));
+  t.deepEqual(Object.keys(zipped), ['encoder', 'ln']);
+  const paths: string[] = [];
+  mapTree(a, (v, path) => (paths.push(path), v));
+  t.deepEqual(paths, ['encoder.0.w', 'encoder.0.b', 'ln.weight']);
+  const missing = { encoder: [{ w: x }], ln: { weight: x } } as unknown as typeof a;
+  t.is(t.throws(() => zipTrees([a, missing], add), { instanceOf: TreeMismatchError })?.message, 'trees differ at "encoder.0": a record {w, b} vs a record {w}');
+  const longer = { encoder: [{ w: x, b: x }, { w: x, b: x }], ln: { weight: x } };
+  t.is(t.throws(() => zipTrees([a, longer], add), { instanceOf: TreeMismatchError })?.message, 'trees differ at "encoder": an array of 1 vs an array of 2');
+  const nullLeaf = { encoder: [{ w: x, b: null }], ln: { weight: x } } as unknown as typeof a;
+  t.is(t.throws(() => zipTrees([a, nullLeaf], add), { instanceOf: TreeMismatchError })?.message, 'trees differ at "encoder.0.b": a tensor Tensor[2] vs null');
+  t.is(t.throws(() => unflatten(a, [x]), { instanceOf: TreeMismatchError })?.message, 'the tree holds 3 tensors, got 1');
+});
