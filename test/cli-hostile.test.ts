@@ -193,6 +193,7 @@ test('flags and the out-dir are checked before the backend or the data', async (
   const dir = await copyRun();
   await refused(t, [...tiny, '--out-dir', dir, ...missingData], dir, /run already holds a run \(last\.safetensors, best\.safetensors, last\.train\.safetensors, metrics\.jsonl\); use --resume or another --out-dir$/);
   await refused(t, [...tiny, '--out-dir', path.join(dir, 'metrics.jsonl'), ...missingData], dir, /--out-dir .*metrics\.jsonl exists and is not a folder$/);
+  await refused(t, [...tiny, '--out-dir', '/dev/null/run', ...missingData], null, /--out-dir \/dev\/null\/run: \/dev\/null is not a folder$/);
   await refused(t, [...tiny, '--data-dir', ''], null, /--data-dir is empty; give a path or leave the flag out$/);
   await refused(t, [...tiny, '--out-dir', ''], null, /--out-dir is empty/);
   await refused(t, ['--eval-only', '--epochs', '3', ...missingData], null, /--epochs: --eval-only takes the model from the checkpoint; drop it$/);

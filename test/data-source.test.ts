@@ -237,6 +237,47 @@ test('a malicious or foreign archive given by the user fails without leaving any
   t.false(existsSync(path.join(dir, 'escape.txt')));
 });
 
+test('archive members larger than a CIFAR batch are refused from their header, before a byte is written', async (t) => {
+  const dir = await tmpDir(t);
+  const cacheDir = path.join(dir, 'cache');
+  // a 2 GiB member: only its header and a little data are in the archive (a real one would inflate from ~2 MB)
+  const bomb = path.join(dir, 'bomb.tar.gz');
+  await writeFile(bomb, gzipSync(Buffer.concat([header({ name: 'cifar-10-batches-bin/data_batch_1.bin' }, 2 ** 31), Buffer.alloc(1 << 20)])));
+  await t.throwsAsync(resolveCifar10({ dataDir: bomb, env: {}, cacheDir }), {
+    instanceOf: TarSafetyError,
+    message: /bomb\.tar\.gz: archive entry "cifar-10-batches-bin\/data_batch_1\.bin" is 2147483648 bytes, more than the 30730000 allowed; refusing before writing it$/,
+  });
+  t.deepEqual(await tree(path.join(cacheDir, 'cifar10', 'archives')), []);
+});
+
+test('extractTarGz limits: the total and the number of entries', async (t) => {
+  const dir = await tmpDir(t);
+  const archive = path.join(dir, 'a.tar.gz');
+  await writeFile(archive, tarGz(['a', 'b', 'c'].map((name) => entry({ name, data: Buffer.alloc(100, 1) }))));
+  const limits = { maxEntryBytes: 100, maxTotalBytes: 250, maxEntries: 10 };
+  await t.throwsAsync(extractTarGz(archive, path.join(dir, 'o1'), limits), { message: /files add up to more than the 250 bytes allowed/ });
+  t.deepEqual(await tree(path.join(dir, 'o1')), ['a', 'b'], 'nothing of the refused member is written');
+  await t.throwsAsync(extractTarGz(archive, path.join(dir, 'o2'), { ...limits, maxTotalBytes: 1000, maxEntries: 2 }), { message: /more than 2 entries/ });
+  t.deepEqual(await extractTarGz(archive, path.join(dir, 'o3'), { ...limits, maxTotalBytes: 300 }).then((f) => f.length), 3);
+});
+
+test('a killed run\'s .extract-* folder is removed at the next start; a live one is kept', async (t) => {
+  const dir = await tmpDir(t);
+  const cacheDir = path.join(dir, 'cache');
+  const archives = path.join(cacheDir, 'cifar10', 'archives');
+  const dead = path.join(archives, '.extract-4194305-abc'); // above any Linux pid_max: never alive
+  const live = path.join(archives, `.extract-${process.pid}-def`);
+  for (const d of [dead, live]) {
+    await mkdir(d, { recursive: true });
+    await writeFile(path.join(d, 'data_batch_1.bin'), Buffer.alloc(1000));
+  }
+  const archive = path.join(dir, 'cifar.tar.gz');
+  await writeFile(archive, cifarTarGz());
+  await resolveCifar10({ dataDir: archive, env: {}, cacheDir });
+  t.false(existsSync(dead));
+  t.true(existsSync(live));
+});
+
 test('the cache folder is used when present; an incomplete one is reported', async (t) => {
   const dir = await tmpDir(t);
   const cacheDir = path.join(dir, 'cache');

@@ -181,7 +181,12 @@ async function checkFreshOutDir(outDir: string): Promise<void> {
   try {
     isDir = (await stat(outDir)).isDirectory();
   } catch {
-    return; // created when the run starts (errors then name it)
+    // created when the run starts; its nearest existing parent must be a folder
+    for (let d = path.dirname(path.resolve(outDir)); ; d = path.dirname(d)) {
+      const parent = await stat(d).catch(() => null);
+      if (parent && !parent.isDirectory()) throw new FlagError(`--out-dir ${outDir}: ${d} is not a folder`);
+      if (parent || d === path.dirname(d)) return;
+    }
   }
   if (!isDir) throw new FlagError(`--out-dir ${outDir} exists and is not a folder`);
   const found = await existingRunFiles(outDir);

@@ -8,13 +8,14 @@
 // temporary folder beside the destination and renamed into place.
 
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CIFAR10_BATCH_DIR, CIFAR10_TRAIN_FILES, missingBatchFiles } from './cifar.js';
 import { downloadToFile, type Downloader, type ProgressStream } from './download.js';
 import { CIFAR_RECORD_BYTES } from './cifar.js';
 import { extractTarGz, type ExtractLimits } from './tar.js';
+import { makeDir } from '../io/atomic.js';
 
 export const CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
 export const CIFAR10_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530';
@@ -141,7 +142,7 @@ export async function sweepStale(dir: string): Promise<void> {
  */
 export async function extractArchiveTo(archive: string, finalDir: string, log: (line: string) => void): Promise<string> {
   const parent = path.dirname(finalDir);
-  await mkdir(parent, { recursive: true });
+  await makeDir(parent);
   await sweepStale(parent);
   const tmp = await mkdtemp(path.join(parent, `.extract-${process.pid}-`));
   try {
@@ -219,7 +220,7 @@ export async function resolveCifar10(opts: ResolveCifar10Options = {}): Promise<
     throw new Cifar10UnavailableError(`CIFAR-10 is not in ${cifarCache} and downloading is disabled. ${HOW_TO_PROVIDE}`);
   }
   try {
-    await mkdir(cifarCache, { recursive: true });
+    await makeDir(cifarCache);
     log(`downloading ${url} into ${cifarCache}`);
     await (opts.downloader ?? downloadToFile)({ url, dest: archive, expectedMd5: opts.md5 ?? CIFAR10_MD5, progress: opts.progress });
     return { dir: await extractArchiveTo(archive, cached, log), source: 'download' };

@@ -3,7 +3,7 @@
 // same directory (rename is only atomic within one filesystem), fsync it, then rename it over the
 // target. If anything fails, the temp file is removed and the old target is left untouched.
 import { randomBytes } from 'node:crypto';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Atomically replaces `path` with `data` (temp file + fsync + rename). */
@@ -48,6 +48,33 @@ export async function appendLine(path: string, line: string): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * Creates `dir` and its missing parents, one level at a time: Node's `mkdir(..., { recursive: true })`
+ * never returns for some paths (e.g. under /proc), so the recursion is done here.
+ */
+export async function makeDir(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = dir; ; ) {
+    try {
+      if ((await stat(d)).isDirectory()) break;
+      throw Object.assign(new Error(`${d} is not a folder`), { code: 'ENOTDIR', path: d });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    missing.push(d);
+    const parent = dirname(d);
+    if (parent === d) break;
+    d = parent;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      await mkdir(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
   }
 }
 

@@ -3,14 +3,14 @@
 // caller's AbortSignal, e.g. Ctrl-C) saves the exact position, mid-epoch or mid-validation, so
 // --resume continues bit-for-bit. A resume validates everything it reads before it changes any
 // file. Progress goes to an injected reporter; this module prints nothing itself.
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { disposeTree } from '../dsl/index.js';
 import { createLoader } from '../data/loader.js';
 import type { CifarSplit } from '../data/cifar.js';
 import { describeFsError } from '../io/read-bounded.js';
 import { readSafetensorsHeader } from '../io/safetensors-file.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { makeDir, writeFileAtomic } from '../io/atomic.js';
 import { vit, type VitConfig, type VitParams } from '../vit/index.js';
 import { describeConfig } from '../vit/checkpoint.js';
 import { saveModel } from '../vit/checkpoint-file.js';
@@ -206,7 +206,7 @@ export async function runTraining(o: RunOptions, prepared?: PreparedRun): Promis
     // everything is validated: only now may a file change
     if (run.resumedFrom === null) {
       try {
-        await mkdir(o.outDir, { recursive: true });
+        await makeDir(o.outDir);
       } catch (e) {
         throw new StopRun(`cannot create --out-dir ${o.outDir}: ${describeFsError(e)}`, 2);
       }
