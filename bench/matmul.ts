@@ -1,10 +1,10 @@
-// node build/bench/matmul.js [backends, default webasm,cpu] [reps, default 7]
-// GFLOP/s of the matmul shapes a quick-preset ViT training step runs (B=128, T=17, E=128, H=4,
-// MLP 256), through the DSL (`matmul`), against the original one-output-per-thread kernel run on
-// the same backend in the same process (rounds interleaved, so machine load hits both alike).
-// Prints the median and best of `reps` timed runs after two warm-up runs (kernel compilation,
-// wasm tier-up), and the max abs error of each against a float64 reference.
+// node build/bench/matmul.js [backends, default webasm] [reps, default 7]
+// GFLOP/s of the matmuls a small-config ViT training step runs (B=128, T=17, E=128, H=4, MLP 256),
+// through the DSL (`matmul`), side by side with TF.js-wasm's tf.matMul on the same shapes in the
+// same process (rounds interleaved, so machine load hits both alike). Prints the median and best
+// of `reps` timed runs after two warm-up runs, and our max abs error against a float64 reference.
 import { backend, fromTypedArray, matmul, realize, setBackend, type BackendName, type Tensor } from '../src/index.js';
+import { tfjsWasm } from './tfjs.js';
 
 interface Case {
   readonly name: string;
@@ -15,23 +15,14 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'forward      [2176,128]x[128,256]', a: [2176, 128], b: [128, 256] },
-  { name: 'transposeB   [2176,128]x[256,128]T', a: [2176, 128], b: [256, 128], transposeB: true },
-  { name: 'transposeA   [2176,256]T x[2176,128]', a: [2176, 256], b: [2176, 128], transposeA: true },
-  { name: 'attn batched [512,17,32]x[512,32,17]', a: [512, 17, 32], b: [512, 32, 17] },
-  { name: 'attn q.kT    [512,17,32]x[512,17,32]T', a: [512, 17, 32], b: [512, 17, 32], transposeB: true },
+  { name: 'qkv proj     [2176,128]x[384,128]ᵀ', a: [2176, 128], b: [384, 128], transposeB: true },
+  { name: 'fc1          [2176,128]x[256,128]ᵀ', a: [2176, 128], b: [256, 128], transposeB: true },
+  { name: 'fc1 dX       [2176,256]x[256,128]', a: [2176, 256], b: [256, 128] },
+  { name: 'fc1 dW       [2176,256]ᵀx[2176,128]', a: [2176, 256], b: [2176, 128], transposeA: true },
+  { name: 'attn q·kᵀ    [512,17,32]x[512,17,32]ᵀ', a: [512, 17, 32], b: [512, 17, 32], transposeB: true },
+  { name: 'attn w·v     [512,17,17]x[512,17,32]', a: [512, 17, 17], b: [512, 17, 32] },
+  { name: 'attn dV      [512,17,17]ᵀx[512,17,32]', a: [512, 17, 17], b: [512, 17, 32], transposeA: true },
 ];
-
-/** The kernel matmul had before this benchmark was written: one output cell per thread, loop over K. */
-function naiveSource(m: number, k: number, n: number, transposeA: boolean, transposeB: boolean, batchedB: boolean): string {
-  const aIdx = transposeA ? `aBase + l * ${m} + r` : `aBase + r * ${k} + l`;
-  const bIdx = transposeB ? `bBase + c * ${k} + l` : `bBase + l * ${n} + c`;
-  return (
-    `function (a, b) {\n  const i = this.thread.x;\n  const bt = Math.floor(i / ${m * n});\n  const rc = i - bt * ${m * n};\n  const r = Math.floor(rc / ${n});\n  const c = rc - r * ${n};\n` +
-    `  const aBase = bt * ${m * k};\n  const bBase = ${batchedB ? `bt * ${k * n}` : '0'};\n` +
-    `  let acc = 0.0;\n  for (let l = 0; l < ${k}; l++) {\n    acc += a[${aIdx}] * b[${bIdx}];\n  }\n  return acc;\n}`
-  );
-}
 
 function reference(c: Case, a: Float32Array, b: Float32Array, m: number, k: number, n: number, batch: number): Float64Array {
   const out = new Float64Array(batch * m * n);
@@ -55,11 +46,13 @@ function reference(c: Case, a: Float32Array, b: Float32Array, m: number, k: numb
 const maxErr = (x: Float32Array, ref: Float64Array) => x.reduce((e, v, i) => Math.max(e, Math.abs(v - ref[i])), 0);
 const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[xs.length >> 1];
 
-async function benchBackend(name: BackendName, reps: number): Promise<void> {
+async function benchBackend(name: BackendName, reps: number, tf: any): Promise<void> {
   setBackend(name);
   const be = await backend();
-  console.log(`\n${be.description}`);
-  console.log(`${'case'.padEnd(38)} ${'before GFLOP/s (med/best)'.padEnd(27)} ${'after GFLOP/s (med/best)'.padEnd(27)} speedup  max err before/after`);
+  console.log(`\nshaped-vit on ${be.description} vs TF.js ${tf.version_core} ${tf.getBackend()} (XNNPACK, one thread)`);
+  console.log('GFLOP/s, median / best; TF.js as asked (transpose flags) and untransposed (operands transposed beforehand, untimed)');
+  console.log(`${'case'.padEnd(38)} ${'ours'.padEnd(20)} ${'TF.js'.padEnd(20)} ${'TF.js untransposed'.padEnd(22)} ours/best TF.js  our max err`);
+  const ratios: number[] = [];
   for (const c of cases) {
     const ra = c.a.length;
     const [m, k] = c.transposeA ? [c.a[ra - 1], c.a[ra - 2]] : [c.a[ra - 2], c.a[ra - 1]];
@@ -71,44 +64,62 @@ async function benchBackend(name: BackendName, reps: number): Promise<void> {
     const a = fromTypedArray(av, c.a) as Tensor;
     const b = fromTypedArray(bv, c.b) as Tensor;
     await realize([a, b]);
-    const naive = { source: naiveSource(m, k, n, !!c.transposeA, !!c.transposeB, c.b.length > 2), length: batch * m * n };
-    const runBefore = async () => {
-      const out = await be.run(naive, [a.storage!, b.storage!]);
-      const values = await be.read(out);
-      be.release(out);
-      return values;
-    };
-    const runAfter = async () => {
+    const ta = tf.tensor(av, c.a);
+    const tb = tf.tensor(bv, c.b);
+    // XNNPACK's route in TF.js: untransposed operands (tfjs-vit's --grad xnn materialises them)
+    const flip = (x: any, on?: boolean) => (on ? tf.transpose(x, [...x.shape.keys()].map((d: number, _: number, all: number[]) => (d < all.length - 2 ? d : 2 * all.length - 3 - d))) : x.clone());
+    const [ua, ub] = [flip(ta, c.transposeA), flip(tb, c.transposeB)];
+    const runOurs = async () => {
       const out = matmul(a, b as never, { transposeA: c.transposeA, transposeB: c.transposeB }) as Tensor;
       const values = await out.data();
       out.dispose();
       return values;
     };
+    const runTfWith = (x: any, y: any, transposeA: boolean, transposeB: boolean) => async () => {
+      const out = tf.matMul(x, y, transposeA, transposeB);
+      const values = await out.data();
+      out.dispose();
+      return values;
+    };
+    const runTf = runTfWith(ta, tb, !!c.transposeA, !!c.transposeB);
+    const runTfPlain = runTfWith(ua, ub, false, false);
     // two warm-up runs each: compilation, then the tiered-up wasm code
-    const errBefore = maxErr(await runBefore(), ref);
-    const errAfter = maxErr(await runAfter(), ref);
-    await runBefore();
-    await runAfter();
-    const before: number[] = [];
-    const after: number[] = [];
+    const err = maxErr(await runOurs(), ref);
+    const tfErr = maxErr(await runTfPlain(), ref);
+    if (tfErr > 1e-3) throw new Error(`internal: TF.js untransposed route disagrees (${tfErr})`);
+    await runTf();
+    await runOurs();
+    await runTf();
+    await runTfPlain();
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    const plain: number[] = [];
     for (let r = 0; r < reps; r++) {
       let t0 = performance.now();
-      await runBefore();
-      before.push(performance.now() - t0);
+      await runOurs();
+      ours.push(performance.now() - t0);
       t0 = performance.now();
-      await runAfter();
-      after.push(performance.now() - t0);
+      await runTf();
+      theirs.push(performance.now() - t0);
+      t0 = performance.now();
+      await runTfPlain();
+      plain.push(performance.now() - t0);
     }
     const gf = (ms: number) => (2 * batch * m * n * k) / ms / 1e6;
-    const fmt = (xs: number[]) => `${gf(median(xs)).toFixed(2)} / ${gf(Math.min(...xs)).toFixed(2)}`.padEnd(27);
-    const speedup = `${(median(before) / median(after)).toFixed(1)}x`.padEnd(8);
-    console.log(`${c.name.padEnd(38)} ${fmt(before)} ${fmt(after)} ${speedup} ${errBefore.toExponential(1)} / ${errAfter.toExponential(1)}`);
+    const fmt = (xs: number[], w: number) => `${gf(median(xs)).toFixed(2)} / ${gf(Math.min(...xs)).toFixed(2)}`.padEnd(w);
+    // against TF.js's faster route for this shape
+    const ratio = Math.min(median(theirs), median(plain)) / median(ours);
+    ratios.push(ratio);
+    console.log(`${c.name.padEnd(38)} ${fmt(ours, 20)} ${fmt(theirs, 20)} ${fmt(plain, 22)} ${ratio.toFixed(2).padEnd(11)} ${err.toExponential(1)}`);
     a.dispose();
     b.dispose();
+    for (const x of [ta, tb, ua, ub]) x.dispose();
   }
+  console.log(`lowest ours/best TF.js: ${Math.min(...ratios).toFixed(2)}`);
 }
 
-const names = (process.argv[2] ?? 'webasm,cpu').split(',') as BackendName[];
+const names = (process.argv[2] ?? 'webasm').split(',') as BackendName[];
 const reps = Number(process.argv[3] ?? 7);
-for (const name of names) await benchBackend(name, reps);
+const tf = await tfjsWasm();
+for (const name of names) await benchBackend(name, reps, tf);
 process.exit(0);

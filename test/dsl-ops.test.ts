@@ -183,6 +183,10 @@ const matmuls: Array<[number[], number[], boolean, boolean]> = [
   [[2, 4, 3], [2, 5, 4], true, true],
   [[2, 2, 3, 4], [2, 2, 4, 1], false, false],
   [[1, 1, 1100], [1100, 2], false, false],
+  // GEMM edges on webasm: row and column tails of its 4 x 8 tiles, odd k, shared b under a transposed a
+  [[2, 9, 7], [2, 7, 19], false, false],
+  [[2, 21, 9], [21, 17], true, false],
+  [[10, 33], [18, 33], false, true],
 ];
 for (const [sa, sb, ta, tb] of matmuls) {
   eachBackend(`matmul [${sa}]${ta ? 'ᵀ' : ''} x [${sb}]${tb ? 'ᵀ' : ''}`, async (t) => {

@@ -1,6 +1,6 @@
 // Backends: one gpu.js instance per backend, a kernel cache keyed by generated source and sizes,
 // and reference-counted device storage so every buffer is released deterministically. What only
-// one backend can do (cpu kernel maps, webasm shaped outputs) is a method of that backend's own
+// one backend can do (cpu kernel maps, webasm's host-memory storage) is a method of that backend's own
 // interface, reached through its kernel table (kernel-table.ts), never a field of the shared spec.
 import gpujs from 'gpu.js';
 import { platform } from '#platform';
@@ -40,13 +40,13 @@ export interface Backend {
   readonly kernelsCompiled: () => number;
 }
 
+/** webasm storage is host memory: a Float32Array that gpu.js copies into a kernel's wasm memory per call. */
 export interface WebasmBackend extends Backend {
   readonly name: 'webasm';
-  /**
-   * Runs a kernel over gpu.js output dims `output` (x first) instead of [length], for kernels that
-   * read this.thread.y/z or return Array(n); the result is flat (x fastest, components innermost).
-   */
-  runGrid(spec: KernelSpec, output: readonly number[], args: readonly Storage[]): Promise<Storage>;
+  /** The values `storage` holds (not a copy: read only). */
+  values(storage: Storage): Float32Array;
+  /** Takes ownership of values computed on the host as this backend's storage (no copy). */
+  adopt(values: Float32Array): Storage;
 }
 
 export interface CpuBackend extends Backend {
@@ -157,16 +157,11 @@ export async function createBackend<N extends BackendName>(name: N): Promise<Bac
     webasm: () => ({
       ...base,
       name: 'webasm',
-      async runGrid(spec, output, args) {
-        const kernel = cached(`grid ${output}`, spec, args, (settings) => {
-          const k = gpu.createKernel(spec.source, { ...settings, output });
-          // webasm nests its flat result into rows, and an Array(n) result into a typed-array view
-          // per cell: ~0.3 µs each, as long as a cell of a K=128 matmul takes to compute. We want it flat.
-          if (typeof k.kernel?._shapeOutput === 'function') k.kernel._shapeOutput = (data: Float32Array) => data;
-          return k;
-        });
-        return wrap(flatten(await kernel(...args.map((a) => a.raw)), spec.length), spec.length);
+      values(storage) {
+        if (!(storage.raw instanceof Float32Array)) throw new Error('internal: webasm storage is not a Float32Array');
+        return storage.raw;
       },
+      adopt: (values) => wrap(values, values.length),
     }),
     cpu: () => ({
       ...base,
@@ -180,22 +175,6 @@ export async function createBackend<N extends BackendName>(name: N): Promise<Bac
     }),
   };
   return extensions[name]();
-}
-
-/** A webasm result shaped by output dims or Array(n) returns, as one row-major Float32Array. */
-function flatten(out: any, length: number): Float32Array {
-  if (out instanceof Float32Array && out.length === length) return out;
-  let first = out;
-  while (!(first instanceof Float32Array)) first = first[0];
-  // webasm shapes its result as views in order over one buffer of exactly the result: no copy needed
-  if (first.byteOffset === 0 && first.buffer.byteLength === length * 4) return new Float32Array(first.buffer);
-  const parts: Float32Array[] = [];
-  const walk = (x: any): void => {
-    if (x instanceof Float32Array) parts.push(x);
-    else for (const y of x) walk(y);
-  };
-  walk(out);
-  return concat(parts, length);
 }
 
 function concat(parts: readonly Float32Array[], length: number): Float32Array {

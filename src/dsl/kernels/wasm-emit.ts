@@ -1,0 +1,199 @@
+// A tiny WebAssembly binary emitter: one module, one imported memory, one exported function whose
+// parameters are i32s. Just the instructions our generated kernels use, each named as in the spec's
+// text format, so the emitting code reads like the WAT it stands for (and stays in the repo as source).
+
+export const i32 = 0x7f;
+export const f32 = 0x7d;
+export const v128 = 0x7b;
+export type ValueType = typeof i32 | typeof f32 | typeof v128;
+
+const uleb = (n: number, out: number[]): void => {
+  do {
+    const byte = n & 0x7f;
+    n >>>= 7;
+    out.push(n ? byte | 0x80 : byte);
+  } while (n);
+};
+
+const sleb = (n: number, out: number[]): void => {
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && !(byte & 0x40)) || (n === -1 && byte & 0x40)) return void out.push(byte);
+    out.push(byte | 0x80);
+  }
+};
+
+/** A function body under construction; locals are numbered after the i32 parameters. */
+export class FunctionBody {
+  readonly code: number[] = [];
+  readonly locals: ValueType[] = [];
+
+  constructor(readonly params: number) {}
+
+  /** A new local of `type`; its index. */
+  local(type: ValueType): number {
+    this.locals.push(type);
+    return this.params + this.locals.length - 1;
+  }
+
+  private op(...bytes: number[]): this {
+    this.code.push(...bytes);
+    return this;
+  }
+  private simd(opcode: number): this {
+    this.code.push(0xfd);
+    uleb(opcode, this.code);
+    return this;
+  }
+  private memarg(align: number, offset: number): this {
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > 0xffffffff) throw new Error(`internal: wasm memory offset ${offset}`);
+    uleb(align, this.code);
+    uleb(offset, this.code);
+    return this;
+  }
+
+  get(local: number): this {
+    this.op(0x20);
+    uleb(local, this.code);
+    return this;
+  }
+  set(local: number): this {
+    this.op(0x21);
+    uleb(local, this.code);
+    return this;
+  }
+  tee(local: number): this {
+    this.op(0x22);
+    uleb(local, this.code);
+    return this;
+  }
+  i32Const(value: number): this {
+    this.op(0x41);
+    sleb(value | 0, this.code);
+    return this;
+  }
+  i32Add(): this {
+    return this.op(0x6a);
+  }
+  i32Sub(): this {
+    return this.op(0x6b);
+  }
+  i32Ne(): this {
+    return this.op(0x47);
+  }
+  i32Store(offset = 0): this {
+    return this.op(0x36).memarg(2, offset);
+  }
+  f32Load(offset = 0): this {
+    return this.op(0x2a).memarg(2, offset);
+  }
+  f32Store(offset = 0): this {
+    return this.op(0x38).memarg(2, offset);
+  }
+  v128Load(offset = 0): this {
+    return this.simd(0x00).memarg(4, offset);
+  }
+  v128Load32Splat(offset = 0): this {
+    return this.simd(0x09).memarg(2, offset);
+  }
+  v128Store(offset = 0): this {
+    return this.simd(0x0b).memarg(4, offset);
+  }
+  v128Zero(): this {
+    this.simd(0x0c);
+    this.code.push(...new Array(16).fill(0));
+    return this;
+  }
+  f32x4ExtractLane(lane: number): this {
+    this.simd(0x1f);
+    this.code.push(lane);
+    return this;
+  }
+  f32x4Add(): this {
+    return this.simd(0xe4);
+  }
+  f32x4Mul(): this {
+    return this.simd(0xe6);
+  }
+
+  /** `local += delta` for an i32 local. */
+  bump(local: number, delta: number): this {
+    return delta === 0 ? this : this.get(local).i32Const(delta).i32Add().set(local);
+  }
+
+  /**
+   * Runs `body` `count` times (a literal count, so no bound check is ever cut short), counting
+   * down in a fresh local: `loop ... br_if` with the test at the bottom; nothing for count 0.
+   */
+  repeat(count: number, body: () => void): this {
+    if (count <= 0) return this;
+    if (count === 1) {
+      body();
+      return this;
+    }
+    const left = this.local(i32);
+    this.i32Const(count).set(left);
+    this.op(0x03, 0x40); // loop (no result)
+    body();
+    this.get(left).i32Const(1).i32Sub().tee(left).i32Const(0).i32Ne();
+    this.op(0x0d, 0x00); // br_if to the loop's start
+    this.op(0x0b); // end
+    return this;
+  }
+
+  /** The body's bytes: run-length local declarations, code, end. */
+  bytes(): number[] {
+    const out: number[] = [];
+    const groups: Array<[number, ValueType]> = [];
+    for (const t of this.locals) {
+      const last = groups[groups.length - 1];
+      if (last && last[1] === t) last[0]++;
+      else groups.push([1, t]);
+    }
+    uleb(groups.length, out);
+    for (const [n, t] of groups) {
+      uleb(n, out);
+      out.push(t);
+    }
+    out.push(...this.code, 0x0b);
+    return out;
+  }
+}
+
+function section(id: number, payload: number[], out: number[]): void {
+  out.push(id);
+  uleb(payload.length, out);
+  out.push(...payload);
+}
+
+function name(s: string, out: number[]): void {
+  uleb(s.length, out);
+  for (const ch of s) out.push(ch.charCodeAt(0));
+}
+
+/** A module importing `env.memory` and exporting `fn` as `exportName` (i32 params, no results). */
+export function moduleBytes(fn: FunctionBody, exportName: string): Uint8Array {
+  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const type = [1, 0x60];
+  uleb(fn.params, type);
+  for (let p = 0; p < fn.params; p++) type.push(i32);
+  type.push(0);
+  section(1, type, out);
+  const imports = [1];
+  name('env', imports);
+  name('memory', imports);
+  imports.push(0x02, 0x00, 0x01); // memory, no maximum, at least one page
+  section(2, imports, out);
+  section(3, [1, 0], out);
+  const exports = [1];
+  name(exportName, exports);
+  exports.push(0x00, 0x00);
+  section(7, exports, out);
+  const body = fn.bytes();
+  const code = [1];
+  uleb(body.length, code);
+  code.push(...body);
+  section(10, code, out);
+  return Uint8Array.from(out);
+}

@@ -1,0 +1,130 @@
+// webasm's matmul: a WebAssembly SIMD GEMM generated per shape (sizes, strides and transposes
+// baked in as constants, like gpu.js kernels), run over a copy of its operands in one growable
+// wasm memory. op(B) is packed into zero-padded panels of NR columns; each MR x NR tile of C
+// keeps its sums in MR * NR / 4 f32x4 registers: per k, NR / 4 vector loads of the panel and
+// MR broadcast loads of op(A) feed MR * NR multiply-adds (the XNNPACK "splat" micro-kernel shape).
+import type { MatmulPlan } from '../ops/matmul.js';
+import { FunctionBody, i32, moduleBytes, v128 } from './wasm-emit.js';
+
+/** Tile rows and f32x4 vectors per tile row; 4 x 8 leaves registers for the panel and the splat. */
+const MR = 4;
+const NV = 2;
+const NR = 4 * NV;
+/** k steps per loop iteration (immediate offsets instead of pointer bumps). */
+const UNROLL = 2;
+
+/** The generated function `gemm(a, b, c, pack)`: byte offsets of op(A), op(B), C and the pack scratch. */
+function emitGemm(p: MatmulPlan): Uint8Array {
+  const { m, k, n, batch } = p;
+  // element strides: op(A)[r][l] = a[r * ar + l * al], op(B)[l][j] = b[l * bl + j * bj]
+  const [ar, al] = p.transposeA ? [1, m] : [k, 1];
+  const [bl, bj] = p.transposeB ? [1, k] : [n, 1];
+  const fullPanels = Math.floor(n / NR);
+  const tailCols = n % NR;
+  const f = new FunctionBody(4);
+  const [a, b, c, pack] = [0, 1, 2, 3];
+  const [src, dst, aRow, cRow, pa, pb, pc] = Array.from({ length: 7 }, () => f.local(i32));
+  const acc = Array.from({ length: MR }, () => Array.from({ length: NV }, () => f.local(v128)));
+  const bv = Array.from({ length: NV }, () => f.local(v128));
+  const av = f.local(v128);
+
+  // op(B) -> panels: pack[panel][l][0..NR), columns past n zero
+  const packPanel = (cols: number) => {
+    f.repeat(k, () => {
+      if (cols === NR && bj === 1) {
+        for (let v = 0; v < NV; v++) f.get(dst).get(src).v128Load(v * 16).v128Store(v * 16);
+      } else {
+        for (let j = 0; j < NR; j++) {
+          f.get(dst);
+          if (j < cols) f.get(src).f32Load(j * bj * 4).f32Store(j * 4);
+          else f.i32Const(0).i32Store(j * 4);
+        }
+      }
+      f.bump(src, bl * 4).bump(dst, NR * 4);
+    });
+    f.bump(src, NR * bj * 4 - k * bl * 4);
+  };
+  const packB = () => {
+    f.get(b).set(src).get(pack).set(dst);
+    f.repeat(fullPanels, () => packPanel(NR));
+    if (tailCols) packPanel(tailCols);
+  };
+
+  // one k step `u` of a rows x NR tile, reading at immediate offsets from pa and pb
+  const step = (rows: number, u: number) => {
+    for (let v = 0; v < NV; v++) f.get(pb).v128Load((u * NR + v * 4) * 4).set(bv[v]);
+    for (let r = 0; r < rows; r++) {
+      f.get(pa).v128Load32Splat((u * al + r * ar) * 4).set(av);
+      for (let v = 0; v < NV; v++) f.get(acc[r][v]).get(av).get(bv[v]).f32x4Mul().f32x4Add().set(acc[r][v]);
+    }
+  };
+  const tile = (rows: number, cols: number) => {
+    for (let r = 0; r < rows; r++) for (let v = 0; v < NV; v++) f.v128Zero().set(acc[r][v]);
+    f.get(aRow).set(pa);
+    f.repeat(Math.floor(k / UNROLL), () => {
+      for (let u = 0; u < UNROLL; u++) step(rows, u);
+      f.bump(pa, UNROLL * al * 4).bump(pb, UNROLL * NR * 4);
+    });
+    for (let u = 0; u < k % UNROLL; u++) step(rows, u);
+    f.bump(pb, (k % UNROLL) * NR * 4);
+    for (let r = 0; r < rows; r++) {
+      for (let col = 0; col < cols; col += cols === NR ? 4 : 1) {
+        f.get(pc).get(acc[r][col >> 2]);
+        if (cols === NR) f.v128Store((r * n + col) * 4);
+        else f.f32x4ExtractLane(col & 3).f32Store((r * n + col) * 4);
+      }
+    }
+    f.bump(pc, NR * 4);
+  };
+  const rowBlock = (rows: number) => {
+    f.get(pack).set(pb).get(cRow).set(pc);
+    f.repeat(fullPanels, () => tile(rows, NR));
+    if (tailCols) tile(rows, tailCols);
+    f.bump(aRow, rows * ar * 4).bump(cRow, rows * n * 4);
+  };
+
+  if (!p.batchedB) packB();
+  f.repeat(batch, () => {
+    if (p.batchedB) packB();
+    f.get(a).set(aRow).get(c).set(cRow);
+    f.repeat(Math.floor(m / MR), () => rowBlock(MR));
+    if (m % MR) rowBlock(m % MR);
+    f.bump(a, m * k * 4).bump(c, m * n * 4);
+    if (p.batchedB) f.bump(b, k * n * 4);
+  });
+  return moduleBytes(f, 'gemm');
+}
+
+// lib es2023 and @types/node 20 declare no WebAssembly (lib.dom does); the part used here:
+declare const WebAssembly: {
+  Memory: new (descriptor: { initial: number }) => { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
+};
+
+const align = (bytes: number) => Math.ceil(bytes / 16) * 16;
+const memory = new WebAssembly.Memory({ initial: 1 });
+const compiled = new Map<string, (a: number, b: number, c: number, pack: number) => void>();
+
+/** op(A) op(B) per the plan, on the operands' host values; the result is a fresh array. */
+export function gemm(p: MatmulPlan, aValues: Float32Array, bValues: Float32Array): Float32Array {
+  const key = `${p.batch},${p.m},${p.k},${p.n},${p.transposeA},${p.transposeB},${p.batchedB}`;
+  let run = compiled.get(key);
+  if (!run) {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(emitGemm(p)), { env: { memory } });
+    run = instance.exports.gemm as (a: number, b: number, c: number, pack: number) => void;
+    compiled.set(key, run);
+  }
+  const outLength = p.batch * p.m * p.n;
+  const aAt = 0;
+  const bAt = align(aValues.length * 4);
+  const cAt = bAt + align(bValues.length * 4);
+  const packAt = cAt + align(outLength * 4);
+  const end = packAt + Math.ceil(p.n / NR) * NR * p.k * 4;
+  if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+  const heap = new Float32Array(memory.buffer);
+  heap.set(aValues, aAt / 4);
+  heap.set(bValues, bAt / 4);
+  run(aAt, bAt, cAt, packAt);
+  return heap.slice(cAt / 4, cAt / 4 + outLength);
+}
