@@ -89,6 +89,38 @@ function planOf(targets: readonly Tensor[]): Tensor[] {
   return order.filter((t) => !t.storage);
 }
 
+/** Time and calls per kernel kind (an op's name, `fused(...)` for an elementwise group, `upload`). */
+export interface ProfileEntry {
+  readonly kernel: string;
+  ms: number;
+  calls: number;
+}
+
+let profiling: Map<string, ProfileEntry> | null = null;
+
+/** Runs `fn` and reports where its evaluations spent their time, most expensive kernel kind first. */
+export async function profile<T>(fn: () => Promise<T>): Promise<[T, ProfileEntry[]]> {
+  if (profiling) throw new Error('profile: already profiling');
+  profiling = new Map();
+  try {
+    const result = await fn();
+    return [result, [...profiling.values()].sort((x, y) => y.ms - x.ms)];
+  } finally {
+    profiling = null;
+  }
+}
+
+async function timed<T>(kernel: string, work: () => Promise<T>): Promise<T> {
+  if (!profiling) return work();
+  const t0 = performance.now();
+  const out = await work();
+  const entry = profiling.get(kernel) ?? { kernel, ms: 0, calls: 0 };
+  entry.ms += performance.now() - t0;
+  entry.calls++;
+  profiling.set(kernel, entry);
+  return out;
+}
+
 async function evaluate(be: Backend, targets: readonly Tensor[]): Promise<void> {
   for (const t of targets) {
     if (t.storage && t.backend !== be) throw new Error(`${t} lives on backend ${t.backend?.name}, not ${be.name}`);
@@ -107,7 +139,8 @@ async function evaluate(be: Backend, targets: readonly Tensor[]): Promise<void> 
   try {
     for (const t of order) {
       if (t.host) {
-        t.storage = await be.upload(t.host);
+        const host = t.host;
+        t.storage = await timed('upload', () => be.upload(host));
         t.backend = be;
         if (t.transient && !keep.has(t)) temporaries.add(t);
         else t.host = null;
@@ -119,10 +152,11 @@ async function evaluate(be: Backend, targets: readonly Tensor[]): Promise<void> 
       for (const i of args) {
         if (i.backend !== be) throw new Error(`${i} lives on backend ${i.backend?.name}, not ${be.name}`);
       }
+      const inputs = args.map((i) => i.storage!);
       t.storage =
         fused && fused.nodes.length > 1
-          ? await be.run({ source: fusedSource(t, fused.nodes, fused.externals), length: t.size }, args.map((i) => i.storage!))
-          : await loweringFor(t, be.name)(be, args.map((i) => i.storage!));
+          ? await timed(`fused(${[...new Set(fused.nodes.map((n) => n.op!.name))].sort().join('+')})`, () => be.run({ source: fusedSource(t, fused.nodes, fused.externals), length: t.size }, inputs))
+          : await timed(t.op!.name, () => loweringFor(t, be.name)(be, inputs));
       t.backend = be;
       if (!keep.has(t)) temporaries.add(t);
       const edges = fused && fused.nodes.length > 1 ? fused.nodes.flatMap((n) => n.inputs.filter((i) => rootOf.get(i) !== t)) : t.inputs;
@@ -156,7 +190,7 @@ export function readTensor(t: Tensor): Promise<Float32Array> {
   return serialized(async () => {
     const be = await backend();
     await evaluate(be, [t]);
-    return be.read(t.storage!);
+    return timed('read', () => be.read(t.storage!));
   });
 }
 
