@@ -1,7 +1,12 @@
 // npm run bench -- [--configs quick,small,seed] [--backends webasm,cpu] [--batch 128] [--steps 3] [--warmup 1] [--json]
+//                  [--vs tfjs] [--profile]
 // Training throughput (forward + backward + Adam on a fixed synthetic batch) and forward-only
 // throughput of the ViT, per config and backend. Reports the median step after warm-up.
-import { availableBackends, setBackend, vit, type BackendName } from '../src/index.js';
+// --vs tfjs runs ../shared/bench/tfjs-vit (stock and --grad xnn) on the same configs and batch in
+// this invocation and prints our ratio to each; --profile prints time per kernel kind for one step.
+import { execFileSync } from 'node:child_process';
+import { availableBackends, profile, setBackend, vit, type BackendName } from '../src/index.js';
+import { tfjsVitDir } from './tfjs.js';
 import { adam } from '../src/train/optim.js';
 import { evalStep, initTrainState, trainStep } from '../src/train/step.js';
 import { presets } from '../src/train/presets.js';
@@ -15,6 +20,8 @@ const spec = {
   steps: { type: 'int', default: 3, min: 1, help: 'timed steps' },
   warmup: { type: 'int', default: 1, min: 0, help: 'untimed steps first (kernel compilation)' },
   json: { type: 'bool', help: 'one JSON line per result' },
+  vs: { type: 'string', help: 'tfjs: also run TF.js-wasm (tfjs-vit, stock and tuned gradients) on the same configs' },
+  profile: { type: 'bool', help: 'print time per kernel kind for one training step' },
 } as const;
 
 // peak resident memory of the process so far (earlier configs included) and its live threads
@@ -27,7 +34,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const configs = { ...presets, small: { ...presets.seed, embedDim: 128, heads: 4, mlpDim: 256, layers: 4 } };
 type ConfigName = keyof typeof configs;
 
-async function measure(name: ConfigName, backend: BackendName, batch: number, steps: number, warmup: number) {
+async function measure(name: ConfigName, backend: BackendName, batch: number, steps: number, warmup: number, profiled: boolean) {
   setBackend(backend);
   const r = configs[name];
   const cfg = vit.config({ imageSize: 32, patchSize: r.patchSize, channels: 3, embedDim: r.embedDim, heads: r.heads, mlpDim: r.mlpDim, layers: r.layers, classes: 10 } as never);
@@ -48,6 +55,12 @@ async function measure(name: ConfigName, backend: BackendName, batch: number, st
     await forward(state.params, data);
     if (s >= warmup) forwardMs.push(performance.now() - t0);
   }
+  if (profiled) {
+    const [, entries] = await profile(async () => ([state] = await step(state, data, r.lr)));
+    const total = entries.reduce((t, e) => t + e.ms, 0);
+    console.log(`profile: one ${name} training step on ${backend}, ${total.toFixed(0)} ms in kernels`);
+    for (const e of entries) console.log(`  ${e.kernel.padEnd(48)} ${e.ms.toFixed(1).padStart(9)} ms ${((100 * e.ms) / total).toFixed(1).padStart(5)}% ${String(e.calls).padStart(5)} calls`);
+  }
   const train = median(trainMs);
   const fwd = median(forwardMs);
   return {
@@ -66,16 +79,36 @@ async function measure(name: ConfigName, backend: BackendName, batch: number, st
   };
 }
 
+/** tfjs-vit's bench.js on wasm (its configs: small, seed): img/s with stock and with tuned (xnn) gradients. */
+function tfjsTrain(config: ConfigName, batch: number, steps: number, warmup: number) {
+  const run = (grad: string) => {
+    const args = ['bench.js', '--backend', 'wasm', '--config', config, '--batch', String(batch), '--steps', String(steps), '--warmup', String(Math.max(warmup, 2)), '--grad', grad];
+    const out = execFileSync(process.execPath, args, { cwd: tfjsVitDir(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return JSON.parse(out.trim().split('\n').at(-1)!).img_per_s as number;
+  };
+  return { tfjs_wasm_img_per_s: run('autodiff'), tfjs_wasm_xnn_img_per_s: run('xnn') };
+}
+
 const parsed = parseFlags(spec, process.argv.slice(2));
 if (parsed.help) process.exit(0);
 const f = parsed.flags;
+if (f.vs !== undefined && f.vs !== 'tfjs') throw new Error(`--vs: only 'tfjs' is known, got '${f.vs}'`);
 const backends = f.backends ? (f.backends.split(',') as BackendName[]) : await availableBackends();
 for (const name of f.configs.split(',') as ConfigName[]) {
   if (!(name in configs)) throw new Error(`unknown config ${name} (quick, small, seed)`);
+  // tfjs-vit has the small and seed configs; it runs first, alone, then ours
+  const tf = f.vs && name !== 'quick' ? tfjsTrain(name, f.batch, f.steps, f.warmup) : null;
+  if (f.vs && !tf) console.log(`${name}: tfjs-vit has no such config, no comparison`);
   for (const b of backends) {
-    const res = await measure(name, b, f.batch, f.steps, f.warmup);
+    const res = { ...(await measure(name, b, f.batch, f.steps, f.warmup, !!f.profile)), ...tf };
     if (f.json) console.log(JSON.stringify(res));
-    else console.log(`${res.config.padEnd(6)} ${b.padEnd(8)} batch ${res.batch}: train ${res.train_ms_per_step} ms/step (${res.train_img_per_s} img/s), forward ${res.forward_ms} ms (${res.forward_img_per_s} img/s), peak RSS ${res.peak_rss_mib} MiB, ${res.threads ?? '?'} threads`);
+    else {
+      console.log(`${res.config.padEnd(6)} ${b.padEnd(8)} batch ${res.batch}: train ${res.train_ms_per_step} ms/step (${res.train_img_per_s} img/s), forward ${res.forward_ms} ms (${res.forward_img_per_s} img/s), peak RSS ${res.peak_rss_mib} MiB, ${res.threads ?? '?'} threads`);
+      if (tf) {
+        const ratio = (x: number) => (res.train_img_per_s / x).toFixed(2);
+        console.log(`${''.padEnd(6)} TF.js-wasm train ${tf.tfjs_wasm_img_per_s} img/s (stock gradients), ${tf.tfjs_wasm_xnn_img_per_s} img/s (--grad xnn): ours ${ratio(tf.tfjs_wasm_img_per_s)}x stock, ${ratio(tf.tfjs_wasm_xnn_img_per_s)}x tuned`);
+      }
+    }
   }
 }
 process.exit(0);

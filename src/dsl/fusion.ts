@@ -2,7 +2,7 @@
 // kernel (e.g. bias add + GELU, or a whole optimizer update), so those intermediates never touch
 // memory and each costs no kernel launch.
 import type { Tensor } from './tensor.js';
-import { coordinates, kernelSource } from './kernel-source.js';
+import { coordinates, kernelSource, localBinder } from './kernel-source.js';
 import { broadcastIndex } from './ops/elementwise.js';
 
 // webgpu guarantees 8 storage buffers per shader stage; one is the output
@@ -61,7 +61,9 @@ export function fusedSource(root: Tensor, nodes: readonly Tensor[], externals: r
   });
   nodes.forEach((t, k) => {
     names.set(t, `t${k}`);
-    lines.push(`const t${k} = ${t.op!.elementwise!(t.inputs.map((i) => names.get(i)!), t.attrs)};`);
+    const { lines: locals, local } = localBinder(`t${k}_`);
+    const value = t.op!.elementwise!(t.inputs.map((i) => names.get(i)!), t.attrs, local);
+    lines.push(...locals, `const t${k} = ${value};`);
   });
   lines.push(`return t${nodes.length - 1};`);
   return kernelSource(externals.map((_, k) => `x${k}`), lines.join('\n  '));

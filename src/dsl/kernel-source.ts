@@ -49,6 +49,12 @@ export function kernelSource(args: readonly string[], body: string): string {
   return `function (${args.join(', ')}) {\n  const i = this.thread.x;\n  ${body}\n}`;
 }
 
+/** Kernel locals for subexpressions: `local(expr)` appends `const <prefix>N = expr;` to `lines`. */
+export function localBinder(prefix: string): { readonly lines: string[]; readonly local: (expr: string) => string } {
+  const lines: string[] = [];
+  return { lines, local: (expr) => (lines.push(`const ${prefix}${lines.length} = ${expr};`), `${prefix}${lines.length - 1}`) };
+}
+
 /** Lowering for a single generated kernel. */
 export function singleKernel(source: string, length: number): Lowering {
   return (backend, args) => backend.run({ source, length }, args);

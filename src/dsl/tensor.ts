@@ -17,8 +17,11 @@ export interface Primitive<A = unknown> {
   /** The output shape from the input shapes and attributes; throws ShapeError when they do not fit (rules in shape-rules.ts). */
   shape(inputs: readonly Shape[], attrs: A): readonly number[];
   lower(out: Tensor, inputs: readonly Tensor[], attrs: A): Lowering;
-  /** For elementwise ops: the output value as a gpu.js expression of the input values (enables fusion). */
-  elementwise?(args: readonly string[], attrs: A): string;
+  /**
+   * For elementwise ops: the output value as a gpu.js expression of the input values (enables
+   * fusion); `local(expr)` binds a subexpression used more than once to a kernel local, its name.
+   */
+  elementwise?(args: readonly string[], attrs: A, local: (expr: string) => string): string;
   /** Cotangents of the inputs given the output's cotangent `g`; null where an input gets none. */
   vjp?(g: Tensor, out: Tensor, inputs: readonly Tensor[], attrs: A): readonly (Tensor | null)[];
 }

@@ -98,23 +98,25 @@ function emitGemm(p: MatmulPlan): Uint8Array {
 // lib es2023 and @types/node 20 declare no WebAssembly (lib.dom does); the part used here:
 declare const WebAssembly: {
   Memory: new (descriptor: { initial: number }) => { readonly buffer: ArrayBuffer; grow(pages: number): number };
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ readonly instance: { readonly exports: Record<string, unknown> } }>;
 };
 
 const align = (bytes: number) => Math.ceil(bytes / 16) * 16;
 const memory = new WebAssembly.Memory({ initial: 1 });
-const compiled = new Map<string, (a: number, b: number, c: number, pack: number) => void>();
+type Gemm = (a: number, b: number, c: number, pack: number) => void;
+// every shape's instance shares the one memory (a page may hold only so many); compiled
+// asynchronously, as browsers require on their main thread for all but tiny modules
+const compiled = new Map<string, Promise<Gemm>>();
 
 /** op(A) op(B) per the plan, on the operands' host values; the result is a fresh array. */
-export function gemm(p: MatmulPlan, aValues: Float32Array, bValues: Float32Array): Float32Array {
+export async function gemm(p: MatmulPlan, aValues: Float32Array, bValues: Float32Array): Promise<Float32Array> {
   const key = `${p.batch},${p.m},${p.k},${p.n},${p.transposeA},${p.transposeB},${p.batchedB}`;
-  let run = compiled.get(key);
-  if (!run) {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(emitGemm(p)), { env: { memory } });
-    run = instance.exports.gemm as (a: number, b: number, c: number, pack: number) => void;
-    compiled.set(key, run);
+  let instance = compiled.get(key);
+  if (!instance) {
+    instance = WebAssembly.instantiate(emitGemm(p), { env: { memory } }).then((r) => r.instance.exports.gemm as Gemm);
+    compiled.set(key, instance);
   }
+  const run = await instance;
   const outLength = p.batch * p.m * p.n;
   const aAt = 0;
   const bAt = align(aValues.length * 4);

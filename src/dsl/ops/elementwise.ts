@@ -3,14 +3,14 @@
 import { apply, type Primitive, type Tensor } from '../tensor.js';
 import { broadcastShapes } from '../shape-rules.js';
 import type { Broadcast, BroadcastsTo, CheckBroadcast, Shape } from '../shape-types.js';
-import { coordinates, flatIndex, kernelSource, lit, singleKernel, stridesOf } from '../kernel-source.js';
+import { coordinates, flatIndex, kernelSource, lit, localBinder, singleKernel, stridesOf } from '../kernel-source.js';
 import { sumTo } from './reduce.js';
 
 // --- unary ---------------------------------------------------------------------------------------
 
 interface UnaryRule {
-  /** gpu.js expression of `x` */
-  readonly expr: (x: string) => string;
+  /** gpu.js expression of `x`; `local` binds a repeated subexpression to a kernel local */
+  readonly expr: (x: string, local: (expr: string) => string) => string;
   /** cotangent of the input; absent for non-differentiable ops */
   readonly vjp?: (g: Tensor, out: Tensor, x: Tensor) => Tensor;
 }
@@ -19,15 +19,36 @@ function unaryPrimitive(name: string, rule: UnaryRule): Primitive<void> {
   return {
     name,
     shape: ([x]) => [...x],
-    lower: (out) => singleKernel(kernelSource(['a'], `const x = a[i];\n  return ${rule.expr('x')};`), out.size),
-    elementwise: ([x]) => rule.expr(x),
+    lower: (out) => {
+      const { lines, local } = localBinder('u');
+      const value = rule.expr('x', local);
+      return singleKernel(kernelSource(['a'], ['const x = a[i];', ...lines, `return ${value};`].join('\n  ')), out.size);
+    },
+    elementwise: ([x], _attrs, local) => rule.expr(x, local),
     vjp: rule.vjp ? (g, out, [x]) => [rule.vjp!(g, out, x)] : undefined,
   };
 }
 
-// erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7, below float32 resolution of GELU's output)
-const erf = (z: string) =>
-  `(Math.sign(${z}) * (1.0 - (((((1.061405429 * (1.0 / (1.0 + 0.3275911 * Math.abs(${z}))) - 1.453152027) * (1.0 / (1.0 + 0.3275911 * Math.abs(${z}))) + 1.421413741) * (1.0 / (1.0 + 0.3275911 * Math.abs(${z}))) - 0.284496736) * (1.0 / (1.0 + 0.3275911 * Math.abs(${z}))) + 0.254829592) * (1.0 / (1.0 + 0.3275911 * Math.abs(${z})))) * Math.exp(-(${z}) * (${z}))))`;
+// gpu.js's webasm backend calls out to JavaScript for Math.exp, once per lane (~50 ns): GELU
+// would cost as much as a matmul. So GELU and its gradient use exp-free forms.
+
+/** erf(z) by Abramowitz & Stegun 7.1.28: 1 - 1/p(|z|)^16, |error| <= 3e-7, no exp. */
+function erf(z: string, local: (expr: string) => string): string {
+  const a = local(`Math.abs(${z})`);
+  const p1 = local(`1.0 + ${a} * (0.0705230784 + ${a} * (0.0422820123 + ${a} * (0.0092705272 + ${a} * (0.0001520143 + ${a} * (0.0002765672 + ${a} * 0.0000430638)))))`);
+  let power = p1;
+  for (let k = 0; k < 4; k++) power = local(`${power} * ${power}`);
+  const magnitude = local(`1.0 - 1.0 / ${power}`);
+  return `(${z} < 0.0 ? -${magnitude} : ${magnitude})`;
+}
+
+/** exp(-w) for w >= 0 as exp(-w/256)^256 (a degree-5 series, then 8 squarings), w capped at 32. */
+function expNegative(w: string, local: (expr: string) => string): string {
+  const v = local(`Math.min(${w}, 32.0) * 0.00390625`);
+  let e = local(`1.0 - ${v} * (1.0 - ${v} * (0.5 - ${v} * (0.16666666666666666 - ${v} * (0.041666666666666664 - ${v} * 0.008333333333333333))))`);
+  for (let k = 0; k < 8; k++) e = local(`${e} * ${e}`);
+  return e;
+}
 
 const negP = unaryPrimitive('neg', { expr: (x) => `-${x}`, vjp: (g) => neg(g) });
 const expP = unaryPrimitive('exp', { expr: (x) => `Math.exp(${x})`, vjp: (g, out) => mul(g, out) });
@@ -42,10 +63,10 @@ const stepP = unaryPrimitive('step', { expr: (x) => `(${x} > 0.0 ? 1.0 : 0.0)` }
 const reluP = unaryPrimitive('relu', { expr: (x) => `Math.max(${x}, 0.0)`, vjp: (g, _out, x) => mul(g, apply(stepP, [x], undefined)) });
 // d/dx [x Φ(x)] = Φ(x) + x φ(x)
 const geluGradP = unaryPrimitive('geluGrad', {
-  expr: (x) => `(0.5 * (1.0 + ${erf(`${x} * 0.7071067811865476`)}) + ${x} * 0.3989422804014327 * Math.exp(-0.5 * ${x} * ${x}))`,
+  expr: (x, local) => `(0.5 * (1.0 + ${erf(local(`${x} * 0.7071067811865476`), local)}) + ${x} * 0.3989422804014327 * ${expNegative(`0.5 * ${x} * ${x}`, local)})`,
 });
 const geluP = unaryPrimitive('gelu', {
-  expr: (x) => `(0.5 * ${x} * (1.0 + ${erf(`${x} * 0.7071067811865476`)}))`,
+  expr: (x, local) => `(0.5 * ${x} * (1.0 + ${erf(local(`${x} * 0.7071067811865476`), local)}))`,
   vjp: (g, _out, x) => mul(g, apply(geluGradP, [x], undefined)),
 });
 
