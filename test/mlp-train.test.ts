@@ -115,3 +115,38 @@ test.serial('1,000 forward+backward steps leave device and host memory flat', as
   sv.disposeTree([p, xs, ys]);
   t.deepEqual(await sv.memory(), { buffers: 0, bytes: 0 });
 });
+
+/** The loop a user writes first: update with tensor ops, read the loss with data(), no realize. */
+async function naturalStep(p: Mlp, x: Tensor, y: Tensor<[number]>, lr: number): Promise<[number, Mlp]> {
+  const [value, grads] = sv.valueAndGrad(loss)(p, x, y);
+  const next = sv.mapTree(p, (t) => t) as Mlp;
+  for (const k of Object.keys(p) as Array<keyof Mlp>) next[k] = sv.sub(p[k], sv.mulScalar(grads[k], lr) as never) as Tensor;
+  const [l] = await value.data();
+  value.dispose();
+  sv.disposeTree(p);
+  return [l, next];
+}
+
+test.serial('the natural loop (read the loss with data(), no realize) runs each step once: same kernels, losses and flat memory as realizing at once', async (t) => {
+  const name = backendsUnderTest.includes('webasm') ? 'webasm' : backendsUnderTest[0];
+  sv.setBackend(name);
+  const { x, y } = problem(90);
+  const xs = sv.fromTypedArray(x, [90, 2]);
+  const ys = sv.fromTypedArray(y, [90]);
+  await sv.realize([xs, ys]);
+  const kernels = (entries: sv.ProfileEntry[]) => Object.fromEntries(entries.map((e) => [e.kernel, e.calls]));
+  let [pa, pb] = [await materialize(initMlp), await materialize(initMlp)];
+  let baseline = { buffers: 0, bytes: 0 };
+  for (let s = 0; s < 60; s++) {
+    const [[la, nextA], atOnce] = await sv.profile(() => sgdStep(pa, xs, ys, 0.5));
+    const [[lb, nextB], natural] = await sv.profile(() => naturalStep(pb, xs, ys, 0.5));
+    [pa, pb] = [nextA, nextB];
+    t.is(lb, la, `step ${s}: losses differ`);
+    // the new parameters are computed with the loss (pending siblings), never again afterwards
+    t.deepEqual(kernels(natural), kernels(atOnce), `step ${s}: kernels run differ`);
+    if (s === 9) baseline = await sv.memory();
+  }
+  t.deepEqual(await sv.memory(), baseline);
+  sv.disposeTree([pa, pb, xs, ys]);
+  t.deepEqual(await sv.memory(), { buffers: 0, bytes: 0 });
+});

@@ -2,7 +2,7 @@
 // then walk it backwards once, applying each primitive's VJP and summing cotangents.
 import { Tensor } from './tensor.js';
 import { add } from './ops/elementwise.js';
-import { constant, postOrder } from './tensor.js';
+import { constant, onTensorCreated, postOrder } from './tensor.js';
 import { mapTree, tensorsIn } from './tree.js';
 import { cotangentShape, scalarShape } from './shape-rules.js';
 import type { Shape } from './shape-types.js';
@@ -37,12 +37,33 @@ function backward(out: Tensor, seed: Tensor, wrt: readonly Tensor[]): Map<Tensor
   return cotangents;
 }
 
+/**
+ * Runs `build` and disposes the nodes it made that its kept results do not need: VJPs also build
+ * cotangents for inputs nobody asked about, and a dead node left pending would be computed as a
+ * pending sibling of the next evaluation (runtime.ts).
+ */
+function pruned<R>(build: () => R, kept: (result: R) => readonly (Tensor | undefined)[]): R {
+  const made = new Set<Tensor>();
+  const stop = onTensorCreated((t) => made.add(t));
+  let result: R;
+  try {
+    result = build();
+  } finally {
+    stop();
+  }
+  const roots = kept(result).filter((t): t is Tensor => t !== undefined);
+  const live = new Set(postOrder(roots, (t) => !made.has(t)));
+  for (const t of made) if (!live.has(t)) t.dispose();
+  return result;
+}
+
 /** y = f(x) and the pullback g ↦ gᵀ ∂f/∂x, with the cotangent shaped like x. */
 export function vjp<P, S extends Shape>(f: (x: P) => Tensor<S>, x: P): [Tensor<S>, (g: Tensor<S>) => P] {
   const y = f(x);
   const pullback = (g: Tensor<S>): P => {
     cotangentShape(g.shape, y.shape);
-    const cot = backward(y, g, tensorsIn(x));
+    const leaves = tensorsIn(x);
+    const cot = pruned(() => backward(y, g, leaves), (c) => leaves.map((t) => c.get(t)));
     return mapTree(x, (t) => cot.get(t) ?? constant(new Float32Array(t.size), t.shape));
   };
   return [y, pullback];

@@ -1,6 +1,9 @@
 // Evaluates the lazy graph. Memory rule (deterministic, no GC involved):
 // - leaves (tensors made from host data) and tensors you realize (`data()`, `realize`) own device
 //   memory until `dispose()` (or the end of a `tidy` scope);
+// - an evaluation also realizes its pending siblings: tensors made since the previous evaluation
+//   that nothing consumes and that share work with it (the new parameters beside the loss you
+//   read), so reading one value never makes the next read recompute the rest;
 // - every other intermediate is freed as soon as the evaluation that needed it has used it for the
 //   last time; asking for it again recomputes it from its inputs.
 import { platform } from '#platform';
@@ -121,7 +124,34 @@ async function timed<T>(kernel: string, work: () => Promise<T>): Promise<T> {
   return out;
 }
 
-async function evaluate(be: Backend, targets: readonly Tensor[]): Promise<void> {
+// Op results created since the last evaluation began: the candidates for its pending siblings.
+let recent = new Set<Tensor>();
+onTensorCreated((t) => {
+  if (t.op) recent.add(t);
+});
+
+/**
+ * Pending siblings of an evaluation: tensors made since the last evaluation that nothing consumes
+ * (the values a program still holds: new parameters beside a loss) and whose graphs share work
+ * with `order`. Computing them now, with it, is what keeps a later read from recomputing that work.
+ */
+function pendingSiblings(targets: readonly Tensor[], order: readonly Tensor[]): Tensor[] {
+  const window = recent;
+  recent = new Set();
+  const planned = new Set(order);
+  const consumed = new Set<Tensor>();
+  for (const t of window) for (const i of t.inputs) consumed.add(i);
+  const out: Tensor[] = [];
+  for (const t of window) {
+    if (t.disposed || t.storage || consumed.has(t) || planned.has(t) || targets.includes(t)) continue;
+    const graph = postOrder([t], (u) => u.storage !== null || planned.has(u));
+    if (!graph.some((u) => u.disposed) && graph.some((u) => planned.has(u))) out.push(t);
+  }
+  return out;
+}
+
+async function evaluate(be: Backend, requested: readonly Tensor[]): Promise<void> {
+  const targets = [...requested, ...pendingSiblings(requested, planOf(requested))];
   for (const t of targets) {
     if (t.storage && t.backend !== be) throw new Error(`${t} lives on backend ${t.backend?.name}, not ${be.name}`);
   }
