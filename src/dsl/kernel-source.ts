@@ -30,7 +30,8 @@ export function coordinates(shape: readonly number[], index = 'i', prefix = 'c')
     if (k === shape.length - 1) {
       lines.push(`const ${prefix}${k} = ${rest};`);
     } else {
-      lines.push(`const ${prefix}${k} = Math.floor(${rest} / ${strides[k]});`);
+      // + 0.5: GPUs may divide as a multiply by the reciprocal (SwiftShader: 189 / 189 < 1)
+      lines.push(`const ${prefix}${k} = Math.floor((${rest} + 0.5) / ${strides[k]});`);
       lines.push(`const ${prefix}r${k} = ${rest} - ${prefix}${k} * ${strides[k]};`);
       rest = `${prefix}r${k}`;
     }

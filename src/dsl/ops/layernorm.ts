@@ -10,7 +10,7 @@ import { add, mul } from './elementwise.js';
 /** Per row: [mean, rstd] interleaved, output length 2 * rows. */
 function statsSource(length: number, eps: number): string {
   const body =
-    `const row = Math.floor(i / 2);\n  const base = row * ${length};\n` +
+    `const row = Math.floor((i + 0.5) / 2);\n  const base = row * ${length};\n` +
     `  let s = 0.0;\n  for (let l = 0; l < ${length}; l++) { s += x[base + l]; }\n  const m = s / ${lit(length)};\n` +
     `  let v = 0.0;\n  for (let l = 0; l < ${length}; l++) { const d = x[base + l] - m; v += d * d; }\n` +
     `  if (i - row * 2 == 0) { return m; }\n  return 1.0 / Math.sqrt(v / ${lit(length)} + ${lit(eps)});`;
@@ -30,13 +30,13 @@ const normalizeGradP: Primitive<Attrs> = {
     const rows = out.size / length;
     const rowSums = kernelSource(
       ['x', 'g', 'st'],
-      `const row = Math.floor(i / 2);\n  const base = row * ${length};\n  const m = st[row * 2];\n  const r = st[row * 2 + 1];\n` +
+      `const row = Math.floor((i + 0.5) / 2);\n  const base = row * ${length};\n  const m = st[row * 2];\n  const r = st[row * 2 + 1];\n` +
         `  let a = 0.0;\n  let b = 0.0;\n  for (let l = 0; l < ${length}; l++) { const gv = g[base + l]; a += gv; b += gv * (x[base + l] - m) * r; }\n` +
         `  if (i - row * 2 == 0) { return a / ${lit(length)}; }\n  return b / ${lit(length)};`,
     );
     const dx = kernelSource(
       ['x', 'g', 'st', 'sums'],
-      `const row = Math.floor(i / ${length});\n  const r = st[row * 2 + 1];\n  const xhat = (x[i] - st[row * 2]) * r;\n` +
+      `const row = Math.floor((i + 0.5) / ${length});\n  const r = st[row * 2 + 1];\n  const xhat = (x[i] - st[row * 2]) * r;\n` +
         `  return r * (g[i] - sums[row * 2] - xhat * sums[row * 2 + 1]);`,
     );
     return (backend, [x, g]) =>
@@ -51,7 +51,7 @@ const normalizeP: Primitive<Attrs> = {
   shape: ([x]) => layerNormShape(x),
   lower: (out, _in, { eps, length }) => {
     const rows = out.size / length;
-    const norm = kernelSource(['x', 'st'], `const row = Math.floor(i / ${length});\n  return (x[i] - st[row * 2]) * st[row * 2 + 1];`);
+    const norm = kernelSource(['x', 'st'], `const row = Math.floor((i + 0.5) / ${length});\n  return (x[i] - st[row * 2]) * st[row * 2 + 1];`);
     return (backend, [x]) =>
       withScratch(backend, { source: statsSource(length, eps), length: rows * 2 }, [x], (st) => backend.run({ source: norm, length: out.size }, [x, st]));
   },

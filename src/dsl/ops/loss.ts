@@ -16,7 +16,7 @@ const gradP: Primitive<Attrs> = {
   lower: (out, _in, { classes, smoothing }) => {
     const rows = out.size / classes;
     const body =
-      `const n = Math.floor(i / ${classes});\n  const c = i - n * ${classes};\n` +
+      `const n = Math.floor((i + 0.5) / ${classes});\n  const c = i - n * ${classes};\n` +
       `  const hot = (c == labels[n] ? ${lit(1 - smoothing)} : 0.0) + ${lit(smoothing / classes)};\n` +
       `  return (Math.exp(x[i] - lse[n]) - hot) * g[n];`;
     const source = kernelSource(['x', 'labels', 'g', 'lse'], body);

@@ -19,7 +19,7 @@ function reduceKernel(init: string, step: (acc: string, v: string) => string) {
     const inner = x.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
     const result = scale === 1 ? 'acc' : `acc * ${lit(scale)}`;
     const body =
-      `const o = Math.floor(i / ${inner});\n  const base = o * ${length * inner} + (i - o * ${inner});\n` +
+      `const o = Math.floor((i + 0.5) / ${inner});\n  const base = o * ${length * inner} + (i - o * ${inner});\n` +
       `  let acc = ${init};\n  for (let l = 0; l < ${length}; l++) {\n    const v = x[base + l * ${inner}];\n    acc = ${step('acc', 'v')};\n  }\n  return ${result};`;
     return singleKernel(kernelSource(['x'], body), out.size);
   };

@@ -10,7 +10,7 @@ import { sum } from './reduce.js';
 /** Kernel source: log-sum-exp of each row of x viewed as [outer, length, inner]; output [outer*inner]. */
 export function logSumExpSource(length: number, inner: number): string {
   const body =
-    `const o = Math.floor(i / ${inner});\n  const base = o * ${length * inner} + (i - o * ${inner});\n` +
+    `const o = Math.floor((i + 0.5) / ${inner});\n  const base = o * ${length * inner} + (i - o * ${inner});\n` +
     `  let m = -3.4e38;\n  for (let l = 0; l < ${length}; l++) { m = Math.max(m, x[base + l * ${inner}]); }\n` +
     `  let s = 0.0;\n  for (let l = 0; l < ${length}; l++) { s += Math.exp(x[base + l * ${inner}] - m); }\n` +
     `  return m + Math.log(s);`;
@@ -21,7 +21,7 @@ function lowering(out: Tensor, x: Tensor, axis: number, expr: string): Lowering 
   const length = x.shape[axis];
   const inner = x.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
   const rows = x.size / length;
-  const apply = kernelSource(['x', 'lse'], `const o = Math.floor(i / ${length * inner});\n  const v = x[i] - lse[o * ${inner} + (i % ${inner})];\n  return ${expr};`);
+  const apply = kernelSource(['x', 'lse'], `const o = Math.floor((i + 0.5) / ${length * inner});\n  const v = x[i] - lse[o * ${inner} + (i % ${inner})];\n  return ${expr};`);
   return (backend, [xs]) =>
     withScratch(backend, { source: logSumExpSource(length, inner), length: rows }, [xs], (lse) => backend.run({ source: apply, length: out.size }, [xs, lse]));
 }
