@@ -3,6 +3,10 @@ import { registerKernel } from '../kernel-table.js';
 import { matmulP } from '../ops/matmul.js';
 import { cpuMatmul } from './cpu-matmul.js';
 import { webasmMatmul } from './webasm-matmul.js';
+import { webasmLogSoftmax, webasmSoftmax } from './webasm-softmax.js';
+import { logSoftmaxP, softmaxP } from '../ops/softmax.js';
 
 registerKernel(matmulP, 'webasm', webasmMatmul);
 registerKernel(matmulP, 'cpu', cpuMatmul);
+registerKernel(softmaxP, 'webasm', webasmSoftmax);
+registerKernel(logSoftmaxP, 'webasm', webasmLogSoftmax);

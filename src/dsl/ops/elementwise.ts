@@ -42,8 +42,11 @@ function erf(z: string, local: (expr: string) => string): string {
   return `(${z} < 0.0 ? -${magnitude} : ${magnitude})`;
 }
 
-/** exp(-w) for w >= 0 as exp(-w/256)^256 (a degree-5 series, then 8 squarings), w capped at 32. */
-function expNegative(w: string, local: (expr: string) => string): string {
+/**
+ * exp(-w) for w >= 0 as exp(-w/256)^256 (a degree-5 series, then 8 squarings), w capped at 32
+ * (relative error ~1e-6; e^-32 ~ 1e-14 stands in for anything smaller).
+ */
+export function expNegative(w: string, local: (expr: string) => string): string {
   const v = local(`Math.min(${w}, 32.0) * 0.00390625`);
   let e = local(`1.0 - ${v} * (1.0 - ${v} * (0.5 - ${v} * (0.16666666666666666 - ${v} * (0.041666666666666664 - ${v} * 0.008333333333333333))))`);
   for (let k = 0; k < 8; k++) e = local(`${e} * ${e}`);

@@ -7,37 +7,42 @@ import { kernelSource, withScratch } from '../kernel-source.js';
 import { exp, mul, sub } from './elementwise.js';
 import { sum } from './reduce.js';
 
+/** How kernels compute e^v for v <= 0 (the max-shifted values): statements declaring `into`. */
+export type ExpOfNonPositive = (v: string, into: string) => string;
+const mathExp: ExpOfNonPositive = (v, into) => `const ${into} = Math.exp(${v});`;
+
 /** Kernel source: log-sum-exp of each row of x viewed as [outer, length, inner]; output [outer*inner]. */
-export function logSumExpSource(length: number, inner: number): string {
+export function logSumExpSource(length: number, inner: number, exp: ExpOfNonPositive = mathExp): string {
   const body =
     `const o = Math.floor((i + 0.5) / ${inner});\n  const base = o * ${length * inner} + (i - o * ${inner});\n` +
     `  let m = -3.4e38;\n  for (let l = 0; l < ${length}; l++) { m = Math.max(m, x[base + l * ${inner}]); }\n` +
-    `  let s = 0.0;\n  for (let l = 0; l < ${length}; l++) { s += Math.exp(x[base + l * ${inner}] - m); }\n` +
+    `  let s = 0.0;\n  for (let l = 0; l < ${length}; l++) {\n    ${exp(`x[base + l * ${inner}] - m`, 'e')}\n    s += e;\n  }\n` +
     `  return m + Math.log(s);`;
   return kernelSource(['x'], body);
 }
 
-function lowering(out: Tensor, x: Tensor, axis: number, expr: string): Lowering {
+/** softmax (`log: false`) or logSoftmax of x along `axis`, with `exp` for e^v, v <= 0. */
+export function softmaxLowering(out: Tensor, x: Tensor, axis: number, log: boolean, exp: ExpOfNonPositive = mathExp): Lowering {
   const length = x.shape[axis];
   const inner = x.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
   const rows = x.size / length;
-  const apply = kernelSource(['x', 'lse'], `const o = Math.floor((i + 0.5) / ${length * inner});\n  const v = x[i] - lse[o * ${inner} + (i % ${inner})];\n  return ${expr};`);
+  const apply = kernelSource(['x', 'lse'], `const o = Math.floor((i + 0.5) / ${length * inner});\n  const v = x[i] - lse[o * ${inner} + (i % ${inner})];\n  ${log ? 'return v;' : `${exp('v', 'e')}\n  return e;`}`);
   return (backend, [xs]) =>
-    withScratch(backend, { source: logSumExpSource(length, inner), length: rows }, [xs], (lse) => backend.run({ source: apply, length: out.size }, [xs, lse]));
+    withScratch(backend, { source: logSumExpSource(length, inner, exp), length: rows }, [xs], (lse) => backend.run({ source: apply, length: out.size }, [xs, lse]));
 }
 
-const softmaxP: Primitive<number> = {
+export const softmaxP: Primitive<number> = {
   name: 'softmax',
   shape: ([x], axis) => softmaxShape(x, axis),
-  lower: (out, [x], axis) => lowering(out, x, axis, 'Math.exp(v)'),
+  lower: (out, [x], axis) => softmaxLowering(out, x, axis, false),
   // dx = y * (g - sum(g * y))
   vjp: (g, y, _in, axis) => [mul(y, sub(g, sum(mul(g, y), axis, true)))],
 };
 
-const logSoftmaxP: Primitive<number> = {
+export const logSoftmaxP: Primitive<number> = {
   name: 'logSoftmax',
   shape: ([x], axis) => softmaxShape(x, axis),
-  lower: (out, [x], axis) => lowering(out, x, axis, 'v'),
+  lower: (out, [x], axis) => softmaxLowering(out, x, axis, true),
   // dx = g - softmax(x) * sum(g)
   vjp: (g, y, _in, axis) => [sub(g, mul(exp(y), sum(g, axis, true)))],
 };
