@@ -1,4 +1,4 @@
-// The sentences a shape mismatch prints: tsc 7 compiles types-test/messages/mismatches.ts (which
+// The sentences a shape mismatch prints: tsc 7 compiles type-fixtures/mismatches.ts (which
 // imports the built package) and each line marked `// error: text` must fail with that text, and
 // no other line may fail. (tsd's @ts-expect-error checks only that a line fails, not what it says.)
 import test from 'ava';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const fixture = 'types-test/messages/mismatches.ts';
+const fixture = 'type-fixtures/mismatches.ts';
 
 test('shape mismatches print the shape rule sentence at the offending line', async (t) => {
   const tsc = `${root}node_modules/.bin/tsc`;
@@ -21,7 +21,7 @@ test('shape mismatches print the shape rule sentence at the offending line', asy
   const errors = new Map<number, string>();
   let line = 0;
   for (const text of output.split('\n')) {
-    const head = /^types-test\/messages\/mismatches\.ts\((\d+),\d+\): (.*)$/.exec(text);
+    const head = /^type-fixtures\/mismatches\.ts\((\d+),\d+\): (.*)$/.exec(text);
     if (head) errors.set((line = Number(head[1])), (errors.get(line) ?? '') + head[2]);
     else if (line) errors.set(line, errors.get(line) + text);
   }

@@ -1,6 +1,6 @@
 // Layers written generically over their dims, as a user writes them: they compile with no casts, and
 // a real mismatch in them is still a compile error (`@ts-expect-error`, checked by tsd and tsc 7;
-// the message each one prints is checked by test/type-messages.test.ts on types-test/messages/).
+// the messages such calls print are checked by test/type-messages.test.ts on type-fixtures/).
 import { expectType } from 'tsd';
 import {
   add, addScalar, chunk, concat, div, mul, sqrt, sub, gelu, initLinear, initMultiheadAttention, linear, matmul, max, mean, mergeHeads, mulScalar, patchify, permute,
@@ -28,6 +28,15 @@ function attention<B extends number, H extends number, T extends number, D exten
   return matmul(softmax(scores, -1), v);
 }
 expectType<Tensor<[2, 4, 9, 8]>>(attention(zeros([2, 4, 9, 8]), zeros([2, 4, 9, 8]), zeros([2, 4, 9, 8])));
+
+// the transposed operands, generically
+function gram<B extends number, T extends number, E extends number>(x: Tensor<[B, T, E]>, w: Tensor<[T, E]>) {
+  expectType<Tensor<[B, E, E]>>(matmul(x, x, { transposeA: true }));
+  expectType<Tensor<[B, E, E]>>(matmul(x, w, { transposeA: true }));
+  expectType<Tensor<[B, T, T]>>(matmul(x, x, { transposeB: true }));
+  // @ts-expect-error [B, T, E]ᵀ x [B, E, T]: inner T vs E
+  matmul(x, transpose(x), { transposeA: true });
+}
 
 // 4. a feed-forward block over rows of any rank
 function feedForward<R extends Shape, M extends number, E extends number, F extends number>(

@@ -38,8 +38,8 @@ function batchTensors(cfg: VitConfig, batch: Batch) {
   return { images, labels };
 }
 
-function lossAndCorrect(cfg: VitConfig, params: VitParams, images: Tensor, labels: Tensor<[number]>, smoothing: number, train: boolean, seed: number) {
-  const logits = vit.apply(cfg, params, images as never, { train, seed }) as Tensor<[number, number]>;
+function lossAndCorrect(cfg: VitConfig, params: VitParams, images: Tensor<[number, number, number, number]>, labels: Tensor<[number]>, smoothing: number, train: boolean, seed: number) {
+  const logits = vit.apply(cfg, params, images, { train, seed });
   const loss = mean(crossEntropy(logits, labels, smoothing), 0);
   const correct = sum(equal(argmax(logits), labels));
   return [loss, correct] as const;

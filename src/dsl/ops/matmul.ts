@@ -91,6 +91,7 @@ function matmulRaw(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
 
 type Plain = { readonly transposeA?: false; readonly transposeB?: false };
 type TransposedB = { readonly transposeA?: false; readonly transposeB: true };
+type TransposedA = { readonly transposeA: true; readonly transposeB?: false };
 
 // Overloads for code generic over dims first (the inner dim unified from `a` only, NoInfer), then
 // any literal shapes, checked by CheckMatmul (whose sentence tsc prints on a mismatch).
@@ -102,6 +103,10 @@ export function matmul<R extends Shape, M extends number, K extends number, N ex
 export function matmul<R extends Shape, M extends number, K extends number, N extends number>(a: Tensor<[...R, M, K]>, b: Tensor<[N, NoInfer<K>]>, options: TransposedB): Tensor<[...R, M, N]>;
 /** [...R, M, K] x [...R, N, K]ᵀ: attention scores q kᵀ. */
 export function matmul<R extends Shape, M extends number, K extends number, N extends number, RB extends R>(a: Tensor<[...R, M, K]>, b: Tensor<[...RB, N, NoInfer<K>]>, options: TransposedB): Tensor<[...R, M, N]>;
+/** [...R, K, M]ᵀ x [K, N]. */
+export function matmul<R extends Shape, M extends number, K extends number, N extends number>(a: Tensor<[...R, K, M]>, b: Tensor<[NoInfer<K>, N]>, options: TransposedA): Tensor<[...R, M, N]>;
+/** [...R, K, M]ᵀ x [...R, K, N]: e.g. a gradient aᵀ g over a batch. */
+export function matmul<R extends Shape, M extends number, K extends number, N extends number, RB extends R>(a: Tensor<[...R, K, M]>, b: Tensor<[...RB, NoInfer<K>, N]>, options: TransposedA): Tensor<[...R, M, N]>;
 /**
  * a @ b. Inner dims must agree (compile-time error naming both shapes otherwise):
  * `matmul(x: [B, T, E], w: [E, F])` is [B, T, F]; with `{ transposeB: true }`, `w: [F, E]` (torch Linear).
