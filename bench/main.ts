@@ -1,13 +1,14 @@
 // npm run bench -- [--configs quick,small,seed] [--backends webasm,cpu] [--batch 128] [--steps 3] [--warmup 1] [--json]
 //                  [--vs tfjs] [--profile]
-// Training throughput (forward + backward + Adam on a fixed synthetic batch) and forward-only
+// Training throughput (forward + backward + Adam on a fixed synthetic batch; trainStep, which
+// realizes everything at once, and the natural loop that only reads the loss) and forward-only
 // throughput of the ViT, per config and backend. Reports the median step after warm-up.
 // --vs tfjs runs ../shared/bench/tfjs-vit (stock and --grad xnn) on the same configs and batch in
 // this invocation and prints our ratio to each; --profile prints time per kernel kind for one step.
 import { execFileSync } from 'node:child_process';
-import { availableBackends, profile, setBackend, vit, type BackendName } from '../src/index.js';
+import { availableBackends, constant, crossEntropy, disposeTree, labelTensor, mean, profile, setBackend, valueAndGrad, vit, type BackendName } from '../src/index.js';
 import { tfjsVitDir } from './tfjs.js';
-import { adam } from '../src/train/optim.js';
+import { adam, applyUpdates } from '../src/train/optim.js';
 import { evalStep, initTrainState, trainStep } from '../src/train/step.js';
 import { presets } from '../src/train/presets.js';
 import { parseFlags } from '../src/cli/flags.js';
@@ -45,16 +46,36 @@ async function measure(name: ConfigName, backend: BackendName, batch: number, st
   const data = { images, labels: Array.from({ length: batch }, (_, i) => i % 10), count: batch };
   const step = trainStep(cfg as never, optimizer, { labelSmoothing: r.labelSmoothing });
   const forward = evalStep(cfg as never, { labelSmoothing: r.labelSmoothing });
+  // the loop a user writes first: valueAndGrad, the optimizer's update as tensor ops, read the
+  // loss with data(); no realize (the new state is a pending sibling of the loss)
+  let natural = await initTrainState(vit.init(cfg, { seed: 0 }) as never, optimizer);
+  const naturalStep = async () => {
+    const x = constant(images, [batch, 3, 32, 32]);
+    const y = labelTensor(data.labels, 10, batch);
+    const lossOf = (p: typeof natural.params) => mean(crossEntropy(vit.apply(cfg as never, p, x as never, { train: true, seed: 0 }) as never, y, r.labelSmoothing), 0);
+    const [loss, grads] = valueAndGrad(lossOf)(natural.params);
+    const [updates, opt] = optimizer.update(grads, natural.opt as never, natural.params, { count: natural.step + 1, learningRate: r.lr });
+    const params = applyUpdates(natural.params, updates);
+    await loss.data();
+    loss.dispose();
+    disposeTree([natural.params, natural.opt]);
+    natural = { params, opt, step: natural.step + 1 };
+  };
   const trainMs: number[] = [];
+  const naturalMs: number[] = [];
   const forwardMs: number[] = [];
   for (let s = 0; s < warmup + steps; s++) {
     let t0 = performance.now();
     [state] = await step(state, data, r.lr);
     if (s >= warmup) trainMs.push(performance.now() - t0);
     t0 = performance.now();
+    await naturalStep();
+    if (s >= warmup) naturalMs.push(performance.now() - t0);
+    t0 = performance.now();
     await forward(state.params, data);
     if (s >= warmup) forwardMs.push(performance.now() - t0);
   }
+  disposeTree([natural.params, natural.opt]);
   if (profiled) {
     const [, entries] = await profile(async () => ([state] = await step(state, data, r.lr)));
     const total = entries.reduce((t, e) => t + e.ms, 0);
@@ -62,6 +83,7 @@ async function measure(name: ConfigName, backend: BackendName, batch: number, st
     for (const e of entries) console.log(`  ${e.kernel.padEnd(48)} ${e.ms.toFixed(1).padStart(9)} ms ${((100 * e.ms) / total).toFixed(1).padStart(5)}% ${String(e.calls).padStart(5)} calls`);
   }
   const train = median(trainMs);
+  const naturalLoop = median(naturalMs);
   const fwd = median(forwardMs);
   return {
     library: 'shaped-vit',
@@ -71,6 +93,7 @@ async function measure(name: ConfigName, backend: BackendName, batch: number, st
     params: vit.parameterCount(state.params),
     train_ms_per_step: Math.round(train),
     train_img_per_s: +((batch * 1000) / train).toFixed(2),
+    natural_loop_img_per_s: +((batch * 1000) / naturalLoop).toFixed(2),
     forward_ms: Math.round(fwd),
     forward_img_per_s: +((batch * 1000) / fwd).toFixed(2),
     steps,
@@ -103,7 +126,7 @@ for (const name of f.configs.split(',') as ConfigName[]) {
     const res = { ...(await measure(name, b, f.batch, f.steps, f.warmup, !!f.profile)), ...tf };
     if (f.json) console.log(JSON.stringify(res));
     else {
-      console.log(`${res.config.padEnd(6)} ${b.padEnd(8)} batch ${res.batch}: train ${res.train_ms_per_step} ms/step (${res.train_img_per_s} img/s), forward ${res.forward_ms} ms (${res.forward_img_per_s} img/s), peak RSS ${res.peak_rss_mib} MiB, ${res.threads ?? '?'} threads`);
+      console.log(`${res.config.padEnd(6)} ${b.padEnd(8)} batch ${res.batch}: train ${res.train_ms_per_step} ms/step (${res.train_img_per_s} img/s; natural loop ${res.natural_loop_img_per_s} img/s, ${(res.natural_loop_img_per_s / res.train_img_per_s).toFixed(2)}x), forward ${res.forward_ms} ms (${res.forward_img_per_s} img/s), peak RSS ${res.peak_rss_mib} MiB, ${res.threads ?? '?'} threads`);
       if (tf) {
         const ratio = (x: number) => (res.train_img_per_s / x).toFixed(2);
         console.log(`${''.padEnd(6)} TF.js-wasm train ${tf.tfjs_wasm_img_per_s} img/s (stock gradients), ${tf.tfjs_wasm_xnn_img_per_s} img/s (--grad xnn): ours ${ratio(tf.tfjs_wasm_img_per_s)}x stock, ${ratio(tf.tfjs_wasm_xnn_img_per_s)}x tuned`);

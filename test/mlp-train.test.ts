@@ -150,3 +150,41 @@ test.serial('the natural loop (read the loss with data(), no realize) runs each 
   sv.disposeTree([pa, pb, xs, ys]);
   t.deepEqual(await sv.memory(), { buffers: 0, bytes: 0 });
 });
+
+test.serial('the natural loop with Adam: the optimizer state is kept with the new parameters (no recompute, no use of disposed state)', async (t) => {
+  const name = backendsUnderTest.includes('webasm') ? 'webasm' : backendsUnderTest[0];
+  sv.setBackend(name);
+  const { x, y } = problem(90);
+  const xs = sv.fromTypedArray(x, [90, 2]);
+  const ys = sv.fromTypedArray(y, [90]);
+  await sv.realize([xs, ys]);
+  const optimizer = sv.optim.adam();
+  const kernels = (entries: sv.ProfileEntry[]) => Object.fromEntries(entries.map((e) => [e.kernel, e.calls]));
+  const start = async () => {
+    const params = await materialize(initMlp);
+    const opt = optimizer.init(params);
+    await sv.realize(sv.tensorsIn(opt));
+    return { params, opt };
+  };
+  let [a, b] = [await start(), await start()];
+  const baseline = await sv.memory();
+  for (let s = 1; s <= 8; s++) {
+    const step = async (st: typeof a, read: boolean) => {
+      const [value, grads] = sv.valueAndGrad(loss)(st.params, xs, ys);
+      const [updates, opt] = optimizer.update(grads, st.opt, st.params, { count: s, learningRate: 0.01 });
+      const params = sv.optim.applyUpdates(st.params, updates);
+      if (!read) await sv.realize([value, ...sv.tensorsIn(params), ...sv.tensorsIn(opt)]);
+      const [l] = await value.data();
+      value.dispose();
+      sv.disposeTree([st.params, st.opt]);
+      return [l, { params, opt }] as const;
+    };
+    const [[la, nextA], atOnce] = await sv.profile(() => step(a, false));
+    const [[lb, nextB], natural] = await sv.profile(() => step(b, true));
+    [a, b] = [nextA, nextB];
+    t.is(lb, la, `step ${s}: losses differ`);
+    t.deepEqual(kernels(natural), kernels(atOnce), `step ${s}: kernels run differ`);
+  }
+  t.deepEqual(await sv.memory(), baseline);
+  sv.disposeTree([a, b, xs, ys]);
+});

@@ -2,8 +2,9 @@
 // - leaves (tensors made from host data) and tensors you realize (`data()`, `realize`) own device
 //   memory until `dispose()` (or the end of a `tidy` scope);
 // - an evaluation also realizes its pending siblings: tensors made since the previous evaluation
-//   that nothing consumes and that share work with it (the new parameters beside the loss you
-//   read), so reading one value never makes the next read recompute the rest;
+//   that nothing consumes (or that `keep` marks) and that share work with it (the new parameters
+//   and optimizer state beside the loss you read), so reading one value never makes the next read
+//   recompute the rest;
 // - every other intermediate is freed as soon as the evaluation that needed it has used it for the
 //   last time; asking for it again recomputes it from its inputs.
 import { platform } from '#platform';
@@ -126,14 +127,25 @@ async function timed<T>(kernel: string, work: () => Promise<T>): Promise<T> {
 
 // Op results created since the last evaluation began: the candidates for its pending siblings.
 let recent = new Set<Tensor>();
+const held = new WeakSet<Tensor>();
+
+/**
+ * Marks the tensors of a pytree as values the program holds (optimizer state, say) though other
+ * pending tensors consume them: whichever evaluation computes one keeps it, as a pending sibling.
+ */
+export function keep<T>(tree: T): T {
+  for (const t of tensorsIn(tree)) held.add(t);
+  return tree;
+}
 onTensorCreated((t) => {
   if (t.op) recent.add(t);
 });
 
 /**
  * Pending siblings of an evaluation: tensors made since the last evaluation that nothing consumes
- * (the values a program still holds: new parameters beside a loss) and whose graphs share work
- * with `order`. Computing them now, with it, is what keeps a later read from recomputing that work.
+ * or that are kept (the values a program still holds: new parameters and optimizer state beside a
+ * loss) and whose graphs share work with `order`. Computing them now, with it, is what keeps a
+ * later read from recomputing that work.
  */
 function pendingSiblings(targets: readonly Tensor[], order: readonly Tensor[]): Tensor[] {
   const window = recent;
@@ -143,7 +155,11 @@ function pendingSiblings(targets: readonly Tensor[], order: readonly Tensor[]): 
   for (const t of window) for (const i of t.inputs) consumed.add(i);
   const out: Tensor[] = [];
   for (const t of window) {
-    if (t.disposed || t.storage || consumed.has(t) || planned.has(t) || targets.includes(t)) continue;
+    if (t.disposed || t.storage || (consumed.has(t) && !held.has(t)) || targets.includes(t)) continue;
+    if (planned.has(t)) {
+      if (held.has(t)) out.push(t);
+      continue;
+    }
     const graph = postOrder([t], (u) => u.storage !== null || planned.has(u));
     if (!graph.some((u) => u.disposed) && graph.some((u) => planned.has(u))) out.push(t);
   }

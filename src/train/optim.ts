@@ -1,7 +1,7 @@
 // Optimizers as pure { init, update } pairs over parameter trees (Optax style), composed with
 // `chain`. Per-step scalars (learning rate, bias corrections) enter as tiny tensors, not kernel
 // constants, so kernels compile once.
-import { add, addScalar, constant, div, mapTree, mul, mulScalar, sqrt, zeros, zipTrees } from '../dsl/index.js';
+import { add, addScalar, constant, div, keep, mapTree, mul, mulScalar, sqrt, zeros, zipTrees } from '../dsl/index.js';
 
 const scalar = (x: number) => constant(Float32Array.of(x), []);
 
@@ -89,7 +89,8 @@ export function chain(...transforms: Transform<any>[]): Transform<unknown[]> {
         u = nu;
         next.push(ns);
       });
-      return [u, next];
+      // the new state feeds the updates, yet the caller holds it: computed with them, it is kept
+      return [u, keep(next)];
     },
   };
 }
