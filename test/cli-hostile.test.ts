@@ -260,3 +260,15 @@ test('a broken CIFAR batch (/dev/zero, a FIFO, oversized) is refused unread', as
     await refused(t, [...tiny, '--data-dir', dir, '--out-dir', out], null, /data_batch_3\.bin is a FIFO, not a regular file/);
   }
 });
+
+test('choosing the default backend prints no Dawn warnings; SHAPED_VIT_DEBUG=0 means off', async (t) => {
+  const out = path.join(await scratch(), 'run');
+  for (const debug of [undefined, '0']) {
+    const r = await run(['--out-dir', out, ...missingData], { env: debug === undefined ? {} : { SHAPED_VIT_DEBUG: debug } });
+    t.is(r.code, 1, r.stderr);
+    t.regex(r.stderr, /^backend: /m);
+    t.regex(lastLine(r.stderr), /^shaped-vit: --data-dir \/nonexistent\/cifar: no such file or folder/);
+    // (with a hardware adapter WebGPU is the choice, and Dawn may speak)
+    if (!/^backend: webgpu/m.test(r.stderr)) t.false(/Warning:|\n\s+at /.test(r.stderr), r.stderr);
+  }
+});
