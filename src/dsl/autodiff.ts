@@ -77,7 +77,7 @@ type ScalarTensor = Tensor<[]> | Tensor<[1]>;
  */
 export function valueAndGrad<P, R extends unknown[], V extends ScalarTensor>(f: (params: P, ...rest: R) => V): (params: P, ...rest: R) => [V, P] {
   return (params, ...rest) => {
-    const [value, pullback] = vjp((p: P) => f(p, ...rest) as Tensor, params);
+    const [value, pullback] = vjp((p: P): Tensor => f(p, ...rest), params);
     scalarShape(value.shape, 'valueAndGrad');
     return [value as V, pullback(constant(new Float32Array(value.size).fill(1), value.shape))];
   };

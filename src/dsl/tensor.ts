@@ -100,6 +100,8 @@ export function apply<S extends Shape = Shape, A = unknown>(op: Primitive<A>, in
   return new Tensor(shape as S, op, inputs, attrs, null);
 }
 
+// Leaves below type their shape array `S` as `Mutable<S>`: it is never mutated, only its
+// `readonly` is dropped in the type so `tensor(..., [2, 3])` is a `Tensor<[2, 3]>`.
 /** A leaf tensor holding a copy of `values` (row-major). */
 export function fromTypedArray<const S extends Shape>(values: ArrayLike<number>, shape: S): Tensor<Mutable<S>> {
   dataShape(shape, values.length);

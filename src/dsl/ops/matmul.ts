@@ -49,8 +49,8 @@ export const matmulP: Primitive<MatmulAttrs> = {
     let db: Tensor;
     if (!batchedB && a.shape.length > 2 && !ta) {
       // b is shared by the batch: fold the batch into the rows so one kernel sums over it
-      const a2 = reshape(a as Tensor, [a.size / a.shape[a.shape.length - 1], a.shape[a.shape.length - 1]]);
-      const g2 = reshape(g as Tensor, [g.size / g.shape[g.shape.length - 1], g.shape[g.shape.length - 1]]);
+      const a2 = reshape(a, [a.size / a.shape[a.shape.length - 1], a.shape[a.shape.length - 1]]);
+      const g2 = reshape(g, [g.size / g.shape[g.shape.length - 1], g.shape[g.shape.length - 1]]);
       db = tb ? mm(g2, a2, true, false) : mm(a2, g2, true, false);
     } else {
       db = tb ? mm(g, a, true, ta) : mm(a, g, !ta, false);
