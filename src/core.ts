@@ -9,6 +9,7 @@ export { vit } from './vit/index.js';
 export type * from './vit/index.js';
 export * as optim from './train/optim.js';
 export * as schedule from './train/schedule.js';
+export { presets, presetNames, recipeConfig, recipeOptimizer, recipeSchedule, type Recipe, type PresetName } from './train/presets.js';
 export { trainStep, evalStep, initTrainState, type TrainState, type Batch, type StepMetrics } from './train/step.js';
 export { encodeCheckpoint, decodeCheckpoint, CheckpointError } from './vit/checkpoint.js';
 export { encodeSafetensors, decodeSafetensors, inspectSafetensors, SafetensorsError } from './io/safetensors.js';
