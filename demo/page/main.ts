@@ -47,7 +47,8 @@ let cfg: VitConfig = recipeConfig(recipe);
 let optimizer = recipeOptimizer(recipe);
 let state: TrainState | null = null;
 let data: Cifar | null = null;
-let phase: 'idle' | 'running' | 'paused' | 'done' = 'idle';
+/** 'pausing': a pause was asked for and the step in flight is finishing */
+let phase: 'idle' | 'running' | 'pausing' | 'paused' | 'done' = 'idle';
 let steps = 0;
 let epoch = 0;
 let cursor = 0;
@@ -92,8 +93,8 @@ function shuffle(count: number, seed: number): Uint32Array {
 
 function render(): void {
   const button = $<HTMLButtonElement>('train');
-  button.textContent = { idle: 'Start', running: 'Pause', paused: 'Resume', done: 'Done' }[phase];
-  button.disabled = !data || !state || phase === 'done';
+  button.textContent = { idle: 'Start', running: 'Pause', pausing: 'Pausing…', paused: 'Resume', done: 'Done' }[phase];
+  button.disabled = !data || !state || phase === 'done' || phase === 'pausing';
   $<HTMLButtonElement>('download').disabled = !state;
   Object.assign(document.body.dataset, { phase, steps: String(steps), evals: String(history.testAccuracy.length) });
   drawChart($('loss-chart'), [
@@ -133,6 +134,10 @@ async function trainLoop(): Promise<void> {
     last = now;
     if (steps % evalEvery === 0) await evaluate();
     render();
+  }
+  if (phase === 'pausing') {
+    phase = 'paused';
+    status(`paused at step ${steps}`);
   }
   render();
 }
@@ -230,7 +235,7 @@ async function showAttention(params: TrainState['params']): Promise<void> {
   }
   ctx.putImageData(heat, 0, 0);
   overlay.dataset.drawn = 'true';
-  $('attention-caption').textContent = `test image ${selected} (${CLASSES[data.test.labels[selected]]}): bright patches are where the class token looks, ${cfg.layers} layers rolled out`;
+  $('attention-caption').textContent = `test image ${selected} (${CLASSES[data.test.labels[selected]]}): red patches get the class token's attention, blue ones little (${cfg.layers} layers rolled out)`;
 }
 
 /** Copies the training state to another backend (device memory does not move by itself). */
@@ -267,7 +272,7 @@ async function loadArchive(file: File): Promise<void> {
 }
 
 async function loadCheckpoint(file: File): Promise<void> {
-  if (phase === 'running') phase = 'paused';
+  if (phase === 'running') phase = 'pausing';
   const bytes = new Uint8Array(await file.arrayBuffer());
   await serial(async () => {
     const loaded = decodeCheckpoint(bytes, { fileName: file.name });
@@ -296,11 +301,11 @@ async function downloadCheckpoint(): Promise<void> {
 function wire(): void {
   $('train').onclick = () => {
     if (phase === 'running') {
-      phase = 'paused';
-      status(`paused at step ${steps}`);
+      phase = 'pausing';
       render();
     } else if (phase === 'idle' || phase === 'paused') {
       phase = 'running';
+      document.body.dataset.resumeFrom = String(steps);
       render();
       trainLoop().catch((e) => {
         phase = 'paused';
