@@ -5,7 +5,7 @@
 import gpujs from 'gpu.js';
 import { platform } from '#platform';
 import { KernelCache } from './kernel-cache.js';
-import { shareWebAssemblyPool } from './webasm-pool.js';
+import { destroyWebAssemblyKernel, shareWebAssemblyPool } from './webasm-pool.js';
 
 export const backendNames = ['webgpu', 'headlessgl', 'webasm', 'cpu'] as const;
 export type BackendName = (typeof backendNames)[number];
@@ -95,7 +95,7 @@ export async function createBackend<N extends BackendName>(name: N): Promise<Bac
   if (name === 'webasm' && platform.name === 'node') shareWebAssemblyPool((gpujs as { WebAssemblyKernel?: { prototype: object } }).WebAssemblyKernel);
   const gpu = new GPU({ mode: gpuMode[name] });
   // evaluations are serialized, so no evicted kernel is still running
-  const kernels = new KernelCache<any>(name === 'webasm' ? platform.wasmMemoryLimit : null, (k) => k.destroy());
+  const kernels = new KernelCache<any>(name === 'webasm' ? platform.wasmMemoryLimit : null, name === 'webasm' ? destroyWebAssemblyKernel : (k) => k.destroy());
   const asyncCalls = name === 'webgpu' || name === 'webasm';
   let buffers = 0;
   let bytes = 0;

@@ -20,3 +20,14 @@ export function shareWebAssemblyPool(kernelClass: { prototype: object } | undefi
     },
   });
 }
+
+/**
+ * Destroys a webasm kernel and drops its modules from the shared pool's workers: a kernel's own
+ * destroy skips that (it expected to terminate its private pool), and the workers' instances would
+ * keep its WebAssembly memory alive, which a browser page runs out of after ~120.
+ */
+export function destroyWebAssemblyKernel(kernel: { kernel?: { _pool?: { release(id: number): void } | null; _moduleCache?: Map<unknown, { id: number }> }; destroy(): void }): void {
+  const inner = kernel.kernel;
+  if (inner?._pool && inner._moduleCache) for (const entry of inner._moduleCache.values()) inner._pool.release(entry.id);
+  kernel.destroy();
+}
