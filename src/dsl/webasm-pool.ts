@@ -3,18 +3,29 @@
 // pool, shared by every kernel (its entry ids are unique across kernels), keeps the threads at the
 // core count. Used on Node (see backend.ts).
 
+interface Pool {
+  destroy(): void;
+  release(id: number): void;
+}
+
+let shared: Pool | null = null;
+let destroyShared: (() => void) | null = null;
+let releasedSinceRecycle = 0;
+// a browser page holds ~120 WebAssembly memories, ~25 beyond the kernels it keeps (platform.ts)
+const recycleAfter = 16;
+
 /** Makes every kernel of `kernelClass` (gpu.js WebAssemblyKernel) use the first pool one creates. */
 export function shareWebAssemblyPool(kernelClass: { prototype: object } | undefined): void {
   if (!kernelClass?.prototype || Object.getOwnPropertyDescriptor(kernelClass.prototype, '_pool')) return;
-  let shared: { destroy(): void } | null = null;
   Object.defineProperty(kernelClass.prototype, '_pool', {
     configurable: true,
     get: () => shared,
     // a kernel assigns its pool when it first runs threaded, and null when destroyed: the first
     // pool becomes the shared one, which no single kernel may destroy
-    set(pool: { destroy(): void } | null) {
+    set(pool: Pool | null) {
       if (pool && !shared) {
         shared = pool;
+        destroyShared = pool.destroy.bind(pool);
         pool.destroy = () => undefined;
       }
     },
@@ -22,12 +33,22 @@ export function shareWebAssemblyPool(kernelClass: { prototype: object } | undefi
 }
 
 /**
- * Destroys a webasm kernel and drops its modules from the shared pool's workers: a kernel's own
- * destroy skips that (it expected to terminate its private pool), and the workers' instances would
- * keep its WebAssembly memory alive, which a browser page runs out of after ~120.
+ * Destroys a webasm kernel (evicted from a bounded kernel cache) and drops its modules from the
+ * shared pool's workers. Their instances keep the kernel's WebAssembly memory alive until the
+ * worker collects garbage, which an idle worker rarely does: every `recycleAfter` such modules the
+ * workers are replaced (between evaluations; live kernels set up again in the new ones on demand).
  */
-export function destroyWebAssemblyKernel(kernel: { kernel?: { _pool?: { release(id: number): void } | null; _moduleCache?: Map<unknown, { id: number }> }; destroy(): void }): void {
-  const inner = kernel.kernel;
-  if (inner?._pool && inner._moduleCache) for (const entry of inner._moduleCache.values()) inner._pool.release(entry.id);
+export function destroyWebAssemblyKernel(kernel: { kernel?: { _moduleCache?: Map<unknown, { id: number; shared?: boolean }> }; destroy(): void }): void {
+  for (const entry of kernel.kernel?._moduleCache?.values() ?? []) {
+    if (!shared || !entry.shared) continue;
+    shared.release(entry.id);
+    releasedSinceRecycle++;
+  }
   kernel.destroy();
+  if (releasedSinceRecycle >= recycleAfter && destroyShared) {
+    destroyShared();
+    shared = null;
+    destroyShared = null;
+    releasedSinceRecycle = 0;
+  }
 }
