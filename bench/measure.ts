@@ -1,0 +1,77 @@
+// One throughput measurement (platform-neutral, so Node's `npm run bench` and the browser bench run
+// the same code): training steps (forward + backward + Adam on a fixed synthetic batch; trainStep,
+// and the natural loop that only reads the loss) and forward-only passes of the ViT, median after
+// warm-up; `profiled` prints time per kernel kind for one step.
+import { constant, crossEntropy, disposeTree, evalStep, initTrainState, labelTensor, mean, optim, presets, profile, setBackend, trainStep, valueAndGrad, vit, type BackendName } from '../src/core.js';
+
+const { adam, applyUpdates } = optim;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// tfjs-vit's "small" config (../shared/bench/tfjs-vit), for side-by-side numbers
+export const configs = { ...presets, small: { ...presets.seed, embedDim: 128, heads: 4, mlpDim: 256, layers: 4 } };
+export type ConfigName = keyof typeof configs;
+
+export async function measure(name: ConfigName, backend: BackendName, batch: number, steps: number, warmup: number, profiled: boolean) {
+  setBackend(backend);
+  const r = configs[name];
+  const cfg = vit.config({ imageSize: 32, patchSize: r.patchSize, channels: 3, embedDim: r.embedDim, heads: r.heads, mlpDim: r.mlpDim, layers: r.layers, classes: 10 } as never);
+  const optimizer = adam({ betas: r.betas, weightDecay: r.weightDecay });
+  let state = await initTrainState(vit.init(cfg, { seed: 0 }) as never, optimizer);
+  const images = new Float32Array(batch * 3072);
+  for (let k = 0; k < images.length; k++) images[k] = Math.sin(k * 12.9898) * 1.5;
+  const data = { images, labels: Array.from({ length: batch }, (_, i) => i % 10), count: batch };
+  const step = trainStep(cfg as never, optimizer, { labelSmoothing: r.labelSmoothing });
+  const forward = evalStep(cfg as never, { labelSmoothing: r.labelSmoothing });
+  // the loop a user writes first: valueAndGrad, the optimizer's update as tensor ops, read the
+  // loss with data(); no realize (the new state is a pending sibling of the loss)
+  let natural = await initTrainState(vit.init(cfg, { seed: 0 }) as never, optimizer);
+  const naturalStep = async () => {
+    const x = constant(images, [batch, 3, 32, 32]);
+    const y = labelTensor(data.labels, 10, batch);
+    const lossOf = (p: typeof natural.params) => mean(crossEntropy(vit.apply(cfg as never, p, x as never, { train: true, seed: 0 }) as never, y, r.labelSmoothing), 0);
+    const [loss, grads] = valueAndGrad(lossOf)(natural.params);
+    const [updates, opt] = optimizer.update(grads, natural.opt as never, natural.params, { count: natural.step + 1, learningRate: r.lr });
+    const params = applyUpdates(natural.params, updates);
+    await loss.data();
+    loss.dispose();
+    disposeTree([natural.params, natural.opt]);
+    natural = { params, opt, step: natural.step + 1 };
+  };
+  const trainMs: number[] = [];
+  const naturalMs: number[] = [];
+  const forwardMs: number[] = [];
+  for (let s = 0; s < warmup + steps; s++) {
+    let t0 = performance.now();
+    [state] = await step(state, data, r.lr);
+    if (s >= warmup) trainMs.push(performance.now() - t0);
+    t0 = performance.now();
+    await naturalStep();
+    if (s >= warmup) naturalMs.push(performance.now() - t0);
+    t0 = performance.now();
+    await forward(state.params, data);
+    if (s >= warmup) forwardMs.push(performance.now() - t0);
+  }
+  disposeTree([natural.params, natural.opt]);
+  if (profiled) {
+    const [, entries] = await profile(async () => ([state] = await step(state, data, r.lr)));
+    const total = entries.reduce((t, e) => t + e.ms, 0);
+    console.log(`profile: one ${name} training step on ${backend}, ${total.toFixed(0)} ms in kernels`);
+    for (const e of entries) console.log(`  ${e.kernel.padEnd(48)} ${e.ms.toFixed(1).padStart(9)} ms ${((100 * e.ms) / total).toFixed(1).padStart(5)}% ${String(e.calls).padStart(5)} calls`);
+  }
+  const train = median(trainMs);
+  const naturalLoop = median(naturalMs);
+  const fwd = median(forwardMs);
+  return {
+    library: 'shaped-vit',
+    backend,
+    config: name,
+    batch,
+    params: vit.parameterCount(state.params),
+    train_ms_per_step: Math.round(train),
+    train_img_per_s: +((batch * 1000) / train).toFixed(2),
+    natural_loop_img_per_s: +((batch * 1000) / naturalLoop).toFixed(2),
+    forward_ms: Math.round(fwd),
+    forward_img_per_s: +((batch * 1000) / fwd).toFixed(2),
+    steps,
+  };
+}
