@@ -90,9 +90,9 @@ async function isUsable(name: BackendName): Promise<string | null> {
 export async function createBackend<N extends BackendName>(name: N): Promise<BackendOf[N] | null> {
   const description = await isUsable(name);
   if (!description) return null;
-  // Node only: in Chromium a pool shared by all kernels exhausted the page's WebAssembly memory (the
-  // browser quick-ViT test), and a page's workers are not the OS threads the bound is for
-  if (name === 'webasm' && platform.name === 'node') shareWebAssemblyPool((gpujs as { WebAssemblyKernel?: { prototype: object } }).WebAssemblyKernel);
+  // in browsers too (a page's workers are threads): evicted kernels release their modules from the
+  // shared workers, which are replaced now and then so the page's WebAssembly memories stay bounded
+  if (name === 'webasm') shareWebAssemblyPool((gpujs as { WebAssemblyKernel?: { prototype: object } }).WebAssemblyKernel);
   const gpu = new GPU({ mode: gpuMode[name] });
   // evaluations are serialized, so no evicted kernel is still running
   const kernels = new KernelCache<any>(name === 'webasm' ? platform.wasmMemoryLimit : null, name === 'webasm' ? destroyWebAssemblyKernel : (k) => k.destroy());

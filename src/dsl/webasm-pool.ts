@@ -1,7 +1,7 @@
 // Thread bound for the webasm backend. gpu.js gives every WebAssembly kernel its own worker pool of
 // one thread per core, so a model with a hundred kernels held ~175 threads and their memory. One
 // pool, shared by every kernel (its entry ids are unique across kernels), keeps the threads at the
-// core count. Used on Node (see backend.ts).
+// core count, in Node and in browsers.
 
 interface Pool {
   destroy(): void;
