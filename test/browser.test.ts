@@ -2,15 +2,16 @@
 // checks bundled for the page, and quick-ViT training steps compared with Node's on the same backend
 // kind. Without Chromium the file is skipped, except under SHAPED_VIT_REQUIRE_BROWSER=1 (CI).
 import test from 'ava';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import type { TestPage } from './browser/page.js';
 import { backendsUnderTest } from './support/backends.js';
 import { browserRequired, bundleTestPage, chromiumPath, chromiumPresent, launchChromium, serveDir } from './support/browser.js';
 import { repoRoot } from './support/cifar-fixture.js';
 import { quickTrainLosses } from './support/quick-train.js';
+import { bundleBrowser } from '../tools/bundle-browser.js';
 
 declare const shapedVitTestPage: TestPage;
 const pageBackends = ['webgpu', 'webasm'] as const;
@@ -20,6 +21,7 @@ if (!chromiumPresent) {
   else test('browser tests', (t) => t.pass(`skipped: no Chromium at ${chromiumPath}`));
 } else {
   let page: Page;
+  let browser: Browser;
   const cleanup: Array<() => Promise<void>> = [];
 
   test.before(async () => {
@@ -32,7 +34,8 @@ if (!chromiumPresent) {
     cleanup.push(server.close);
     const chromium = await launchChromium();
     cleanup.unshift(chromium.close);
-    page = await chromium.browser.newPage();
+    browser = chromium.browser;
+    page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(server.url);
@@ -54,6 +57,30 @@ if (!chromiumPresent) {
     t.true(seen.isolated, 'webasm threads need SharedArrayBuffer');
     for (const b of pageBackends) t.true(seen.available.includes(b), `${b} in ${seen.available}`);
     t.regex(seen.chosen, /^webgpu /);
+  });
+
+  test.serial('a plain <script type="module"> page, no bundler, runs the one-file bundle (npm run build:browser) on both backends', async (t) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'shaped-vit-plain-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    await bundleBrowser(dir);
+    const script = `
+      import { backend, fromTypedArray, matmul, setBackend } from './shaped-vit.js';
+      const result = { default: (await backend()).name };
+      for (const name of ['webgpu', 'webasm']) {
+        setBackend(name);
+        const a = fromTypedArray(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
+        const b = fromTypedArray(new Float32Array([1, 0, 0, 1, 1, 1]), [3, 2]);
+        result[name] = [...(await matmul(a, b).data())];
+      }
+      globalThis.plainPageResult = result;`;
+    await writeFile(path.join(dir, 'index.html'), `<!doctype html><script type="module">${script}</script>`);
+    const server = await serveDir(dir);
+    cleanup.push(server.close);
+    const plain = await browser.newPage();
+    await plain.goto(server.url);
+    await plain.waitForFunction(() => 'plainPageResult' in globalThis, { timeout: 120_000 });
+    t.deepEqual(await plain.evaluate(() => (globalThis as { plainPageResult?: unknown }).plainPageResult), { default: 'webgpu', webgpu: [4, 5, 10, 11], webasm: [4, 5, 10, 11] });
+    await plain.close();
   });
 
   for (const name of pageBackends) {
