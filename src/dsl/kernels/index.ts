@@ -3,6 +3,8 @@ import { registerKernel } from '../kernel-table.js';
 import { matmulP } from '../ops/matmul.js';
 import { cpuMatmul } from './cpu-matmul.js';
 import { webasmMatmul } from './webasm-matmul.js';
+import { webasmPad, webasmPermute, webasmSlice } from './webasm-layout.js';
+import { padP, permuteP, sliceP } from '../ops/layout.js';
 import { webasmLogSoftmax, webasmSoftmax } from './webasm-softmax.js';
 import { logSoftmaxP, softmaxP } from '../ops/softmax.js';
 
@@ -10,3 +12,6 @@ registerKernel(matmulP, 'webasm', webasmMatmul);
 registerKernel(matmulP, 'cpu', cpuMatmul);
 registerKernel(softmaxP, 'webasm', webasmSoftmax);
 registerKernel(logSoftmaxP, 'webasm', webasmLogSoftmax);
+registerKernel(permuteP, 'webasm', webasmPermute);
+registerKernel(sliceP, 'webasm', webasmSlice);
+registerKernel(padP, 'webasm', webasmPad);

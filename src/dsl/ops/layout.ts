@@ -71,7 +71,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 
 // --- permute -----------------------------------------------------------------------------------------
 
-const permuteP: Primitive<readonly number[]> = {
+export const permuteP: Primitive<readonly number[]> = {
   name: 'permute',
   shape: ([x], axes) => permuteShape(x, axes),
   lower: (out, [x], axes) => {
@@ -107,7 +107,7 @@ export function transpose(x: Tensor): Tensor {
 
 // --- slice / pad ---------------------------------------------------------------------------------------
 
-interface SliceAttrs {
+export interface SliceAttrs {
   readonly axis: number;
   readonly start: number;
   readonly end: number;
@@ -119,7 +119,7 @@ function windowIndex(outShape: readonly number[], inShape: readonly number[], ax
   return flatIndex(outShape.map((_, k) => (k === axis && start !== 0 ? `(c${k} + ${start})` : `c${k}`)), strides);
 }
 
-const padP: Primitive<SliceAttrs & { readonly length: number }> = {
+export const padP: Primitive<SliceAttrs & { readonly length: number }> = {
   name: 'pad',
   shape: ([x], { axis, start, end, length }) => padShape(x, axis, start, end, length),
   // places x at [start, end) of `axis` in a zero tensor of `length` along it
@@ -131,7 +131,7 @@ const padP: Primitive<SliceAttrs & { readonly length: number }> = {
   vjp: (g, _out, _in, { axis, start, end }) => [sliceAxis(g, axis, start, end)],
 };
 
-const sliceP: Primitive<SliceAttrs> = {
+export const sliceP: Primitive<SliceAttrs> = {
   name: 'slice',
   shape: ([x], { axis, start, end }) => sliceShape(x, axis, start, end),
   lower: (out, [x], { axis, start }) =>
