@@ -1,8 +1,9 @@
 /// <reference lib="dom" />
 // The demo page (`npm run demo`'s dev server) in real Chromium: it finds the CLI's CIFAR-10, trains
 // a few steps on WebGPU, pauses, switches to WebAssembly and resumes, draws its curves, predictions
-// and attention map (checked on a screenshot), downloads a checkpoint the CLI's loader reads, and
-// shows the same predictions as Node for a checkpoint saved by the CLI's writer.
+// and attention map (checked on a screenshot), downloads a checkpoint the CLI's loader reads, shows
+// the same predictions as Node for a checkpoint saved by the CLI's writer, and reads a chosen
+// cifar-10-binary.tar.gz in the tab.
 import test from 'ava';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -117,6 +118,11 @@ if (!chromiumPresent) {
     const { params } = await loadModel(cliCheckpoint);
     const inNode = [...(await argmax(vit.apply(cfg, params, constant(images, [16, 3, 32, 32]))).data())];
     t.deepEqual(inPage, inNode, 'predictions of the CLI checkpoint, page vs Node');
+
+    // the archive the CLI downloads, chosen on the page: gunzipped and untarred in the tab
+    await (await page.$('input#archive'))!.uploadFile(path.join(cifarDir, 'cifar-10-binary.tar.gz'));
+    await waitFor(page, 'the archive to be read', () => /from cifar-10-binary\.tar\.gz$/.test(document.getElementById('data-status')!.textContent ?? ''), 120_000);
+    t.regex(await page.$eval('#data-status', (e) => e.textContent ?? ''), /50,000 training and 10,000 test images from cifar-10-binary\.tar\.gz/);
     t.deepEqual(errors, [], 'no page errors');
     await readFile(cliCheckpoint); // still there: the page only read it
   });

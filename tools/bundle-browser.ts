@@ -20,7 +20,7 @@ export async function bundleBrowser(outDir: string): Promise<string> {
       target: 'es2022',
       minify: false,
       lib: { entry: path.join(repoRoot, 'build/src/core.js'), formats: ['es'], fileName: () => 'shaped-vit.js' },
-      rolldownOptions: { output: { inlineDynamicImports: true } },
+      rolldownOptions: { output: { codeSplitting: false } },
     },
   });
   return path.join(outDir, 'shaped-vit.js');
