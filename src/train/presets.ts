@@ -51,7 +51,7 @@ export const presets: Record<PresetName, Recipe> = {
 
 /** The CIFAR-10 (32x32x3, 10 classes) ViT a recipe trains; throws the shape rules' message. */
 export function recipeConfig(r: Recipe): VitConfig {
-  return vit.config({ imageSize: 32, patchSize: r.patchSize, channels: 3, embedDim: r.embedDim, heads: r.heads, mlpDim: r.mlpDim, layers: r.layers, classes: 10, dropout: r.dropout } as never) as VitConfig;
+  return vit.config({ imageSize: 32, patchSize: r.patchSize, channels: 3, embedDim: r.embedDim, heads: r.heads, mlpDim: r.mlpDim, layers: r.layers, classes: 10, dropout: r.dropout });
 }
 
 export function recipeOptimizer(r: Recipe): Transform<unknown> {
