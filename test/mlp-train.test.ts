@@ -117,6 +117,19 @@ test.serial('1,000 forward+backward steps leave device and host memory flat', as
 });
 
 /** The loop a user writes first: update with tensor ops, read the loss with data(), no realize. */
+/** The natural-loop tests' data, on webasm when present (the backend the bench compares). */
+async function naturalLoopData() {
+  sv.setBackend(backendsUnderTest.includes('webasm') ? 'webasm' : backendsUnderTest[0]);
+  const { x, y } = problem(90);
+  const xs = sv.fromTypedArray(x, [90, 2]);
+  const ys = sv.fromTypedArray(y, [90]);
+  await sv.realize([xs, ys]);
+  return { xs, ys };
+}
+
+/** Calls per kernel in a profile: equal maps mean the same work ran. */
+const kernels = (entries: sv.ProfileEntry[]) => Object.fromEntries(entries.map((e) => [e.kernel, e.calls]));
+
 async function naturalStep(p: Mlp, x: Tensor, y: Tensor<[number]>, lr: number): Promise<[number, Mlp]> {
   const [value, grads] = sv.valueAndGrad(loss)(p, x, y);
   const next = sv.mapTree(p, (t) => t) as Mlp;
@@ -128,13 +141,7 @@ async function naturalStep(p: Mlp, x: Tensor, y: Tensor<[number]>, lr: number): 
 }
 
 test.serial('the natural loop (read the loss with data(), no realize) runs each step once: same kernels, losses and flat memory as realizing at once', async (t) => {
-  const name = backendsUnderTest.includes('webasm') ? 'webasm' : backendsUnderTest[0];
-  sv.setBackend(name);
-  const { x, y } = problem(90);
-  const xs = sv.fromTypedArray(x, [90, 2]);
-  const ys = sv.fromTypedArray(y, [90]);
-  await sv.realize([xs, ys]);
-  const kernels = (entries: sv.ProfileEntry[]) => Object.fromEntries(entries.map((e) => [e.kernel, e.calls]));
+  const { xs, ys } = await naturalLoopData();
   let [pa, pb] = [await materialize(initMlp), await materialize(initMlp)];
   let baseline = { buffers: 0, bytes: 0 };
   for (let s = 0; s < 60; s++) {
@@ -152,14 +159,8 @@ test.serial('the natural loop (read the loss with data(), no realize) runs each 
 });
 
 test.serial('the natural loop with Adam: the optimizer state is kept with the new parameters (no recompute, no use of disposed state)', async (t) => {
-  const name = backendsUnderTest.includes('webasm') ? 'webasm' : backendsUnderTest[0];
-  sv.setBackend(name);
-  const { x, y } = problem(90);
-  const xs = sv.fromTypedArray(x, [90, 2]);
-  const ys = sv.fromTypedArray(y, [90]);
-  await sv.realize([xs, ys]);
+  const { xs, ys } = await naturalLoopData();
   const optimizer = sv.optim.adam();
-  const kernels = (entries: sv.ProfileEntry[]) => Object.fromEntries(entries.map((e) => [e.kernel, e.calls]));
   const start = async () => {
     const params = await materialize(initMlp);
     const opt = optimizer.init(params);

@@ -53,20 +53,20 @@ export class FunctionBody {
     return this;
   }
 
-  get(local: number): this {
-    this.op(0x20);
+  private localOp(opcode: number, local: number): this {
+    this.op(opcode);
     uleb(local, this.code);
     return this;
+  }
+
+  get(local: number): this {
+    return this.localOp(0x20, local);
   }
   set(local: number): this {
-    this.op(0x21);
-    uleb(local, this.code);
-    return this;
+    return this.localOp(0x21, local);
   }
   tee(local: number): this {
-    this.op(0x22);
-    uleb(local, this.code);
-    return this;
+    return this.localOp(0x22, local);
   }
   i32Const(value: number): this {
     this.op(0x41);
