@@ -1,7 +1,8 @@
 // The typed tensor DSL: tensors, ops, autodiff, backends.
 export { Tensor, constant, tensor, fromTypedArray, zeros, ones, full, scalar, type Primitive, type Mutable } from './tensor.js';
 export { randn, uniform, generator } from './random.js';
-export { realize, setBackend, backend, availableBackends, memory, tidy, disposeTree, keep, profile, type ProfileEntry } from './runtime.js';
+export { realize, setBackend, backend, availableBackends, memory, tidy, disposeTree, keep } from './runtime.js';
+export { profile, type ProfileEntry } from './plan.js';
 export { mapTree, zipTrees, treeLeaves, tensorsIn, unflatten, TreeMismatchError } from './tree.js';
 export { backendNames, type BackendName, type MemoryInfo } from './backend.js';
 export { vjp, grad, valueAndGrad, valueAndGradWithAux } from './autodiff.js';

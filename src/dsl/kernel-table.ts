@@ -3,6 +3,8 @@
 // register its own kernel for an op, and the runtime picks it. Ops never test a backend's name.
 import type { BackendName, BackendOf, Storage } from './backend.js';
 import type { Lowering, Primitive, Tensor } from './tensor.js';
+import { fusedSource } from './fusion.js';
+import { singleKernel } from './kernel-source.js';
 
 /** A backend's own lowering of a primitive: it sees that backend's full interface. */
 export type BackendLowering<N extends BackendName, A> = (
@@ -25,4 +27,25 @@ export function loweringFor(t: Tensor, backend: BackendName): Lowering {
   const op = t.op!;
   const own = table.get(key(op.name, backend));
   return (own ?? op.lower)(t, t.inputs, t.attrs);
+}
+
+/** A backend's own kernel for a fused elementwise group: `root` computed from `externals` through `nodes`. */
+export type FusedBackendLowering<N extends BackendName> = (
+  root: Tensor,
+  nodes: readonly Tensor[],
+  externals: readonly Tensor[],
+) => (backend: BackendOf[N], args: readonly Storage[]) => Promise<Storage>;
+
+const fusedTable = new Map<BackendName, FusedBackendLowering<any>>();
+
+/** Registers `backend`'s compiler for fused elementwise groups; one per backend. */
+export function registerFusedKernel<N extends BackendName>(backend: N, lower: FusedBackendLowering<N>): void {
+  if (fusedTable.has(backend)) throw new Error(`internal: a ${backend} fused-group kernel is already registered`);
+  fusedTable.set(backend, lower);
+}
+
+/** How a fused group is computed on `backend`: its registered compiler, else one generated gpu.js kernel. */
+export function fusedLoweringFor(root: Tensor, nodes: readonly Tensor[], externals: readonly Tensor[], backend: BackendName): Lowering {
+  const own = fusedTable.get(backend);
+  return own ? own(root, nodes, externals) : singleKernel(fusedSource(root, nodes, externals), root.size);
 }

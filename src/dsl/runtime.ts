@@ -11,13 +11,10 @@ import { platform } from '#platform';
 import { backendNames, createBackend, type Backend, type BackendName, type MemoryInfo } from './backend.js';
 import { onTensorCreated, postOrder, Tensor } from './tensor.js';
 import { tensorsIn } from './tree.js';
-import { fuseElementwise, fusedSource, groupOf } from './fusion.js';
-import { loweringFor } from './kernel-table.js';
+import { makePlan, runPlan, timed } from './plan.js';
 import './kernels/index.js';
 
 let chosen: BackendName | null = null;
-// SHAPED_VIT_FUSION=0 turns elementwise fusion off (for comparisons and debugging)
-const fusionEnabled = platform.setting('SHAPED_VIT_FUSION') !== '0';
 let active: Promise<Backend> | null = null;
 const created = new Map<BackendName, Promise<Backend | null>>();
 
@@ -86,43 +83,11 @@ function serialized<T>(work: () => Promise<T>): Promise<T> {
   return run;
 }
 
-/** Unrealized tensors needed for `targets`, inputs first (realized ones are where it stops). */
+/** Tensors needed for `targets`, inputs first, down to realized ones (where it stops). */
 function planOf(targets: readonly Tensor[]): Tensor[] {
   const order = postOrder(targets, (t) => t.storage !== null);
   for (const t of order) if (t.disposed) throw new Error(`cannot evaluate: ${t} was disposed`);
-  return order.filter((t) => !t.storage);
-}
-
-/** Time and calls per kernel kind (an op's name, `fused(...)` for an elementwise group, `upload`). */
-export interface ProfileEntry {
-  readonly kernel: string;
-  ms: number;
-  calls: number;
-}
-
-let profiling: Map<string, ProfileEntry> | null = null;
-
-/** Runs `fn` and reports where its evaluations spent their time, most expensive kernel kind first. */
-export async function profile<T>(fn: () => Promise<T>): Promise<[T, ProfileEntry[]]> {
-  if (profiling) throw new Error('profile: already profiling');
-  profiling = new Map();
-  try {
-    const result = await fn();
-    return [result, [...profiling.values()].sort((x, y) => y.ms - x.ms)];
-  } finally {
-    profiling = null;
-  }
-}
-
-async function timed<T>(kernel: string, work: () => Promise<T>): Promise<T> {
-  if (!profiling) return work();
-  const t0 = performance.now();
-  const out = await work();
-  const entry = profiling.get(kernel) ?? { kernel, ms: 0, calls: 0 };
-  entry.ms += performance.now() - t0;
-  entry.calls++;
-  profiling.set(kernel, entry);
-  return out;
+  return order;
 }
 
 // Op results created since the last evaluation began: the candidates for its pending siblings.
@@ -167,64 +132,25 @@ function pendingSiblings(targets: readonly Tensor[], order: readonly Tensor[]): 
 }
 
 async function evaluate(be: Backend, requested: readonly Tensor[]): Promise<void> {
-  const targets = [...requested, ...pendingSiblings(requested, planOf(requested))];
-  for (const t of targets) {
+  const targets = [...requested, ...pendingSiblings(requested, planOf(requested).filter((t) => !t.storage))];
+  const order = planOf(targets);
+  for (const t of order) {
     if (t.storage && t.backend !== be) throw new Error(`${t} lives on backend ${t.backend?.name}, not ${be.name}`);
   }
-  const order = planOf(targets);
-  const uses = new Map<Tensor, number>();
-  for (const t of order) for (const i of t.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
-  const keep = new Set(targets);
-  const rootOf = fusionEnabled ? fuseElementwise(order, uses, keep) : new Map<Tensor, Tensor>();
-  const temporaries = new Set<Tensor>();
-  const consumed = (i: Tensor) => {
-    const left = uses.get(i)! - 1;
-    uses.set(i, left);
-    if (left === 0 && temporaries.has(i)) free(i, temporaries);
-  };
-  try {
-    for (const t of order) {
-      if (t.host) {
-        const host = t.host;
-        t.storage = await timed('upload', () => be.upload(host));
-        t.backend = be;
-        if (t.transient && !keep.has(t)) temporaries.add(t);
-        else t.host = null;
-        continue;
-      }
-      if (rootOf.has(t)) continue; // computed inside its group's kernel
-      const fused = t.op!.elementwise && rootOf.size > 0 ? groupOf(t, rootOf) : null;
-      const args = fused && fused.nodes.length > 1 ? fused.externals : t.inputs;
-      for (const i of args) {
-        if (i.backend !== be) throw new Error(`${i} lives on backend ${i.backend?.name}, not ${be.name}`);
-      }
-      const inputs = args.map((i) => i.storage!);
-      t.storage =
-        fused && fused.nodes.length > 1
-          ? await timed(`fused(${[...new Set(fused.nodes.map((n) => n.op!.name))].sort().join('+')})`, () => be.run({ source: fusedSource(t, fused.nodes, fused.externals), length: t.size }, inputs))
-          : await timed(t.op!.name, () => loweringFor(t, be.name)(be, inputs));
-      t.backend = be;
-      if (!keep.has(t)) temporaries.add(t);
-      const edges = fused && fused.nodes.length > 1 ? fused.nodes.flatMap((n) => n.inputs.filter((i) => rootOf.get(i) !== t)) : t.inputs;
-      for (const i of edges) consumed(i);
-    }
-  } catch (e) {
-    for (const t of temporaries) free(t, temporaries);
-    throw e;
-  }
-  for (const t of temporaries) free(t, temporaries);
+  const plan = makePlan(targets, order, be.name, (t) => t.storage !== null);
+  const store = await runPlan(plan, be, new Map(plan.bound.map((s) => [s, plan.nodes[s].storage!])));
+  plan.nodes.forEach((t, s) => {
+    const storage = store[s];
+    if (!storage || t.storage) return;
+    t.storage = storage;
+    t.backend = be;
+    t.host = null;
+  });
   // realized targets become leaves: their history can be garbage-collected
   for (const t of targets) {
     t.op = null;
     t.inputs = [];
   }
-}
-
-function free(t: Tensor, temporaries: Set<Tensor>): void {
-  t.backend!.release(t.storage!);
-  t.storage = null;
-  t.backend = null;
-  temporaries.delete(t);
 }
 
 /** Computes the given tensors (one evaluation, shared intermediates) and keeps their values on the device. */

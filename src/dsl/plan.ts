@@ -1,0 +1,141 @@
+// An evaluation plan: the graph's unrealized nodes as a list of steps over numbered slots, with
+// elementwise fusion, each step's lowering and every temporary's release decided up front. The
+// eager runtime plans and runs one per evaluation; `jit` plans once and replays the plan.
+import type { Backend, BackendName, Storage } from './backend.js';
+import { fuseElementwise, groupOf } from './fusion.js';
+import { fusedLoweringFor, loweringFor } from './kernel-table.js';
+import { platform } from '#platform';
+import type { Lowering, Tensor } from './tensor.js';
+
+// SHAPED_VIT_FUSION=0 turns elementwise fusion off (for comparisons and debugging)
+const fusionEnabled = platform.setting('SHAPED_VIT_FUSION') !== '0';
+
+export interface Step {
+  /** what the profile calls it: the op's name, `fused(...)` for a group, `upload` */
+  readonly label: string;
+  readonly run: Lowering;
+  readonly args: readonly number[];
+  readonly out: number;
+  /** temporaries whose last use is this step: released right after it */
+  readonly frees: readonly number[];
+}
+
+export interface Plan {
+  /** the tensor each slot held when the plan was made */
+  readonly nodes: readonly Tensor[];
+  /** slots that hold storage before the plan runs (realized tensors, jit inputs) */
+  readonly bound: readonly number[];
+  readonly steps: readonly Step[];
+  /** slots whose storage the caller gets (never freed by the plan) */
+  readonly targets: readonly number[];
+}
+
+/**
+ * Plans the computation of `targets` on `backend`: every tensor they need that `isBound` does not
+ * accept is computed (host leaves uploaded). Host leaves that are not `transient` are kept too.
+ */
+export function makePlan(targets: readonly Tensor[], order: readonly Tensor[], backend: BackendName, isBound: (t: Tensor) => boolean): Plan {
+  const slot = new Map<Tensor, number>();
+  const nodes: Tensor[] = [];
+  const slotOf = (t: Tensor) => {
+    let s = slot.get(t);
+    if (s === undefined) {
+      slot.set(t, (s = nodes.length));
+      nodes.push(t);
+    }
+    return s;
+  };
+  const computed = order.filter((t) => !isBound(t));
+  const uses = new Map<Tensor, number>();
+  for (const t of computed) for (const i of t.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
+  const kept = new Set(targets);
+  for (const t of computed) if (t.host && !t.transient) kept.add(t);
+  const rootOf = fusionEnabled ? fuseElementwise(computed, uses, kept) : new Map<Tensor, Tensor>();
+  const bound = new Set<number>();
+  const steps: Array<Omit<Step, 'frees'>> = [];
+  for (const t of order) {
+    if (isBound(t)) {
+      bound.add(slotOf(t));
+      continue;
+    }
+    if (t.host) {
+      const host = t.host;
+      steps.push({ label: 'upload', run: (be) => be.upload(host), args: [], out: slotOf(t) });
+      continue;
+    }
+    if (rootOf.has(t)) continue; // computed inside its group's kernel
+    const group = t.op!.elementwise && rootOf.size > 0 ? groupOf(t, rootOf) : null;
+    if (group && group.nodes.length > 1) {
+      const label = `fused(${[...new Set(group.nodes.map((n) => n.op!.name))].sort().join('+')})`;
+      steps.push({ label, run: fusedLoweringFor(t, group.nodes, group.externals, backend), args: group.externals.map(slotOf), out: slotOf(t) });
+    } else {
+      steps.push({ label: t.op!.name, run: loweringFor(t, backend), args: t.inputs.map(slotOf), out: slotOf(t) });
+    }
+  }
+  const targetSlots = targets.map(slotOf);
+  const keptSlots = new Set([...kept].map(slotOf));
+  const lastUse = new Map<number, number>();
+  steps.forEach((s, k) => s.args.forEach((a) => lastUse.set(a, k)));
+  const frees: number[][] = steps.map(() => []);
+  for (const [s, k] of lastUse) if (!bound.has(s) && !keptSlots.has(s)) frees[k].push(s);
+  return { nodes, bound: [...bound], steps: steps.map((s, k) => ({ ...s, frees: frees[k] })), targets: targetSlots };
+}
+
+/** Time and calls per kernel kind (an op's name, `fused(...)` for an elementwise group, `upload`). */
+export interface ProfileEntry {
+  readonly kernel: string;
+  ms: number;
+  calls: number;
+}
+
+let profiling: Map<string, ProfileEntry> | null = null;
+
+/** Runs `fn` and reports where its evaluations spent their time, most expensive kernel kind first. */
+export async function profile<T>(fn: () => Promise<T>): Promise<[T, ProfileEntry[]]> {
+  if (profiling) throw new Error('profile: already profiling');
+  profiling = new Map();
+  try {
+    const result = await fn();
+    return [result, [...profiling.values()].sort((x, y) => y.ms - x.ms)];
+  } finally {
+    profiling = null;
+  }
+}
+
+export async function timed<T>(kernel: string, work: () => Promise<T>): Promise<T> {
+  if (!profiling) return work();
+  const t0 = performance.now();
+  const out = await work();
+  const entry = profiling.get(kernel) ?? { kernel, ms: 0, calls: 0 };
+  entry.ms += performance.now() - t0;
+  entry.calls++;
+  profiling.set(kernel, entry);
+  return out;
+}
+
+/**
+ * Runs a plan. `bound` holds the storage of every bound slot (borrowed: never released here);
+ * the result is every slot's storage after the run, targets and kept uploads included, and
+ * temporaries already released. On an error everything the run made is released.
+ */
+export async function runPlan(plan: Plan, backend: Backend, bound: ReadonlyMap<number, Storage>): Promise<(Storage | null)[]> {
+  const store: (Storage | null)[] = new Array(plan.nodes.length).fill(null);
+  for (const [s, storage] of bound) store[s] = storage;
+  try {
+    for (const step of plan.steps) {
+      const args = step.args.map((a) => store[a]!);
+      store[step.out] = await timed(step.label, () => step.run(backend, args));
+      for (const f of step.frees) {
+        backend.release(store[f]!);
+        store[f] = null;
+      }
+    }
+  } catch (e) {
+    for (const step of plan.steps) {
+      const s = store[step.out];
+      if (s) backend.release(s);
+    }
+    throw e;
+  }
+  return store;
+}
