@@ -2,7 +2,7 @@
 // the same code): training steps (forward + backward + Adam on a fixed synthetic batch; trainStep,
 // and the natural loop that only reads the loss) and forward-only passes of the ViT, median after
 // warm-up; `profiled` prints time per kernel kind for one step.
-import { constant, crossEntropy, disposeTree, evalStep, initTrainState, labelTensor, mean, optim, presets, profile, setBackend, trainStep, valueAndGrad, vit, type BackendName } from '../src/core.js';
+import { constant, crossEntropy, disposeTree, evalStep, initTrainState, labelTensor, mean, optim, presets, profile, recipeConfig, setBackend, trainStep, valueAndGrad, vit, type BackendName } from '../src/core.js';
 
 const { adam, applyUpdates } = optim;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -14,21 +14,21 @@ export type ConfigName = keyof typeof configs;
 export async function measure(name: ConfigName, backend: BackendName, batch: number, steps: number, warmup: number, profiled: boolean) {
   setBackend(backend);
   const r = configs[name];
-  const cfg = vit.config({ imageSize: 32, patchSize: r.patchSize, channels: 3, embedDim: r.embedDim, heads: r.heads, mlpDim: r.mlpDim, layers: r.layers, classes: 10 } as never);
+  const cfg = recipeConfig(r);
   const optimizer = adam({ betas: r.betas, weightDecay: r.weightDecay });
-  let state = await initTrainState(vit.init(cfg, { seed: 0 }) as never, optimizer);
+  let state = await initTrainState(vit.init(cfg, { seed: 0 }), optimizer);
   const images = new Float32Array(batch * 3072);
   for (let k = 0; k < images.length; k++) images[k] = Math.sin(k * 12.9898) * 1.5;
   const data = { images, labels: Array.from({ length: batch }, (_, i) => i % 10), count: batch };
-  const step = trainStep(cfg as never, optimizer, { labelSmoothing: r.labelSmoothing });
-  const forward = evalStep(cfg as never, { labelSmoothing: r.labelSmoothing });
+  const step = trainStep(cfg, optimizer, { labelSmoothing: r.labelSmoothing });
+  const forward = evalStep(cfg, { labelSmoothing: r.labelSmoothing });
   // the loop a user writes first: valueAndGrad, the optimizer's update as tensor ops, read the
   // loss with data(); no realize (the new state is a pending sibling of the loss)
-  let natural = await initTrainState(vit.init(cfg, { seed: 0 }) as never, optimizer);
+  let natural = await initTrainState(vit.init(cfg, { seed: 0 }), optimizer);
   const naturalStep = async () => {
     const x = constant(images, [batch, 3, 32, 32]);
     const y = labelTensor(data.labels, 10, batch);
-    const lossOf = (p: typeof natural.params) => mean(crossEntropy(vit.apply(cfg as never, p, x as never, { train: true, seed: 0 }) as never, y, r.labelSmoothing), 0);
+    const lossOf = (p: typeof natural.params) => mean(crossEntropy(vit.apply(cfg, p, x, { train: true, seed: 0 }), y, r.labelSmoothing), 0);
     const [loss, grads] = valueAndGrad(lossOf)(natural.params);
     const [updates, opt] = optimizer.update(grads, natural.opt as never, natural.params, { count: natural.step + 1, learningRate: r.lr });
     const params = applyUpdates(natural.params, updates);

@@ -153,6 +153,25 @@ async function evaluate(be: Backend, requested: readonly Tensor[]): Promise<void
   }
 }
 
+/**
+ * Builds a graph in isolation (jit's tracing): the tensors `build` makes join no open `tidy` scope
+ * and are never pending siblings of a later evaluation.
+ */
+export function isolated<T>(build: () => T): T {
+  const window = recent;
+  recent = new Set();
+  try {
+    return scopeStore.run(new Set(), build);
+  } finally {
+    recent = window;
+  }
+}
+
+/** Runs `work` on the active backend as one evaluation (serialized with every other). */
+export function onBackend<T>(work: (backend: Backend) => Promise<T>): Promise<T> {
+  return serialized(async () => work(await backend()));
+}
+
 /** Computes the given tensors (one evaluation, shared intermediates) and keeps their values on the device. */
 export function realize(targets: readonly Tensor[]): Promise<void> {
   return serialized(async () => evaluate(await backend(), targets));

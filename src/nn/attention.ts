@@ -1,7 +1,7 @@
 // torch.nn.MultiheadAttention self-attention (batch_first): in_proj rows are q | k | v, heads take
 // contiguous slices of E, scores scaled by 1/sqrt(E/H), softmax over keys. Generic over every dim:
 // the head width is HeadWidth<E, H> throughout, and mergeHeads gives E back.
-import { chunk, dropout, exactMul, matmul, mergeHeads, mulScalar, softmax, splitHeads, type Tensor } from '../dsl/index.js';
+import { chunk, dropout, type Seed, exactMul, matmul, mergeHeads, mulScalar, softmax, splitHeads, type Tensor } from '../dsl/index.js';
 import type { Mul } from '../dsl/shape-types.js';
 import { initLinear, linear, type Linear } from './linear.js';
 import { xavierUniform, zerosParam } from './init.js';
@@ -20,7 +20,7 @@ export function initMultiheadAttention<const E extends number>(dim: E, seed: () 
 export interface AttentionOptions {
   /** dropout on the attention weights (torch MultiheadAttention(dropout=p)); needs `seed` */
   readonly dropout?: number;
-  readonly seed?: number;
+  readonly seed?: Seed;
 }
 
 /** softmax(q kᵀ / sqrt(D)) v over [B, H, T, D] (heads are a batch axis), and the weights [B, H, T, T] (after softmax, before dropout). */

@@ -1,5 +1,5 @@
 // The transformer MLP: Linear(E -> D), exact GELU, Dropout, Linear(D -> E) (torch mlp.0 / mlp.3).
-import { dropout, gelu, type Tensor } from '../dsl/index.js';
+import { dropout, gelu, type Seed, type Tensor } from '../dsl/index.js';
 import type { Shape } from '../dsl/shape-types.js';
 import { initLinear, linear, type Linear } from './linear.js';
 
@@ -15,7 +15,7 @@ export function initMlp<const E extends number, const D extends number>(dim: E, 
 export function mlp<R extends Shape, M extends number, E extends number, D extends number>(
   p: Mlp<E, D>,
   x: Tensor<[...R, M, NoInfer<E>]>,
-  options: { readonly dropout?: number; readonly seed?: number } = {},
+  options: { readonly dropout?: number; readonly seed?: Seed } = {},
 ): Tensor<[...R, M, E]> {
   const hidden = gelu(linear(p.fc1, x));
   return linear(p.fc2, options.dropout ? dropout(hidden, options.dropout, options.seed ?? 0) : hidden);

@@ -1,9 +1,15 @@
 // Optimizers as pure { init, update } pairs over parameter trees (Optax style), composed with
 // `chain`. Per-step scalars (learning rate, bias corrections) enter as tiny tensors, not kernel
-// constants, so kernels compile once.
-import { add, addScalar, constant, div, keep, mapTree, mul, mulScalar, sqrt, zeros, zipTrees } from '../dsl/index.js';
+// constants, so kernels compile once; given as tensors (jit inputs), they are computed in the graph.
+import { add, addScalar, constant, div, exp, keep, mapTree, mul, mulScalar, rsqrt, sqrt, zeros, zipTrees, type Tensor } from '../dsl/index.js';
+
+/** A per-step value: a number, or a scalar tensor (a per-call input of a jitted step). */
+export type StepScalar = number | Tensor<[]>;
 
 const scalar = (x: number) => constant(Float32Array.of(x), []);
+
+/** 1 - beta^count, computed on the host for a number and in the graph (exp(count ln beta)) for a tensor. */
+const oneMinusPower = (beta: number, count: Tensor<[]>) => addScalar(mulScalar(exp(mulScalar(count, Math.log(beta))), -1), 1);
 
 /** A gradient transformation: turns updates (initially gradients) into new updates. */
 export interface Transform<S> {
@@ -14,8 +20,8 @@ export interface Transform<S> {
 /** What a transformation may know about the current step. */
 export interface StepInfo {
   /** 1-based count of updates, including this one */
-  readonly count: number;
-  readonly learningRate: number;
+  readonly count: StepScalar;
+  readonly learningRate: StepScalar;
 }
 
 const zerosLike = (tree: unknown) => mapTree(tree, (t) => zeros(t.shape));
@@ -41,8 +47,8 @@ export function scaleByAdam(beta1 = 0.9, beta2 = 0.999, eps = 1e-8): Transform<A
     update: (updates, state, _params, { count }) => {
       const m = zipTrees([updates, state.m], (g, m) => add(mulScalar(m, beta1), mulScalar(g, 1 - beta1)));
       const v = zipTrees([updates, state.v], (g, v) => add(mulScalar(v, beta2), mulScalar(mul(g, g), 1 - beta2)));
-      const c1 = scalar(1 / (1 - beta1 ** count));
-      const c2 = scalar(1 / Math.sqrt(1 - beta2 ** count));
+      const c1 = typeof count === 'number' ? scalar(1 / (1 - beta1 ** count)) : div(scalar(1), oneMinusPower(beta1, count));
+      const c2 = typeof count === 'number' ? scalar(1 / Math.sqrt(1 - beta2 ** count)) : rsqrt(oneMinusPower(beta2, count));
       const out = zipTrees([m, v], (m, v) => div(mul(m, c1), addScalar(mul(sqrt(v), c2), eps)));
       return [out as typeof updates, { m, v }];
     },
@@ -71,7 +77,7 @@ export function scaleByLearningRate(): Transform<null> {
   return {
     init: () => null,
     update: (updates, state, _params, { learningRate }) => {
-      const lr = scalar(-learningRate);
+      const lr = typeof learningRate === 'number' ? scalar(-learningRate) : mulScalar(learningRate, -1);
       return [zipTrees([updates], (u) => mul(u, lr)), state];
     },
   };

@@ -1,11 +1,12 @@
 // One training step and one evaluation step as pure functions of (state, batch): each builds the
-// whole computation lazily (forward, backward, optimizer) and evaluates it once.
-import { argmax, constant, crossEntropy, disposeTree, equal, labelTensor, mean, realize, sum, tensorsIn, valueAndGradWithAux, type Tensor } from '../dsl/index.js';
-import { vit, type VitConfig, type VitParams } from '../vit/index.js';
+// whole computation lazily (forward, backward, optimizer) and evaluates it at once, compiled with
+// `jit` (traced on the first batch of each size, replayed after) unless `jit: false`.
+import { argmax, constant, crossEntropy, disposeTree, equal, jit, labelTensor, mean, realize, scalar, sum, tensorsIn, valueAndGradWithAux, type Seed, type Tensor } from '../dsl/index.js';
+import { vit, type Images, type VitConfig, type VitConfigInput, type VitParams } from '../vit/index.js';
 import { applyUpdates, type Transform } from './optim.js';
 
-export interface TrainState {
-  readonly params: VitParams;
+export interface TrainState<C extends VitConfigInput = VitConfigInput> {
+  readonly params: VitParams<C>;
   readonly opt: unknown;
   /** optimizer updates done so far */
   readonly step: number;
@@ -29,16 +30,38 @@ export interface StepOptions {
   readonly labelSmoothing: number;
   /** seed of dropout masks; each step offsets it */
   readonly seed?: number;
+  /** compile the step with `jit` (default true); false builds and evaluates its graph every call */
+  readonly jit?: boolean;
 }
 
-function batchTensors(cfg: VitConfig, batch: Batch) {
+/** Per-call values of a training step: inputs of the compiled step, never frozen into it. */
+interface StepScalars {
+  readonly count: Tensor<[]>;
+  readonly learningRate: Tensor<[]>;
+  readonly seed: Tensor<[]>;
+}
+
+/** The dropout seed of a step: an integer below 2^24, exact as a float32 tensor. */
+const dropoutSeed = (seed: number, step: number) => (((seed * 1_000_003 + step * 7919) % 2 ** 24) + 2 ** 24) % 2 ** 24;
+
+/** `f` compiled, or `f` evaluated at once each call. */
+function compiled<A extends unknown[], R>(f: (...args: A) => R, options: StepOptions, name: string): (...args: A) => Promise<R> {
+  if (options.jit ?? true) return jit(f, { name });
+  return async (...args) => {
+    const result = f(...args);
+    await realize(tensorsIn(result));
+    return result;
+  };
+}
+
+function batchTensors<C extends VitConfigInput>(cfg: VitConfig<C>, batch: Batch) {
   const images = constant(batch.images, [batch.count, cfg.channels, cfg.imageSize, cfg.imageSize]);
   const labels = labelTensor(batch.labels, cfg.classes, batch.count);
   labels.transient = true;
   return { images, labels };
 }
 
-function lossAndCorrect(cfg: VitConfig, params: VitParams, images: Tensor<[number, number, number, number]>, labels: Tensor<[number]>, smoothing: number, train: boolean, seed: number) {
+function lossAndCorrect<C extends VitConfigInput>(cfg: VitConfig<C>, params: VitParams<C>, images: Images<C, number>, labels: Tensor<[number]>, smoothing: number, train: boolean, seed: Seed) {
   const logits = vit.apply(cfg, params, images, { train, seed });
   const loss = mean(crossEntropy(logits, labels, smoothing), 0);
   const correct = sum(equal(argmax(logits), labels));
@@ -52,7 +75,7 @@ async function read1(t: Tensor): Promise<number> {
 }
 
 /** Initial training state: realized parameters and optimizer state. */
-export async function initTrainState(params: VitParams, optimizer: Transform<unknown>): Promise<TrainState> {
+export async function initTrainState<C extends VitConfigInput>(params: VitParams<C>, optimizer: Transform<unknown>): Promise<TrainState<C>> {
   const opt = optimizer.init(params);
   await realize([...tensorsIn(params), ...tensorsIn(opt)]);
   return { params, opt, step: 0 };
@@ -62,26 +85,37 @@ export async function initTrainState(params: VitParams, optimizer: Transform<unk
  * (state, batch) -> (state', metrics) for learning rate `lr`. The previous state's device memory
  * is released once the new one exists.
  */
-export function trainStep(cfg: VitConfig, optimizer: Transform<unknown>, options: StepOptions) {
-  return async (state: TrainState, batch: Batch, lr: number): Promise<[TrainState, StepMetrics]> => {
+export function trainStep<C extends VitConfigInput>(cfg: VitConfig<C>, optimizer: Transform<unknown>, options: StepOptions) {
+  const run = compiled(
+    (params: VitParams<C>, opt: unknown, images: Images<C, number>, labels: Tensor<[number]>, at: StepScalars) => {
+      const seed = { base: at.seed, offset: 0 };
+      const [loss, correct, grads] = valueAndGradWithAux((p: VitParams<C>) => lossAndCorrect(cfg, p, images, labels, options.labelSmoothing, true, seed))(params);
+      const [updates, nextOpt] = optimizer.update(grads, opt, params, { count: at.count, learningRate: at.learningRate });
+      return { loss, correct, params: applyUpdates(params, updates), opt: nextOpt };
+    },
+    options,
+    'trainStep',
+  );
+  return async (state: TrainState<C>, batch: Batch, lr: number): Promise<[TrainState<C>, StepMetrics]> => {
     const { images, labels } = batchTensors(cfg, batch);
-    const seed = (options.seed ?? 0) * 1_000_003 + state.step * 7919;
-    const [loss, correct, grads] = valueAndGradWithAux((p: VitParams) => lossAndCorrect(cfg, p, images, labels, options.labelSmoothing, true, seed))(state.params);
     const step = state.step + 1;
-    const [updates, opt] = optimizer.update(grads, state.opt, state.params, { count: step, learningRate: lr });
-    const params = applyUpdates(state.params, updates);
-    await realize([loss, correct, ...tensorsIn(params), ...tensorsIn(opt)]);
-    disposeTree([state.params, state.opt]);
-    return [{ params, opt, step }, { loss: await read1(loss), correct: await read1(correct), count: batch.count }];
+    const at = { count: scalar(step), learningRate: scalar(lr), seed: scalar(dropoutSeed(options.seed ?? 0, state.step)) };
+    const out = await run(state.params, state.opt, images, labels, at);
+    disposeTree([images, labels, at, state.params, state.opt]);
+    return [{ params: out.params, opt: out.opt, step }, { loss: await read1(out.loss), correct: await read1(out.correct), count: batch.count }];
   };
 }
 
 /** Loss (with the same label smoothing as training) and correct predictions on a batch, no dropout. */
-export function evalStep(cfg: VitConfig, options: StepOptions) {
-  return async (params: VitParams, batch: Batch): Promise<StepMetrics> => {
-    const { images, labels } = batchTensors(cfg, batch);
+export function evalStep<C extends VitConfigInput>(cfg: VitConfig<C>, options: StepOptions) {
+  const run = compiled((params: VitParams<C>, images: Images<C, number>, labels: Tensor<[number]>) => {
     const [loss, correct] = lossAndCorrect(cfg, params, images, labels, options.labelSmoothing, false, 0);
-    await realize([loss, correct]);
-    return { loss: await read1(loss), correct: await read1(correct), count: batch.count };
+    return { loss, correct };
+  }, options, 'evalStep');
+  return async (params: VitParams<C>, batch: Batch): Promise<StepMetrics> => {
+    const { images, labels } = batchTensors(cfg, batch);
+    const out = await run(params, images, labels);
+    disposeTree([images, labels]);
+    return { loss: await read1(out.loss), correct: await read1(out.correct), count: batch.count };
   };
 }

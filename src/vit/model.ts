@@ -2,7 +2,7 @@
 // class token, position embedding, pre-norm encoder blocks, final LayerNorm (eps 1e-6) on token 0,
 // classifier. Every stage is typed with its real shape, generic over the config C and batch B, and
 // the stages compose with fp-ts.
-import { add, broadcastTo, concat, patchify, take, type Tensor } from '../dsl/index.js';
+import { add, broadcastTo, concat, offsetSeed, patchify, take, type Seed, type Tensor } from '../dsl/index.js';
 import type { VitDims } from '../dsl/shape-types.js';
 import { flow, identity, pipe } from 'fp-ts/lib/function.js';
 import { applyLayerNorm, linear, mlp, selfAttentionWithWeights } from '../nn/index.js';
@@ -13,7 +13,7 @@ export interface ApplyOptions {
   /** training mode enables dropout (when the config sets a rate) */
   readonly train?: boolean;
   /** seed of this step's dropout masks */
-  readonly seed?: number;
+  readonly seed?: Seed;
 }
 
 /** Normalized images [B, channels, imageSize, imageSize]. */
@@ -37,15 +37,15 @@ const addClassAndPosition =
 
 /** A pre-norm block: x + MHA(LN1(x)), then x + MLP(LN2(x)); also gives MHA's attention weights. */
 const encoderBlockWithAttention =
-  <B extends number, T extends number, E extends number, D extends number, H extends number>(layer: EncoderLayer<E, D>, heads: H, dropout: number, seed: number) =>
+  <B extends number, T extends number, E extends number, D extends number, H extends number>(layer: EncoderLayer<E, D>, heads: H, dropout: number, seed: Seed) =>
   (x: Tensor<[B, T, E]>): [Tensor<[B, T, E]>, Tensor<[B, H, T, T]>] => {
     const attention = selfAttentionWithWeights(layer.selfAtten, applyLayerNorm(layer.sublayer1, x), heads, { dropout, seed });
     const attended = add(x, attention.out);
-    return [add(attended, mlp(layer.mlp, applyLayerNorm(layer.sublayer2, attended), { dropout, seed: seed + 1 })), attention.weights];
+    return [add(attended, mlp(layer.mlp, applyLayerNorm(layer.sublayer2, attended), { dropout, seed: offsetSeed(seed, 1) })), attention.weights];
   };
 
 const encoderBlock =
-  <B extends number, T extends number, E extends number, D extends number, H extends number>(layer: EncoderLayer<E, D>, heads: H, dropout: number, seed: number) =>
+  <B extends number, T extends number, E extends number, D extends number, H extends number>(layer: EncoderLayer<E, D>, heads: H, dropout: number, seed: Seed) =>
   (x: Tensor<[B, T, E]>): Tensor<[B, T, E]> =>
     encoderBlockWithAttention<B, T, E, D, H>(layer, heads, dropout, seed)(x)[0];
 
@@ -67,7 +67,7 @@ export function apply<C extends VitConfigInput, const B extends number>(
   const dropout = options.train && c.dropout ? c.dropout : 0;
   const seed = options.seed ?? 0;
   const encoder = params.encoder.reduce<(x: Sequence<C, B>) => Sequence<C, B>>(
-    (f, layer, i) => flow(f, encoderBlock(layer, c.heads, dropout, seed + 2 * i)),
+    (f, layer, i) => flow(f, encoderBlock(layer, c.heads, dropout, offsetSeed(seed, 2 * i))),
     identity,
   );
   return pipe(images, embedPatches(params, c.patchSize), addClassAndPosition(params), encoder, classify(params));

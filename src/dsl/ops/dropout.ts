@@ -1,16 +1,47 @@
 // Dropout: x * mask / (1 - p) with a seeded Bernoulli mask made on the host, so a given seed drops
-// the same elements on every backend.
-import { constant, type Tensor } from '../tensor.js';
+// the same elements on every backend. The seed is a number, or a per-call scalar tensor (a jit
+// input) whose value the mask kernel reads when it runs: the same seed gives the same mask either way.
+import { apply, constant, type Primitive, type Tensor } from '../tensor.js';
 import { generator } from '../random.js';
 import type { Shape } from '../shape-types.js';
+import { scalarShape } from '../shape-rules.js';
 import { mul } from './elementwise.js';
 
-export function dropout<S extends Shape>(x: Tensor<S>, p: number, seed: number): Tensor<S> {
-  if (!(p >= 0 && p < 1)) throw new Error(`dropout probability ${p} is not in [0, 1)`);
-  if (p === 0) return x;
+/** A dropout seed: a number, or a scalar tensor holding an integer below 2^24 plus a fixed offset. */
+export type Seed = number | { readonly base: Tensor<[]>; readonly offset: number };
+
+/** The seed `k` further on (per layer, say). */
+export const offsetSeed = (seed: Seed, k: number): Seed => (typeof seed === 'number' ? seed + k : { base: seed.base, offset: seed.offset + k });
+
+function maskValues(seed: number, size: number, p: number): Float32Array {
   const next = generator(seed);
   const keep = 1 / (1 - p);
-  const mask = new Float32Array(x.size);
+  const mask = new Float32Array(size);
   for (let k = 0; k < mask.length; k++) mask[k] = next() < p ? 0 : keep;
-  return mul(x, constant(mask, x.shape));
+  return mask;
+}
+
+interface MaskAttrs {
+  readonly shape: readonly number[];
+  readonly p: number;
+  readonly offset: number;
+}
+
+const dropoutMaskP: Primitive<MaskAttrs> = {
+  name: 'dropoutMask',
+  shape: ([seed], { shape }) => (scalarShape(seed, 'dropout seed'), [...shape]),
+  lower: (out, _in, { p, offset }) => async (backend, [seed]) => {
+    const [base] = await backend.read(seed);
+    return backend.upload(maskValues(Math.round(base) + offset, out.size, p));
+  },
+  // the mask does not depend smoothly on its seed
+  vjp: () => [null],
+};
+
+export function dropout<S extends Shape>(x: Tensor<S>, p: number, seed: Seed): Tensor<S> {
+  if (!(p >= 0 && p < 1)) throw new Error(`dropout probability ${p} is not in [0, 1)`);
+  if (p === 0) return x;
+  const mask: Tensor<S> =
+    typeof seed === 'number' ? constant(maskValues(seed, x.size, p), x.shape) : apply<S, MaskAttrs>(dropoutMaskP, [seed.base], { shape: x.shape, p, offset: seed.offset });
+  return mul(x, mask);
 }

@@ -1,0 +1,147 @@
+// jit: trace once, run the plan. The first call with given input shapes (and static arguments, and
+// backend) runs `f` on placeholder tensors, which only records its graph; the graph is planned once
+// (fusion groups, kernels, buffer lifetimes, which results to keep) and later calls with the same
+// signature replay that plan without re-entering `f`. Per-call values (learning rate, step count,
+// dropout seed) must be tensor arguments: every other value is static, part of the cache key, and
+// host data made inside `f` is a constant of the plan, uploaded once.
+import type { Backend, Storage } from './backend.js';
+import { makePlan, runPlan, type Plan } from './plan.js';
+import { isolated, onBackend, realize } from './runtime.js';
+import { postOrder, Tensor } from './tensor.js';
+import { tensorsIn, unflatten } from './tree.js';
+import { platform } from '#platform';
+
+/** How one compiled entry runs. */
+export interface JitEntryInfo {
+  /** the input shapes and static arguments it was compiled for */
+  readonly signature: string;
+  readonly backend: string;
+  /** 'cached': the plan's steps replayed one kernel call each */
+  readonly executorKind: 'cached';
+  /** why no fused gpu.js pipeline runs it (null when one does) */
+  readonly fallbackReason: string | null;
+  readonly steps: number;
+}
+
+export interface Jitted<A extends unknown[], R> {
+  (...args: A): Promise<R>;
+  /** plans compiled so far: one per new input signature or backend */
+  readonly compilations: number;
+  readonly entries: readonly JitEntryInfo[];
+  /** releases the plans' constants; the function cannot be called afterwards */
+  dispose(): void;
+}
+
+interface Entry {
+  readonly info: JitEntryInfo;
+  readonly plan: Plan;
+  readonly backend: Backend;
+  /** plan slot of each input tensor, in argument order (-1: f does not use it) */
+  readonly inputSlots: readonly number[];
+  /** realized tensors f closed over (or made as constants), bound by slot */
+  readonly captured: ReadonlyArray<readonly [number, Tensor]>;
+  /** constants f made, uploaded once and owned by the entry */
+  readonly constants: readonly Tensor[];
+  readonly result: unknown;
+  readonly outputSlots: readonly number[];
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+
+/** The cache key of an argument tree: tensor shapes and every static value, or an error naming what cannot be static. */
+function signatureOf(value: unknown, path: string): string {
+  if (value instanceof Tensor) return `T[${value.shape.join(',')}]`;
+  if (Array.isArray(value)) return `[${value.map((v, i) => signatureOf(v, `${path}[${i}]`)).join(',')}]`;
+  if (isRecord(value)) return `{${Object.keys(value).map((k) => `${JSON.stringify(k)}:${signatureOf(value[k], `${path}.${k}`)}`).join(',')}}`;
+  if (value === undefined || value === null || ['number', 'string', 'boolean'].includes(typeof value)) return JSON.stringify(value) ?? 'undefined';
+  throw new TypeError(`jit: argument ${path} is ${typeof value === 'function' ? 'a function' : 'an object that is neither a tensor, an array nor a plain record'}: close over it in f instead`);
+}
+
+const debug = () => platform.setting('SHAPED_VIT_DEBUG') === '1';
+
+/**
+ * `f` compiled: calls take the same arguments and resolve to the same tree with realized tensors
+ * (owned by the caller). `f` must build its result synchronously from its arguments.
+ */
+export function jit<A extends unknown[], R>(f: (...args: A) => R, options: { readonly name?: string } = {}): Jitted<A, R> {
+  const entries = new Map<string, Entry>();
+  let compilations = 0;
+  let disposed = false;
+  const name = options.name ?? (f.name || 'f');
+
+  async function compile(args: A, inputs: readonly Tensor[], signature: string): Promise<Entry> {
+    const placeholders = inputs.map((t) => new Tensor(t.shape, null, [], undefined, null));
+    const held = new Set(placeholders);
+    const result = isolated(() => f(...unflatten(args, placeholders)));
+    if (result instanceof Promise) throw new Error(`jit: ${name} returned a promise; f must build its result synchronously (no await inside)`);
+    const outputs = tensorsIn(result);
+    const order = postOrder(outputs, (t) => t.storage !== null || held.has(t));
+    for (const t of order) if (t.disposed) throw new Error(`jit: ${name} uses ${t}, which was disposed`);
+    // constants f made: uploaded now, once, and bound like captured tensors
+    const constants = order.filter((t) => t.host && !t.storage);
+    if (constants.length) await realize(constants);
+    return onBackend(async (backend) => {
+      const plan = makePlan(outputs, order, backend.name, (t) => t.storage !== null || held.has(t));
+      const slotOf = new Map(plan.nodes.map((t, s) => [t, s]));
+      const captured = plan.bound.filter((s) => !held.has(plan.nodes[s])).map((s) => [s, plan.nodes[s]] as const);
+      const info: JitEntryInfo = {
+        signature,
+        backend: backend.name,
+        executorKind: 'cached',
+        fallbackReason: null,
+        steps: plan.steps.length,
+      };
+      if (debug()) console.error(`jit: compiled ${name} for ${signature} on ${backend.name}: ${info.steps} steps, executor ${info.executorKind}`);
+      compilations++;
+      return { info, plan, backend, inputSlots: placeholders.map((p) => slotOf.get(p) ?? -1), captured, constants, result, outputSlots: outputs.map((t) => slotOf.get(t)!) };
+    });
+  }
+
+  async function call(...args: A): Promise<R> {
+    if (disposed) throw new Error(`jit: ${name} was disposed`);
+    const inputs = tensorsIn(args);
+    for (const t of inputs) if (t.disposed) throw new Error(`jit: ${name} got ${t}, which was disposed`);
+    const lazy = inputs.filter((t) => !t.storage);
+    if (lazy.length) await realize(lazy);
+    const be = await onBackend(async (b) => b);
+    const signature = `${be.name}:${signatureOf(args, 'args')}`;
+    let entry = entries.get(signature);
+    if (!entry) entries.set(signature, (entry = await compile(args, inputs, signature)));
+    const e = entry;
+    return onBackend(async (backend) => {
+      if (backend !== e.backend) throw new Error(`jit: ${name} was compiled for ${e.backend.name}, the active backend is ${backend.name}`);
+      const bound = new Map<number, Storage>();
+      inputs.forEach((t, k) => {
+        if (e.inputSlots[k] < 0) return;
+        if (t.backend !== backend) throw new Error(`jit: ${name}: ${t} lives on backend ${t.backend?.name}, not ${backend.name}`);
+        bound.set(e.inputSlots[k], t.storage!);
+      });
+      for (const [s, t] of e.captured) {
+        if (!t.storage) throw new Error(`jit: ${name} closed over ${t}, which was disposed after it was compiled`);
+        bound.set(s, t.storage);
+      }
+      const store = await runPlan(e.plan, backend, bound);
+      const given = new Set<number>();
+      const outputs = e.outputSlots.map((s) => {
+        const t = new Tensor(e.plan.nodes[s].shape, null, [], undefined, null);
+        // a result that is an input, a captured tensor or an earlier result shares its storage
+        t.storage = bound.has(s) || given.has(s) ? backend.retain(store[s]!) : store[s];
+        t.backend = backend;
+        given.add(s);
+        return t;
+      });
+      return unflatten(e.result as R, outputs);
+    });
+  }
+
+  const dispose = () => {
+    disposed = true;
+    for (const e of entries.values()) for (const t of e.constants) t.dispose();
+    entries.clear();
+  };
+  return Object.defineProperties(call, {
+    compilations: { get: () => compilations },
+    entries: { get: () => [...entries.values()].map((e) => e.info) },
+    dispose: { value: dispose },
+  }) as Jitted<A, R>;
+}
