@@ -73,6 +73,35 @@ eachBackend('a jitted Adam step with dropout equals the same step evaluated eage
   jitted.dispose();
 });
 
+eachBackend('a plan of gpu.js kernels runs as one fused pipeline; a result stays intact after the next call', async (t, backend) => {
+  const f = sv.jit((x: Tensor<[64]>, y: Tensor<[64]>) => sv.softmax(sv.add(sv.mul(x, y), sv.exp(x)), 0));
+  const x = sv.fromTypedArray(Float32Array.from({ length: 64 }, (_, i) => Math.sin(i)), [64]);
+  const first = await f(x, sv.full([64], 2));
+  const kept = Array.from(await first.data());
+  const second = await f(x, sv.full([64], -1));
+  const expected = sv.softmax(sv.add(sv.mul(x, sv.full([64], 2)), sv.exp(x)), 0);
+  t.deepEqual(Array.from(await first.data()), kept);
+  const worst = Math.max(...(await expected.data()).map((v, i) => Math.abs(v - kept[i])));
+  t.true(worst < 1e-6, `differs from eager by ${worst}`);
+  const [entry] = f.entries;
+  // fused where the backend has a fused executor (webasm: threaded or sync); gpu.js's reference executor on cpu
+  t.regex(entry.executorKind ?? '', { webgpu: /^fused-encoder$/, headlessgl: /^generic$/, webasm: /^fused-(threaded|sync)$/, cpu: /^generic$/ }[backend]);
+  if (entry.executorKind?.startsWith('fused')) t.is(entry.fallbackReason, null);
+  sv.disposeTree([x, first, second, expected]);
+  f.dispose();
+});
+
+test.serial('a plan with a backend\'s own kernel (webasm\'s matmul) replays kernel by kernel and says why', async (t) => {
+  if (!backendsUnderTest.includes('webasm')) return t.pass('webasm is not under test');
+  sv.setBackend('webasm');
+  const f = sv.jit((a: Tensor<[4, 3]>, b: Tensor<[3, 2]>) => sv.matmul(a, b));
+  const out = await f(sv.ones([4, 3]), sv.ones([3, 2]));
+  t.deepEqual(Array.from(await out.data()), new Array(8).fill(3));
+  t.like(f.entries[0], { executorKind: 'cached', fallbackReason: "matmul runs the backend's own code, which a gpu.js pipeline cannot record" });
+  out.dispose();
+  f.dispose();
+});
+
 test.serial('one compilation per input signature: same shapes replay, a new batch size or static value compiles', async (t) => {
   sv.setBackend(backendsUnderTest[0]);
   const f = sv.jit((x: Tensor<[number, 2]>, k: number) => sv.mulScalar(x, k));
@@ -175,11 +204,13 @@ test.serial('misuse is an error that names it', async (t) => {
   x.dispose();
 });
 
-eachBackend('the ViT trainStep (jitted, the default) equals jit: false over 3 steps with dropout, and evalStep too', async (t) => {
-  const cfg = sv.vit.config({ imageSize: 16, patchSize: 8, channels: 3, embedDim: 16, heads: 2, mlpDim: 32, layers: 2, classes: 10, dropout: 0.1 });
+for (const dropout of [0.1, 0]) {
+eachBackend(`the ViT trainStep (jitted, the default) equals jit: false over 3 steps with dropout ${dropout}, and evalStep too`, async (t, backend) => {
+  const cfg = sv.vit.config({ imageSize: 16, patchSize: 8, channels: 3, embedDim: 16, heads: 2, mlpDim: 32, layers: 2, classes: 10, dropout });
   const rand = sv.generator(5);
   const batch = { images: Float32Array.from({ length: 6 * 3 * 16 * 16 }, () => rand() * 2 - 1), labels: [0, 1, 2, 3, 4, 5], count: 6 };
   const optimizer = sv.optim.adam({ weightDecay: 5e-5 });
+  const executors: Array<string | null> = [];
   const run = async (jit: boolean) => {
     const train = sv.trainStep(cfg, optimizer, { labelSmoothing: 0.1, seed: 3, jit });
     let state = await sv.initTrainState(sv.vit.init(cfg, { seed: 0 }), optimizer);
@@ -189,6 +220,7 @@ eachBackend('the ViT trainStep (jitted, the default) equals jit: false over 3 st
       state = next;
       losses.push(m.loss);
     }
+    executors.push(...train.compiled.map((e) => e.executorKind));
     const evaluated = await sv.evalStep(cfg, { labelSmoothing: 0.1, jit })(state.params, batch);
     const values = await Promise.all(sv.tensorsIn(state.params).map((p) => p.data()));
     sv.disposeTree(state);
@@ -200,4 +232,7 @@ eachBackend('the ViT trainStep (jitted, the default) equals jit: false over 3 st
   t.is(jitted.evaluated.correct, eager.evaluated.correct);
   const worst = Math.max(...jitted.values.flatMap((v, k) => Array.from(v, (x, i) => Math.abs(x - eager.values[k][i]))));
   t.true(worst <= 1e-5, `parameters differ by up to ${worst}`);
+  // the whole step is one WebGPU submission unless dropout's host-made mask is in it
+  if (backend === 'webgpu') t.deepEqual(executors, [dropout ? 'cached' : 'fused-encoder']);
 });
+}

@@ -10,9 +10,12 @@ import { destroyWebAssemblyKernel, shareWebAssemblyPool } from './webasm-pool.js
 export const backendNames = ['webgpu', 'headlessgl', 'webasm', 'cpu'] as const;
 export type BackendName = (typeof backendNames)[number];
 
-/** A flat float32 buffer living on a backend's device; freed when its last reference is dropped. */
+/**
+ * A flat float32 buffer living on a backend's device; freed when its last reference is dropped.
+ * A pipeline's results arrive as host values: a GPU backend uploads them when a kernel first reads them.
+ */
 export interface Storage {
-  readonly raw: any;
+  raw: any;
   readonly length: number;
   refs: number;
 }
@@ -21,6 +24,28 @@ export interface Storage {
 export interface KernelSpec {
   readonly source: string;
   readonly length: number;
+}
+
+/**
+ * A computation recorded as one gpu.js pipeline: values 0 .. args-1 are its arguments, kernel k
+ * writes value args + k, and it returns the values `results`.
+ */
+export interface PipelineProgram {
+  readonly args: number;
+  readonly kernels: ReadonlyArray<{ readonly spec: KernelSpec; readonly args: readonly number[] }>;
+  readonly results: readonly number[];
+}
+
+export interface CompiledPipeline {
+  /** runs the pipeline on host values of its arguments; resolves to host values of its results */
+  run(args: readonly Float32Array[]): Promise<Float32Array[]>;
+  /** gpu.js's executor ('fused-threaded', 'fused-sync', 'fused-encoder', 'generic'), after a run */
+  readonly executorKind: string | null;
+  /** why a fused executor declined it (null while fused) */
+  readonly fallbackReason: string | null;
+  /** the mode whose kernels ran it ('cpu' when gpu.js degraded it) */
+  readonly executedOn: string | null;
+  destroy(): void;
 }
 
 export interface MemoryInfo {
@@ -34,6 +59,10 @@ export interface Backend {
   run(spec: KernelSpec, args: readonly Storage[]): Promise<Storage>;
   upload(data: Float32Array): Promise<Storage>;
   read(storage: Storage): Promise<Float32Array>;
+  /** Host values as storage, without a copy (the caller gives them up). */
+  fromHost(values: Float32Array): Storage;
+  /** Records `program` as one gpu.js pipeline (createPipeline). */
+  pipeline(program: PipelineProgram): CompiledPipeline;
   retain(storage: Storage): Storage;
   release(storage: Storage): void;
   memory(): MemoryInfo;
@@ -122,17 +151,63 @@ export async function createBackend<N extends BackendName>(name: N): Promise<Bac
   };
   const flatKernel = (spec: KernelSpec, args: readonly Storage[]) =>
     cached('', spec, args, (settings) => gpu.createKernel(spec.source, { ...settings, output: [spec.length] }));
+  // webasm and cpu kernels compute on host arrays; GPU kernels read device buffers
+  const hostMemory = name === 'webasm' || name === 'cpu';
+  const uploadRaw = async (values: Float32Array) =>
+    flatKernel({ source: 'function (a) { return a[this.thread.x]; }', length: values.length }, [{ raw: null, length: values.length, refs: 0 }])(values);
+  /** a storage's device value: host values (a pipeline's results) are uploaded on first use */
+  const resident = async (s: Storage) => {
+    if (!hostMemory && s.raw instanceof Float32Array) s.raw = await uploadRaw(s.raw);
+    return s.raw;
+  };
+  // kernels recorded by pipelines: plain settings (a pipeline keeps intermediates resident itself)
+  const pipelineKernels = new Map<string, any>();
+  const pipelineKernel = (spec: KernelSpec) => {
+    const key = `${spec.length}|${spec.source}`;
+    let k = pipelineKernels.get(key);
+    if (!k) pipelineKernels.set(key, (k = gpu.createKernel(spec.source, { output: [spec.length], precision: 'single', tactic: 'precision' })));
+    return k;
+  };
 
   const base: Backend = {
     name,
     description,
     async run(spec, args) {
-      return wrap(await flatKernel(spec, args)(...args.map((a) => a.raw)), spec.length);
+      const raws = await Promise.all(args.map(resident));
+      return wrap(await flatKernel(spec, args)(...raws), spec.length);
     },
     async upload(data) {
       // every kernel argument is device storage, so one compiled kernel never sees mixed argument kinds
-      const copy = flatKernel({ source: 'function (a) { return a[this.thread.x]; }', length: data.length }, [{ raw: null, length: data.length, refs: 0 }]);
-      return wrap(await copy(data), data.length);
+      return wrap(await uploadRaw(data), data.length);
+    },
+    fromHost: (values) => wrap(values, values.length),
+    pipeline(program) {
+      const kernels = program.kernels.map((k) => pipelineKernel(k.spec));
+      const orchestrate = function (...handles: unknown[]) {
+        const values = [...handles];
+        program.kernels.forEach((k, i) => values.push(kernels[i](...k.args.map((a) => values[a]))));
+        return program.results.map((r) => values[r]);
+      };
+      // gpu.js takes the pipeline's argument count from the function's length
+      const run = gpu.createPipeline(Object.defineProperty(orchestrate, 'length', { value: program.args }));
+      let ran = false;
+      return {
+        async run(args) {
+          const out = (await run(...args)) as ArrayLike<number>[];
+          ran = true;
+          return out.map((v) => (v instanceof Float32Array ? v : Float32Array.from(v)));
+        },
+        get executorKind() {
+          return ran ? run.pipeline.executorKind : null;
+        },
+        get fallbackReason() {
+          return ran ? run.pipeline.fallbackReason : null;
+        },
+        get executedOn() {
+          return run.backend;
+        },
+        destroy: () => void run.destroy(),
+      };
     },
     async read(storage) {
       const raw = storage.raw;

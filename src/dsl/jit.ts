@@ -4,8 +4,9 @@
 // signature replay that plan without re-entering `f`. Per-call values (learning rate, step count,
 // dropout seed) must be tensor arguments: every other value is static, part of the cache key, and
 // host data made inside `f` is a constant of the plan, uploaded once.
-import type { Backend, Storage } from './backend.js';
+import type { Backend, CompiledPipeline, Storage } from './backend.js';
 import { makePlan, runPlan, type Plan } from './plan.js';
+import { recordPlan, type RecordedPlan } from './plan-pipeline.js';
 import { isolated, onBackend, realize } from './runtime.js';
 import { postOrder, Tensor } from './tensor.js';
 import { tensorsIn, unflatten } from './tree.js';
@@ -16,9 +17,13 @@ export interface JitEntryInfo {
   /** the input shapes and static arguments it was compiled for */
   readonly signature: string;
   readonly backend: string;
-  /** 'cached': the plan's steps replayed one kernel call each */
-  readonly executorKind: 'cached';
-  /** why no fused gpu.js pipeline runs it (null when one does) */
+  /**
+   * gpu.js's pipeline executor when the plan runs as one pipeline ('fused-threaded', 'fused-sync',
+   * 'fused-encoder', 'generic'; null before its first run), else 'cached': the plan's steps
+   * replayed one kernel call each
+   */
+  readonly executorKind: string | null;
+  /** why the plan does not run as a fused pipeline (null when it does) */
   readonly fallbackReason: string | null;
   readonly steps: number;
 }
@@ -33,8 +38,12 @@ export interface Jitted<A extends unknown[], R> {
 }
 
 interface Entry {
-  readonly info: JitEntryInfo;
+  readonly signature: string;
   readonly plan: Plan;
+  /** the plan as one gpu.js pipeline, while it runs as one */
+  pipeline: { readonly recorded: RecordedPlan; readonly compiled: CompiledPipeline } | null;
+  /** why it does not run as a pipeline */
+  declined: string | null;
   readonly backend: Backend;
   /** plan slot of each input tensor, in argument order (-1: f does not use it) */
   readonly inputSlots: readonly number[];
@@ -58,6 +67,39 @@ function signatureOf(value: unknown, path: string): string {
 }
 
 const debug = () => platform.setting('SHAPED_VIT_DEBUG') === '1';
+
+function infoOf(e: Entry): JitEntryInfo {
+  const p = e.pipeline?.compiled;
+  return {
+    signature: e.signature,
+    backend: e.backend.name,
+    executorKind: p ? p.executorKind : 'cached',
+    fallbackReason: p ? p.fallbackReason : e.declined,
+    steps: e.plan.steps.length,
+  };
+}
+
+const hostValues = (backend: Backend, s: Storage) => (s.raw instanceof Float32Array ? Promise.resolve(s.raw) : backend.read(s));
+
+/** Runs the entry's pipeline; the targets' storage in plan order. */
+async function runPipeline(e: Entry, backend: Backend, bound: ReadonlyMap<number, Storage>, name: string): Promise<Storage[]> {
+  const { recorded, compiled } = e.pipeline!;
+  const results = await compiled.run(await Promise.all(recorded.argSlots.map((s) => hostValues(backend, bound.get(s)!))));
+  if (compiled.executedOn === 'cpu' && backend.name !== 'cpu') {
+    // never a silent degradation to cpu: later calls replay the plan kernel by kernel
+    e.declined = `gpu.js ran the pipeline on cpu (${compiled.fallbackReason ?? 'no reason given'})`;
+    compiled.destroy();
+    e.pipeline = null;
+  }
+  if (debug() && !e.pipeline) console.error(`jit: ${name} (${e.signature}) runs kernel by kernel: ${e.declined}`);
+  const storages = results.map((v) => backend.fromHost(v));
+  const used = new Set<number>();
+  return recorded.targets.map((t) => {
+    if ('arg' in t) return backend.retain(bound.get(recorded.argSlots[t.arg])!);
+    const s = storages[t.result];
+    return used.has(t.result) ? backend.retain(s) : (used.add(t.result), s);
+  });
+}
 
 /**
  * `f` compiled: calls take the same arguments and resolve to the same tree with realized tensors
@@ -84,16 +126,24 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, options: { rea
       const plan = makePlan(outputs, order, backend.name, (t) => t.storage !== null || held.has(t));
       const slotOf = new Map(plan.nodes.map((t, s) => [t, s]));
       const captured = plan.bound.filter((s) => !held.has(plan.nodes[s])).map((s) => [s, plan.nodes[s]] as const);
-      const info: JitEntryInfo = {
-        signature,
-        backend: backend.name,
-        executorKind: 'cached',
-        fallbackReason: null,
-        steps: plan.steps.length,
-      };
-      if (debug()) console.error(`jit: compiled ${name} for ${signature} on ${backend.name}: ${info.steps} steps, executor ${info.executorKind}`);
+      const recorded = recordPlan(plan);
+      const pipeline = 'program' in recorded ? { recorded, compiled: backend.pipeline(recorded.program) } : null;
+      const declined = 'reason' in recorded ? recorded.reason : null;
+      if (debug()) console.error(`jit: compiled ${name} for ${signature} on ${backend.name}: ${plan.steps.length} steps, ${pipeline ? 'one gpu.js pipeline' : `kernel by kernel (${declined})`}`);
       compilations++;
-      return { info, plan, backend, inputSlots: placeholders.map((p) => slotOf.get(p) ?? -1), captured, constants, result, outputSlots: outputs.map((t) => slotOf.get(t)!) };
+      return { signature, plan, pipeline, declined, backend, inputSlots: placeholders.map((p) => slotOf.get(p) ?? -1), captured, constants, result, outputSlots: outputs.map((t) => slotOf.get(t)!) };
+    });
+  }
+
+  /** Runs the plan step by step; the outputs' storage in order. */
+  async function replay(e: Entry, backend: Backend, bound: ReadonlyMap<number, Storage>): Promise<Storage[]> {
+    const store = await runPlan(e.plan, backend, bound);
+    const given = new Set<number>();
+    return e.outputSlots.map((s) => {
+      // a result that is an input, a captured tensor or an earlier result shares its storage
+      const storage = bound.has(s) || given.has(s) ? backend.retain(store[s]!) : store[s]!;
+      given.add(s);
+      return storage;
     });
   }
 
@@ -120,14 +170,11 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, options: { rea
         if (!t.storage) throw new Error(`jit: ${name} closed over ${t}, which was disposed after it was compiled`);
         bound.set(s, t.storage);
       }
-      const store = await runPlan(e.plan, backend, bound);
-      const given = new Set<number>();
-      const outputs = e.outputSlots.map((s) => {
-        const t = new Tensor(e.plan.nodes[s].shape, null, [], undefined, null);
-        // a result that is an input, a captured tensor or an earlier result shares its storage
-        t.storage = bound.has(s) || given.has(s) ? backend.retain(store[s]!) : store[s];
+      const storages = e.pipeline ? await runPipeline(e, backend, bound, name) : await replay(e, backend, bound);
+      const outputs = storages.map((storage, k) => {
+        const t = new Tensor(e.plan.nodes[e.outputSlots[k]].shape, null, [], undefined, null);
+        t.storage = storage;
         t.backend = backend;
-        given.add(s);
         return t;
       });
       return unflatten(e.result as R, outputs);
@@ -136,12 +183,15 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, options: { rea
 
   const dispose = () => {
     disposed = true;
-    for (const e of entries.values()) for (const t of e.constants) t.dispose();
+    for (const e of entries.values()) {
+      for (const t of e.constants) t.dispose();
+      e.pipeline?.compiled.destroy();
+    }
     entries.clear();
   };
   return Object.defineProperties(call, {
     compilations: { get: () => compilations },
-    entries: { get: () => [...entries.values()].map((e) => e.info) },
+    entries: { get: () => [...entries.values()].map(infoOf) },
     dispose: { value: dispose },
   }) as Jitted<A, R>;
 }

@@ -56,17 +56,40 @@ export function localBinder(prefix: string): { readonly lines: string[]; readonl
   return { lines, local: (expr) => (lines.push(`const ${prefix}${lines.length} = ${expr};`), `${prefix}${lines.length - 1}`) };
 }
 
-/** Lowering for a single generated kernel. */
-export function singleKernel(source: string, length: number): Lowering {
-  return (backend, args) => backend.run({ source, length }, args);
+/** One kernel of a program: it reads the op's inputs (0 .. n-1) and earlier kernels' outputs (n, n+1, ...). */
+export interface ProgramKernel {
+  readonly spec: KernelSpec;
+  /** value indices it reads, in order; default: the op's inputs */
+  readonly args?: readonly number[];
 }
 
-/** Runs a helper kernel (row statistics, say), hands its output to `then`, and releases it after. */
-export async function withScratch<T>(backend: Backend, spec: KernelSpec, args: readonly Storage[], then: (scratch: Storage) => Promise<T>): Promise<T> {
-  const scratch = await backend.run(spec, args);
-  try {
-    return await then(scratch);
-  } finally {
-    backend.release(scratch);
-  }
+/**
+ * A lowering made only of generated gpu.js kernels: it runs on every backend and can be recorded
+ * into a gpu.js pipeline (jit.ts). The result is value `result` (default: the last kernel's).
+ */
+export interface KernelProgram {
+  readonly kernels: readonly ProgramKernel[];
+  readonly result?: number;
+}
+
+/** A lowering that runs `program` kernel by kernel, releasing its scratch values as it goes. */
+export function programLowering(program: KernelProgram): Lowering {
+  const run: Lowering = async (backend, inputs) => {
+    const values: Storage[] = [...inputs];
+    try {
+      for (const k of program.kernels) values.push(await backend.run(k.spec, k.args ? k.args.map((a) => values[a]) : inputs));
+    } catch (e) {
+      for (const v of values.slice(inputs.length)) backend.release(v);
+      throw e;
+    }
+    const result = program.result ?? values.length - 1;
+    values.forEach((v, k) => k >= inputs.length && k !== result && backend.release(v));
+    return result < inputs.length ? backend.retain(values[result]) : values[result];
+  };
+  return Object.assign(run, { program });
+}
+
+/** Lowering for a single generated kernel. */
+export function singleKernel(source: string, length: number): Lowering {
+  return programLowering({ kernels: [{ spec: { source, length } }] });
 }

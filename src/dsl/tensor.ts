@@ -2,14 +2,18 @@
 // computed when asked for (`await t.data()`, `realize`). The shape lives in the type `S` and, the
 // same, in `shape` at runtime.
 import type { Storage, Backend } from './backend.js';
+import type { KernelProgram } from './kernel-source.js';
 import { dataShape, sizeOf } from './shape-rules.js';
 import type { Shape } from './shape-types.js';
 
 /** A shape literal as a mutable tuple type: `[2, 3]`, not `readonly [2, 3]`. */
 export type Mutable<S extends Shape> = { -readonly [K in keyof S]: S[K] };
 
-/** How one primitive computes its output from its inputs' storage on a backend. */
-export type Lowering = (backend: Backend, args: readonly Storage[]) => Promise<Storage>;
+/**
+ * How one primitive computes its output from its inputs' storage on a backend; `program` is set
+ * when it is only generated gpu.js kernels (kernel-source.ts), which a pipeline can record.
+ */
+export type Lowering = ((backend: Backend, args: readonly Storage[]) => Promise<Storage>) & { readonly program?: KernelProgram };
 
 /** A primitive op: its shape rule, its lowering, and (if differentiable) its vector-Jacobian product. */
 export interface Primitive<A = unknown> {

@@ -1,7 +1,7 @@
 // One training step and one evaluation step as pure functions of (state, batch): each builds the
 // whole computation lazily (forward, backward, optimizer) and evaluates it at once, compiled with
 // `jit` (traced on the first batch of each size, replayed after) unless `jit: false`.
-import { argmax, constant, crossEntropy, disposeTree, equal, jit, labelTensor, mean, realize, scalar, sum, tensorsIn, valueAndGradWithAux, type Seed, type Tensor } from '../dsl/index.js';
+import { argmax, constant, crossEntropy, disposeTree, equal, jit, labelTensor, mean, realize, scalar, sum, tensorsIn, valueAndGradWithAux, type JitEntryInfo, type Seed, type Tensor } from '../dsl/index.js';
 import { vit, type Images, type VitConfig, type VitConfigInput, type VitParams } from '../vit/index.js';
 import { applyUpdates, type Transform } from './optim.js';
 
@@ -44,15 +44,20 @@ interface StepScalars {
 /** The dropout seed of a step: an integer below 2^24, exact as a float32 tensor. */
 const dropoutSeed = (seed: number, step: number) => (((seed * 1_000_003 + step * 7919) % 2 ** 24) + 2 ** 24) % 2 ** 24;
 
-/** `f` compiled, or `f` evaluated at once each call. */
-function compiled<A extends unknown[], R>(f: (...args: A) => R, options: StepOptions, name: string): (...args: A) => Promise<R> {
+/** `f` compiled, or `f` evaluated at once each call (no compiled entries). */
+function compiled<A extends unknown[], R>(f: (...args: A) => R, options: StepOptions, name: string): ((...args: A) => Promise<R>) & { readonly entries: readonly JitEntryInfo[] } {
   if (options.jit ?? true) return jit(f, { name });
-  return async (...args) => {
+  const eager = async (...args: A) => {
     const result = f(...args);
     await realize(tensorsIn(result));
     return result;
   };
+  return Object.assign(eager, { entries: [] });
 }
+
+/** A step function and how its compiled entries run (jit's executor, per batch shape). */
+const withEntries = <F extends object>(step: F, run: { readonly entries: readonly JitEntryInfo[] }) =>
+  Object.defineProperty(step, 'compiled', { get: () => run.entries }) as F & { readonly compiled: readonly JitEntryInfo[] };
 
 function batchTensors<C extends VitConfigInput>(cfg: VitConfig<C>, batch: Batch) {
   const images = constant(batch.images, [batch.count, cfg.channels, cfg.imageSize, cfg.imageSize]);
@@ -96,14 +101,14 @@ export function trainStep<C extends VitConfigInput>(cfg: VitConfig<C>, optimizer
     options,
     'trainStep',
   );
-  return async (state: TrainState<C>, batch: Batch, lr: number): Promise<[TrainState<C>, StepMetrics]> => {
+  return withEntries(async (state: TrainState<C>, batch: Batch, lr: number): Promise<[TrainState<C>, StepMetrics]> => {
     const { images, labels } = batchTensors(cfg, batch);
     const step = state.step + 1;
     const at = { count: scalar(step), learningRate: scalar(lr), seed: scalar(dropoutSeed(options.seed ?? 0, state.step)) };
     const out = await run(state.params, state.opt, images, labels, at);
     disposeTree([images, labels, at, state.params, state.opt]);
     return [{ params: out.params, opt: out.opt, step }, { loss: await read1(out.loss), correct: await read1(out.correct), count: batch.count }];
-  };
+  }, run);
 }
 
 /** Loss (with the same label smoothing as training) and correct predictions on a batch, no dropout. */
@@ -112,10 +117,10 @@ export function evalStep<C extends VitConfigInput>(cfg: VitConfig<C>, options: S
     const [loss, correct] = lossAndCorrect(cfg, params, images, labels, options.labelSmoothing, false, 0);
     return { loss, correct };
   }, options, 'evalStep');
-  return async (params: VitParams<C>, batch: Batch): Promise<StepMetrics> => {
+  return withEntries(async (params: VitParams<C>, batch: Batch): Promise<StepMetrics> => {
     const { images, labels } = batchTensors(cfg, batch);
     const out = await run(params, images, labels);
     disposeTree([images, labels]);
     return { loss: await read1(out.loss), correct: await read1(out.correct), count: batch.count };
-  };
+  }, run);
 }

@@ -4,7 +4,7 @@
 import { apply, type Primitive, type Tensor } from '../tensor.js';
 import { layerNormParamsShape, layerNormShape, sameShape } from '../shape-rules.js';
 import type { Shape } from '../shape-types.js';
-import { kernelSource, lit, withScratch } from '../kernel-source.js';
+import { kernelSource, lit, programLowering } from '../kernel-source.js';
 import { add, mul } from './elementwise.js';
 
 /** Per row: [mean, rstd] interleaved, output length 2 * rows. */
@@ -39,10 +39,14 @@ const normalizeGradP: Primitive<Attrs> = {
       `const row = Math.floor((i + 0.5) / ${length});\n  const r = st[row * 2 + 1];\n  const xhat = (x[i] - st[row * 2]) * r;\n` +
         `  return r * (g[i] - sums[row * 2] - xhat * sums[row * 2 + 1]);`,
     );
-    return (backend, [x, g]) =>
-      withScratch(backend, { source: statsSource(length, eps), length: rows * 2 }, [x], (st) =>
-        withScratch(backend, { source: rowSums, length: rows * 2 }, [x, g, st], (sums) => backend.run({ source: dx, length: out.size }, [x, g, st, sums])),
-      );
+    // values: 0 x, 1 g, 2 row stats, 3 row sums
+    return programLowering({
+      kernels: [
+        { spec: { source: statsSource(length, eps), length: rows * 2 }, args: [0] },
+        { spec: { source: rowSums, length: rows * 2 }, args: [0, 1, 2] },
+        { spec: { source: dx, length: out.size }, args: [0, 1, 2, 3] },
+      ],
+    });
   },
 };
 
@@ -52,8 +56,12 @@ const normalizeP: Primitive<Attrs> = {
   lower: (out, _in, { eps, length }) => {
     const rows = out.size / length;
     const norm = kernelSource(['x', 'st'], `const row = Math.floor((i + 0.5) / ${length});\n  return (x[i] - st[row * 2]) * st[row * 2 + 1];`);
-    return (backend, [x]) =>
-      withScratch(backend, { source: statsSource(length, eps), length: rows * 2 }, [x], (st) => backend.run({ source: norm, length: out.size }, [x, st]));
+    return programLowering({
+      kernels: [
+        { spec: { source: statsSource(length, eps), length: rows * 2 }, args: [0] },
+        { spec: { source: norm, length: out.size }, args: [0, 1] },
+      ],
+    });
   },
   vjp: (g, _out, [x], attrs) => [apply(normalizeGradP, [x, g], attrs)],
 };

@@ -1,7 +1,7 @@
 // Fused cross-entropy with label smoothing on integer labels (torch semantics), and argmax.
 import { apply, Tensor, type Primitive } from '../tensor.js';
 import { argmaxShape, crossEntropyShape, sameShape } from '../shape-rules.js';
-import { kernelSource, lit, withScratch } from '../kernel-source.js';
+import { kernelSource, lit, programLowering, singleKernel } from '../kernel-source.js';
 import { logSumExpSource } from './softmax.js';
 
 interface Attrs {
@@ -20,8 +20,13 @@ const gradP: Primitive<Attrs> = {
       `  const hot = (c == labels[n] ? ${lit(1 - smoothing)} : 0.0) + ${lit(smoothing / classes)};\n` +
       `  return (Math.exp(x[i] - lse[n]) - hot) * g[n];`;
     const source = kernelSource(['x', 'labels', 'g', 'lse'], body);
-    return (backend, [x, labels, g]) =>
-      withScratch(backend, { source: logSumExpSource(classes, 1), length: rows }, [x], (lse) => backend.run({ source, length: out.size }, [x, labels, g, lse]));
+    // values: 0 x, 1 labels, 2 g, 3 row log-sum-exp
+    return programLowering({
+      kernels: [
+        { spec: { source: logSumExpSource(classes, 1), length: rows }, args: [0] },
+        { spec: { source, length: out.size }, args: [0, 1, 2, 3] },
+      ],
+    });
   },
 };
 
@@ -36,7 +41,7 @@ const crossEntropyP: Primitive<Attrs> = {
       `  for (let c = 0; c < ${classes}; c++) {\n    const v = x[base + c];\n    s += Math.exp(v - m);\n    total += v;\n    if (c == y) { picked = v; }\n  }\n` +
       `  return m + Math.log(s) - ${lit(1 - smoothing)} * picked - ${lit(smoothing / classes)} * total;`;
     const source = kernelSource(['x', 'labels'], body);
-    return (backend, args) => backend.run({ source, length: out.size }, args);
+    return singleKernel(source, out.size);
   },
   vjp: (g, _out, [x, labels], attrs) => [apply(gradP, [x, labels, g], attrs), null],
 };
@@ -67,7 +72,7 @@ const argmaxP: Primitive<number> = {
       `const base = i * ${classes};\n  let best = x[base];\n  let at = 0.0;\n` +
       `  for (let c = 1; c < ${classes}; c++) { const v = x[base + c]; if (v > best) { best = v; at = c; } }\n  return at;`;
     const source = kernelSource(['x'], body);
-    return (backend, args) => backend.run({ source, length: out.size }, args);
+    return singleKernel(source, out.size);
   },
 };
 

@@ -3,7 +3,7 @@
 import { apply, type Primitive, type Tensor } from '../tensor.js';
 import { matmulShape } from '../shape-rules.js';
 import type { CheckMatmul, Matmul, Shape } from '../shape-types.js';
-import { coordinates, kernelSource } from '../kernel-source.js';
+import { coordinates, kernelSource, singleKernel } from '../kernel-source.js';
 import { sum } from './reduce.js';
 import { reshape, transpose } from './layout.js';
 
@@ -38,8 +38,7 @@ export const matmulP: Primitive<MatmulAttrs> = {
   name: 'matmul',
   shape: ([a, b], { transposeA, transposeB }) => matmulShape(a, b, { transposeA, transposeB }),
   lower: (out, _in, attrs) => {
-    const source = naiveSource(matmulPlan(out, attrs));
-    return (backend, args) => backend.run({ source, length: out.size }, args);
+    return singleKernel(naiveSource(matmulPlan(out, attrs)), out.size);
   },
   vjp: (g, _out, [a, b], { transposeA: ta, transposeB: tb, batchedB }) => {
     const mm = (x: Tensor, y: Tensor, transposeA: boolean, transposeB: boolean) => matmulRaw(x, y, { transposeA, transposeB });

@@ -3,7 +3,7 @@
 import { apply, type Lowering, type Primitive, type Tensor } from '../tensor.js';
 import { normalizeAxis, softmaxShape } from '../shape-rules.js';
 import type { AxisIndex, CheckAxis, Shape } from '../shape-types.js';
-import { kernelSource, withScratch } from '../kernel-source.js';
+import { kernelSource, programLowering } from '../kernel-source.js';
 import { exp, mul, sub } from './elementwise.js';
 import { sum } from './reduce.js';
 
@@ -27,8 +27,12 @@ export function softmaxLowering(out: Tensor, x: Tensor, axis: number, log: boole
   const inner = x.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
   const rows = x.size / length;
   const apply = kernelSource(['x', 'lse'], `const o = Math.floor((i + 0.5) / ${length * inner});\n  const v = x[i] - lse[o * ${inner} + (i % ${inner})];\n  ${log ? 'return v;' : `${exp('v', 'e')}\n  return e;`}`);
-  return (backend, [xs]) =>
-    withScratch(backend, { source: logSumExpSource(length, inner, exp), length: rows }, [xs], (lse) => backend.run({ source: apply, length: out.size }, [xs, lse]));
+  return programLowering({
+    kernels: [
+      { spec: { source: logSumExpSource(length, inner, exp), length: rows }, args: [0] },
+      { spec: { source: apply, length: out.size }, args: [0, 1] },
+    ],
+  });
 }
 
 export const softmaxP: Primitive<number> = {
