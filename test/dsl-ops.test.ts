@@ -201,6 +201,28 @@ for (const [sa, sb, ta, tb] of matmuls) {
   });
 }
 
+// Large enough that webasm splits them across its thread team (by rows, with a tail; by batches):
+// forward against float64; their gradients are GEMMs of the same sizes, checked the same way.
+const largeMatmuls: Array<[number[], number[], boolean, boolean]> = [
+  [[300, 97], [97, 90], false, false],
+  [[97, 300], [97, 90], true, false],
+  [[300, 97], [90, 97], false, true],
+  [[8, 64, 64], [8, 64, 72], false, false],
+  [[7, 64, 66], [7, 72, 64], true, true],
+];
+for (const [sa, sb, ta, tb] of largeMatmuls) {
+  eachBackend(`large matmul [${sa}]${ta ? 'ᵀ' : ''} x [${sb}]${tb ? 'ᵀ' : ''} (forward)`, async (t) => {
+    await checkOp(t, {
+      inputs: [{ shape: sa }, { shape: sb }],
+      ours: (a, b) => sv.matmul(a, b as never, { transposeA: ta, transposeB: tb }) as Tensor,
+      ref: (a, b) => matmulRef(a, b, ta, tb),
+      atol: 1e-4,
+      rtol: 1e-4,
+      skipGrad: true,
+    });
+  });
+}
+
 eachBackend('reshape, permute and transpose', async (t) => {
   await checkOp(t, { inputs: [{ shape: [2, 3, 4] }], ours: (x) => sv.permute(sv.reshape(x, [6, 4]) as Tensor, [1, 0] as never) as Tensor, ref: (x) => permuteRef({ shape: [6, 4], data: x.data }, [1, 0]) });
   await checkOp(t, { inputs: [{ shape: [2, 3, 4, 5] }], ours: (x) => sv.permute(x, [2, 0, 3, 1] as never) as Tensor, ref: (x) => permuteRef(x, [2, 0, 3, 1]) });

@@ -5,7 +5,7 @@
 // dropout seed) must be tensor arguments: every other value is static, part of the cache key, and
 // host data made inside `f` is a constant of the plan, uploaded once.
 import type { Backend, CompiledPipeline, Storage } from './backend.js';
-import { makePlan, runPlan, type Plan } from './plan.js';
+import { makePlan, runPlan, timed, type Plan } from './plan.js';
 import { recordPlan, type RecordedPlan } from './plan-pipeline.js';
 import { isolated, onBackend, realize } from './runtime.js';
 import { postOrder, Tensor } from './tensor.js';
@@ -84,7 +84,8 @@ const hostValues = (backend: Backend, s: Storage) => (s.raw instanceof Float32Ar
 /** Runs the entry's pipeline; the targets' storage in plan order. */
 async function runPipeline(e: Entry, backend: Backend, bound: ReadonlyMap<number, Storage>, name: string): Promise<Storage[]> {
   const { recorded, compiled } = e.pipeline!;
-  const results = await compiled.run(await Promise.all(recorded.argSlots.map((s) => hostValues(backend, bound.get(s)!))));
+  const args = await Promise.all(recorded.argSlots.map((s) => hostValues(backend, bound.get(s)!)));
+  const results = await timed(`pipeline(${recorded.program.kernels.length} kernels)`, () => compiled.run(args));
   if (compiled.executedOn === 'cpu' && backend.name !== 'cpu') {
     // never a silent degradation to cpu: later calls replay the plan kernel by kernel
     e.declined = `gpu.js ran the pipeline on cpu (${compiled.fallbackReason ?? 'no reason given'})`;

@@ -21,4 +21,17 @@ export const platform: Platform = {
   // Chromium 150 refuses the 124th live WebAssembly.Memory of a page (each reserves its guard
   // region inside V8's sandbox); the rest is headroom for memories not yet garbage-collected
   wasmMemoryLimit: 96,
+  cores: (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1,
+  sharedMemoryWorker(source) {
+    const g = globalThis as { crossOriginIsolated?: boolean; Worker?: new (url: string) => BrowserWorker; Blob?: new (parts: string[]) => object; URL: { createObjectURL(blob: object): string } };
+    if (!g.crossOriginIsolated || !g.Worker || !g.Blob) return null;
+    const prelude = 'const post = (m) => self.postMessage(m);\nlet receive = () => undefined;\nself.onmessage = (e) => receive(e.data);\n';
+    const worker = new g.Worker(g.URL.createObjectURL(new g.Blob([prelude + source])));
+    return { post: (m) => worker.postMessage(m), onMessage: (h) => worker.addEventListener('message', (e) => h(e.data)), keepAlive: () => undefined };
+  },
 };
+
+interface BrowserWorker {
+  postMessage(message: unknown): void;
+  addEventListener(type: 'message', handler: (e: { data: unknown }) => void): void;
+}

@@ -22,4 +22,20 @@ export interface Platform {
   scopeStore<S>(): ScopeStore<S>;
   /** How many WebAssembly memories (one per webasm kernel) may live at once; null: no limit. */
   readonly wasmMemoryLimit: number | null;
+  /** Hardware threads this host offers. */
+  readonly cores: number;
+  /**
+   * A worker running `source` (a script that sees `post(message)` and assigns `receive`), where
+   * workers can share WebAssembly memory with this thread; null where they cannot (a page that is
+   * not cross-origin isolated).
+   */
+  sharedMemoryWorker(source: string): WorkerPort | null;
+}
+
+/** This thread's end of a worker. */
+export interface WorkerPort {
+  post(message: unknown): void;
+  onMessage(handler: (message: unknown) => void): void;
+  /** whether the worker keeps the process alive: only while it owes an answer */
+  keepAlive(alive: boolean): void;
 }

@@ -172,8 +172,8 @@ function name(s: string, out: number[]): void {
   for (const ch of s) out.push(ch.charCodeAt(0));
 }
 
-/** A module importing `env.memory` and exporting `fn` as `exportName` (i32 params, no results). */
-export function moduleBytes(fn: FunctionBody, exportName: string): Uint8Array {
+/** A module importing `env.memory` (shared, up to `sharedMaxPages`, when given) and exporting `fn` as `exportName` (i32 params, no results). */
+export function moduleBytes(fn: FunctionBody, exportName: string, sharedMaxPages?: number): Uint8Array {
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const type = [1, 0x60];
   uleb(fn.params, type);
@@ -183,7 +183,11 @@ export function moduleBytes(fn: FunctionBody, exportName: string): Uint8Array {
   const imports = [1];
   name('env', imports);
   name('memory', imports);
-  imports.push(0x02, 0x00, 0x01); // memory, no maximum, at least one page
+  if (sharedMaxPages === undefined) imports.push(0x02, 0x00, 0x01); // memory, no maximum, at least one page
+  else {
+    imports.push(0x02, 0x03, 0x01); // shared memory, at least one page, at most:
+    uleb(sharedMaxPages, imports);
+  }
   section(2, imports, out);
   section(3, [1, 0], out);
   const exports = [1];

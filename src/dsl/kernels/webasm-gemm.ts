@@ -1,10 +1,13 @@
 // webasm's matmul: a WebAssembly SIMD GEMM generated per shape (sizes, strides and transposes
 // baked in as constants, like gpu.js kernels), run over a copy of its operands in one growable
-// wasm memory. op(B) is packed into zero-padded panels of NR columns; each MR x NR tile of C
+// wasm memory; a large one is split by batches or rows across the thread team (wasm-threads.ts),
+// each part its own generated function with its own pack scratch. op(B) is packed into zero-padded panels of NR columns; each MR x NR tile of C
 // keeps its sums in MR * NR / 4 f32x4 registers: per k, NR / 4 vector loads of the panel and
 // MR broadcast loads of op(A) feed MR * NR multiply-adds (the XNNPACK "splat" micro-kernel shape).
 import type { MatmulPlan } from '../ops/matmul.js';
 import { FunctionBody, i32, moduleBytes, v128 } from './wasm-emit.js';
+import { maxPages, threadTeam, type KernelPart } from './wasm-threads.js';
+import { platform } from '#platform';
 
 /** Tile rows and f32x4 vectors per tile row; 4 x 8 leaves registers for the panel and the splat. */
 const MR = 4;
@@ -13,9 +16,18 @@ const NR = 4 * NV;
 /** k steps per loop iteration (immediate offsets instead of pointer bumps). */
 const UNROLL = 2;
 
-/** The generated function `gemm(a, b, c, pack)`: byte offsets of op(A), op(B), C and the pack scratch. */
-function emitGemm(p: MatmulPlan): Uint8Array {
-  const { m, k, n, batch } = p;
+/** Which batches and rows of C a part computes (half-open ranges). */
+interface Part {
+  readonly batches: readonly [number, number];
+  readonly rows: readonly [number, number];
+}
+
+/**
+ * The generated function `run(a, b, c, pack)` (byte offsets of op(A), op(B), C and the pack
+ * scratch) computing `part` of C, over a shared memory when `shared`.
+ */
+function emitGemm(p: MatmulPlan, part: Part, shared: boolean): Uint8Array {
+  const { m, k, n } = p;
   // element strides: op(A)[r][l] = a[r * ar + l * al], op(B)[l][j] = b[l * bl + j * bj]
   const [ar, al] = p.transposeA ? [1, m] : [k, 1];
   const [bl, bj] = p.transposeB ? [1, k] : [n, 1];
@@ -83,17 +95,42 @@ function emitGemm(p: MatmulPlan): Uint8Array {
     f.bump(aRow, rows * ar * 4).bump(cRow, rows * n * 4);
   };
 
+  const [batchFrom, batchTo] = part.batches;
+  const [rowFrom, rowTo] = part.rows;
+  const rows = rowTo - rowFrom;
+  f.bump(a, batchFrom * m * k * 4).bump(c, batchFrom * m * n * 4);
+  if (p.batchedB) f.bump(b, batchFrom * k * n * 4);
   if (!p.batchedB) packB();
-  f.repeat(batch, () => {
+  f.repeat(batchTo - batchFrom, () => {
     if (p.batchedB) packB();
     f.get(a).set(aRow).get(c).set(cRow);
-    f.repeat(Math.floor(m / MR), () => rowBlock(MR));
-    if (m % MR) rowBlock(m % MR);
+    f.bump(aRow, rowFrom * ar * 4).bump(cRow, rowFrom * n * 4);
+    f.repeat(Math.floor(rows / MR), () => rowBlock(MR));
+    if (rows % MR) rowBlock(rows % MR);
     f.bump(a, m * k * 4).bump(c, m * n * 4);
     if (p.batchedB) f.bump(b, k * n * 4);
   });
-  return moduleBytes(f, 'gemm');
+  return moduleBytes(f, 'run', shared ? maxPages : undefined);
 }
+
+/** Multiply-adds below which a GEMM runs whole on this thread (a part's round trip costs ~0.1 ms). */
+const minThreadedWork = 2_000_000;
+
+/** C split into at most `count` parts: by batches when there are enough, else by rows (in whole tiles). */
+function split(p: MatmulPlan, count: number): Part[] {
+  const all = (b: readonly [number, number], r: readonly [number, number]): Part => ({ batches: b, rows: r });
+  if (count < 2 || p.batch * p.m * p.n * p.k < minThreadedWork) return [all([0, p.batch], [0, p.m])];
+  const cuts = (total: number, unit: number) => {
+    const size = Math.ceil(total / count / unit) * unit;
+    const out: Array<[number, number]> = [];
+    for (let from = 0; from < total; from += size) out.push([from, Math.min(total, from + size)]);
+    return out;
+  };
+  return p.batch >= count ? cuts(p.batch, 1).map((b) => all(b, [0, p.m])) : cuts(p.m, MR).map((r) => all([0, p.batch], r));
+}
+
+// SHAPED_VIT_GEMM_THREADS=1 keeps every GEMM on one thread (for comparisons)
+const threads = Number(platform.setting('SHAPED_VIT_GEMM_THREADS') ?? Infinity);
 
 // lib es2023 and @types/node 20 declare no WebAssembly (lib.dom does); the part used here:
 declare const WebAssembly: {
@@ -102,6 +139,23 @@ declare const WebAssembly: {
 };
 
 const align = (bytes: number) => Math.ceil(bytes / 16) * 16;
+
+/** Aligned byte offsets of consecutive arrays of these lengths (floats). */
+function offsets(lengths: readonly number[]): number[] {
+  const at: number[] = [];
+  let end = 0;
+  for (const n of lengths) {
+    at.push(end);
+    end += align(n * 4);
+  }
+  return at;
+}
+
+/** `memory` as floats, grown to at least `bytes`. */
+function heapOf(memory: { readonly buffer: ArrayBufferLike; grow(pages: number): number }, bytes: number): Float32Array {
+  if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+  return new Float32Array(memory.buffer);
+}
 const memory = new WebAssembly.Memory({ initial: 1 });
 type Gemm = (a: number, b: number, c: number, pack: number) => void;
 // every shape's instance shares the one memory (a page may hold only so many); compiled
@@ -111,22 +165,23 @@ const compiled = new Map<string, Promise<Gemm>>();
 /** op(A) op(B) per the plan, on the operands' host values; the result is a fresh array. */
 export async function gemm(p: MatmulPlan, aValues: Float32Array, bValues: Float32Array): Promise<Float32Array> {
   const key = `${p.batch},${p.m},${p.k},${p.n},${p.transposeA},${p.transposeB},${p.batchedB}`;
-  let instance = compiled.get(key);
-  if (!instance) {
-    instance = WebAssembly.instantiate(emitGemm(p), { env: { memory } }).then((r) => r.instance.exports.gemm as Gemm);
-    compiled.set(key, instance);
-  }
-  const run = await instance;
+  const team = threads > 1 ? threadTeam() : null;
+  const parts = split(p, team ? Math.min(team.size, threads) : 1);
   const outLength = p.batch * p.m * p.n;
-  const aAt = 0;
-  const bAt = align(aValues.length * 4);
-  const cAt = bAt + align(bValues.length * 4);
-  const packAt = cAt + align(outLength * 4);
-  const end = packAt + Math.ceil(p.n / NR) * NR * p.k * 4;
-  if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
-  const heap = new Float32Array(memory.buffer);
+  const packLength = Math.ceil(p.n / NR) * NR * p.k;
+  const [aAt, bAt, cAt, ...packAt] = offsets([aValues.length, bValues.length, outLength, ...parts.map(() => packLength)]);
+  const heap = heapOf(team ? team.memory : memory, packAt.at(-1)! + packLength * 4);
   heap.set(aValues, aAt / 4);
   heap.set(bValues, bAt / 4);
-  run(aAt, bAt, cAt, packAt);
+  if (team) {
+    await team.run(parts.map((part, j): KernelPart => ({ key: `${key}|${part.batches}|${part.rows}`, emit: () => emitGemm(p, part, true), args: [aAt, bAt, cAt, packAt[j]] })));
+  } else {
+    let instance = compiled.get(key);
+    if (!instance) {
+      instance = WebAssembly.instantiate(emitGemm(p, parts[0], false), { env: { memory } }).then((r) => r.instance.exports.run as Gemm);
+      compiled.set(key, instance);
+    }
+    (await instance)(aAt, bAt, cAt, packAt[0]);
+  }
   return heap.slice(cAt / 4, cAt / 4 + outLength);
 }
