@@ -1,4 +1,5 @@
 // Every op, on every backend present: forward vs float64 reference, VJP vs finite differences.
+import type { ExecutionContext } from 'ava';
 import * as sv from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { eachBackend } from './support/backends.js';
@@ -188,18 +189,18 @@ const matmuls: Array<[number[], number[], boolean, boolean]> = [
   [[2, 21, 9], [21, 17], true, false],
   [[10, 33], [18, 33], false, true],
 ];
-for (const [sa, sb, ta, tb] of matmuls) {
-  eachBackend(`matmul [${sa}]${ta ? 'ᵀ' : ''} x [${sb}]${tb ? 'ᵀ' : ''}`, async (t) => {
-    await checkOp(t, {
-      inputs: [{ shape: sa }, { shape: sb }],
-      ours: (a, b) => sv.matmul(a, b as never, { transposeA: ta, transposeB: tb }) as Tensor,
-      ref: (a, b) => matmulRef(a, b, ta, tb),
-      atol: 1e-4,
-      rtol: 1e-4,
-      gradTol: 3e-3,
-    });
+const checkMatmul = (t: ExecutionContext, [sa, sb, ta, tb]: [number[], number[], boolean, boolean], skipGrad: boolean) =>
+  checkOp(t, {
+    inputs: [{ shape: sa }, { shape: sb }],
+    ours: (a, b) => sv.matmul(a, b as never, { transposeA: ta, transposeB: tb }) as Tensor,
+    ref: (a, b) => matmulRef(a, b, ta, tb),
+    atol: 1e-4,
+    rtol: 1e-4,
+    gradTol: 3e-3,
+    skipGrad,
   });
-}
+const matmulTitle = ([sa, sb, ta, tb]: [number[], number[], boolean, boolean]) => `matmul [${sa}]${ta ? 'ᵀ' : ''} x [${sb}]${tb ? 'ᵀ' : ''}`;
+for (const c of matmuls) eachBackend(matmulTitle(c), (t) => checkMatmul(t, c, false));
 
 // Large enough that webasm splits them across its thread team (by rows, with a tail; by batches):
 // forward against float64; their gradients are GEMMs of the same sizes, checked the same way.
@@ -210,18 +211,7 @@ const largeMatmuls: Array<[number[], number[], boolean, boolean]> = [
   [[8, 64, 64], [8, 64, 72], false, false],
   [[7, 64, 66], [7, 72, 64], true, true],
 ];
-for (const [sa, sb, ta, tb] of largeMatmuls) {
-  eachBackend(`large matmul [${sa}]${ta ? 'ᵀ' : ''} x [${sb}]${tb ? 'ᵀ' : ''} (forward)`, async (t) => {
-    await checkOp(t, {
-      inputs: [{ shape: sa }, { shape: sb }],
-      ours: (a, b) => sv.matmul(a, b as never, { transposeA: ta, transposeB: tb }) as Tensor,
-      ref: (a, b) => matmulRef(a, b, ta, tb),
-      atol: 1e-4,
-      rtol: 1e-4,
-      skipGrad: true,
-    });
-  });
-}
+for (const c of largeMatmuls) eachBackend(`large ${matmulTitle(c)} (forward)`, (t) => checkMatmul(t, c, true));
 
 eachBackend('reshape, permute and transpose', async (t) => {
   await checkOp(t, { inputs: [{ shape: [2, 3, 4] }], ours: (x) => sv.permute(sv.reshape(x, [6, 4]) as Tensor, [1, 0] as never) as Tensor, ref: (x) => permuteRef({ shape: [6, 4], data: x.data }, [1, 0]) });
