@@ -44,6 +44,8 @@ interface Entry {
   pipeline: { readonly recorded: RecordedPlan; readonly compiled: CompiledPipeline } | null;
   /** why it does not run as a pipeline */
   declined: string | null;
+  /** whether its pipeline has run (gpu.js picks the executor then) */
+  ran: boolean;
   readonly backend: Backend;
   /** plan slot of each input tensor, in argument order (-1: f does not use it) */
   readonly inputSlots: readonly number[];
@@ -86,13 +88,17 @@ async function runPipeline(e: Entry, backend: Backend, bound: ReadonlyMap<number
   const { recorded, compiled } = e.pipeline!;
   const args = await Promise.all(recorded.argSlots.map((s) => hostValues(backend, bound.get(s)!)));
   const results = await timed(`pipeline(${recorded.program.kernels.length} kernels)`, () => compiled.run(args));
+  const first = !e.ran;
+  e.ran = true;
   if (compiled.executedOn === 'cpu' && backend.name !== 'cpu') {
     // never a silent degradation to cpu: later calls replay the plan kernel by kernel
     e.declined = `gpu.js ran the pipeline on cpu (${compiled.fallbackReason ?? 'no reason given'})`;
     compiled.destroy();
     e.pipeline = null;
   }
-  if (debug() && !e.pipeline) console.error(`jit: ${name} (${e.signature}) runs kernel by kernel: ${e.declined}`);
+  if (debug() && first) {
+    console.error(e.pipeline ? `jit: ${name} (${e.signature}) runs as one gpu.js pipeline, executor ${compiled.executorKind}${compiled.fallbackReason ? ` (${compiled.fallbackReason})` : ''}` : `jit: ${name} (${e.signature}) runs kernel by kernel: ${e.declined}`);
+  }
   const storages = results.map((v) => backend.fromHost(v));
   const used = new Set<number>();
   return recorded.targets.map((t) => {
@@ -132,7 +138,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, options: { rea
       const declined = 'reason' in recorded ? recorded.reason : null;
       if (debug()) console.error(`jit: compiled ${name} for ${signature} on ${backend.name}: ${plan.steps.length} steps, ${pipeline ? 'one gpu.js pipeline' : `kernel by kernel (${declined})`}`);
       compilations++;
-      return { signature, plan, pipeline, declined, backend, inputSlots: placeholders.map((p) => slotOf.get(p) ?? -1), captured, constants, result, outputSlots: outputs.map((t) => slotOf.get(t)!) };
+      return { signature, plan, pipeline, declined, ran: false, backend, inputSlots: placeholders.map((p) => slotOf.get(p) ?? -1), captured, constants, result, outputSlots: outputs.map((t) => slotOf.get(t)!) };
     });
   }
 
