@@ -1,7 +1,7 @@
 // npm run bench -- [--configs quick,small,seed] [--backends webasm,cpu] [--batch 128] [--steps 3] [--warmup 1] [--json]
 //                  [--vs tfjs] [--profile]
-// Training throughput (forward + backward + Adam on a fixed synthetic batch; trainStep, which
-// realizes everything at once, and the natural loop that only reads the loss) and forward-only
+// Training throughput (forward + backward + Adam on a fixed synthetic batch; trainStep, compiled with
+// jit, and the natural loop that builds its graph each step and only reads the loss) and forward-only
 // throughput of the ViT, per config and backend. Reports the median step after warm-up.
 // --vs tfjs runs ../shared/bench/tfjs-vit (stock and --grad xnn) on the same configs and batch in
 // this invocation and prints our ratio to each; --profile prints time per kernel kind for one step.
@@ -52,7 +52,7 @@ for (const name of f.configs.split(',') as ConfigName[]) {
     const res = { ...(await measure(name, b, f.batch, f.steps, f.warmup, !!f.profile)), peak_rss_mib: peakRssMiB(), threads: threads(), ...tf };
     if (f.json) console.log(JSON.stringify(res));
     else {
-      console.log(`${res.config.padEnd(6)} ${b.padEnd(8)} batch ${res.batch}: train ${res.train_ms_per_step} ms/step (${res.train_img_per_s} img/s; natural loop ${res.natural_loop_img_per_s} img/s, ${(res.natural_loop_img_per_s / res.train_img_per_s).toFixed(2)}x), forward ${res.forward_ms} ms (${res.forward_img_per_s} img/s), peak RSS ${res.peak_rss_mib} MiB, ${res.threads ?? '?'} threads`);
+      console.log(`${res.config.padEnd(6)} ${b.padEnd(8)} batch ${res.batch}: train (jit) ${res.train_ms_per_step} ms/step (${res.train_img_per_s} img/s; natural loop ${res.natural_loop_img_per_s} img/s, ${(res.natural_loop_img_per_s / res.train_img_per_s).toFixed(2)}x), forward ${res.forward_ms} ms (${res.forward_img_per_s} img/s), peak RSS ${res.peak_rss_mib} MiB, ${res.threads ?? '?'} threads`);
       if (tf) {
         const ratio = (x: number) => (res.train_img_per_s / x).toFixed(2);
         console.log(`${''.padEnd(6)} TF.js-wasm train ${tf.tfjs_wasm_img_per_s} img/s (stock gradients), ${tf.tfjs_wasm_xnn_img_per_s} img/s (--grad xnn): ours ${ratio(tf.tfjs_wasm_img_per_s)}x stock, ${ratio(tf.tfjs_wasm_xnn_img_per_s)}x tuned`);
