@@ -69,6 +69,8 @@ function signatureOf(value: unknown, path: string): string {
 }
 
 const debug = () => platform.setting('SHAPED_VIT_DEBUG') === '1';
+/** A signature short enough for a debug line. */
+const brief = (signature: string) => (signature.length > 120 ? `${signature.slice(0, 60)}…${signature.slice(-50)}` : signature);
 
 function infoOf(e: Entry): JitEntryInfo {
   const p = e.pipeline?.compiled;
@@ -97,7 +99,7 @@ async function runPipeline(e: Entry, backend: Backend, bound: ReadonlyMap<number
     e.pipeline = null;
   }
   if (debug() && first) {
-    console.error(e.pipeline ? `jit: ${name} (${e.signature}) runs as one gpu.js pipeline, executor ${compiled.executorKind}${compiled.fallbackReason ? ` (${compiled.fallbackReason})` : ''}` : `jit: ${name} (${e.signature}) runs kernel by kernel: ${e.declined}`);
+    console.error(e.pipeline ? `jit: ${name} (${brief(e.signature)}) runs as one gpu.js pipeline, executor ${compiled.executorKind}${compiled.fallbackReason ? ` (${compiled.fallbackReason})` : ''}` : `jit: ${name} (${brief(e.signature)}) runs kernel by kernel: ${e.declined}`);
   }
   const storages = results.map((v) => backend.fromHost(v));
   const used = new Set<number>();
@@ -136,7 +138,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, options: { rea
       const recorded = recordPlan(plan);
       const pipeline = 'program' in recorded ? { recorded, compiled: backend.pipeline(recorded.program) } : null;
       const declined = 'reason' in recorded ? recorded.reason : null;
-      if (debug()) console.error(`jit: compiled ${name} for ${signature} on ${backend.name}: ${plan.steps.length} steps, ${pipeline ? 'one gpu.js pipeline' : `kernel by kernel (${declined})`}`);
+      if (debug()) console.error(`jit: compiled ${name} for ${brief(signature)} on ${backend.name}: ${plan.steps.length} steps, ${pipeline ? 'one gpu.js pipeline' : `kernel by kernel (${declined})`}`);
       compilations++;
       return { signature, plan, pipeline, declined, ran: false, backend, inputSlots: placeholders.map((p) => slotOf.get(p) ?? -1), captured, constants, result, outputSlots: outputs.map((t) => slotOf.get(t)!) };
     });
