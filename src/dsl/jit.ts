@@ -28,8 +28,10 @@ export interface JitEntryInfo {
   readonly steps: number;
 }
 
-export interface Jitted<A extends unknown[], R> {
-  (...args: A): Promise<R>;
+/** A compiled function: `f`'s arguments, a promise of its result, and what it compiled. */
+export type Jitted<A extends unknown[], R> = ((...args: A) => Promise<R>) & JitControls;
+
+export interface JitControls {
   /** plans compiled so far: one per new input signature or backend */
   readonly compilations: number;
   readonly entries: readonly JitEntryInfo[];
@@ -114,7 +116,7 @@ async function runPipeline(e: Entry, backend: Backend, bound: ReadonlyMap<number
  * `f` compiled: calls take the same arguments and resolve to the same tree with realized tensors
  * (owned by the caller). `f` must build its result synchronously from its arguments.
  */
-export function jit<A extends unknown[], R>(f: (...args: A) => R, options: { readonly name?: string } = {}): Jitted<A, R> {
+export function jit<A extends unknown[], R>(f: (...args: A) => R, options: { readonly name?: string } = {}): ((...args: A) => Promise<R>) & JitControls {
   const entries = new Map<string, Entry>();
   let compilations = 0;
   let disposed = false;
