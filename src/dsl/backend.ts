@@ -234,6 +234,8 @@ export async function createBackend<N extends BackendName>(name: N): Promise<Bac
     webasm: () => ({
       ...base,
       name: 'webasm',
+      // host memory already: a copy, no kernel
+      upload: async (data) => wrap(data.slice(), data.length),
       values(storage) {
         if (!(storage.raw instanceof Float32Array)) throw new Error('internal: webasm storage is not a Float32Array');
         return storage.raw;

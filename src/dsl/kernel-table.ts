@@ -22,30 +22,39 @@ export function registerKernel<N extends BackendName, A>(op: Primitive<A>, backe
   table.set(key(op.name, backend), lower);
 }
 
-/** How `t` is computed on `backend`: its registered kernel, else the primitive's portable lowering. */
-export function loweringFor(t: Tensor, backend: BackendName): Lowering {
-  const op = t.op!;
-  const own = table.get(key(op.name, backend));
-  return (own ?? op.lower)(t, t.inputs, t.attrs);
-}
-
-/** A backend's own kernel for a fused elementwise group: `root` computed from `externals` through `nodes`. */
-export type FusedBackendLowering<N extends BackendName> = (
+/**
+ * A backend's compiler for elementwise groups (fusion.ts): one kernel computing `root` from
+ * `externals`, or null where it cannot (then the portable gpu.js kernel runs).
+ */
+export type FusedCompiler<N extends BackendName> = (
   root: Tensor,
   nodes: readonly Tensor[],
   externals: readonly Tensor[],
-) => (backend: BackendOf[N], args: readonly Storage[]) => Promise<Storage>;
+) => ((backend: BackendOf[N], args: readonly Storage[]) => Promise<Storage>) | null;
 
-const fusedTable = new Map<BackendName, FusedBackendLowering<any>>();
+const fusedTable = new Map<BackendName, FusedCompiler<any>>();
 
-/** Registers `backend`'s compiler for fused elementwise groups; one per backend. */
-export function registerFusedKernel<N extends BackendName>(backend: N, lower: FusedBackendLowering<N>): void {
-  if (fusedTable.has(backend)) throw new Error(`internal: a ${backend} fused-group kernel is already registered`);
-  fusedTable.set(backend, lower);
+/** Registers `backend`'s compiler for elementwise groups; one per backend. */
+export function registerFusedKernel<N extends BackendName>(backend: N, compile: FusedCompiler<N>): void {
+  if (fusedTable.has(backend)) throw new Error(`internal: a ${backend} compiler for elementwise groups is already registered`);
+  fusedTable.set(backend, compile);
 }
 
-/** How a fused group is computed on `backend`: its registered compiler, else one generated gpu.js kernel. */
+/** How an elementwise group is computed on `backend`: its compiler's kernel, else the portable fused gpu.js kernel. */
 export function fusedLoweringFor(root: Tensor, nodes: readonly Tensor[], externals: readonly Tensor[], backend: BackendName): Lowering {
-  const own = fusedTable.get(backend);
-  return own ? own(root, nodes, externals) : singleKernel(fusedSource(root, nodes, externals), root.size);
+  return (fusedTable.get(backend)?.(root, nodes, externals) as Lowering | null) ?? singleKernel(fusedSource(root, nodes, externals), root.size);
+}
+
+/**
+ * How `t` is computed on `backend`: its registered kernel, else (an elementwise op) the backend's
+ * elementwise compiler's, else the primitive's portable lowering.
+ */
+export function loweringFor(t: Tensor, backend: BackendName): Lowering {
+  const op = t.op!;
+  const own = table.get(key(op.name, backend));
+  if (own) return own(t, t.inputs, t.attrs);
+  const inputs = [...new Set(t.inputs)];
+  const single = op.elementwise ? fusedTable.get(backend)?.(t, [t], inputs) : null;
+  if (single) return (be, args) => single(be, inputs.map((i) => args[t.inputs.indexOf(i)]));
+  return op.lower(t, t.inputs, t.attrs);
 }

@@ -3,6 +3,7 @@
 // same, in `shape` at runtime.
 import type { Storage, Backend } from './backend.js';
 import type { KernelProgram } from './kernel-source.js';
+import type { Arith } from './arith.js';
 import { dataShape, sizeOf } from './shape-rules.js';
 import type { Shape } from './shape-types.js';
 
@@ -26,6 +27,12 @@ export interface Primitive<A = unknown> {
    * fusion); `local(expr)` binds a subexpression used more than once to a kernel local, its name.
    */
   elementwise?(args: readonly string[], attrs: A, local: (expr: string) => string): string;
+  /**
+   * For elementwise ops that are plain arithmetic: the output value over any `Arith` (their
+   * `elementwise` source is this over `sourceArith`); backends with native elementwise kernels
+   * (webasm's SIMD) compute groups of such ops with it.
+   */
+  arith?<V>(m: Arith<V>, args: readonly V[], attrs: A): V;
   /** Cotangents of the inputs given the output's cotangent `g`; null where an input gets none. */
   vjp?(g: Tensor, out: Tensor, inputs: readonly Tensor[], attrs: A): readonly (Tensor | null)[];
 }

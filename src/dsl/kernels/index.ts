@@ -1,5 +1,5 @@
 // The kernel table's entries: each backend's own kernels, by op. Imported once by the runtime.
-import { registerKernel } from '../kernel-table.js';
+import { registerFusedKernel, registerKernel } from '../kernel-table.js';
 import { matmulP } from '../ops/matmul.js';
 import { cpuMatmul } from './cpu-matmul.js';
 import { webasmMatmul } from './webasm-matmul.js';
@@ -7,6 +7,7 @@ import { webasmPad, webasmPermute, webasmSlice } from './webasm-layout.js';
 import { padP, permuteP, sliceP } from '../ops/layout.js';
 import { webasmLogSoftmax, webasmSoftmax } from './webasm-softmax.js';
 import { logSoftmaxP, softmaxP } from '../ops/softmax.js';
+import { webasmElementwise } from './webasm-elementwise.js';
 
 registerKernel(matmulP, 'webasm', webasmMatmul);
 registerKernel(matmulP, 'cpu', cpuMatmul);
@@ -15,3 +16,4 @@ registerKernel(logSoftmaxP, 'webasm', webasmLogSoftmax);
 registerKernel(permuteP, 'webasm', webasmPermute);
 registerKernel(sliceP, 'webasm', webasmSlice);
 registerKernel(padP, 'webasm', webasmPad);
+registerFusedKernel('webasm', webasmElementwise);

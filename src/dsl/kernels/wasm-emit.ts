@@ -110,11 +110,73 @@ export class FunctionBody {
     this.code.push(lane);
     return this;
   }
+  v128Const(lanes: readonly [number, number, number, number]): this {
+    this.simd(0x0c);
+    this.code.push(...new Uint8Array(Float32Array.from(lanes).buffer));
+    return this;
+  }
+  f32x4Splat(): this {
+    return this.simd(0x13);
+  }
   f32x4Add(): this {
     return this.simd(0xe4);
   }
+  f32x4Sub(): this {
+    return this.simd(0xe5);
+  }
   f32x4Mul(): this {
     return this.simd(0xe6);
+  }
+  f32x4Div(): this {
+    return this.simd(0xe7);
+  }
+  f32x4Min(): this {
+    return this.simd(0xe8);
+  }
+  f32x4Max(): this {
+    return this.simd(0xe9);
+  }
+  f32x4Abs(): this {
+    return this.simd(0xe0);
+  }
+  f32x4Neg(): this {
+    return this.simd(0xe1);
+  }
+  f32x4Sqrt(): this {
+    return this.simd(0xe3);
+  }
+  f32x4Eq(): this {
+    return this.simd(0x41);
+  }
+  f32x4Lt(): this {
+    return this.simd(0x43);
+  }
+  f32x4Gt(): this {
+    return this.simd(0x44);
+  }
+  /** (a & mask) | (b & ~mask), operands pushed as a, b, mask. */
+  v128Bitselect(): this {
+    return this.simd(0x52);
+  }
+  f32Const(value: number): this {
+    this.op(0x43);
+    this.code.push(...new Uint8Array(Float32Array.of(value).buffer));
+    return this;
+  }
+  f32Add(): this {
+    return this.op(0x92);
+  }
+  f32Sub(): this {
+    return this.op(0x93);
+  }
+  f32Mul(): this {
+    return this.op(0x94);
+  }
+  f32Div(): this {
+    return this.op(0x95);
+  }
+  f32Sqrt(): this {
+    return this.op(0x91);
   }
 
   /** `local += delta` for an i32 local. */

@@ -2,12 +2,12 @@
 // backend calls out to JavaScript for Math.exp once per lane, and softmax takes two per element).
 import type { BackendLowering } from '../kernel-table.js';
 import { localBinder } from '../kernel-source.js';
-import { expNegative } from '../ops/elementwise.js';
+import { expNegative, sourceArith } from '../arith.js';
 import { softmaxLowering, type ExpOfNonPositive } from '../ops/softmax.js';
 
 const expNonPositive: ExpOfNonPositive = (v, into) => {
   const { lines, local } = localBinder(`${into}_`);
-  const value = expNegative(`-(${v})`, local);
+  const value = expNegative(sourceArith(local), `-(${v})`);
   return [...lines, `const ${into} = ${value};`].join('\n  ');
 };
 

@@ -5,71 +5,60 @@ import { broadcastShapes } from '../shape-rules.js';
 import type { Broadcast, BroadcastsTo, CheckBroadcast, Shape } from '../shape-types.js';
 import { coordinates, flatIndex, kernelSource, lit, localBinder, singleKernel, stridesOf } from '../kernel-source.js';
 import { sumTo } from './reduce.js';
+import { erf, expNegative, sourceArith, type Arith } from '../arith.js';
 
 // --- unary ---------------------------------------------------------------------------------------
 
 interface UnaryRule {
-  /** gpu.js expression of `x`; `local` binds a repeated subexpression to a kernel local */
-  readonly expr: (x: string, local: (expr: string) => string) => string;
+  /** gpu.js expression of `x`, for ops that are not plain arithmetic (`local` binds a repeated subexpression) */
+  readonly expr?: (x: string, local: (expr: string) => string) => string;
+  /** the value over any Arith: gives the gpu.js expression and native (SIMD) kernels */
+  readonly arith?: <V>(m: Arith<V>, x: V) => V;
   /** cotangent of the input; absent for non-differentiable ops */
   readonly vjp?: (g: Tensor, out: Tensor, x: Tensor) => Tensor;
 }
 
 function unaryPrimitive(name: string, rule: UnaryRule): Primitive<void> {
+  const math = rule.arith;
+  const expr = rule.expr ?? ((x, local) => math!(sourceArith(local), x));
   return {
     name,
     shape: ([x]) => [...x],
     lower: (out) => {
       const { lines, local } = localBinder('u');
-      const value = rule.expr('x', local);
+      const value = expr('x', local);
       return singleKernel(kernelSource(['a'], ['const x = a[i];', ...lines, `return ${value};`].join('\n  ')), out.size);
     },
-    elementwise: ([x], _attrs, local) => rule.expr(x, local),
+    elementwise: ([x], _attrs, local) => expr(x, local),
+    arith: math && ((m, [x]) => math(m, x)),
     vjp: rule.vjp ? (g, out, [x]) => [rule.vjp!(g, out, x)] : undefined,
   };
 }
 
 // gpu.js's webasm backend calls out to JavaScript for Math.exp, once per lane (~50 ns): GELU
-// would cost as much as a matmul. So GELU and its gradient use exp-free forms.
+// would cost as much as a matmul. So GELU and its gradient use exp-free forms (arith.ts).
+const invSqrt2 = 0.7071067811865476;
+const invSqrt2Pi = 0.3989422804014327;
 
-/** erf(z) by Abramowitz & Stegun 7.1.28: 1 - 1/p(|z|)^16, |error| <= 3e-7, no exp. */
-function erf(z: string, local: (expr: string) => string): string {
-  const a = local(`Math.abs(${z})`);
-  const p1 = local(`1.0 + ${a} * (0.0705230784 + ${a} * (0.0422820123 + ${a} * (0.0092705272 + ${a} * (0.0001520143 + ${a} * (0.0002765672 + ${a} * 0.0000430638)))))`);
-  let power = p1;
-  for (let k = 0; k < 4; k++) power = local(`${power} * ${power}`);
-  const magnitude = local(`1.0 - 1.0 / ${power}`);
-  return `(${z} < 0.0 ? -${magnitude} : ${magnitude})`;
-}
-
-/**
- * exp(-w) for w >= 0 as exp(-w/256)^256 (a degree-5 series, then 8 squarings), w capped at 32
- * (relative error ~1e-6; e^-32 ~ 1e-14 stands in for anything smaller).
- */
-export function expNegative(w: string, local: (expr: string) => string): string {
-  const v = local(`Math.min(${w}, 32.0) * 0.00390625`);
-  let e = local(`1.0 - ${v} * (1.0 - ${v} * (0.5 - ${v} * (0.16666666666666666 - ${v} * (0.041666666666666664 - ${v} * 0.008333333333333333))))`);
-  for (let k = 0; k < 8; k++) e = local(`${e} * ${e}`);
-  return e;
-}
-
-const negP = unaryPrimitive('neg', { expr: (x) => `-${x}`, vjp: (g) => neg(g) });
+const negP = unaryPrimitive('neg', { arith: (m, x) => m.neg(x), vjp: (g) => neg(g) });
 const expP = unaryPrimitive('exp', { expr: (x) => `Math.exp(${x})`, vjp: (g, out) => mul(g, out) });
 const logP = unaryPrimitive('log', { expr: (x) => `Math.log(${x})`, vjp: (g, _out, x) => div(g, x) });
-const sqrtP = unaryPrimitive('sqrt', { expr: (x) => `Math.sqrt(${x})`, vjp: (g, out) => div(g, mulScalar(out, 2)) });
+const sqrtP = unaryPrimitive('sqrt', { arith: (m, x) => m.sqrt(x), vjp: (g, out) => div(g, mulScalar(out, 2)) });
 const rsqrtP = unaryPrimitive('rsqrt', {
-  expr: (x) => `1.0 / Math.sqrt(${x})`,
+  arith: (m, x) => m.div(m.const(1), m.sqrt(x)),
   vjp: (g, out) => mul(g, mulScalar(mul(out, mul(out, out)), -0.5)),
 });
 const tanhP = unaryPrimitive('tanh', { expr: (x) => `Math.tanh(${x})`, vjp: (g, out) => mul(g, addScalar(neg(mul(out, out)), 1)) });
-const stepP = unaryPrimitive('step', { expr: (x) => `(${x} > 0.0 ? 1.0 : 0.0)` });
-const reluP = unaryPrimitive('relu', { expr: (x) => `Math.max(${x}, 0.0)`, vjp: (g, _out, x) => mul(g, apply(stepP, [x], undefined)) });
+const stepP = unaryPrimitive('step', { arith: (m, x) => m.ifLess(m.const(0), x, m.const(1), m.const(0)) });
+const reluP = unaryPrimitive('relu', { arith: (m, x) => m.max(x, m.const(0)), vjp: (g, _out, x) => mul(g, apply(stepP, [x], undefined)) });
+// Φ(x) = (1 + erf(x / √2)) / 2
+const normalCdf = <V>(m: Arith<V>, x: V) => m.mul(m.const(0.5), m.add(m.const(1), erf(m, m.bind(m.mul(x, m.const(invSqrt2))))));
 // d/dx [x Φ(x)] = Φ(x) + x φ(x)
 const geluGradP = unaryPrimitive('geluGrad', {
-  expr: (x, local) => `(0.5 * (1.0 + ${erf(local(`${x} * 0.7071067811865476`), local)}) + ${x} * 0.3989422804014327 * ${expNegative(`0.5 * ${x} * ${x}`, local)})`,
+  arith: (m, x) => m.add(normalCdf(m, x), m.mul(m.mul(x, m.const(invSqrt2Pi)), expNegative(m, m.mul(m.mul(m.const(0.5), x), x)))),
 });
 const geluP = unaryPrimitive('gelu', {
-  expr: (x, local) => `(0.5 * ${x} * (1.0 + ${erf(local(`${x} * 0.7071067811865476`), local)}))`,
+  arith: (m, x) => m.mul(x, normalCdf(m, x)),
   vjp: (g, _out, x) => mul(g, apply(geluGradP, [x], undefined)),
 });
 
@@ -95,6 +84,7 @@ const mulScalarP: Primitive<number> = {
   shape: ([x]) => [...x],
   lower: (out, _in, c) => singleKernel(kernelSource(['a'], `return a[i] * ${lit(c)};`), out.size),
   elementwise: ([x], c) => `${x} * ${lit(c)}`,
+  arith: (m, [x], c) => m.mul(x, m.const(c)),
   vjp: (g, _out, _in, c) => [mulScalar(g, c)],
 };
 const addScalarP: Primitive<number> = {
@@ -102,6 +92,7 @@ const addScalarP: Primitive<number> = {
   shape: ([x]) => [...x],
   lower: (out, _in, c) => singleKernel(kernelSource(['a'], `return a[i] + ${lit(c)};`), out.size),
   elementwise: ([x], c) => `${x} + ${lit(c)}`,
+  arith: (m, [x], c) => m.add(x, m.const(c)),
   vjp: (g) => [g],
 };
 
@@ -111,7 +102,7 @@ export const addScalar = <S extends Shape>(x: Tensor<S>, c: number): Tensor<S> =
 // --- binary with NumPy broadcasting ------------------------------------------------------------------
 
 interface BinaryRule {
-  readonly expr: (a: string, b: string) => string;
+  readonly arith: <V>(m: Arith<V>, a: V, b: V) => V;
   readonly vjp?: (g: Tensor, out: Tensor, a: Tensor, b: Tensor) => [Tensor | null, Tensor | null];
 }
 
@@ -132,27 +123,30 @@ function binaryPrimitive(name: string, rule: BinaryRule): Primitive<void> {
       const ia = broadcastIndex(a.shape, out.shape);
       const ib = broadcastIndex(b.shape, out.shape);
       const coords = ia === 'i' && ib === 'i' ? '' : coordinates(out.shape);
-      return singleKernel(kernelSource(['a', 'b'], `${coords}\n  return ${rule.expr(`a[${ia}]`, `b[${ib}]`)};`), out.size);
+      const { lines, local } = localBinder('u');
+      const value = rule.arith(sourceArith(local), `a[${ia}]`, `b[${ib}]`);
+      return singleKernel(kernelSource(['a', 'b'], [coords, ...lines, `return ${value};`].join('\n  ')), out.size);
     },
-    elementwise: ([a, b]) => rule.expr(a, b),
+    elementwise: ([a, b], _attrs, local) => rule.arith(sourceArith(local), a, b),
+    arith: (m, [a, b]) => rule.arith(m, a, b),
     vjp: rule.vjp ? (g, out, [a, b]) => rule.vjp!(g, out, a, b) : undefined,
   };
 }
 
-const addP = binaryPrimitive('add', { expr: (a, b) => `${a} + ${b}`, vjp: (g, _o, a, b) => [sumTo(g, a.shape), sumTo(g, b.shape)] });
+const addP = binaryPrimitive('add', { arith: (m, a, b) => m.add(a, b), vjp: (g, _o, a, b) => [sumTo(g, a.shape), sumTo(g, b.shape)] });
 const subP = binaryPrimitive('sub', {
-  expr: (a, b) => `${a} - ${b}`,
+  arith: (m, a, b) => m.sub(a, b),
   vjp: (g, _o, a, b) => [sumTo(g, a.shape), sumTo(neg(g), b.shape)],
 });
 const mulP = binaryPrimitive('mul', {
-  expr: (a, b) => `${a} * ${b}`,
+  arith: (m, a, b) => m.mul(a, b),
   vjp: (g, _o, a, b) => [sumTo(mul(g, b), a.shape), sumTo(mul(g, a), b.shape)],
 });
 const divP = binaryPrimitive('div', {
-  expr: (a, b) => `${a} / ${b}`,
+  arith: (m, a, b) => m.div(a, b),
   vjp: (g, out, a, b) => [sumTo(div(g, b), a.shape), sumTo(neg(mul(g, div(out, b))), b.shape)],
 });
-const equalP = binaryPrimitive('equal', { expr: (a, b) => `(${a} == ${b} ? 1.0 : 0.0)` });
+const equalP = binaryPrimitive('equal', { arith: (m, a, b) => m.ifEqual(a, b, m.const(1), m.const(0)) });
 
 /**
  * A broadcasting binary op. Overloads in order: equal shapes; b broadcast into a (bias [D] on

@@ -39,6 +39,7 @@ const maxGradP: Primitive<void> = {
   shape: (inputs) => sameShape('maxGrad', inputs),
   lower: (out) => singleKernel(kernelSource(['x', 'm', 'g'], 'return x[i] == m[i] ? g[i] : 0.0;'), out.size),
   elementwise: ([x, m, g]) => `(${x} == ${m} ? ${g} : 0.0)`,
+  arith: (a, [x, m, g]) => a.ifEqual(x, m, g, a.const(0)),
 };
 
 const maxP: Primitive<ReduceAttrs> = {

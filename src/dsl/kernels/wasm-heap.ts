@@ -1,0 +1,39 @@
+// The one WebAssembly memory every project-owned webasm kernel works in (GEMM, elementwise groups,
+// reductions, rows): a kernel copies its operands in, runs, and slices its result out. Evaluations
+// are serialized and a kernel runs synchronously once compiled, so kernels never overlap in it.
+
+// lib es2023 and @types/node 20 declare no WebAssembly (lib.dom does); the part used here:
+declare const WebAssembly: {
+  Memory: new (descriptor: { initial: number }) => { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ readonly instance: { readonly exports: Record<string, unknown> } }>;
+};
+
+const memory = new WebAssembly.Memory({ initial: 1 });
+// compiled asynchronously, as browsers require on their main thread for all but tiny modules
+const compiled = new Map<string, Promise<unknown>>();
+
+/** The function `name` exported by the module `emit()` builds, compiled once per key. */
+export function compiledKernel<F>(key: string, emit: () => Uint8Array, name: string): Promise<F> {
+  let instance = compiled.get(key);
+  if (!instance) {
+    instance = WebAssembly.instantiate(emit(), { env: { memory } }).then((r) => r.instance.exports[name]);
+    compiled.set(key, instance);
+  }
+  return instance as Promise<F>;
+}
+
+/**
+ * Byte offsets for arrays of the given lengths, 16-byte aligned with 16 spare bytes after each
+ * (vector loops may read or write one partial vector past an array's end), and the heap as floats,
+ * grown to hold them all.
+ */
+export function heapLayout(lengths: readonly number[]): { readonly at: number[]; readonly heap: Float32Array } {
+  const at: number[] = [];
+  let end = 0;
+  for (const n of lengths) {
+    at.push(end);
+    end += Math.ceil(n / 4) * 16 + 16;
+  }
+  if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+  return { at, heap: new Float32Array(memory.buffer) };
+}
