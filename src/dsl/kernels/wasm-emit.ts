@@ -115,6 +115,15 @@ export class FunctionBody {
     this.code.push(...new Uint8Array(Float32Array.from(lanes).buffer));
     return this;
   }
+  /** A v128 constant of four raw 32-bit lanes (masks). */
+  v128ConstBits(lanes: readonly [number, number, number, number]): this {
+    this.simd(0x0c);
+    this.code.push(...new Uint8Array(Int32Array.from(lanes).buffer));
+    return this;
+  }
+  v128And(): this {
+    return this.simd(0x4e);
+  }
   f32x4Splat(): this {
     return this.simd(0x13);
   }
@@ -174,6 +183,9 @@ export class FunctionBody {
   }
   f32Div(): this {
     return this.op(0x95);
+  }
+  f32Max(): this {
+    return this.op(0x97);
   }
   f32Sqrt(): this {
     return this.op(0x91);

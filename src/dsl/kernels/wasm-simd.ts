@@ -24,6 +24,16 @@ export class Simd implements Arith<SimdValue> {
     return this.result();
   }
 
+  /** Four floats at the byte pointer held in i32 local `pointer`. */
+  load(pointer: number): SimdValue {
+    this.f.get(pointer).v128Load();
+    return this.result();
+  }
+  /** `v`'s lanes where `keep` has all bits set, `other`'s elsewhere. */
+  blend(v: SimdValue, other: SimdValue, keep: readonly [number, number, number, number]): SimdValue {
+    this.f.get(v).get(other).v128ConstBits(keep).v128Bitselect();
+    return this.result();
+  }
   const(c: number): SimdValue {
     this.f.v128Const([c, c, c, c]);
     return this.result();

@@ -22,7 +22,7 @@ interface Attrs {
   readonly length: number;
 }
 
-const normalizeGradP: Primitive<Attrs> = {
+export const normalizeGradP: Primitive<Attrs> = {
   name: 'layerNormGrad',
   shape: (inputs) => sameShape('layerNormGrad', inputs),
   // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), per row
@@ -50,7 +50,7 @@ const normalizeGradP: Primitive<Attrs> = {
   },
 };
 
-const normalizeP: Primitive<Attrs> = {
+export const normalizeP: Primitive<Attrs> = {
   name: 'layerNormalize',
   shape: ([x]) => layerNormShape(x),
   lower: (out, _in, { eps, length }) => {

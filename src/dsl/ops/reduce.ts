@@ -26,7 +26,7 @@ function reduceKernel(init: string, step: (acc: string, v: string) => string) {
 }
 
 // Both primitives keep the reduced axis as 1; the public functions reshape.
-const sumP: Primitive<ReduceAttrs> = {
+export const sumP: Primitive<ReduceAttrs> = {
   name: 'sum',
   shape: ([x], { axis }) => reduceShape(x, axis, true),
   lower: reduceKernel('0.0', (acc, v) => `${acc} + ${v}`),
