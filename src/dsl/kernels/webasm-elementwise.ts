@@ -9,6 +9,7 @@ import { FunctionBody, moduleBytes, v128 } from './wasm-emit.js';
 import { Simd, type SimdValue } from './wasm-simd.js';
 import { compiledKernel, heapLayout } from './wasm-heap.js';
 import type { Storage, WebasmBackend } from '../backend.js';
+import type { BackendLowering } from '../kernel-table.js';
 
 /** The output's dims after merging, and each pointer's element strides along them (output first). */
 interface Loops {
@@ -43,32 +44,32 @@ function loopsOf(out: readonly number[], inputs: readonly (readonly number[])[])
   return { dims, strides };
 }
 
-function emit(root: Tensor, nodes: readonly Tensor[], externals: readonly Tensor[], loops: Loops): Uint8Array {
-  const f = new FunctionBody(externals.length + 1);
+/** The value of one output vector from the operands' vectors (pushed by their instructions into `s`). */
+type VectorValue = (s: Simd, operands: readonly SimdValue[]) => SimdValue;
+
+function emit(operands: number, loops: Loops, value: VectorValue): Uint8Array {
+  const f = new FunctionBody(operands + 1);
   const s = new Simd(f);
-  const pointers = externals.map((_, k) => k + 1);
+  const pointers = Array.from({ length: operands }, (_, k) => k + 1);
   const { dims, strides } = loops;
   const inner = dims.length - 1;
   const vectors = Math.ceil(dims[inner] / 4);
   // pointers walking the vector loop: the output's and those of operands not constant along it
   const walking = [0, ...pointers.filter((p) => strides[p][inner] !== 0)];
   const row = () => {
-    const value = new Map<Tensor, SimdValue>();
-    externals.forEach((e, k) => {
-      if (strides[k + 1][inner] !== 0) return;
-      const v = f.local(v128);
-      f.get(pointers[k]).v128Load32Splat().set(v);
-      value.set(e, v);
+    const loaded: SimdValue[] = [];
+    pointers.forEach((p) => {
+      if (strides[p][inner] !== 0) return;
+      loaded[p - 1] = f.local(v128);
+      f.get(p).v128Load32Splat().set(loaded[p - 1]);
     });
     f.repeat(vectors, () => {
-      externals.forEach((e, k) => {
-        if (strides[k + 1][inner] === 0) return;
-        const v = f.local(v128);
-        f.get(pointers[k]).v128Load().set(v);
-        value.set(e, v);
+      pointers.forEach((p) => {
+        if (strides[p][inner] === 0) return;
+        loaded[p - 1] = f.local(v128);
+        f.get(p).v128Load().set(loaded[p - 1]);
       });
-      for (const t of nodes) value.set(t, t.op!.arith!(s, t.inputs.map((i) => value.get(i)!), t.attrs));
-      f.get(0).get(value.get(root)!).v128Store();
+      f.get(0).get(value(s, loaded)).v128Store();
       for (const p of walking) f.bump(p, 16);
     });
     for (const p of walking) f.bump(p, -16 * vectors);
@@ -91,16 +92,31 @@ const keyOf = (root: Tensor, nodes: readonly Tensor[], externals: readonly Tenso
   return `elementwise ${ops.join(' ')} ${root.size} ${JSON.stringify(loops)}`;
 };
 
+/** Runs the kernel over the operands' host values; the result is `length` floats. */
+async function runVector(key: string, loops: Loops, value: VectorValue, length: number, backend: WebasmBackend, args: readonly Storage[]): Promise<Storage> {
+  const run = await compiledKernel<(...pointers: number[]) => void>(key, () => emit(args.length, loops, value), 'run');
+  const { at, heap } = heapLayout([length, ...args.map((a) => a.length)]);
+  args.forEach((a, k) => heap.set(backend.values(a), at[k + 1] / 4));
+  run(...at);
+  return backend.adopt(heap.slice(at[0] / 4, at[0] / 4 + length));
+}
+
 /** One kernel computing `root` from `externals` (nodes in evaluation order), or null when a node has no `arith` rule. */
 export function webasmElementwise(root: Tensor, nodes: readonly Tensor[], externals: readonly Tensor[]) {
   if (!nodes.every((t) => t.op?.arith)) return null;
   const loops = loopsOf(root.shape, externals.map((e) => e.shape));
   const key = keyOf(root, nodes, externals, loops);
-  return async (backend: WebasmBackend, args: readonly Storage[]): Promise<Storage> => {
-    const run = await compiledKernel<(...pointers: number[]) => void>(key, () => emit(root, nodes, externals, loops), 'run');
-    const { at, heap } = heapLayout([root.size, ...externals.map((e) => e.size)]);
-    args.forEach((a, k) => heap.set(backend.values(a), at[k + 1] / 4));
-    run(...at);
-    return backend.adopt(heap.slice(at[0] / 4, at[0] / 4 + root.size));
+  const value: VectorValue = (s, operands) => {
+    const values = new Map<Tensor, SimdValue>(externals.map((e, k) => [e, operands[k]]));
+    for (const t of nodes) values.set(t, t.op!.arith!(s, t.inputs.map((i) => values.get(i)!), t.attrs));
+    return values.get(root)!;
   };
+  return (backend: WebasmBackend, args: readonly Storage[]) => runVector(key, loops, value, root.size, backend, args);
 }
+
+/** broadcastTo (times its scale) by the same loops. */
+export const webasmBroadcastTo: BackendLowering<'webasm', { readonly scale: number }> = (out, [x], { scale }) => {
+  const loops = loopsOf(out.shape, [x.shape]);
+  const value: VectorValue = (s, [v]) => (scale === 1 ? v : s.mul(v, s.const(scale)));
+  return (backend, args) => runVector(`broadcastTo ${scale} ${JSON.stringify(loops)}`, loops, value, out.size, backend, args);
+};

@@ -110,7 +110,7 @@ interface BroadcastAttrs {
   readonly scale: number;
 }
 
-const broadcastToP: Primitive<BroadcastAttrs> = {
+export const broadcastToP: Primitive<BroadcastAttrs> = {
   name: 'broadcastTo',
   shape: ([x], { shape }) => broadcastToShape(x, shape),
   lower: (out, [x], { scale }) => {
