@@ -12,7 +12,7 @@ import type { Storage, WebasmBackend } from '../backend.js';
 import type { BackendLowering } from '../kernel-table.js';
 
 /** The output's dims after merging, and each pointer's element strides along them (output first). */
-interface Loops {
+export interface Loops {
   readonly dims: number[];
   readonly strides: number[][];
 }
@@ -26,7 +26,12 @@ function broadcastStrides(input: readonly number[], output: readonly number[]): 
 
 /** Drops size-1 axes and merges neighbours every pointer walks contiguously (or not at all). */
 function loopsOf(out: readonly number[], inputs: readonly (readonly number[])[]): Loops {
-  const all = [stridesOf(out), ...inputs.map((s) => broadcastStrides(s, out))];
+  return mergeLoops(out, inputs.map((s) => broadcastStrides(s, out)));
+}
+
+/** The loops over `out` for operands read at element strides `operandStrides` (one per output axis). */
+export function mergeLoops(out: readonly number[], operandStrides: readonly (readonly number[])[]): Loops {
+  const all = [stridesOf(out), ...operandStrides];
   const keep = out.map((d, k) => k).filter((k) => out[k] !== 1);
   const dims: number[] = [];
   const strides: number[][] = all.map(() => []);
@@ -45,7 +50,7 @@ function loopsOf(out: readonly number[], inputs: readonly (readonly number[])[])
 }
 
 /** The value of one output vector from the operands' vectors (pushed by their instructions into `s`). */
-type VectorValue = (s: Simd, operands: readonly SimdValue[]) => SimdValue;
+export type VectorValue = (s: Simd, operands: readonly SimdValue[]) => SimdValue;
 
 function emit(operands: number, loops: Loops, value: VectorValue): Uint8Array {
   const f = new FunctionBody(operands + 1);
@@ -56,7 +61,17 @@ function emit(operands: number, loops: Loops, value: VectorValue): Uint8Array {
   const vectors = Math.ceil(dims[inner] / 4);
   // pointers walking the vector loop: the output's and those of operands not constant along it
   const walking = [0, ...pointers.filter((p) => strides[p][inner] !== 0)];
+  const gather = () => {
+    // one operand read at a stride along the vector axis (a permute): element by element
+    if (operands !== 1) throw new Error('internal: a strided vector axis with several operands');
+    f.repeat(dims[inner], () => {
+      f.get(0).get(1).f32Load().f32Store();
+      f.bump(0, 4).bump(1, strides[1][inner] * 4);
+    });
+    f.bump(0, -4 * dims[inner]).bump(1, -strides[1][inner] * 4 * dims[inner]);
+  };
   const row = () => {
+    if (strides.some((st) => st[inner] !== 0 && st[inner] !== 1)) return gather();
     const loaded: SimdValue[] = [];
     pointers.forEach((p) => {
       if (strides[p][inner] !== 0) return;
@@ -93,7 +108,7 @@ const keyOf = (root: Tensor, nodes: readonly Tensor[], externals: readonly Tenso
 };
 
 /** Runs the kernel over the operands' host values; the result is `length` floats. */
-async function runVector(key: string, loops: Loops, value: VectorValue, length: number, backend: WebasmBackend, args: readonly Storage[]): Promise<Storage> {
+export async function runVector(key: string, loops: Loops, value: VectorValue, length: number, backend: WebasmBackend, args: readonly Storage[]): Promise<Storage> {
   const run = await compiledKernel<(...pointers: number[]) => void>(key, () => emit(args.length, loops, value), 'run');
   const { at, heap } = heapLayout([length, ...args.map((a) => a.length)]);
   args.forEach((a, k) => heap.set(backend.values(a), at[k + 1] / 4));
