@@ -136,6 +136,9 @@ for (const [shape, axis] of [
   [[2, 5], -1],
   [[3, 4, 2], 1],
   [[1, 1030], -1],
+  // attention-like rows (17 tokens) along the last axis and inside, with an odd inner size
+  [[2, 3, 17], -1],
+  [[2, 17, 9], 1],
 ] as Array<[number[], number]>) {
   eachBackend(`softmax and logSoftmax over axis ${axis} of [${shape}]`, async (t) => {
     const a = axis < 0 ? axis + shape.length : axis;
@@ -162,7 +165,7 @@ const layerNormRef = (x: Ref, w: Ref, b: Ref, eps: number) =>
     const varr = v.reduce((s, y) => s + (y - m) ** 2, 0) / v.length;
     return v.map((y, k) => ((y - m) / Math.sqrt(varr + eps)) * w.data[k] + b.data[k]);
   });
-for (const shape of [[2, 3, 6], [1, 1], [2, 1100]]) {
+for (const shape of [[2, 3, 6], [1, 1], [2, 1100], [3, 5, 17]]) {
   eachBackend(`layerNorm over the last axis of [${shape}]`, async (t) => {
     const e = shape[shape.length - 1];
     await checkOp(t, {
@@ -188,6 +191,11 @@ const matmuls: Array<[number[], number[], boolean, boolean]> = [
   [[2, 9, 7], [2, 7, 19], false, false],
   [[2, 21, 9], [21, 17], true, false],
   [[10, 33], [18, 33], false, true],
+  // webgpu's 4 outputs per thread: a shared row (4 | n) under every transpose, and odd widths
+  [[3, 5, 6], [3, 5, 8], true, false],
+  [[2, 7, 5], [12, 5], false, true],
+  [[3, 6, 5], [3, 9, 5], false, true],
+  [[2, 9, 7], [2, 9, 7], true, false],
 ];
 const checkMatmul = (t: ExecutionContext, [sa, sb, ta, tb]: [number[], number[], boolean, boolean], skipGrad: boolean) =>
   checkOp(t, {

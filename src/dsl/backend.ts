@@ -78,6 +78,17 @@ export interface WebasmBackend extends Backend {
   adopt(values: Float32Array): Storage;
 }
 
+/** webgpu storage is a gpu.js buffer handle; kernels may write 2 or 4 floats per thread. */
+export interface WebgpuBackend extends Backend {
+  readonly name: 'webgpu';
+  /**
+   * Runs a kernel whose source returns `[v0, .., v{width-1}]` (gpu.js Array(width), a WGSL vector)
+   * on ceil(length / width) threads: thread t's values are floats width * t .. width * t + width - 1
+   * of the flat result, `length` floats (the surplus of the last thread is dropped).
+   */
+  runPacked(spec: KernelSpec, width: 2 | 4, args: readonly Storage[]): Promise<Storage>;
+}
+
 export interface CpuBackend extends Backend {
   readonly name: 'cpu';
   /**
@@ -89,7 +100,7 @@ export interface CpuBackend extends Backend {
 
 /** Each backend's interface, by name: what its kernel table's entries may use. */
 export interface BackendOf {
-  webgpu: Backend & { readonly name: 'webgpu' };
+  webgpu: WebgpuBackend;
   headlessgl: Backend & { readonly name: 'headlessgl' };
   webasm: WebasmBackend;
   cpu: CpuBackend;
@@ -229,7 +240,23 @@ export async function createBackend<N extends BackendName>(name: N): Promise<Bac
     kernelsCompiled: () => kernels.compiled,
   };
   const extensions: { [M in BackendName]: () => BackendOf[M] } = {
-    webgpu: () => ({ ...base, name: 'webgpu' }),
+    webgpu: () => ({
+      ...base,
+      name: 'webgpu',
+      async runPacked(spec, width, args) {
+        const cells = Math.ceil(spec.length / width);
+        const kernel = cached(`packed ${width}`, spec, args, (settings) => gpu.createKernel(spec.source, { ...settings, output: [cells] }));
+        const packed = await kernel(...args.map((a) => a.raw));
+        if (packed.componentCount !== width) throw new Error(`internal: a packed kernel returned ${packed.componentCount} floats per thread, not ${width}`);
+        // the same buffer seen as flat floats, which later kernels read like any storage (gpu.js
+        // refuses vector results as arguments, though a vector buffer is laid out as its floats)
+        const flat = packed.clone();
+        flat.componentCount = 1;
+        flat.output = [spec.length];
+        packed.delete();
+        return wrap(flat, spec.length);
+      },
+    }),
     headlessgl: () => ({ ...base, name: 'headlessgl' }),
     webasm: () => ({
       ...base,

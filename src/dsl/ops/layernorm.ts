@@ -17,12 +17,12 @@ function statsSource(length: number, eps: number): string {
   return kernelSource(['x'], body);
 }
 
-interface Attrs {
+export interface LayerNormAttrs {
   readonly eps: number;
   readonly length: number;
 }
 
-export const normalizeGradP: Primitive<Attrs> = {
+export const normalizeGradP: Primitive<LayerNormAttrs> = {
   name: 'layerNormGrad',
   shape: (inputs) => sameShape('layerNormGrad', inputs),
   // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), per row
@@ -50,7 +50,7 @@ export const normalizeGradP: Primitive<Attrs> = {
   },
 };
 
-export const normalizeP: Primitive<Attrs> = {
+export const normalizeP: Primitive<LayerNormAttrs> = {
   name: 'layerNormalize',
   shape: ([x]) => layerNormShape(x),
   lower: (out, _in, { eps, length }) => {
