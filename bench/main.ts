@@ -1,9 +1,9 @@
 // npm run bench -- [--configs quick,small,seed] [--backends webasm,cpu] [--batch 128] [--steps 3] [--warmup 1] [--json]
-//                  [--vs tfjs] [--profile]
+//                  [--vs tfjs|tfjs-xnn] [--profile]
 // Training throughput (forward + backward + Adam on a fixed synthetic batch; trainStep, compiled with
 // jit, and the natural loop that builds its graph each step and only reads the loss) and forward-only
 // throughput of the ViT, per config and backend. Reports the median step after warm-up.
-// --vs tfjs runs ../shared/bench/tfjs-vit (stock and --grad xnn) on the same configs and batch in
+// --vs tfjs runs ../shared/bench/tfjs-vit (stock and --grad xnn; --vs tfjs-xnn only the latter) on the same configs and batch in
 // this invocation and prints our ratio to each; --profile prints time per kernel kind for one step.
 import { execFileSync } from 'node:child_process';
 import { availableBackends, type BackendName } from '../src/index.js';
@@ -19,7 +19,7 @@ const spec = {
   steps: { type: 'int', default: 3, min: 1, help: 'timed steps' },
   warmup: { type: 'int', default: 1, min: 0, help: 'untimed steps first (kernel compilation)' },
   json: { type: 'bool', help: 'one JSON line per result' },
-  vs: { type: 'string', help: 'tfjs: also run TF.js-wasm (tfjs-vit, stock and tuned gradients) on the same configs' },
+  vs: { type: 'string', help: 'tfjs: also run TF.js-wasm (tfjs-vit, stock and tuned gradients) on the same configs; tfjs-xnn: tuned gradients only (the seed config\'s stock run takes minutes a step)' },
   profile: { type: 'bool', help: 'print time per kernel kind for one training step' },
 } as const;
 
@@ -29,24 +29,24 @@ const threads = () => (existsSync('/proc/self/status') ? Number(/Threads:\s+(\d+
 
 
 /** tfjs-vit's bench.js on wasm (its configs: small, seed): img/s with stock and with tuned (xnn) gradients. */
-function tfjsTrain(config: ConfigName, batch: number, steps: number, warmup: number) {
+function tfjsTrain(config: ConfigName, batch: number, steps: number, warmup: number, stock: boolean) {
   const run = (grad: string) => {
     const args = ['bench.js', '--backend', 'wasm', '--config', config, '--batch', String(batch), '--steps', String(steps), '--warmup', String(Math.max(warmup, 2)), '--grad', grad];
     const out = execFileSync(process.execPath, args, { cwd: tfjsVitDir(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     return JSON.parse(out.trim().split('\n').at(-1)!).img_per_s as number;
   };
-  return { tfjs_wasm_img_per_s: run('autodiff'), tfjs_wasm_xnn_img_per_s: run('xnn') };
+  return { tfjs_wasm_img_per_s: stock ? run('autodiff') : undefined, tfjs_wasm_xnn_img_per_s: run('xnn') };
 }
 
 const parsed = parseFlags(spec, process.argv.slice(2));
 if (parsed.help) process.exit(0);
 const f = parsed.flags;
-if (f.vs !== undefined && f.vs !== 'tfjs') throw new Error(`--vs: only 'tfjs' is known, got '${f.vs}'`);
+if (f.vs !== undefined && f.vs !== 'tfjs' && f.vs !== 'tfjs-xnn') throw new Error(`--vs: 'tfjs' or 'tfjs-xnn', got '${f.vs}'`);
 const backends = f.backends ? (f.backends.split(',') as BackendName[]) : await availableBackends();
 for (const name of f.configs.split(',') as ConfigName[]) {
   if (!(name in configs)) throw new Error(`unknown config ${name} (quick, small, seed)`);
   // tfjs-vit has the small and seed configs; it runs first, alone, then ours
-  const tf = f.vs && name !== 'quick' ? tfjsTrain(name, f.batch, f.steps, f.warmup) : null;
+  const tf = f.vs && name !== 'quick' ? tfjsTrain(name, f.batch, f.steps, f.warmup, f.vs === 'tfjs') : null;
   if (f.vs && !tf) console.log(`${name}: tfjs-vit has no such config, no comparison`);
   for (const b of backends) {
     const res = { ...(await measure(name, b, f.batch, f.steps, f.warmup, !!f.profile)), peak_rss_mib: peakRssMiB(), threads: threads(), ...tf };
@@ -55,7 +55,9 @@ for (const name of f.configs.split(',') as ConfigName[]) {
       console.log(`${res.config.padEnd(6)} ${b.padEnd(8)} batch ${res.batch}: train (jit) ${res.train_ms_per_step} ms/step (${res.train_img_per_s} img/s; natural loop ${res.natural_loop_img_per_s} img/s, ${(res.natural_loop_img_per_s / res.train_img_per_s).toFixed(2)}x), forward ${res.forward_ms} ms (${res.forward_img_per_s} img/s), peak RSS ${res.peak_rss_mib} MiB, ${res.threads ?? '?'} threads`);
       if (tf) {
         const ratio = (x: number) => (res.train_img_per_s / x).toFixed(2);
-        console.log(`${''.padEnd(6)} TF.js-wasm train ${tf.tfjs_wasm_img_per_s} img/s (stock gradients), ${tf.tfjs_wasm_xnn_img_per_s} img/s (--grad xnn): ours ${ratio(tf.tfjs_wasm_img_per_s)}x stock, ${ratio(tf.tfjs_wasm_xnn_img_per_s)}x tuned`);
+        const stock = tf.tfjs_wasm_img_per_s === undefined ? '' : `${tf.tfjs_wasm_img_per_s} img/s (stock gradients), `;
+        const stockRatio = tf.tfjs_wasm_img_per_s === undefined ? '' : `${ratio(tf.tfjs_wasm_img_per_s)}x stock, `;
+        console.log(`${''.padEnd(6)} TF.js-wasm train ${stock}${tf.tfjs_wasm_xnn_img_per_s} img/s (--grad xnn): ours ${stockRatio}${ratio(tf.tfjs_wasm_xnn_img_per_s)}x tuned`);
       }
     }
   }
