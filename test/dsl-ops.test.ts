@@ -152,6 +152,39 @@ for (const [shape, axis] of [
   });
 }
 
+// The exp-free forms (arith.ts: erf by A&S 7.1.28, e^-w by a series and squarings), which
+// webasm's SIMD kernels and gpu.js kernels share, over their whole range, densely.
+eachBackend('gelu and its gradient over [-10, 10] (4,099 points) are within 5e-6 of float64', async (t) => {
+  const n = 4099;
+  const xs = Float64Array.from({ length: n }, (_, i) => Math.fround(-10 + (20 * i) / (n - 1)));
+  const x = sv.tensor(xs, [n]);
+  const [, grad] = sv.valueAndGrad((p: Tensor<[4099]>) => sv.sum(sv.gelu(p)))(x);
+  const [y, g] = [await sv.gelu(x).data(), await grad.data()];
+  const phi = (v: number) => Math.exp(-v * v / 2) / Math.sqrt(2 * Math.PI);
+  const cdf = (v: number) => 0.5 * (1 + erf(v / Math.SQRT2));
+  let [worstY, worstG] = [0, 0];
+  xs.forEach((v, i) => {
+    worstY = Math.max(worstY, Math.abs(y[i] - v * cdf(v)) / Math.max(1, Math.abs(v)));
+    worstG = Math.max(worstG, Math.abs(g[i] - (cdf(v) + v * phi(v))));
+  });
+  // float32 rounding of the exp-free forms on the float32 backends (cpu's gpu.js runs in doubles)
+  t.true(worstY < 5e-6, `gelu: worst error ${worstY}`);
+  t.true(worstG < 5e-6, `gelu gradient: worst error ${worstG}`);
+});
+
+// webasm's exp-free e^-w ((e^(-w/256))^256 in float32: 8 squarings grow a rounding error 256-fold)
+// is within 3e-5 relative, and stands in e^-32 for smaller values: probabilities below ~1e-14 of the
+// row's largest are not resolved (an absolute error)
+eachBackend('softmax over a row whose logits span 0 to -45 (odd length 901) is within 3e-5 relative (3e-13 absolute) of float64', async (t) => {
+  const n = 901;
+  const xs = Float64Array.from({ length: n }, (_, i) => Math.fround(-0.05 * i));
+  const y = await sv.softmax(sv.tensor(xs, [1, n])).data();
+  const total = xs.reduce((s, v) => s + Math.exp(v), 0);
+  let worst = 0;
+  xs.forEach((v, i) => (worst = Math.max(worst, Math.abs(y[i] - Math.exp(v) / total) / (Math.exp(v) / total + 1e-8))));
+  t.true(worst < 3e-5, `worst relative error ${worst}`);
+});
+
 eachBackend('softmax is stable for large logits', async (t) => {
   const x = sv.tensor([1000, 1001, 1002, -1000], [1, 4]);
   const y = await sv.softmax(x).data();
