@@ -251,6 +251,9 @@ const largeMatmuls: Array<[number[], number[], boolean, boolean]> = [
   [[300, 97], [90, 97], false, true],
   [[8, 64, 64], [8, 64, 72], false, false],
   [[7, 64, 66], [7, 72, 64], true, true],
+  // a transposed A over 64 KiB is packed per row block on webasm (row tail 3, odd k, column tail 1)
+  [[2, 1101, 19], [1101, 9], true, false],
+  [[2, 1101, 19], [2, 1101, 9], true, false],
 ];
 for (const c of largeMatmuls) eachBackend(`large ${matmulTitle(c)} (forward)`, (t) => checkMatmul(t, c, true));
 
