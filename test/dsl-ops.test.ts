@@ -224,11 +224,14 @@ const matmuls: Array<[number[], number[], boolean, boolean]> = [
   [[2, 9, 7], [2, 7, 19], false, false],
   [[2, 21, 9], [21, 17], true, false],
   [[10, 33], [18, 33], false, true],
-  // webgpu's 4 outputs per thread: a shared row (4 | n) under every transpose, and odd widths
-  [[3, 5, 6], [3, 5, 8], true, false],
+  // webgpu's 4 outputs per thread (4 | n) under every transpose, b batched and shared, odd m and k
+  [[9, 5], [5, 4], false, false],
+  [[2, 7, 5], [2, 5, 8], false, false],
   [[2, 7, 5], [12, 5], false, true],
+  [[3, 5, 6], [3, 5, 8], true, false],
+  [[2, 3, 5], [3, 8], true, false],
+  [[2, 5, 7], [2, 4, 5], true, true],
   [[3, 6, 5], [3, 9, 5], false, true],
-  [[2, 9, 7], [2, 9, 7], true, false],
 ];
 const checkMatmul = (t: ExecutionContext, [sa, sb, ta, tb]: [number[], number[], boolean, boolean], skipGrad: boolean) =>
   checkOp(t, {

@@ -13,13 +13,10 @@ import { logSoftmaxP, softmaxP } from '../ops/softmax.js';
 import { webasmBroadcastTo, webasmElementwise } from './webasm-elementwise.js';
 import { webgpuMatmul } from './webgpu-matmul.js';
 import { webgpuLayerNormGrad, webgpuLayerNormalize } from './webgpu-layernorm.js';
-import { webgpuLogSoftmax, webgpuSoftmax } from './webgpu-softmax.js';
 
 registerKernel(matmulP, 'webasm', webasmMatmul);
 registerKernel(matmulP, 'cpu', cpuMatmul);
 registerKernel(matmulP, 'webgpu', webgpuMatmul);
-registerKernel(softmaxP, 'webgpu', webgpuSoftmax);
-registerKernel(logSoftmaxP, 'webgpu', webgpuLogSoftmax);
 registerKernel(normalizeP, 'webgpu', webgpuLayerNormalize);
 registerKernel(normalizeGradP, 'webgpu', webgpuLayerNormGrad);
 registerKernel(softmaxP, 'webasm', webasmSoftmax);
