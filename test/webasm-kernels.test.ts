@@ -62,17 +62,17 @@ for (const [sa, sb, sc] of cases) {
   });
 }
 
-// layerNorm forward and backward, sums over each kind of axis (rows, columns, a middle axis) and
-// softmax over rows of odd length: values are checked on every backend in dsl-ops.test.ts; here,
+// layerNorm forward and backward, sums over each kind of axis (rows, columns, a middle axis),
+// softmax over rows of odd length, concat and its gradient's slices: values are checked on every backend in dsl-ops.test.ts; here,
 // that webasm runs them as its own kernels (no gpu.js kernel) and agrees with cpu's on odd sizes.
-onWebasm('layerNorm, sum, broadcastTo and softmax (values and gradients) compile no gpu.js kernel on webasm and match cpu', async (t) => {
+onWebasm('layerNorm, sum, broadcastTo, softmax, concat and permute (values and gradients) compile no gpu.js kernel on webasm and match cpu', async (t) => {
   const run = async () => {
     const x = sv.tensor(randomArray(3 * 5 * 13, 5, -2, 2).map(Math.fround), [3, 5, 13]);
     const w = sv.tensor(randomArray(13, 6).map(Math.fround), [13]);
     const loss = (p: Tensor<[3, 5, 13]>) =>
       sv.add(
         sv.add(sv.sum(sv.mul(sv.layerNormalize(p), sv.softmax(p))), sv.sum(sv.mul(sv.sum(p, 1), sv.sum(p, [0, 1])))),
-        sv.sum(sv.mul(sv.sum(p, 2, true), sv.mean(p, 0))),
+        sv.add(sv.sum(sv.mul(sv.sum(p, 2, true), sv.mean(p, 0))), sv.sum(sv.mul(sv.concat(p, sv.mulScalar(p, 2), 1), sv.permute(sv.concat(p, p, 1), [0, 1, 2])))),
       );
     const [value, grad] = sv.valueAndGrad(loss)(sv.mul(x, w));
     return [await value.data(), await grad.data()];

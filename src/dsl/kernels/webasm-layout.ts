@@ -1,5 +1,5 @@
-// webasm's layout kernels: webasm storage is host memory (a Float32Array), so slice and pad are
-// plain copies on the host (contiguous runs with set/subarray) and permute a WebAssembly copy
+// webasm's layout kernels: webasm storage is host memory (a Float32Array), so slice, pad and
+// concat are plain copies on the host (contiguous runs with set/subarray) and permute a WebAssembly copy
 // loop, not gpu.js kernels that compute an index per element.
 import type { BackendLowering } from '../kernel-table.js';
 import { stridesOf } from '../kernel-source.js';
@@ -31,6 +31,20 @@ export const webasmPad: BackendLowering<'webasm', SliceAttrs & { readonly length
     const src = backend.values(xs);
     const dst = new Float32Array(out.size);
     for (let o = 0; o < outer; o++) dst.set(src.subarray(o * run, (o + 1) * run), o * to + start * inner);
+    return backend.adopt(dst);
+  };
+};
+
+export const webasmConcat: BackendLowering<'webasm', number> = (out, [a, b], axis) => {
+  const { outer, inner } = around(a.shape, axis);
+  const [runA, runB] = [a.shape[axis] * inner, b.shape[axis] * inner];
+  return async (backend, [as, bs]) => {
+    const [x, y] = [backend.values(as), backend.values(bs)];
+    const dst = new Float32Array(out.size);
+    for (let o = 0, at = 0; o < outer; o++, at += runA + runB) {
+      dst.set(x.subarray(o * runA, (o + 1) * runA), at);
+      dst.set(y.subarray(o * runB, (o + 1) * runB), at + runA);
+    }
     return backend.adopt(dst);
   };
 };

@@ -188,7 +188,7 @@ export function chunk(x: Tensor, count: number, width?: number): Tensor[] {
 
 // --- concat ------------------------------------------------------------------------------------------
 
-const concatP: Primitive<number> = {
+export const concatP: Primitive<number> = {
   name: 'concat',
   shape: ([a, b], axis) => concatShape(a, b, axis),
   lower: (out, [a, b], axis) => {
