@@ -103,7 +103,9 @@ function emit(operands: number, loops: Loops, value: VectorValue): Uint8Array {
 
 const keyOf = (root: Tensor, nodes: readonly Tensor[], externals: readonly Tensor[], loops: Loops) => {
   const ref = (t: Tensor) => (externals.includes(t) ? `x${externals.indexOf(t)}` : `t${nodes.indexOf(t)}`);
-  const ops = nodes.map((t) => `${t.op!.name}${JSON.stringify(t.attrs) ?? ''}(${t.inputs.map(ref)})`);
+  // non-finite constants spelled out (JSON writes them all as null)
+  const attrs = (a: unknown) => JSON.stringify(a, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) ?? '';
+  const ops = nodes.map((t) => `${t.op!.name}${attrs(t.attrs)}(${t.inputs.map(ref)})`);
   return `elementwise ${ops.join(' ')} ${root.size} ${JSON.stringify(loops)}`;
 };
 
