@@ -5,6 +5,7 @@ import test from 'ava';
 import * as sv from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { backendsUnderTest, eachBackend } from './support/backends.js';
+import { checkVitSteps } from './support/vit-steps.js';
 
 interface Mlp {
   readonly w1: Tensor<[2, 16]>;
@@ -73,15 +74,14 @@ eachBackend('a jitted Adam step with dropout equals the same step evaluated eage
   jitted.dispose();
 });
 
-eachBackend('a plan of gpu.js kernels runs as one fused pipeline; a result stays intact after the next call', async (t, backend) => {
-  // exp and logSoftmax are gpu.js kernels on every backend (webasm runs softmax and exp-free
-  // elementwise groups as its own WebAssembly kernels, which a pipeline cannot record)
-  const f = sv.jit((x: Tensor<[64]>, y: Tensor<[64]>) => sv.logSoftmax(sv.add(sv.mul(x, y), sv.exp(x)), 0));
+eachBackend('a plan of gpu.js kernels runs as one fused pipeline where asked or preferred; a result stays intact after the next call', async (t, backend) => {
+  const body = (x: Tensor<[64]>, y: Tensor<[64]>) => sv.logSoftmax(sv.add(sv.mul(x, y), sv.exp(x)), 0);
+  const [f, auto] = [sv.jit(body, { executor: 'pipeline' }), sv.jit(body)];
   const x = sv.fromTypedArray(Float32Array.from({ length: 64 }, (_, i) => Math.sin(i)), [64]);
   const first = await f(x, sv.full([64], 2));
   const kept = Array.from(await first.data());
   const second = await f(x, sv.full([64], -1));
-  const expected = sv.logSoftmax(sv.add(sv.mul(x, sv.full([64], 2)), sv.exp(x)), 0);
+  const expected = body(x, sv.full([64], 2));
   t.deepEqual(Array.from(await first.data()), kept);
   const worst = Math.max(...(await expected.data()).map((v, i) => Math.abs(v - kept[i])));
   t.true(worst < 1e-6, `differs from eager by ${worst}`);
@@ -89,8 +89,14 @@ eachBackend('a plan of gpu.js kernels runs as one fused pipeline; a result stays
   // fused where the backend has a fused executor (webasm: threaded or sync); gpu.js's reference executor on cpu
   t.regex(entry.executorKind ?? '', { webgpu: /^fused-encoder$/, headlessgl: /^generic$/, webasm: /^fused-(threaded|sync)$/, cpu: /^generic$/ }[backend]);
   if (entry.executorKind?.startsWith('fused')) t.is(entry.fallbackReason, null);
-  sv.disposeTree([x, first, second, expected]);
+  // 'auto' records it only where the backend prefers pipelines (not a software WebGPU adapter)
+  const byAuto = await auto(x, sv.full([64], 2));
+  t.deepEqual(Array.from(await byAuto.data()), kept);
+  if ((await sv.backend()).jitPipelines) t.is(auto.entries[0].executorKind, entry.executorKind);
+  else t.like(auto.entries[0], { executorKind: 'cached', fallbackReason: `on ${(await sv.backend()).description} the backend's own kernels run faster one by one than a pipeline of portable ones` });
+  sv.disposeTree([x, first, second, expected, byAuto]);
   f.dispose();
+  auto.dispose();
 });
 
 test.serial('a plan with a backend\'s own kernel (webasm\'s matmul) replays kernel by kernel and says why', async (t) => {
@@ -206,35 +212,4 @@ test.serial('misuse is an error that names it', async (t) => {
   x.dispose();
 });
 
-for (const dropout of [0.1, 0]) {
-eachBackend(`the ViT trainStep (jitted, the default) equals jit: false over 3 steps with dropout ${dropout}, and evalStep too`, async (t, backend) => {
-  const cfg = sv.vit.config({ imageSize: 16, patchSize: 8, channels: 3, embedDim: 16, heads: 2, mlpDim: 32, layers: 2, classes: 10, dropout });
-  const rand = sv.generator(5);
-  const batch = { images: Float32Array.from({ length: 6 * 3 * 16 * 16 }, () => rand() * 2 - 1), labels: [0, 1, 2, 3, 4, 5], count: 6 };
-  const optimizer = sv.optim.adam({ weightDecay: 5e-5 });
-  const executors: Array<string | null> = [];
-  const run = async (jit: boolean) => {
-    const train = sv.trainStep(cfg, optimizer, { labelSmoothing: 0.1, seed: 3, jit });
-    let state = await sv.initTrainState(sv.vit.init(cfg, { seed: 0 }), optimizer);
-    const losses: number[] = [];
-    for (let s = 0; s < 3; s++) {
-      const [next, m] = await train(state, batch, 1e-3);
-      state = next;
-      losses.push(m.loss);
-    }
-    executors.push(...train.compiled.map((e) => e.executorKind));
-    const evaluated = await sv.evalStep(cfg, { labelSmoothing: 0.1, jit })(state.params, batch);
-    const values = await Promise.all(sv.tensorsIn(state.params).map((p) => p.data()));
-    sv.disposeTree(state);
-    return { losses, values, evaluated };
-  };
-  const [jitted, eager] = [await run(true), await run(false)];
-  jitted.losses.forEach((l, s) => t.true(Math.abs(l - eager.losses[s]) <= 1e-5 * Math.abs(l), `step ${s}: loss ${l} vs ${eager.losses[s]}`));
-  t.true(Math.abs(jitted.evaluated.loss - eager.evaluated.loss) <= 1e-5 * Math.abs(eager.evaluated.loss));
-  t.is(jitted.evaluated.correct, eager.evaluated.correct);
-  const worst = Math.max(...jitted.values.flatMap((v, k) => Array.from(v, (x, i) => Math.abs(x - eager.values[k][i]))));
-  t.true(worst <= 1e-5, `parameters differ by up to ${worst}`);
-  // the whole step is one WebGPU submission unless dropout's host-made mask is in it
-  if (backend === 'webgpu') t.deepEqual(executors, [dropout ? 'cached' : 'fused-encoder']);
-});
-}
+eachBackend(`the ViT trainStep (jitted) equals jit: false over 3 steps with dropout 0.1, and evalStep too`, (t) => checkVitSteps(t, 0.1, 'auto'));

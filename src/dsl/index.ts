@@ -5,7 +5,7 @@ export { realize, setBackend, backend, availableBackends, memory, tidy, disposeT
 export { profile, type ProfileEntry } from './plan.js';
 export { mapTree, zipTrees, treeLeaves, tensorsIn, unflatten, TreeMismatchError } from './tree.js';
 export { backendNames, type BackendName, type MemoryInfo } from './backend.js';
-export { jit, type Jitted, type JitControls, type JitEntryInfo } from './jit.js';
+export { jit, type Jitted, type JitControls, type JitEntryInfo, type JitOptions } from './jit.js';
 export { vjp, grad, valueAndGrad, valueAndGradWithAux } from './autodiff.js';
 export { neg, exp, log, sqrt, rsqrt, tanh, relu, gelu, mulScalar, addScalar, add, sub, mul, div, equal, type BinaryOp } from './ops/elementwise.js';
 export { sum, mean, max, broadcastTo, sumTo, type Reduction } from './ops/reduce.js';

@@ -116,7 +116,18 @@ async function runPipeline(e: Entry, backend: Backend, bound: ReadonlyMap<number
  * `f` compiled: calls take the same arguments and resolve to the same tree with realized tensors
  * (owned by the caller). `f` must build its result synchronously from its arguments.
  */
-export function jit<A extends unknown[], R>(f: (...args: A) => R, options: { readonly name?: string } = {}): ((...args: A) => Promise<R>) & JitControls {
+export interface JitOptions {
+  /** the name debug output and errors use (default: f's name) */
+  readonly name?: string;
+  /**
+   * How compiled plans run: 'auto' (default) records a plan made only of gpu.js kernels as one
+   * pipeline where the backend prefers it (not on a software WebGPU adapter), 'pipeline' wherever
+   * it can, 'kernels' never
+   */
+  readonly executor?: 'auto' | 'pipeline' | 'kernels';
+}
+
+export function jit<A extends unknown[], R>(f: (...args: A) => R, options: JitOptions = {}): ((...args: A) => Promise<R>) & JitControls {
   const entries = new Map<string, Entry>();
   let compilations = 0;
   let disposed = false;
@@ -137,9 +148,11 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, options: { rea
       const plan = makePlan(outputs, order, backend.name, (t) => t.storage !== null || held.has(t));
       const slotOf = new Map(plan.nodes.map((t, s) => [t, s]));
       const captured = plan.bound.filter((s) => !held.has(plan.nodes[s])).map((s) => [s, plan.nodes[s]] as const);
-      const recorded = recordPlan(plan);
-      const pipeline = 'program' in recorded ? { recorded, compiled: backend.pipeline(recorded.program) } : null;
-      const declined = 'reason' in recorded ? recorded.reason : null;
+      const executor = options.executor ?? 'auto';
+      const recorded = executor === 'kernels' ? { reason: "executor 'kernels' was asked for" } : recordPlan(plan);
+      const wanted = executor === 'pipeline' || backend.jitPipelines;
+      const pipeline = 'program' in recorded && wanted ? { recorded, compiled: backend.pipeline(recorded.program) } : null;
+      const declined = 'reason' in recorded ? recorded.reason : pipeline ? null : `on ${backend.description} the backend's own kernels run faster one by one than a pipeline of portable ones`;
       if (debug()) console.error(`jit: compiled ${name} for ${brief(signature)} on ${backend.name}: ${plan.steps.length} steps, ${pipeline ? 'one gpu.js pipeline' : `kernel by kernel (${declined})`}`);
       compilations++;
       return { signature, plan, pipeline, declined, ran: false, backend, inputSlots: placeholders.map((p) => slotOf.get(p) ?? -1), captured, constants, result, outputSlots: outputs.map((t) => slotOf.get(t)!) };

@@ -1,7 +1,7 @@
 // One training step and one evaluation step as pure functions of (state, batch): each builds the
 // whole computation lazily (forward, backward, optimizer) and evaluates it at once, compiled with
 // `jit` (traced on the first batch of each size, replayed after) unless `jit: false`.
-import { argmax, constant, crossEntropy, disposeTree, equal, jit, labelTensor, mean, realize, scalar, sum, tensorsIn, valueAndGradWithAux, type JitEntryInfo, type Seed, type Tensor } from '../dsl/index.js';
+import { argmax, constant, crossEntropy, disposeTree, equal, jit, labelTensor, mean, realize, scalar, sum, tensorsIn, valueAndGradWithAux, type JitEntryInfo, type JitOptions, type Seed, type Tensor } from '../dsl/index.js';
 import { vit, type Images, type VitConfig, type VitConfigInput, type VitParams } from '../vit/index.js';
 import { applyUpdates, type Transform } from './optim.js';
 
@@ -32,6 +32,8 @@ export interface StepOptions {
   readonly seed?: number;
   /** compile the step with `jit` (default true); false builds and evaluates its graph every call */
   readonly jit?: boolean;
+  /** how the compiled step runs (JitOptions.executor; default 'auto') */
+  readonly executor?: JitOptions['executor'];
 }
 
 /** Per-call values of a training step: inputs of the compiled step, never frozen into it. */
@@ -46,7 +48,7 @@ const dropoutSeed = (seed: number, step: number) => (((seed * 1_000_003 + step *
 
 /** `f` compiled, or `f` evaluated at once each call (no compiled entries). */
 function compiled<A extends unknown[], R>(f: (...args: A) => R, options: StepOptions, name: string): ((...args: A) => Promise<R>) & { readonly entries: readonly JitEntryInfo[] } {
-  if (options.jit ?? true) return jit(f, { name });
+  if (options.jit ?? true) return jit(f, { name, executor: options.executor });
   const eager = async (...args: A) => {
     const result = f(...args);
     await realize(tensorsIn(result));
