@@ -206,7 +206,7 @@ test('--help: one "Usage:" and every preset\'s values', async (t) => {
   t.false(/usage:/i.test(r.stdout.slice(6)));
   t.regex(r.stdout, /\n +seed +quick\n/);
   t.regex(r.stdout, /\n  --embed-dim +384 +64\n/);
-  t.regex(r.stdout, /\n  --epochs +250 +5\n/);
+  t.regex(r.stdout, /\n  --epochs +250 +14\n/);
 });
 
 test('a torn checkpoint pair resumes from the training state, says so, and ends as a straight run', async (t) => {
