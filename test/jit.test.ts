@@ -6,6 +6,7 @@ import * as sv from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { backendsUnderTest, eachBackend } from './support/backends.js';
 import { checkVitSteps } from './support/vit-steps.js';
+import { memoryOver1000Steps } from './support/flat-memory.js';
 
 interface Mlp {
   readonly w1: Tensor<[2, 16]>;
@@ -177,23 +178,12 @@ test.serial('1,000 jitted Adam steps leave device and host memory flat', async (
   const { x, y } = batch(32, 3);
   await sv.realize([x, y]);
   let state = await start();
-  let baseline = { buffers: 0, bytes: 0 };
-  let heapAt100 = 0;
-  const gc = (globalThis as { gc?: () => void }).gc;
-  for (let s = 1; s <= 1000; s++) {
+  const { baseline, end, heapGrowth } = await memoryOver1000Steps(async (s) => {
     const at = perCall(s);
     const out = await jitted(state.params, state.opt, x, y, at);
     sv.disposeTree([state, at, out.loss]);
     state = { params: out.params, opt: out.opt };
-    if (s === 100) {
-      baseline = await sv.memory();
-      gc?.();
-      heapAt100 = process.memoryUsage().heapUsed;
-    }
-  }
-  const end = await sv.memory();
-  gc?.();
-  const heapGrowth = process.memoryUsage().heapUsed - heapAt100;
+  });
   t.deepEqual(end, baseline);
   t.true(heapGrowth < 8 * 1024 * 1024, `host heap grew ${(heapGrowth / 1048576).toFixed(1)} MiB over 900 steps`);
   t.is(jitted.compilations, 1);

@@ -3,6 +3,7 @@ import test from 'ava';
 import * as sv from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { backendsUnderTest } from './support/backends.js';
+import { memoryOver1000Steps } from './support/flat-memory.js';
 
 type Mlp = { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor };
 
@@ -95,20 +96,9 @@ test.serial('1,000 forward+backward steps leave device and host memory flat', as
   const xs = sv.fromTypedArray(x, [90, 2]);
   const ys = sv.fromTypedArray(y, [90]);
   let p = await materialize(initMlp);
-  let baseline = { buffers: 0, bytes: 0 };
-  let heapAt100 = 0;
-  const gc = (globalThis as { gc?: () => void }).gc;
-  for (let s = 0; s < 1000; s++) {
+  const { baseline, end, heapGrowth } = await memoryOver1000Steps(async () => {
     [, p] = await sgdStep(p, xs, ys, 0.1);
-    if (s === 99) {
-      baseline = await sv.memory();
-      gc?.();
-      heapAt100 = process.memoryUsage().heapUsed;
-    }
-  }
-  const end = await sv.memory();
-  gc?.();
-  const heapGrowth = process.memoryUsage().heapUsed - heapAt100;
+  });
   t.deepEqual(end, baseline, `device memory after 100 steps ${JSON.stringify(baseline)}, after 1000 ${JSON.stringify(end)}`);
   t.true(heapGrowth < 8 * 1024 * 1024, `host heap grew ${(heapGrowth / 1048576).toFixed(1)} MiB over 900 steps (${name})`);
   t.log(`${name}: device ${end.buffers} buffers / ${end.bytes} bytes held, host heap growth ${(heapGrowth / 1048576).toFixed(2)} MiB`);
