@@ -129,6 +129,11 @@ test.serial('one compilation per input signature: same shapes replay, a new batc
   t.deepEqual(await run(x4, 3), [3, 6, 9, 12, 15, 18, 21, 24]);
   t.is(f.compilations, 3);
   t.deepEqual(f.entries.map((e) => e.signature.replace(/^\w+:/, '')), ['[T[4,2],2]', '[T[1,2],2]', '[T[4,2],3]']);
+  // concurrent first calls with one new signature share one compilation
+  const [p, q] = await Promise.all([f(sv.ones([2, 2]), 5), f(sv.ones([2, 2]), 5)]);
+  t.deepEqual([...(await p.data()), ...(await q.data())], new Array(8).fill(5));
+  t.is(f.compilations, 4);
+  sv.disposeTree([p, q]);
   f.dispose();
 });
 

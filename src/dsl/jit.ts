@@ -112,10 +112,6 @@ async function runPipeline(e: Entry, backend: Backend, bound: ReadonlyMap<number
   });
 }
 
-/**
- * `f` compiled: calls take the same arguments and resolve to the same tree with realized tensors
- * (owned by the caller). `f` must build its result synchronously from its arguments.
- */
 export interface JitOptions {
   /** the name debug output and errors use (default: f's name) */
   readonly name?: string;
@@ -127,8 +123,14 @@ export interface JitOptions {
   readonly executor?: 'auto' | 'pipeline' | 'kernels';
 }
 
+/**
+ * `f` compiled: calls take the same arguments and resolve to the same tree with realized tensors
+ * (owned by the caller). `f` must build its result synchronously from its arguments.
+ */
 export function jit<A extends unknown[], R>(f: (...args: A) => R, options: JitOptions = {}): ((...args: A) => Promise<R>) & JitControls {
   const entries = new Map<string, Entry>();
+  // compilations under way: concurrent first calls with one signature share one
+  const compiling = new Map<string, Promise<Entry>>();
   let compilations = 0;
   let disposed = false;
   const name = options.name ?? (f.name || 'f');
@@ -179,9 +181,13 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, options: JitOp
     if (lazy.length) await realize(lazy);
     const be = await onBackend(async (b) => b);
     const signature = `${be.name}:${signatureOf(args, 'args')}`;
-    let entry = entries.get(signature);
-    if (!entry) entries.set(signature, (entry = await compile(args, inputs, signature)));
-    const e = entry;
+    let e = entries.get(signature);
+    if (!e) {
+      let made = compiling.get(signature);
+      if (!made) compiling.set(signature, (made = compile(args, inputs, signature).finally(() => compiling.delete(signature))));
+      e = await made;
+      entries.set(signature, e);
+    }
     return onBackend(async (backend) => {
       if (backend !== e.backend) throw new Error(`jit: ${name} was compiled for ${e.backend.name}, the active backend is ${backend.name}`);
       const bound = new Map<number, Storage>();
