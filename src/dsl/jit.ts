@@ -7,7 +7,7 @@
 import type { Backend, CompiledPipeline, Storage } from './backend.js';
 import { makePlan, runPlan, timed, type Plan } from './plan.js';
 import { recordPlan, type RecordedPlan } from './plan-pipeline.js';
-import { isolated, onBackend, realize } from './runtime.js';
+import { backend, isolated, onBackend, realize } from './runtime.js';
 import { postOrder, Tensor } from './tensor.js';
 import { tensorsIn, unflatten } from './tree.js';
 import { platform } from '#platform';
@@ -179,7 +179,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, options: JitOp
     for (const t of inputs) if (t.disposed) throw new Error(`jit: ${name} got ${t}, which was disposed`);
     const lazy = inputs.filter((t) => !t.storage);
     if (lazy.length) await realize(lazy);
-    const be = await onBackend(async (b) => b);
+    const be = await backend();
     const signature = `${be.name}:${signatureOf(args, 'args')}`;
     let e = entries.get(signature);
     if (!e) {
