@@ -5,7 +5,7 @@
 // dropout seed) must be tensor arguments: every other value is static, part of the cache key, and
 // host data made inside `f` is a constant of the plan, uploaded once.
 import type { Backend, CompiledPipeline, Storage } from './backend.js';
-import { makePlan, runPlan, timed, type Plan } from './plan.js';
+import { makePlan, runPlan, tensorAt, timed, type Plan } from './plan.js';
 import { recordPlan, type RecordedPlan } from './plan-pipeline.js';
 import { backend, isolated, onBackend, realize } from './runtime.js';
 import { postOrder, Tensor } from './tensor.js';
@@ -149,7 +149,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, options: JitOp
     return onBackend(async (backend) => {
       const plan = makePlan(outputs, order, backend.name, (t) => t.storage !== null || held.has(t));
       const slotOf = new Map(plan.nodes.map((t, s) => [t, s]));
-      const captured = plan.bound.filter((s) => !held.has(plan.nodes[s])).map((s) => [s, plan.nodes[s]] as const);
+      const captured = plan.bound.filter((s) => !held.has(tensorAt(plan, s))).map((s) => [s, tensorAt(plan, s)] as const);
       const executor = options.executor ?? 'auto';
       const recorded = executor === 'kernels' ? { reason: "executor 'kernels' was asked for" } : recordPlan(plan);
       const wanted = executor === 'pipeline' || backend.jitPipelines;
@@ -202,7 +202,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, options: JitOp
       }
       const storages = e.pipeline ? await runPipeline(e, backend, bound, name) : await replay(e, backend, bound);
       const outputs = storages.map((storage, k) => {
-        const t = new Tensor(e.plan.nodes[e.outputSlots[k]].shape, null, [], undefined, null);
+        const t = new Tensor(tensorAt(e.plan, e.outputSlots[k]).shape, null, [], undefined, null);
         t.storage = storage;
         t.backend = backend;
         return t;

@@ -3,8 +3,9 @@
 // register its own kernel for an op, and the runtime picks it. Ops never test a backend's name.
 import type { BackendName, BackendOf, Storage } from './backend.js';
 import type { Lowering, Primitive, Tensor } from './tensor.js';
-import { fusedSource } from './fusion.js';
+import { fusedSource, type Group } from './fusion.js';
 import { singleKernel } from './kernel-source.js';
+import { portableRowStats, type RowStatsKernel } from './rows.js';
 
 /** A backend's own lowering of a primitive: it sees that backend's full interface. */
 export type BackendLowering<N extends BackendName, A> = (
@@ -40,9 +41,37 @@ export function registerFusedKernel<N extends BackendName>(backend: N, compile: 
   fusedTable.set(backend, compile);
 }
 
-/** How an elementwise group is computed on `backend`: its compiler's kernel, else the portable fused gpu.js kernel. */
-export function fusedLoweringFor(root: Tensor, nodes: readonly Tensor[], externals: readonly Tensor[], backend: BackendName): Lowering {
-  return (fusedTable.get(backend)?.(root, nodes, externals) as Lowering | null) ?? singleKernel(fusedSource(root, nodes, externals), root.size);
+/**
+ * How a group is computed on `backend`: its compiler's kernel, else the portable fused gpu.js
+ * kernel (always for a group with row ops, which only backends without their own row kernels fuse).
+ */
+export function fusedLoweringFor(root: Tensor, group: Group, backend: BackendName): Lowering {
+  const own = group.rows.length ? null : (fusedTable.get(backend)?.(root, group.nodes, group.externals) as Lowering | null);
+  return own ?? singleKernel(fusedSource(root, group), root.size);
+}
+
+/** A backend's lowering of a row op's statistics kernel over buffers `args`, or null (then the portable one runs). */
+export type RowStatsCompiler<N extends BackendName> = (
+  kernel: RowStatsKernel,
+  args: readonly string[],
+) => ((backend: BackendOf[N], args: readonly Storage[]) => Promise<Storage>) | null;
+
+const rowStatsTable = new Map<BackendName, RowStatsCompiler<any>>();
+
+/** Registers `backend`'s compiler for row statistics kernels; one per backend. */
+export function registerRowStatsKernel<N extends BackendName>(backend: N, compile: RowStatsCompiler<N>): void {
+  if (rowStatsTable.has(backend)) throw new Error(`internal: a ${backend} compiler for row statistics is already registered`);
+  rowStatsTable.set(backend, compile);
+}
+
+/** How a row op's statistics are computed on `backend`. */
+export function rowStatsLoweringFor(kernel: RowStatsKernel, args: readonly string[], backend: BackendName): Lowering {
+  return (rowStatsTable.get(backend)?.(kernel, args) as Lowering | null) ?? portableRowStats(kernel, args);
+}
+
+/** Whether `backend` registered its own kernel for `op` (then the op is never fused with others there). */
+export function hasOwnKernel(op: Primitive<any>, backend: BackendName): boolean {
+  return table.has(key(op.name, backend));
 }
 
 /**

@@ -1,9 +1,10 @@
 // An evaluation plan: the graph's unrealized nodes as a list of steps over numbered slots, with
-// elementwise fusion, each step's lowering and every temporary's release decided up front. The
+// fusion (elementwise ops and row ops, fusion.ts), each step's lowering and every temporary's
+// release decided up front. The
 // eager runtime plans and runs one per evaluation; `jit` plans once and replays the plan.
 import type { Backend, BackendName, Storage } from './backend.js';
-import { fuseElementwise, groupOf } from './fusion.js';
-import { fusedLoweringFor, loweringFor } from './kernel-table.js';
+import { fuseElementwise, groupOf, groupRowStats } from './fusion.js';
+import { fusedLoweringFor, hasOwnKernel, loweringFor, rowStatsLoweringFor } from './kernel-table.js';
 import { platform } from '#platform';
 import type { Lowering, Tensor } from './tensor.js';
 
@@ -21,8 +22,8 @@ export interface Step {
 }
 
 export interface Plan {
-  /** the tensor each slot held when the plan was made */
-  readonly nodes: readonly Tensor[];
+  /** the tensor each slot held when the plan was made; null for a scratch slot (a row op's statistics) */
+  readonly nodes: readonly (Tensor | null)[];
   /** slots that hold storage before the plan runs (realized tensors, jit inputs) */
   readonly bound: readonly number[];
   readonly steps: readonly Step[];
@@ -36,7 +37,7 @@ export interface Plan {
  */
 export function makePlan(targets: readonly Tensor[], order: readonly Tensor[], backend: BackendName, isBound: (t: Tensor) => boolean): Plan {
   const slot = new Map<Tensor, number>();
-  const nodes: Tensor[] = [];
+  const nodes: (Tensor | null)[] = [];
   const slotOf = (t: Tensor) => {
     let s = slot.get(t);
     if (s === undefined) {
@@ -45,12 +46,15 @@ export function makePlan(targets: readonly Tensor[], order: readonly Tensor[], b
     }
     return s;
   };
+  const scratchSlot = () => nodes.push(null) - 1;
   const computed = order.filter((t) => !isBound(t));
   const uses = new Map<Tensor, number>();
   for (const t of computed) for (const i of t.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
   const kept = new Set(targets);
   for (const t of computed) if (t.host && !t.transient) kept.add(t);
-  const rootOf = fusionEnabled ? fuseElementwise(computed, uses, kept) : new Map<Tensor, Tensor>();
+  // row ops run as statistics + an elementwise stage unless the backend has its own kernel for them
+  const fusesRows = (t: Tensor) => !!t.op?.rows && !hasOwnKernel(t.op, backend);
+  const rootOf = fusionEnabled ? fuseElementwise(computed, uses, kept, fusesRows) : new Map<Tensor, Tensor>();
   const bound = new Set<number>();
   const steps: Array<Omit<Step, 'frees'>> = [];
   for (const t of order) {
@@ -64,10 +68,17 @@ export function makePlan(targets: readonly Tensor[], order: readonly Tensor[], b
       continue;
     }
     if (rootOf.has(t)) continue; // computed inside its group's kernel
-    const group = t.op!.elementwise && rootOf.size > 0 ? groupOf(t, rootOf) : null;
-    if (group && group.nodes.length > 1) {
-      const label = `fused(${[...new Set(group.nodes.map((n) => n.op!.name))].sort().join('+')})`;
-      steps.push({ label, run: fusedLoweringFor(t, group.nodes, group.externals, backend), args: group.externals.map(slotOf), out: slotOf(t) });
+    const group = t.op!.elementwise || fusesRows(t) ? groupOf(t, rootOf) : null;
+    if (group && (group.nodes.length > 1 || group.rows.length)) {
+      const statsSlots = group.rows.map((row) => {
+        const { kernel, args, reads } = groupRowStats(row, group);
+        const out = scratchSlot();
+        steps.push({ label: `${row.op!.name}.stats`, run: rowStatsLoweringFor(kernel, args, backend), args: reads.map(slotOf), out });
+        return out;
+      });
+      const names = [...new Set(group.nodes.map((n) => n.op!.name))].sort();
+      const label = group.nodes.length > 1 ? `fused(${names.join('+')})` : t.op!.name;
+      steps.push({ label, run: fusedLoweringFor(t, group, backend), args: [...group.externals.map(slotOf), ...statsSlots], out: slotOf(t) });
     } else {
       steps.push({ label: t.op!.name, run: loweringFor(t, backend), args: t.inputs.map(slotOf), out: slotOf(t) });
     }
@@ -79,6 +90,13 @@ export function makePlan(targets: readonly Tensor[], order: readonly Tensor[], b
   const frees: number[][] = steps.map(() => []);
   for (const [s, k] of lastUse) if (!bound.has(s) && !keptSlots.has(s)) frees[k].push(s);
   return { nodes, bound: [...bound], steps: steps.map((s, k) => ({ ...s, frees: frees[k] })), targets: targetSlots };
+}
+
+/** The tensor behind a slot that has one (bound slots and targets always do). */
+export function tensorAt(plan: Plan, s: number): Tensor {
+  const t = plan.nodes[s];
+  if (!t) throw new Error(`internal: plan slot ${s} is a scratch slot`);
+  return t;
 }
 
 /** Time and calls per kernel kind (an op's name, `fused(...)` for an elementwise group, `upload`). */

@@ -11,7 +11,7 @@ import { platform } from '#platform';
 import { backendNames, createBackend, type Backend, type BackendName, type MemoryInfo } from './backend.js';
 import { onTensorCreated, postOrder, Tensor } from './tensor.js';
 import { tensorsIn } from './tree.js';
-import { makePlan, runPlan, timed } from './plan.js';
+import { makePlan, runPlan, tensorAt, timed } from './plan.js';
 import './kernels/index.js';
 
 let chosen: BackendName | null = null;
@@ -138,10 +138,10 @@ async function evaluate(be: Backend, requested: readonly Tensor[]): Promise<void
     if (t.storage && t.backend !== be) throw new Error(`${t} lives on backend ${t.backend?.name}, not ${be.name}`);
   }
   const plan = makePlan(targets, order, be.name, (t) => t.storage !== null);
-  const store = await runPlan(plan, be, new Map(plan.bound.map((s) => [s, plan.nodes[s].storage!])));
+  const store = await runPlan(plan, be, new Map(plan.bound.map((s) => [s, tensorAt(plan, s).storage!])));
   plan.nodes.forEach((t, s) => {
     const storage = store[s];
-    if (!storage || t.storage) return;
+    if (!t || !storage || t.storage) return;
     t.storage = storage;
     t.backend = be;
     t.host = null;

@@ -4,6 +4,7 @@
 import type { Storage, Backend } from './backend.js';
 import type { KernelProgram } from './kernel-source.js';
 import type { Arith } from './arith.js';
+import type { RowRule } from './rows.js';
 import { dataShape, sizeOf } from './shape-rules.js';
 import type { Shape } from './shape-types.js';
 
@@ -33,6 +34,8 @@ export interface Primitive<A = unknown> {
    * (webasm's SIMD) compute groups of such ops with it.
    */
   arith?<V>(m: Arith<V>, args: readonly V[], attrs: A): V;
+  /** For row ops (softmax, layerNorm): row statistics, then an elementwise stage (enables fusion, rows.ts). */
+  readonly rows?: RowRule<A>;
   /** Cotangents of the inputs given the output's cotangent `g`; null where an input gets none. */
   vjp?(g: Tensor, out: Tensor, inputs: readonly Tensor[], attrs: A): readonly (Tensor | null)[];
 }

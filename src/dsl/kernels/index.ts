@@ -1,25 +1,24 @@
 // The kernel table's entries: each backend's own kernels, by op. Imported once by the runtime.
-import { registerFusedKernel, registerKernel } from '../kernel-table.js';
+import { registerFusedKernel, registerKernel, registerRowStatsKernel } from '../kernel-table.js';
 import { matmulP } from '../ops/matmul.js';
 import { cpuMatmul } from './cpu-matmul.js';
 import { webasmMatmul } from './webasm-matmul.js';
 import { webasmConcat, webasmPad, webasmPermute, webasmSlice } from './webasm-layout.js';
 import { concatP, padP, permuteP, sliceP } from '../ops/layout.js';
 import { webasmLogSoftmax } from './webasm-softmax.js';
-import { webasmLayerNormGrad, webasmLayerNormalize, webasmSoftmax, webasmSum } from './webasm-rows.js';
+import { webasmLayerNormGrad, webasmLayerNormalize, webasmSoftmax, webasmSoftmaxGrad, webasmSum } from './webasm-rows.js';
 import { normalizeGradP, normalizeP } from '../ops/layernorm.js';
 import { broadcastToP, sumP } from '../ops/reduce.js';
-import { logSoftmaxP, softmaxP } from '../ops/softmax.js';
+import { logSoftmaxP, softmaxGradP, softmaxP } from '../ops/softmax.js';
 import { webasmBroadcastTo, webasmElementwise } from './webasm-elementwise.js';
 import { webgpuMatmul } from './webgpu-matmul.js';
-import { webgpuLayerNormGrad, webgpuLayerNormalize } from './webgpu-layernorm.js';
+import { webgpuRowStats } from './webgpu-rows.js';
 
 registerKernel(matmulP, 'webasm', webasmMatmul);
 registerKernel(matmulP, 'cpu', cpuMatmul);
 registerKernel(matmulP, 'webgpu', webgpuMatmul);
-registerKernel(normalizeP, 'webgpu', webgpuLayerNormalize);
-registerKernel(normalizeGradP, 'webgpu', webgpuLayerNormGrad);
 registerKernel(softmaxP, 'webasm', webasmSoftmax);
+registerKernel(softmaxGradP, 'webasm', webasmSoftmaxGrad);
 registerKernel(logSoftmaxP, 'webasm', webasmLogSoftmax);
 registerKernel(normalizeP, 'webasm', webasmLayerNormalize);
 registerKernel(normalizeGradP, 'webasm', webasmLayerNormGrad);
@@ -30,3 +29,4 @@ registerKernel(sliceP, 'webasm', webasmSlice);
 registerKernel(padP, 'webasm', webasmPad);
 registerKernel(concatP, 'webasm', webasmConcat);
 registerFusedKernel('webasm', webasmElementwise);
+registerRowStatsKernel('webgpu', webgpuRowStats);

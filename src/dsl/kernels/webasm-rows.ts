@@ -1,5 +1,5 @@
 // webasm's row kernels as project-owned WebAssembly SIMD: layerNorm forward and gradient, sums
-// over an axis (bias gradients, softmax's backward), softmax over the last axis. Each row is
+// over an axis (bias gradients), softmax over the last axis and its gradient. Each row is
 // folded four lanes at a time; a row whose length is not a multiple of 4 ends with one vector
 // whose lanes past the row are masked out of the fold, and writes may run one partial vector past
 // a row (the next row, computed later, overwrites it; the heap leaves room after the last).
@@ -11,6 +11,7 @@ import { FunctionBody, f32, i32, moduleBytes, v128 } from './wasm-emit.js';
 import { Simd, type SimdValue } from './wasm-simd.js';
 import { compiledKernel, heapLayout } from './wasm-heap.js';
 import { webasmSoftmax as gpujsSoftmax } from './webasm-softmax.js';
+import { softmaxGradP } from '../ops/softmax.js';
 
 /** Emits row loops into one function whose i32 parameters are byte pointers. */
 class Rows {
@@ -203,4 +204,22 @@ export const webasmSoftmax: BackendLowering<'webasm', number> = (out, inputs, ax
     return moduleBytes(f, 'run');
   };
   return (backend, args) => runRows(`softmax ${outer} ${length}`, emit, backend, args, out.size);
+};
+
+/** softmax's gradient over the last axis, y * (g - sum(g * y)): run(out, y, g); other axes: the gpu.js kernels. */
+export const webasmSoftmaxGrad: BackendLowering<'webasm', number> = (out, inputs, axis) => {
+  const { outer, length, inner } = around(inputs[0], axis);
+  if (inner !== 1) return softmaxGradP.lower(out, inputs, axis);
+  const emit = () => {
+    const r = new Rows(3);
+    const { f, s } = r;
+    f.repeat(outer, () => {
+      const total = r.fold([1, 2], length, ([y, g]) => s.mul(g, y), 'sum');
+      const gy = r.splat(() => f.get(total));
+      r.write(0, [1, 2], length, ([y, g]) => s.mul(y, s.sub(g, gy)));
+      f.bump(0, length * 4).bump(1, length * 4).bump(2, length * 4);
+    });
+    return moduleBytes(f, 'run');
+  };
+  return (backend, args) => runRows(`softmaxGrad ${outer} ${length}`, emit, backend, args, out.size);
 };

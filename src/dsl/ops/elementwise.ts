@@ -106,13 +106,17 @@ interface BinaryRule {
   readonly vjp?: (g: Tensor, out: Tensor, a: Tensor, b: Tensor) => [Tensor | null, Tensor | null];
 }
 
-/** Index expression into an input broadcast (trailing-aligned) to the output shape. */
-export function broadcastIndex(input: readonly number[], output: readonly number[]): string {
-  if (input.length === output.length && input.every((d, k) => d === output[k])) return 'i';
+/**
+ * Index expression into an input broadcast (trailing-aligned) to the output shape, at output
+ * index `index`: `index` itself for an input of the output's shape, else from the output's
+ * coordinates `${coordinate}0`, `${coordinate}1`, ... (`coordinates()` binds them).
+ */
+export function broadcastIndex(input: readonly number[], output: readonly number[], index = 'i', coordinate = 'c'): string {
+  if (input.length === output.length && input.every((d, k) => d === output[k])) return index;
   const offset = output.length - input.length;
   const inStrides = stridesOf(input);
   const strides = output.map((_, k) => (k < offset || input[k - offset] === 1 ? 0 : inStrides[k - offset]));
-  return flatIndex(output.map((_, k) => `c${k}`), strides);
+  return flatIndex(output.map((_, k) => `${coordinate}${k}`), strides);
 }
 
 function binaryPrimitive(name: string, rule: BinaryRule): Primitive<void> {

@@ -1,68 +1,68 @@
-// LayerNorm over the last axis. The fused primitive is `normalize` ((x - mean) * rstd, forward and
-// backward each a row-statistics kernel plus one elementwise kernel); the affine part is a
-// broadcast multiply-add.
+// LayerNorm over the last axis. The fused primitive is `normalize` ((x - mean) * rstd), a row op
+// (rows.ts) forward and backward: the row statistics, then one elementwise stage; the affine part
+// is a broadcast multiply-add.
 import { apply, type Primitive, type Tensor } from '../tensor.js';
 import { layerNormParamsShape, layerNormShape, sameShape } from '../shape-rules.js';
 import type { Shape } from '../shape-types.js';
-import { kernelSource, lit, programLowering } from '../kernel-source.js';
+import { lit } from '../kernel-source.js';
+import { rowLowering, type Load, type RowRule } from '../rows.js';
 import { add, mul } from './elementwise.js';
-
-/** Per row: [mean, rstd] interleaved, output length 2 * rows. */
-function statsSource(length: number, eps: number): string {
-  const body =
-    `const row = Math.floor((i + 0.5) / 2);\n  const base = row * ${length};\n` +
-    `  let s = 0.0;\n  for (let l = 0; l < ${length}; l++) { s += x[base + l]; }\n  const m = s / ${lit(length)};\n` +
-    `  let v = 0.0;\n  for (let l = 0; l < ${length}; l++) { const d = x[base + l] - m; v += d * d; }\n` +
-    `  if (i - row * 2 == 0) { return m; }\n  return 1.0 / Math.sqrt(v / ${lit(length)} + ${lit(eps)});`;
-  return kernelSource(['x'], body);
-}
 
 export interface LayerNormAttrs {
   readonly eps: number;
   readonly length: number;
 }
 
+const lastAxis = (_shape: readonly number[], { length }: LayerNormAttrs) => ({ length, inner: 1 });
+
+/** Statements binding the row's mean `m` and reciprocal standard deviation `r` (two passes over input 0). */
+const moments = (load: Load, at: (l: string) => string, { length, eps }: LayerNormAttrs) => [
+  'let s = 0.0;',
+  `for (let l = 0; l < ${length}; l++) { ${load(0, at('l'), 'x1')} s += x1; }`,
+  `const m = s / ${lit(length)};`,
+  'let q = 0.0;',
+  `for (let l = 0; l < ${length}; l++) { ${load(0, at('l'), 'x2')} const d = x2 - m; q += d * d; }`,
+  `const r = 1.0 / Math.sqrt(q / ${lit(length)} + ${lit(eps)});`,
+];
+
+const normalizeRule: RowRule<LayerNormAttrs> = {
+  layout: lastAxis,
+  width: 2,
+  stats: (load, at, _layout, attrs) => ({ lines: moments(load, at, attrs), values: ['m', 'r'] }),
+  element: ([x], [m, r]) => `(${x} - ${m}) * ${r}`,
+};
+
+// dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), per row; inputs [x, g]
+const normalizeGradRule: RowRule<LayerNormAttrs> = {
+  layout: lastAxis,
+  width: 4,
+  stats: (load, at, _layout, attrs) => ({
+    lines: [
+      ...moments(load, at, attrs),
+      'let ga = 0.0;',
+      'let gx = 0.0;',
+      `for (let l = 0; l < ${attrs.length}; l++) { ${load(0, at('l'), 'x3')} ${load(1, at('l'), 'g')} ga += g; gx += g * (x3 - m) * r; }`,
+    ],
+    values: ['m', 'r', `ga / ${lit(attrs.length)}`, `gx / ${lit(attrs.length)}`],
+  }),
+  element: ([x, g], [m, r, ga, gx], _attrs, local) => {
+    const rstd = local(r);
+    return `${rstd} * (${g} - ${ga} - (${x} - ${m}) * ${rstd} * ${gx})`;
+  },
+};
+
 export const normalizeGradP: Primitive<LayerNormAttrs> = {
   name: 'layerNormGrad',
   shape: (inputs) => sameShape('layerNormGrad', inputs),
-  // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), per row
-  lower: (out, _in, { eps, length }) => {
-    const rows = out.size / length;
-    const rowSums = kernelSource(
-      ['x', 'g', 'st'],
-      `const row = Math.floor((i + 0.5) / 2);\n  const base = row * ${length};\n  const m = st[row * 2];\n  const r = st[row * 2 + 1];\n` +
-        `  let a = 0.0;\n  let b = 0.0;\n  for (let l = 0; l < ${length}; l++) { const gv = g[base + l]; a += gv; b += gv * (x[base + l] - m) * r; }\n` +
-        `  if (i - row * 2 == 0) { return a / ${lit(length)}; }\n  return b / ${lit(length)};`,
-    );
-    const dx = kernelSource(
-      ['x', 'g', 'st', 'sums'],
-      `const row = Math.floor((i + 0.5) / ${length});\n  const r = st[row * 2 + 1];\n  const xhat = (x[i] - st[row * 2]) * r;\n` +
-        `  return r * (g[i] - sums[row * 2] - xhat * sums[row * 2 + 1]);`,
-    );
-    // values: 0 x, 1 g, 2 row stats, 3 row sums
-    return programLowering({
-      kernels: [
-        { spec: { source: statsSource(length, eps), length: rows * 2 }, args: [0] },
-        { spec: { source: rowSums, length: rows * 2 }, args: [0, 1, 2] },
-        { spec: { source: dx, length: out.size }, args: [0, 1, 2, 3] },
-      ],
-    });
-  },
+  lower: (out, inputs, attrs) => rowLowering(normalizeGradRule, out, inputs, attrs),
+  rows: normalizeGradRule,
 };
 
 export const normalizeP: Primitive<LayerNormAttrs> = {
   name: 'layerNormalize',
   shape: ([x]) => layerNormShape(x),
-  lower: (out, _in, { eps, length }) => {
-    const rows = out.size / length;
-    const norm = kernelSource(['x', 'st'], `const row = Math.floor((i + 0.5) / ${length});\n  return (x[i] - st[row * 2]) * st[row * 2 + 1];`);
-    return programLowering({
-      kernels: [
-        { spec: { source: statsSource(length, eps), length: rows * 2 }, args: [0] },
-        { spec: { source: norm, length: out.size }, args: [0, 1] },
-      ],
-    });
-  },
+  lower: (out, inputs, attrs) => rowLowering(normalizeRule, out, inputs, attrs),
+  rows: normalizeRule,
   vjp: (g, _out, [x], attrs) => [apply(normalizeGradP, [x, g], attrs)],
 };
 

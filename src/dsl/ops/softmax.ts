@@ -1,52 +1,92 @@
-// softmax and logSoftmax over one axis, numerically stable: one kernel computes each row's
-// log-sum-exp (max-shifted), a second writes the outputs.
-import { apply, type Lowering, type Primitive, type Tensor } from '../tensor.js';
-import { normalizeAxis, softmaxShape } from '../shape-rules.js';
+// softmax and logSoftmax over one axis, numerically stable, as row ops (rows.ts): each row's
+// log-sum-exp (max-shifted), then the outputs. softmax's gradient is a row op too, so a backward
+// pass reads g and y once for the row sums and once for the result.
+import { apply, type Primitive, type Tensor } from '../tensor.js';
+import { normalizeAxis, sameShape, softmaxShape } from '../shape-rules.js';
 import type { AxisIndex, CheckAxis, Shape } from '../shape-types.js';
-import { kernelSource, programLowering } from '../kernel-source.js';
+import { kernelSource, localBinder } from '../kernel-source.js';
+import { rowLowering, type RowLayout, type RowRule } from '../rows.js';
 import { exp, mul, sub } from './elementwise.js';
 import { sum } from './reduce.js';
 
-/** How kernels compute e^v for v <= 0 (the max-shifted values): statements declaring `into`. */
-export type ExpOfNonPositive = (v: string, into: string) => string;
-const mathExp: ExpOfNonPositive = (v, into) => `const ${into} = Math.exp(${v});`;
+/** How kernels compute e^v for v <= 0 (the max-shifted values): an expression, `local` binding repeated parts. */
+export type ExpOfNonPositive = (v: string, local: (expr: string) => string) => string;
+const mathExp: ExpOfNonPositive = (v) => `Math.exp(${v})`;
+
+/** The rows of x along `axis`. */
+export const rowsAlong = (shape: readonly number[], axis: number): RowLayout => ({
+  length: shape[axis],
+  inner: shape.slice(axis + 1).reduce((p, d) => p * d, 1),
+});
+
+/** Statements binding `into` to the row's log-sum-exp, each element read by `read(l, into)` (statements). */
+function logSumExp(length: number, read: (l: string, into: string) => string, expOf: ExpOfNonPositive, into: string): string[] {
+  const { lines, local } = localBinder(`${into}_e`);
+  const e = expOf(`${into}_v1 - ${into}_m`, local);
+  return [
+    `let ${into}_m = -3.4e38;`,
+    `for (let l = 0; l < ${length}; l++) { ${read('l', `${into}_v0`)} ${into}_m = Math.max(${into}_m, ${into}_v0); }`,
+    `let ${into}_s = 0.0;`,
+    `for (let l = 0; l < ${length}; l++) { ${read('l', `${into}_v1`)} ${lines.join(' ')} ${into}_s += ${e}; }`,
+    `const ${into} = ${into}_m + Math.log(${into}_s);`,
+  ];
+}
 
 /** Kernel source: log-sum-exp of each row of x viewed as [outer, length, inner]; output [outer*inner]. */
-export function logSumExpSource(length: number, inner: number, exp: ExpOfNonPositive = mathExp): string {
-  const body =
-    `const o = Math.floor((i + 0.5) / ${inner});\n  const base = o * ${length * inner} + (i - o * ${inner});\n` +
-    `  let m = -3.4e38;\n  for (let l = 0; l < ${length}; l++) { m = Math.max(m, x[base + l * ${inner}]); }\n` +
-    `  let s = 0.0;\n  for (let l = 0; l < ${length}; l++) {\n    ${exp(`x[base + l * ${inner}] - m`, 'e')}\n    s += e;\n  }\n` +
-    `  return m + Math.log(s);`;
-  return kernelSource(['x'], body);
+export function logSumExpSource(length: number, inner: number): string {
+  const body = [
+    `const o = Math.floor((i + 0.5) / ${inner});`,
+    `const base = o * ${length * inner} + (i - o * ${inner});`,
+    ...logSumExp(length, (l, into) => `const ${into} = x[base + ${l} * ${inner}];`, mathExp, 'lse'),
+    'return lse;',
+  ];
+  return kernelSource(['x'], body.join('\n  '));
 }
 
-/** softmax (`log: false`) or logSoftmax of x along `axis`, with `exp` for e^v, v <= 0. */
-export function softmaxLowering(out: Tensor, x: Tensor, axis: number, log: boolean, exp: ExpOfNonPositive = mathExp): Lowering {
-  const length = x.shape[axis];
-  const inner = x.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
-  const rows = x.size / length;
-  const apply = kernelSource(['x', 'lse'], `const o = Math.floor((i + 0.5) / ${length * inner});\n  const v = x[i] - lse[o * ${inner} + (i % ${inner})];\n  ${log ? 'return v;' : `${exp('v', 'e')}\n  return e;`}`);
-  return programLowering({
-    kernels: [
-      { spec: { source: logSumExpSource(length, inner, exp), length: rows }, args: [0] },
-      { spec: { source: apply, length: out.size }, args: [0, 1] },
-    ],
-  });
+/** softmax (`log: false`) or logSoftmax along the axis, with `expOf` for e^v, v <= 0. */
+export function softmaxRule(log: boolean, expOf: ExpOfNonPositive = mathExp): RowRule<number> {
+  return {
+    layout: rowsAlong,
+    width: 1,
+    stats: (load, at, { length }) => ({ lines: logSumExp(length, (l, into) => load(0, at(l), into), expOf, 'lse'), values: ['lse'] }),
+    element: ([x], [lse], _axis, local) => (log ? `${x} - ${lse}` : expOf(`${x} - ${lse}`, local)),
+  };
 }
+
+// dx = y * (g - sum(g * y)) along the axis; inputs [y, g]
+const softmaxGradRule: RowRule<number> = {
+  layout: rowsAlong,
+  width: 1,
+  stats: (load, at, { length }) => ({
+    lines: ['let gy = 0.0;', `for (let l = 0; l < ${length}; l++) { ${load(0, at('l'), 'y')} ${load(1, at('l'), 'g')} gy += g * y; }`],
+    values: ['gy'],
+  }),
+  element: ([y, g], [gy]) => `${y} * (${g} - ${gy})`,
+};
+
+export const softmaxGradP: Primitive<number> = {
+  name: 'softmaxGrad',
+  shape: (inputs) => sameShape('softmaxGrad', inputs),
+  lower: (out, inputs, axis) => rowLowering(softmaxGradRule, out, inputs, axis),
+  rows: softmaxGradRule,
+};
+
+const softmaxOf = softmaxRule(false);
+const logSoftmaxOf = softmaxRule(true);
 
 export const softmaxP: Primitive<number> = {
   name: 'softmax',
   shape: ([x], axis) => softmaxShape(x, axis),
-  lower: (out, [x], axis) => softmaxLowering(out, x, axis, false),
-  // dx = y * (g - sum(g * y))
-  vjp: (g, y, _in, axis) => [mul(y, sub(g, sum(mul(g, y), axis, true)))],
+  lower: (out, inputs, axis) => rowLowering(softmaxOf, out, inputs, axis),
+  rows: softmaxOf,
+  vjp: (g, y, _in, axis) => [apply(softmaxGradP, [y, g], axis)],
 };
 
 export const logSoftmaxP: Primitive<number> = {
   name: 'logSoftmax',
   shape: ([x], axis) => softmaxShape(x, axis),
-  lower: (out, [x], axis) => softmaxLowering(out, x, axis, true),
+  lower: (out, inputs, axis) => rowLowering(logSoftmaxOf, out, inputs, axis),
+  rows: logSoftmaxOf,
   // dx = g - softmax(x) * sum(g)
   vjp: (g, y, _in, axis) => [sub(g, mul(exp(y), sum(g, axis, true)))],
 };
