@@ -255,7 +255,9 @@ export async function createBackend<N extends BackendName>(name: N): Promise<Bac
       async runPacked(spec, width, args) {
         const cells = Math.ceil(spec.length / width);
         const kernel = cached(`packed ${width}`, spec, args, (settings) => gpu.createKernel(spec.source, { ...settings, output: [cells] }));
-        const packed = await kernel(...args.map((a) => a.raw));
+        // host values (a pipeline's results) are uploaded first, as for run(): a kernel compiled for
+        // device buffers misreads a host array as a buffer of another device
+        const packed = await kernel(...(await Promise.all(args.map(resident))));
         if (packed.componentCount !== width) throw new Error(`internal: a packed kernel returned ${packed.componentCount} floats per thread, not ${width}`);
         // the same buffer seen as flat floats, which later kernels read like any storage (gpu.js
         // refuses vector results as arguments, though a vector buffer is laid out as its floats)
