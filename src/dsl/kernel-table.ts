@@ -2,7 +2,7 @@
 // primitive declares one portable lowering (gpu.js source any backend runs); a backend may
 // register its own kernel for an op, and the runtime picks it. Ops never test a backend's name.
 import type { BackendName, BackendOf, Storage } from './backend.js';
-import type { Lowering, Primitive, Tensor } from './tensor.js';
+import type { InputStrides, Lowering, Primitive, Tensor } from './tensor.js';
 import { fusedSource, type Group } from './fusion.js';
 import { singleKernel } from './kernel-source.js';
 import { portableRowStats, type RowStatsKernel } from './rows.js';
@@ -12,15 +12,30 @@ export type BackendLowering<N extends BackendName, A> = (
   out: Tensor,
   inputs: readonly Tensor[],
   attrs: A,
+  strides?: InputStrides,
 ) => (backend: BackendOf[N], args: readonly Storage[]) => Promise<Storage>;
 
-const table = new Map<string, BackendLowering<any, any>>();
+interface Entry {
+  readonly lower: BackendLowering<any, any>;
+  readonly readsStrided: boolean;
+}
+
+const table = new Map<string, Entry>();
 const key = (op: string, backend: BackendName) => `${op}/${backend}`;
 
-/** Registers `backend`'s kernel for `op`; one per (op, backend). */
-export function registerKernel<N extends BackendName, A>(op: Primitive<A>, backend: N, lower: BackendLowering<N, A>): void {
+/**
+ * Registers `backend`'s kernel for `op`; one per (op, backend). `readsStrided`: it reads inputs at
+ * the strides it is given (so views are not copied for it).
+ */
+export function registerKernel<N extends BackendName, A>(op: Primitive<A>, backend: N, lower: BackendLowering<N, A>, options: { readonly readsStrided?: boolean } = {}): void {
   if (table.has(key(op.name, backend))) throw new Error(`internal: a ${backend} kernel for ${op.name} is already registered`);
-  table.set(key(op.name, backend), lower);
+  table.set(key(op.name, backend), { lower, readsStrided: options.readsStrided ?? false });
+}
+
+/** Whether `op`'s kernel on `backend` reads inputs at given strides. */
+export function readsStrided(op: Primitive<any>, backend: BackendName): boolean {
+  const own = table.get(key(op.name, backend));
+  return own ? own.readsStrided : !!op.readsStrided;
 }
 
 /**
@@ -78,12 +93,13 @@ export function hasOwnKernel(op: Primitive<any>, backend: BackendName): boolean 
  * How `t` is computed on `backend`: its registered kernel, else (an elementwise op) the backend's
  * elementwise compiler's, else the primitive's portable lowering.
  */
-export function loweringFor(t: Tensor, backend: BackendName): Lowering {
+export function loweringFor(t: Tensor, backend: BackendName, strides?: InputStrides): Lowering {
   const op = t.op!;
   const own = table.get(key(op.name, backend));
-  if (own) return own(t, t.inputs, t.attrs);
+  if (strides && !readsStrided(op, backend)) throw new Error(`internal: ${op.name} on ${backend} cannot read strided inputs`);
+  if (own) return own.lower(t, t.inputs, t.attrs, strides);
   const inputs = [...new Set(t.inputs)];
   const single = op.elementwise ? fusedTable.get(backend)?.(t, [t], inputs) : null;
   if (single) return (be, args) => single(be, inputs.map((i) => args[t.inputs.indexOf(i)]));
-  return op.lower(t, t.inputs, t.attrs);
+  return op.lower(t, t.inputs, t.attrs, strides);
 }

@@ -4,7 +4,7 @@
 // eager runtime plans and runs one per evaluation; `jit` plans once and replays the plan.
 import type { Backend, BackendName, Storage } from './backend.js';
 import { fuseElementwise, groupOf, groupRowStats } from './fusion.js';
-import { fusedLoweringFor, hasOwnKernel, loweringFor, rowStatsLoweringFor } from './kernel-table.js';
+import { fusedLoweringFor, hasOwnKernel, loweringFor, readsStrided, rowStatsLoweringFor } from './kernel-table.js';
 import { platform } from '#platform';
 import type { Lowering, Tensor } from './tensor.js';
 
@@ -55,6 +55,7 @@ export function makePlan(targets: readonly Tensor[], order: readonly Tensor[], b
   // row ops run as statistics + an elementwise stage unless the backend has its own kernel for them
   const fusesRows = (t: Tensor) => !!t.op?.rows && !hasOwnKernel(t.op, backend);
   const rootOf = fusionEnabled ? fuseElementwise(computed, uses, kept, fusesRows) : new Map<Tensor, Tensor>();
+  const views = readInPlace(computed, kept, backend);
   const bound = new Set<number>();
   const steps: Array<Omit<Step, 'frees'>> = [];
   for (const t of order) {
@@ -67,7 +68,7 @@ export function makePlan(targets: readonly Tensor[], order: readonly Tensor[], b
       steps.push({ label: 'upload', run: (be) => be.upload(host), args: [], out: slotOf(t) });
       continue;
     }
-    if (rootOf.has(t)) continue; // computed inside its group's kernel
+    if (rootOf.has(t) || views.has(t)) continue; // computed inside its group's kernel, or read in place
     const group = t.op!.elementwise || fusesRows(t) ? groupOf(t, rootOf) : null;
     if (group && (group.nodes.length > 1 || group.rows.length)) {
       const statsSlots = group.rows.map((row) => {
@@ -80,7 +81,10 @@ export function makePlan(targets: readonly Tensor[], order: readonly Tensor[], b
       const label = group.nodes.length > 1 ? `fused(${names.join('+')})` : t.op!.name;
       steps.push({ label, run: fusedLoweringFor(t, group, backend), args: [...group.externals.map(slotOf), ...statsSlots], out: slotOf(t) });
     } else {
-      steps.push({ label: t.op!.name, run: loweringFor(t, backend), args: t.inputs.map(slotOf), out: slotOf(t) });
+      const viewed = t.inputs.some((i) => views.has(i));
+      const strides = viewed ? t.inputs.map((i) => (views.has(i) ? i.op!.stridedView!(i.inputs[0].shape, i.attrs) : null)) : undefined;
+      const args = t.inputs.map((i) => slotOf(views.has(i) ? i.inputs[0] : i));
+      steps.push({ label: t.op!.name, run: loweringFor(t, backend, strides), args, out: slotOf(t) });
     }
   }
   const targetSlots = targets.map(slotOf);
@@ -90,6 +94,20 @@ export function makePlan(targets: readonly Tensor[], order: readonly Tensor[], b
   const frees: number[][] = steps.map(() => []);
   for (const [s, k] of lastUse) if (!bound.has(s) && !keptSlots.has(s)) frees[k].push(s);
   return { nodes, bound: [...bound], steps: steps.map((s, k) => ({ ...s, frees: frees[k] })), targets: targetSlots };
+}
+
+/**
+ * The views (e.g. permutes) no kernel needs to copy: every consumer reads them in place, through
+ * strides, from the view's input.
+ */
+function readInPlace(computed: readonly Tensor[], kept: ReadonlySet<Tensor>, backend: BackendName): Set<Tensor> {
+  const consumers = new Map<Tensor, Tensor[]>();
+  for (const t of computed) for (const i of t.inputs) consumers.set(i, [...(consumers.get(i) ?? []), t]);
+  const inPlace = (t: Tensor) => {
+    const readers = consumers.get(t) ?? [];
+    return !!t.op?.stridedView && !kept.has(t) && readers.length > 0 && readers.every((c) => !c.op!.elementwise && !c.op!.rows && readsStrided(c.op!, backend));
+  };
+  return new Set(computed.filter(inPlace));
 }
 
 /** The tensor behind a slot that has one (bound slots and targets always do). */

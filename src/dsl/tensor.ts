@@ -17,12 +17,23 @@ export type Mutable<S extends Shape> = { -readonly [K in keyof S]: S[K] };
  */
 export type Lowering = ((backend: Backend, args: readonly Storage[]) => Promise<Storage>) & { readonly program?: KernelProgram };
 
+/** Where each input's elements are: strides per axis in the buffer that holds it (null: row-major). */
+export type InputStrides = readonly (readonly number[] | null)[];
+
 /** A primitive op: its shape rule, its lowering, and (if differentiable) its vector-Jacobian product. */
 export interface Primitive<A = unknown> {
   readonly name: string;
   /** The output shape from the input shapes and attributes; throws ShapeError when they do not fit (rules in shape-rules.ts). */
   shape(inputs: readonly Shape[], attrs: A): readonly number[];
-  lower(out: Tensor, inputs: readonly Tensor[], attrs: A): Lowering;
+  /** `strides` where the planner lets an input be read in place through a view (only if `readsStrided`). */
+  lower(out: Tensor, inputs: readonly Tensor[], attrs: A, strides?: InputStrides): Lowering;
+  /** Whether `lower` reads inputs at any strides (then a view, e.g. a permute, is never copied for it). */
+  readonly readsStrided?: boolean;
+  /**
+   * For layout ops that only reorder their input: the input's strides per output axis, so a
+   * consumer that reads strided inputs reads the input through them instead of a copy.
+   */
+  stridedView?(input: readonly number[], attrs: A): readonly number[];
   /**
    * For elementwise ops: the output value as a gpu.js expression of the input values (enables
    * fusion); `local(expr)` binds a subexpression used more than once to a kernel local, its name.

@@ -16,7 +16,7 @@ import { webgpuRowStats } from './webgpu-rows.js';
 
 registerKernel(matmulP, 'webasm', webasmMatmul);
 registerKernel(matmulP, 'cpu', cpuMatmul);
-registerKernel(matmulP, 'webgpu', webgpuMatmul);
+registerKernel(matmulP, 'webgpu', webgpuMatmul, { readsStrided: true });
 registerKernel(softmaxP, 'webasm', webasmSoftmax);
 registerKernel(softmaxGradP, 'webasm', webasmSoftmaxGrad);
 registerKernel(logSoftmaxP, 'webasm', webasmLogSoftmax);

@@ -80,6 +80,7 @@ export const permuteP: Primitive<readonly number[]> = {
     const idx = flatIndex(out.shape.map((_, k) => `c${k}`), axes.map((a) => xs[a]));
     return singleKernel(kernelSource(['x'], `${coordinates(out.shape)}\n  return x[${idx}];`), out.size);
   },
+  stridedView: (input, axes) => axes.map((a) => stridesOf(input)[a]),
   vjp: (g, _out, _in, axes) => {
     const inverse = new Array<number>(axes.length);
     axes.forEach((a, k) => (inverse[a] = k));

@@ -1,9 +1,9 @@
 // Matrix multiplication: [...B, M, K] x [K, N] or [...B, K, N], either operand optionally
 // transposed (its last two axes swapped), as torch.matmul / x @ W.T.
-import { apply, type Primitive, type Tensor } from '../tensor.js';
+import { apply, type InputStrides, type Primitive, type Tensor } from '../tensor.js';
 import { matmulShape } from '../shape-rules.js';
 import type { CheckMatmul, Matmul, Shape } from '../shape-types.js';
-import { coordinates, kernelSource, singleKernel } from '../kernel-source.js';
+import { coordinates, kernelSource, singleKernel, stridesOf } from '../kernel-source.js';
 import { sum } from './reduce.js';
 import { reshape, transpose } from './layout.js';
 
@@ -33,13 +33,71 @@ export function matmulPlan(out: Tensor, attrs: MatmulAttrs): MatmulPlan {
   return !attrs.batchedB && !attrs.transposeA ? { ...attrs, m: attrs.m * batch, batch: 1 } : { ...attrs, batch };
 }
 
+/** How a kernel reads op(x)[z][r][c] of an operand: flat index Σ z_j × batch[j] + r × row + c × col. */
+export interface OperandAccess {
+  /** per batch axis of the launch; 0 where the operand is shared by the batch */
+  readonly batch: readonly number[];
+  readonly row: number;
+  readonly col: number;
+}
+
+/** A launch over operands read at any strides: the output [...batchShape, m, n] in row-major order. */
+export interface StridedMatmul {
+  readonly batchShape: readonly number[];
+  readonly m: number;
+  readonly k: number;
+  readonly n: number;
+  /** op(a) as [m, k] and op(b) as [k, n] */
+  readonly a: OperandAccess;
+  readonly b: OperandAccess;
+}
+
+/**
+ * The launch for output `out` whose operands sit at `strides` (per axis, in their buffers; null:
+ * row-major). Batch axes every operand walks contiguously are merged, and a row-major `a` times a
+ * shared `b` is one batch of m × batch rows, so row-major operands get `matmulPlan`'s launch.
+ */
+export function stridedMatmul(out: Tensor, inputs: readonly Tensor[], attrs: MatmulAttrs, strides: InputStrides = []): StridedMatmul {
+  const [a, b] = inputs;
+  const sa = strides[0] ?? stridesOf(a.shape);
+  const sb = strides[1] ?? stridesOf(b.shape);
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const outBatch = out.shape.slice(0, -2);
+  const aBatch = outBatch.map((_, j) => sa[j]);
+  const bBatch = outBatch.map((_, j) => (attrs.batchedB ? sb[j] : 0));
+  const aAccess = (batch: number[]) => ({ batch, row: sa[attrs.transposeA ? ra - 1 : ra - 2], col: sa[attrs.transposeA ? ra - 2 : ra - 1] });
+  const bAccess = (batch: number[]) => ({ batch, row: sb[attrs.transposeB ? rb - 1 : rb - 2], col: sb[attrs.transposeB ? rb - 2 : rb - 1] });
+  const { m, k, n } = attrs;
+  // rows of a walked contiguously across the batch, b shared: more rows of one product
+  const a0 = aAccess([]);
+  const rowsAcross = outBatch.every((_, j) => bBatch[j] === 0 && aBatch[j] === a0.row * m * outBatch.slice(j + 1).reduce((p, d) => p * d, 1));
+  if (outBatch.length && rowsAcross) return { batchShape: [], m: m * outBatch.reduce((p, d) => p * d, 1), k, n, a: a0, b: bAccess([]) };
+  // merge neighbouring batch axes both operands walk as one
+  const batchShape: number[] = [];
+  const ab: number[] = [];
+  const bb: number[] = [];
+  outBatch.forEach((d, j) => {
+    const last = batchShape.length - 1;
+    if (last >= 0 && ab[last] === aBatch[j] * d && bb[last] === bBatch[j] * d) {
+      batchShape[last] *= d;
+      ab[last] = aBatch[j];
+      bb[last] = bBatch[j];
+    } else {
+      batchShape.push(d);
+      ab.push(aBatch[j]);
+      bb.push(bBatch[j]);
+    }
+  });
+  return { batchShape, m, k, n, a: aAccess(ab), b: bAccess(bb) };
+}
+
 /** Backends with their own matmul register it in the kernel table (src/dsl/kernels). */
 export const matmulP: Primitive<MatmulAttrs> = {
   name: 'matmul',
   shape: ([a, b], { transposeA, transposeB }) => matmulShape(a, b, { transposeA, transposeB }),
-  lower: (out, _in, attrs) => {
-    return singleKernel(naiveSource(matmulPlan(out, attrs)), out.size);
-  },
+  lower: (out, inputs, attrs, strides) => singleKernel(naiveSource(stridedMatmul(out, inputs, attrs, strides)), out.size),
+  readsStrided: true,
   vjp: (g, _out, [a, b], { transposeA: ta, transposeB: tb, batchedB }) => {
     const mm = (x: Tensor, y: Tensor, transposeA: boolean, transposeB: boolean) => matmulRaw(x, y, { transposeA, transposeB });
     // C = op(A) op(B); dop(A) = G op(B)^T, dop(B) = op(A)^T G; transposed operands get transposed cotangents
@@ -59,23 +117,33 @@ export const matmulP: Primitive<MatmulAttrs> = {
   },
 };
 
-/** Source expressions for the flat indices of op(a)[z][r][l] and op(b)[z][l][c]. */
-export function matmulIndexers(p: MatmulPlan, z: string) {
-  const aBase = p.batch > 1 ? `${z} * ${p.m * p.k} + ` : '';
-  const bBase = p.batch > 1 && p.batchedB ? `${z} * ${p.k * p.n} + ` : '';
+/**
+ * Source for a strided launch: statements splitting flat output index `index` into batch
+ * coordinates and the output's row `r` and column `c`, and the flat indices of op(a)[r][l] and
+ * op(b)[l][c] at those batch coordinates.
+ */
+export function stridedIndexers(p: StridedMatmul, index: string) {
+  const batch = p.batchShape.map((_, j) => `c${j}`);
+  const r = `c${batch.length}`;
+  const c = `c${batch.length + 1}`;
+  const term = (x: string, stride: number) => (stride === 0 ? '' : stride === 1 ? `(${x})` : `(${x}) * ${stride}`);
+  const at = (o: OperandAccess, row: string, col: string) =>
+    [...batch.map((z, j) => term(z, o.batch[j])), term(row, o.row), term(col, o.col)].filter(Boolean).join(' + ') || '0';
   return {
-    a: (r: string, l: string) => (p.transposeA ? `${aBase}(${l}) * ${p.m} + (${r})` : `${aBase}(${r}) * ${p.k} + (${l})`),
-    b: (l: string, c: string) => (p.transposeB ? `${bBase}(${c}) * ${p.k} + (${l})` : `${bBase}(${l}) * ${p.n} + (${c})`),
+    coordinates: coordinates([...p.batchShape, p.m, p.n], index),
+    r,
+    c,
+    a: (row: string, l: string) => at(p.a, row, l),
+    b: (l: string, col: string) => at(p.b, l, col),
   };
 }
 
-
 /** One output cell per thread: right for the GPU backends (many threads, each a short loop). */
-function naiveSource(p: MatmulPlan): string {
-  const ix = matmulIndexers(p, 'c0');
+function naiveSource(p: StridedMatmul): string {
+  const ix = stridedIndexers(p, 'i');
   return kernelSource(
     ['a', 'b'],
-    [coordinates([p.batch, p.m, p.n]), 'let acc = 0.0;', `for (let l = 0; l < ${p.k}; l++) {`, `  acc += a[${ix.a('c1', 'l')}] * b[${ix.b('l', 'c2')}];`, '}', 'return acc;'].join('\n  '),
+    [ix.coordinates, 'let acc = 0.0;', `for (let l = 0; l < ${p.k}; l++) {`, `  acc += a[${ix.a(ix.r, 'l')}] * b[${ix.b('l', ix.c)}];`, '}', 'return acc;'].join('\n  '),
   );
 }
 
