@@ -2,7 +2,7 @@
 // the same code): training steps (forward + backward + Adam on a fixed synthetic batch; trainStep,
 // and the natural loop that only reads the loss) and forward-only passes of the ViT, median after
 // warm-up; `profiled` prints time per kernel kind for one step.
-import { constant, crossEntropy, disposeTree, evalStep, initTrainState, labelTensor, mean, optim, presets, profile, recipeConfig, setBackend, trainStep, valueAndGrad, vit, type BackendName } from '../src/core.js';
+import { backend as activeBackend, constant, crossEntropy, disposeTree, evalStep, initTrainState, labelTensor, mean, optim, presets, profile, recipeConfig, setBackend, trainStep, valueAndGrad, vit, type BackendName } from '../src/core.js';
 
 const { adam, applyUpdates } = optim;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -53,9 +53,14 @@ export async function measure(name: ConfigName, backend: BackendName, batch: num
   }
   disposeTree([natural.params, natural.opt]);
   if (profiled) {
+    const be = await activeBackend();
+    const before = be.kernelLaunches();
     const [, entries] = await profile(async () => ([state] = await step(state, data, r.lr)));
+    const launches = be.kernelLaunches() - before;
+    await forward(state.params, data);
+    const evalLaunches = be.kernelLaunches() - before - launches;
     const total = entries.reduce((t, e) => t + e.ms, 0);
-    console.log(`profile: one ${name} training step on ${backend}, ${total.toFixed(0)} ms in kernels`);
+    console.log(`profile: one ${name} training step on ${backend}, ${total.toFixed(0)} ms in kernels; gpu.js kernels launched one by one: ${launches} (an evaluation step: ${evalLaunches})`);
     for (const e of entries) console.log(`  ${e.kernel.padEnd(48)} ${e.ms.toFixed(1).padStart(9)} ms ${((100 * e.ms) / total).toFixed(1).padStart(5)}% ${String(e.calls).padStart(5)} calls`);
   }
   const train = median(trainMs);

@@ -74,6 +74,8 @@ export interface Backend {
   release(storage: Storage): void;
   memory(): MemoryInfo;
   readonly kernelsCompiled: () => number;
+  /** gpu.js kernels run one by one so far (run, runPacked, runMap; not pipelines or the backend's own code) */
+  readonly kernelLaunches: () => number;
 }
 
 /** webasm storage is host memory: a Float32Array that gpu.js copies into a kernel's wasm memory per call. */
@@ -147,6 +149,7 @@ export async function createBackend<N extends BackendName>(name: N): Promise<Bac
   const asyncCalls = name === 'webgpu' || name === 'webasm';
   let buffers = 0;
   let bytes = 0;
+  let launches = 0;
 
   const wrap = (raw: any, length: number): Storage => {
     buffers++;
@@ -193,6 +196,7 @@ export async function createBackend<N extends BackendName>(name: N): Promise<Bac
     description,
     jitPipelines: !software,
     async run(spec, args) {
+      launches++;
       const raws = await Promise.all(args.map(resident));
       return wrap(await flatKernel(spec, args)(...raws), spec.length);
     },
@@ -247,12 +251,14 @@ export async function createBackend<N extends BackendName>(name: N): Promise<Bac
     },
     memory: () => ({ buffers, bytes }),
     kernelsCompiled: () => kernels.compiled,
+    kernelLaunches: () => launches,
   };
   const extensions: { [M in BackendName]: () => BackendOf[M] } = {
     webgpu: () => ({
       ...base,
       name: 'webgpu',
       async runPacked(spec, width, args) {
+        launches++;
         const cells = Math.ceil(spec.length / width);
         const kernel = cached(`packed ${width}`, spec, args, (settings) => gpu.createKernel(spec.source, { ...settings, output: [cells] }));
         // host values (a pipeline's results) are uploaded first, as for run(): a kernel compiled for
@@ -284,6 +290,7 @@ export async function createBackend<N extends BackendName>(name: N): Promise<Bac
       ...base,
       name: 'cpu',
       async runMap(spec, extra, args) {
+        launches++;
         const outs = Array.from({ length: extra }, (_, j) => `function out${j + 1}(v) { return v; }`);
         const kernel = cached(`map ${extra}`, spec, args, (settings) => gpu.createKernelMap(outs, spec.source, { ...settings, output: [spec.length / (extra + 1)] }));
         const out = await kernel(...args.map((a) => a.raw));
