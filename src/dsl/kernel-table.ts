@@ -48,13 +48,22 @@ export type FusedCompiler<N extends BackendName> = (
   externals: readonly Tensor[],
 ) => ((backend: BackendOf[N], args: readonly Storage[]) => Promise<Storage>) | null;
 
-const fusedTable = new Map<BackendName, FusedCompiler<any>>();
+/** A table of one compiler per backend, for `what`. */
+function compilerTable<C>(what: string) {
+  const compilers = new Map<BackendName, C>();
+  return {
+    register(backend: BackendName, compile: C): void {
+      if (compilers.has(backend)) throw new Error(`internal: a ${backend} compiler for ${what} is already registered`);
+      compilers.set(backend, compile);
+    },
+    get: (backend: BackendName): C | undefined => compilers.get(backend),
+  };
+}
+
+const fusedTable = compilerTable<FusedCompiler<any>>('elementwise groups');
 
 /** Registers `backend`'s compiler for elementwise groups; one per backend. */
-export function registerFusedKernel<N extends BackendName>(backend: N, compile: FusedCompiler<N>): void {
-  if (fusedTable.has(backend)) throw new Error(`internal: a ${backend} compiler for elementwise groups is already registered`);
-  fusedTable.set(backend, compile);
-}
+export const registerFusedKernel: <N extends BackendName>(backend: N, compile: FusedCompiler<N>) => void = fusedTable.register;
 
 /**
  * How a group is computed on `backend`: its compiler's kernel, else the portable fused gpu.js
@@ -71,13 +80,10 @@ export type RowStatsCompiler<N extends BackendName> = (
   args: readonly string[],
 ) => ((backend: BackendOf[N], args: readonly Storage[]) => Promise<Storage>) | null;
 
-const rowStatsTable = new Map<BackendName, RowStatsCompiler<any>>();
+const rowStatsTable = compilerTable<RowStatsCompiler<any>>('row statistics');
 
 /** Registers `backend`'s compiler for row statistics kernels; one per backend. */
-export function registerRowStatsKernel<N extends BackendName>(backend: N, compile: RowStatsCompiler<N>): void {
-  if (rowStatsTable.has(backend)) throw new Error(`internal: a ${backend} compiler for row statistics is already registered`);
-  rowStatsTable.set(backend, compile);
-}
+export const registerRowStatsKernel: <N extends BackendName>(backend: N, compile: RowStatsCompiler<N>) => void = rowStatsTable.register;
 
 /** How a row op's statistics are computed on `backend`. */
 export function rowStatsLoweringFor(kernel: RowStatsKernel, args: readonly string[], backend: BackendName): Lowering {
