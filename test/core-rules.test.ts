@@ -2,29 +2,30 @@
 // inside a VJP too), autodiff is loud about a missing or malformed VJP, and pytrees of different
 // structure are refused with the path where they differ.
 import test from 'ava';
-import { apply, tensor, type Primitive } from '../src/dsl/tensor.js';
+import { apply, tensor } from '../src/dsl/tensor.js';
+import { definePrimitive } from '../src/dsl/primitive.js';
 import { ShapeError } from '../src/dsl/shape-error.js';
 import { broadcastShapes } from '../src/dsl/shape-rules.js';
 import { add, equal, grad, mapTree, sum, unflatten, valueAndGrad, zipTrees, TreeMismatchError, type Tensor } from '../src/index.js';
 
 const identityShape = ([x]: readonly (readonly number[])[]) => [...x];
+const notRun = { kernel: () => { throw new Error('not run'); } };
+const addLike = definePrimitive({ name: 'test-add', shape: ([a, b]) => broadcastShapes(a, b), lowering: notRun });
 
 test('apply computes the output shape from the primitive rule and refuses inputs that do not fit', (t) => {
-  const addLike: Primitive = { name: 'test-add', shape: ([a, b]) => broadcastShapes(a, b), lower: () => { throw new Error('not run'); } };
   t.deepEqual([...apply(addLike, [tensor([1, 2, 3, 4, 5, 6], [2, 3]), tensor([1, 2, 3], [3])], undefined).shape], [2, 3]);
   const e = t.throws(() => apply(addLike, [tensor([1, 2, 3, 4, 5, 6], [2, 3]), tensor([1, 2], [2])], undefined), { instanceOf: ShapeError });
   t.is(e?.message, 'shapes [2,3] and [2] are not broadcastable (3 vs 2)');
 });
 
 test('a node a VJP makes is checked by its shape rule too', (t) => {
-  const addLike: Primitive = { name: 'test-add', shape: ([a, b]) => broadcastShapes(a, b), lower: () => { throw new Error('not run'); } };
   // a VJP with a bug: it combines the cotangent [2, 3] with a [4] tensor
-  const buggy: Primitive = {
+  const buggy = definePrimitive({
     name: 'test-buggy',
     shape: identityShape,
-    lower: () => { throw new Error('not run'); },
+    lowering: notRun,
     vjp: (g) => [apply(addLike, [g, tensor([1, 2, 3, 4], [4])], undefined)],
-  };
+  });
   const f = (x: Tensor) => sum(apply(buggy, [x], undefined));
   const e = t.throws(() => grad(f)(tensor([1, 2, 3, 4, 5, 6], [2, 3])), { instanceOf: ShapeError });
   t.is(e?.message, 'shapes [2,3] and [4] are not broadcastable (3 vs 4)');
@@ -40,7 +41,7 @@ test('a node without a VJP between the output and a differentiated input is an e
 });
 
 test('a VJP must return one cotangent per input', (t) => {
-  const short: Primitive = { name: 'test-short', shape: ([a]) => [...a], lower: () => { throw new Error('not run'); }, vjp: (g) => [g] };
+  const short = definePrimitive({ name: 'test-short', shape: ([a]) => [...a], lowering: notRun, vjp: (g) => [g] });
   const f = (x: Tensor<[2]>) => sum(apply(short, [x, x], undefined));
   const e = t.throws(() => grad(f)(tensor([1, 2], [2])));
   t.is(e?.message, 'autodiff: the VJP of test-short returned 1 cotangents for 2 inputs');

@@ -14,6 +14,10 @@ export interface Arith<V> {
   abs(a: V): V;
   neg(a: V): V;
   sqrt(a: V): V;
+  /** Transcendentals: gpu.js's Math functions; backends without them natively say so in `lacks`. */
+  exp(a: V): V;
+  log(a: V): V;
+  tanh(a: V): V;
   /** `a < b ? x : y` per element. */
   ifLess(a: V, b: V, x: V, y: V): V;
   /** `a == b ? x : y` per element. */
@@ -35,10 +39,23 @@ export function sourceArith(local: (expr: string) => string): Arith<string> {
     abs: (a) => `Math.abs(${a})`,
     neg: (a) => `(-(${a}))`,
     sqrt: (a) => `Math.sqrt(${a})`,
+    exp: (a) => `Math.exp(${a})`,
+    log: (a) => `Math.log(${a})`,
+    tanh: (a) => `Math.tanh(${a})`,
     ifLess: (a, b, x, y) => `(${a} < ${b} ? ${x} : ${y})`,
     ifEqual: (a, b, x, y) => `(${a} == ${b} ? ${x} : ${y})`,
     bind: local,
   };
+}
+
+/** The `Arith` operations `value` uses (it is traced over placeholder values). */
+export function arithUses(value: <V>(m: Arith<V>) => V): Set<keyof Arith<unknown>> {
+  const used = new Set<keyof Arith<unknown>>();
+  const tracer = new Proxy({} as Arith<number>, {
+    get: (_, name) => () => (used.add(name as keyof Arith<unknown>), 0),
+  });
+  value(tracer);
+  return used;
 }
 
 /** c[0] + v * (c[1] + v * (...)), or with `alternate` c[0] - v * (c[1] - v * (...)). */

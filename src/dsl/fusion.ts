@@ -3,10 +3,12 @@
 // memory and each costs no kernel launch. Row ops (rows.ts) join groups where the backend runs
 // them portably: their elementwise stage is a member of the group, and their statistics are a
 // kernel of their own that computes the member ops producing the row op's inputs inline.
+import type { BackendName } from './backend.js';
 import type { Tensor } from './tensor.js';
-import { coordinates, kernelSource, localBinder } from './kernel-source.js';
-import { broadcastIndex } from './ops/elementwise.js';
+import { broadcastIndex, coordinates, kernelSource, localBinder, singleKernel, type Lowering } from './kernel-source.js';
 import { readStats, rowStatsKernel, type Load, type RowStatsKernel } from './rows.js';
+import { elementwiseSource, isElementwise } from './primitive.js';
+import { fusedCompilerFor, rowsOf } from './kernel-table.js';
 
 // webgpu guarantees 8 storage buffers per shader stage; one is the output
 const maxInputs = 6;
@@ -27,8 +29,8 @@ export function fuseElementwise(
   const inputsOfGroup = new Map<Tensor, number>();
   // members a row op's statistics kernel computes: a row op among them would need statistics of its own there
   const feedsStats = new Set<Tensor>();
-  const isRow = (t: Tensor) => !!t.op?.rows && fusesRows(t);
-  const isMember = (t: Tensor) => !t.storage && (!!t.op?.elementwise || isRow(t));
+  const isRow = (t: Tensor) => !!rowsOf(t.op) && fusesRows(t);
+  const isMember = (t: Tensor) => !t.storage && (isElementwise(t.op) || isRow(t));
   // a row op also reads its statistics
   const reads = (t: Tensor) => t.inputs.length + (isRow(t) ? 1 : 0);
   for (let k = order.length - 1; k >= 0; k--) {
@@ -71,7 +73,7 @@ export function groupOf(root: Tensor, rootOf: ReadonlyMap<Tensor, Tensor>): Grou
     nodes.push(t);
   };
   visit(root);
-  return { nodes, externals, rows: nodes.filter((t) => t.op!.rows) };
+  return { nodes, externals, rows: nodes.filter((t) => rowsOf(t.op)) };
 }
 
 /**
@@ -106,14 +108,14 @@ function valueAt(
     }
     const args = t.inputs.map(visit);
     const { lines: locals, local } = localBinder(`${prefix}t${id}_`);
-    const rule = t.op!.rows;
+    const rule = rowsOf(t.op);
     let value: string;
     if (rule) {
       const stats = readStats(rule.layout(t.shape, t.attrs), rule.width, statsBuffer(t), index, `${prefix}s${id}_`);
       lines.push(...stats.lines);
       value = rule.element(args, stats.names, t.attrs, local);
     } else {
-      value = t.op!.elementwise!(args, t.attrs, local);
+      value = elementwiseSource(t, args, local);
     }
     lines.push(...locals, `const ${prefix}t${id} = ${value};`);
     names.set(t, `${prefix}t${id}`);
@@ -154,6 +156,15 @@ export function groupRowStats(row: Tensor, group: Group): { kernel: RowStatsKern
     const { lines, value } = valueAt(input, members, index, `${into}_`, buffer, noStats);
     return [...lines, `const ${into} = ${value};`].join(' ');
   };
-  const kernel = rowStatsKernel(row.op!.rows!, row.shape, row.attrs, load);
+  const kernel = rowStatsKernel(rowsOf(row.op)!, row.shape, row.attrs, load);
   return { kernel, args: reads.map((_, k) => `buf${k}`), reads };
+}
+
+/**
+ * How a group is computed on `backend`: its compiler's kernel, else the portable fused gpu.js
+ * kernel (always for a group with row ops, which only backends without their own row kernels fuse).
+ */
+export function fusedLoweringFor(root: Tensor, group: Group, backend: BackendName): Lowering {
+  const own = group.rows.length ? null : (fusedCompilerFor(backend)?.(root, group.nodes, group.externals) as Lowering | null);
+  return own ?? singleKernel(fusedSource(root, group), root.size);
 }

@@ -1,5 +1,8 @@
 // The typed tensor DSL: tensors, ops, autodiff, backends.
-export { Tensor, constant, tensor, fromTypedArray, zeros, ones, full, scalar, type Primitive, type Mutable } from './tensor.js';
+export { Tensor, constant, tensor, fromTypedArray, zeros, ones, full, scalar, apply, type Mutable } from './tensor.js';
+export type { Primitive, PortableLowering, ArithRule, VjpRule, JvpRule, BatchRule, BatchAxis } from './tensor.js';
+export { definePrimitive, type PrimitiveSpec, type PrimitiveDefinition, type Transformation, type Rules } from './primitive.js';
+export type { Arith } from './arith.js';
 export { randn, uniform, generator } from './random.js';
 export { realize, setBackend, backend, availableBackends, memory, tidy, disposeTree, keep } from './runtime.js';
 export { profile, type ProfileEntry } from './plan.js';

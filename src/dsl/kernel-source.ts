@@ -1,8 +1,16 @@
 // Helpers that generate gpu.js kernel source. Every tensor is a flat row-major buffer; shapes are
 // baked into the source as literals (loops bounded by literals, never by arguments, so gpu.js's
 // loopMaxIterations cannot cut them short), and kernels are cached per source.
-import type { Lowering } from './tensor.js';
 import type { Backend, KernelSpec, Storage } from './backend.js';
+
+/**
+ * How one primitive computes its output from its inputs' storage on a backend; `program` is set
+ * when it is only generated gpu.js kernels, which a pipeline can record.
+ */
+export type Lowering = ((backend: Backend, args: readonly Storage[]) => Promise<Storage>) & { readonly program?: KernelProgram };
+
+/** Where each input's elements are: strides per axis in the buffer that holds it (null: row-major). */
+export type InputStrides = readonly (readonly number[] | null)[];
 
 export function stridesOf(shape: readonly number[]): number[] {
   const strides = new Array<number>(shape.length);
@@ -43,6 +51,19 @@ export function coordinates(shape: readonly number[], index = 'i', prefix = 'c')
 export function flatIndex(coords: readonly string[], strides: readonly number[]): string {
   const terms = coords.map((c, k) => (strides[k] === 0 ? '' : strides[k] === 1 ? c : `${c} * ${strides[k]}`)).filter(Boolean);
   return terms.length ? terms.join(' + ') : '0';
+}
+
+/**
+ * Index expression into an input broadcast (trailing-aligned) to the output shape, at output
+ * index `index`: `index` itself for an input of the output's shape, else from the output's
+ * coordinates `${coordinate}0`, `${coordinate}1`, ... (`coordinates()` binds them).
+ */
+export function broadcastIndex(input: readonly number[], output: readonly number[], index = 'i', coordinate = 'c'): string {
+  if (input.length === output.length && input.every((d, k) => d === output[k])) return index;
+  const offset = output.length - input.length;
+  const inStrides = stridesOf(input);
+  const strides = output.map((_, k) => (k < offset || input[k - offset] === 1 ? 0 : inStrides[k - offset]));
+  return flatIndex(output.map((_, k) => `${coordinate}${k}`), strides);
 }
 
 /** A kernel function over named 1-D arguments; `body` sees the output index as `i`. */

@@ -1,11 +1,14 @@
 // Per-backend kernels, registered per (op, backend) like tfjs-core's kernel registry: every
 // primitive declares one portable lowering (gpu.js source any backend runs); a backend may
 // register its own kernel for an op, and the runtime picks it. Ops never test a backend's name.
+// What optimisations know of a primitive (its row rule, that it is a strided view, that its
+// portable lowering reads strided inputs) is registered here too, keyed by primitive: a new
+// optimisation adds a table, never a field of every primitive.
 import type { BackendName, BackendOf, Storage } from './backend.js';
-import type { InputStrides, Lowering, Primitive, Tensor } from './tensor.js';
-import { fusedSource, type Group } from './fusion.js';
-import { singleKernel } from './kernel-source.js';
-import { portableRowStats, type RowStatsKernel } from './rows.js';
+import type { Primitive, Tensor } from './tensor.js';
+import type { InputStrides, Lowering } from './kernel-source.js';
+import { isElementwise, portableLowering } from './primitive.js';
+import { portableRowStats, type RowRule, type RowStatsKernel } from './rows.js';
 
 /** A backend's own lowering of a primitive: it sees that backend's full interface. */
 export type BackendLowering<N extends BackendName, A> = (
@@ -32,10 +35,39 @@ export function registerKernel<N extends BackendName, A>(op: Primitive<A>, backe
   table.set(key(op.name, backend), { lower, readsStrided: options.readsStrided ?? false });
 }
 
+/** A per-primitive table of what optimisation `what` knows of primitives; one entry per primitive. */
+function primitiveTable<V>(what: string) {
+  const entries = new Map<Primitive, V>();
+  return {
+    register(op: Primitive, value: V): void {
+      if (entries.has(op)) throw new Error(`internal: ${op.name} already has ${what}`);
+      entries.set(op, value);
+    },
+    get: (op: Primitive | null): V | undefined => (op ? entries.get(op) : undefined),
+  };
+}
+
+const rowRules = primitiveTable<RowRule<any>>('a row rule');
+/** Declares `op` a row op (rows.ts): row statistics, then an elementwise stage, so it fuses with its neighbours. */
+export const registerRows: <A>(op: Primitive<A>, rule: RowRule<A>) => void = rowRules.register;
+/** The row rule of `op`, if it is a row op. */
+export const rowsOf: (op: Primitive | null) => RowRule<any> | undefined = rowRules.get;
+
+/** A layout op that only reorders its input: the input's strides per output axis. */
+export type StridedView<A> = (input: readonly number[], attrs: A) => readonly number[];
+const views = primitiveTable<StridedView<any>>('a strided view');
+/** Declares `op` a view: a consumer reading strided inputs reads its input through `view` instead of a copy. */
+export const registerStridedView: <A>(op: Primitive<A>, view: StridedView<A>) => void = views.register;
+export const stridedViewOf: (op: Primitive | null) => StridedView<any> | undefined = views.get;
+
+const stridedPortable = primitiveTable<true>('strided reads');
+/** Declares that `op`'s portable lowering reads its inputs at any strides it is given. */
+export const registerStridedReads = (op: Primitive): void => stridedPortable.register(op, true);
+
 /** Whether `op`'s kernel on `backend` reads inputs at given strides. */
 export function readsStrided(op: Primitive<any>, backend: BackendName): boolean {
   const own = table.get(key(op.name, backend));
-  return own ? own.readsStrided : !!op.readsStrided;
+  return own ? own.readsStrided : !!stridedPortable.get(op);
 }
 
 /**
@@ -65,14 +97,8 @@ const fusedTable = compilerTable<FusedCompiler<any>>('elementwise groups');
 /** Registers `backend`'s compiler for elementwise groups; one per backend. */
 export const registerFusedKernel: <N extends BackendName>(backend: N, compile: FusedCompiler<N>) => void = fusedTable.register;
 
-/**
- * How a group is computed on `backend`: its compiler's kernel, else the portable fused gpu.js
- * kernel (always for a group with row ops, which only backends without their own row kernels fuse).
- */
-export function fusedLoweringFor(root: Tensor, group: Group, backend: BackendName): Lowering {
-  const own = group.rows.length ? null : (fusedTable.get(backend)?.(root, group.nodes, group.externals) as Lowering | null);
-  return own ?? singleKernel(fusedSource(root, group), root.size);
-}
+/** `backend`'s compiler for elementwise groups, if it has one. */
+export const fusedCompilerFor = (backend: BackendName): FusedCompiler<any> | undefined => fusedTable.get(backend);
 
 /** A backend's lowering of a row op's statistics kernel over buffers `args`, or null (then the portable one runs). */
 export type RowStatsCompiler<N extends BackendName> = (
@@ -105,7 +131,7 @@ export function loweringFor(t: Tensor, backend: BackendName, strides?: InputStri
   if (strides && !readsStrided(op, backend)) throw new Error(`internal: ${op.name} on ${backend} cannot read strided inputs`);
   if (own) return own.lower(t, t.inputs, t.attrs, strides);
   const inputs = [...new Set(t.inputs)];
-  const single = op.elementwise ? fusedTable.get(backend)?.(t, [t], inputs) : null;
+  const single = isElementwise(op) ? fusedTable.get(backend)?.(t, [t], inputs) : null;
   if (single) return (be, args) => single(be, inputs.map((i) => args[t.inputs.indexOf(i)]));
-  return op.lower(t, t.inputs, t.attrs, strides);
+  return portableLowering(t, strides);
 }

@@ -3,10 +3,12 @@
 // release decided up front. The
 // eager runtime plans and runs one per evaluation; `jit` plans once and replays the plan.
 import type { Backend, BackendName, Storage } from './backend.js';
-import { fuseElementwise, groupOf, groupRowStats } from './fusion.js';
-import { fusedLoweringFor, hasOwnKernel, loweringFor, readsStrided, rowStatsLoweringFor } from './kernel-table.js';
+import { fuseElementwise, fusedLoweringFor, groupOf, groupRowStats } from './fusion.js';
+import { hasOwnKernel, loweringFor, readsStrided, rowsOf, rowStatsLoweringFor, stridedViewOf } from './kernel-table.js';
+import { isElementwise } from './primitive.js';
 import { platform } from '#platform';
-import type { Lowering, Tensor } from './tensor.js';
+import type { Tensor } from './tensor.js';
+import type { Lowering } from './kernel-source.js';
 
 // SHAPED_VIT_FUSION=0 turns elementwise fusion off (for comparisons and debugging)
 const fusionEnabled = platform.setting('SHAPED_VIT_FUSION') !== '0';
@@ -53,7 +55,7 @@ export function makePlan(targets: readonly Tensor[], order: readonly Tensor[], b
   const kept = new Set(targets);
   for (const t of computed) if (t.host && !t.transient) kept.add(t);
   // row ops run as statistics + an elementwise stage unless the backend has its own kernel for them
-  const fusesRows = (t: Tensor) => !!t.op?.rows && !hasOwnKernel(t.op, backend);
+  const fusesRows = (t: Tensor) => !!rowsOf(t.op) && !hasOwnKernel(t.op!, backend);
   const rootOf = fusionEnabled ? fuseElementwise(computed, uses, kept, fusesRows) : new Map<Tensor, Tensor>();
   const views = readInPlace(computed, kept, backend);
   const bound = new Set<number>();
@@ -69,7 +71,7 @@ export function makePlan(targets: readonly Tensor[], order: readonly Tensor[], b
       continue;
     }
     if (rootOf.has(t) || views.has(t)) continue; // computed inside its group's kernel, or read in place
-    const group = t.op!.elementwise || fusesRows(t) ? groupOf(t, rootOf) : null;
+    const group = isElementwise(t.op) || fusesRows(t) ? groupOf(t, rootOf) : null;
     if (group && (group.nodes.length > 1 || group.rows.length)) {
       const statsSlots = group.rows.map((row) => {
         const { kernel, args, reads } = groupRowStats(row, group);
@@ -82,7 +84,7 @@ export function makePlan(targets: readonly Tensor[], order: readonly Tensor[], b
       steps.push({ label, run: fusedLoweringFor(t, group, backend), args: [...group.externals.map(slotOf), ...statsSlots], out: slotOf(t) });
     } else {
       const viewed = t.inputs.some((i) => views.has(i));
-      const strides = viewed ? t.inputs.map((i) => (views.has(i) ? i.op!.stridedView!(i.inputs[0].shape, i.attrs) : null)) : undefined;
+      const strides = viewed ? t.inputs.map((i) => (views.has(i) ? stridedViewOf(i.op)!(i.inputs[0].shape, i.attrs) : null)) : undefined;
       const args = t.inputs.map((i) => slotOf(views.has(i) ? i.inputs[0] : i));
       steps.push({ label: t.op!.name, run: loweringFor(t, backend, strides), args, out: slotOf(t) });
     }
@@ -105,7 +107,7 @@ function readInPlace(computed: readonly Tensor[], kept: ReadonlySet<Tensor>, bac
   for (const t of computed) for (const i of t.inputs) consumers.set(i, [...(consumers.get(i) ?? []), t]);
   const inPlace = (t: Tensor) => {
     const readers = consumers.get(t) ?? [];
-    return !!t.op?.stridedView && !kept.has(t) && readers.length > 0 && readers.every((c) => !c.op!.elementwise && !c.op!.rows && readsStrided(c.op!, backend));
+    return !!stridedViewOf(t.op) && !kept.has(t) && readers.length > 0 && readers.every((c) => !isElementwise(c.op) && !rowsOf(c.op) && readsStrided(c.op!, backend));
   };
   return new Set(computed.filter(inPlace));
 }

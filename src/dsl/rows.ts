@@ -3,8 +3,8 @@
 // fuses with its neighbours on backends without a kernel of their own for it (plan.ts): the
 // elementwise ops producing its inputs are computed inside both of its kernels, and its
 // elementwise stage joins its consumers' fused kernel.
-import { kernelSource, programLowering, singleKernel } from './kernel-source.js';
-import type { Lowering, Tensor } from './tensor.js';
+import { kernelSource, programLowering, singleKernel, type Lowering } from './kernel-source.js';
+import type { Tensor } from './tensor.js';
 
 /** The rows of a tensor viewed as [outer, length, inner]: `length` elements, `inner` apart. */
 export interface RowLayout {

@@ -1,54 +1,62 @@
 // Tensor<S>: a node of a lazy graph. Ops only record nodes (synchronous, composable); values are
 // computed when asked for (`await t.data()`, `realize`). The shape lives in the type `S` and, the
 // same, in `shape` at runtime.
-import type { Storage, Backend } from './backend.js';
-import type { KernelProgram } from './kernel-source.js';
+import type { Backend, Storage } from './backend.js';
+import type { InputStrides, Lowering } from './kernel-source.js';
 import type { Arith } from './arith.js';
-import type { RowRule } from './rows.js';
 import { dataShape, sizeOf } from './shape-rules.js';
 import type { Shape } from './shape-types.js';
 
 /** A shape literal as a mutable tuple type: `[2, 3]`, not `readonly [2, 3]`. */
 export type Mutable<S extends Shape> = { -readonly [K in keyof S]: S[K] };
 
+/** The output value of an elementwise op over any `Arith`, from its (broadcast) inputs' values. */
+export type ArithRule<A> = <V>(m: Arith<V>, inputs: readonly V[], attrs: A) => V;
+
 /**
- * How one primitive computes its output from its inputs' storage on a backend; `program` is set
- * when it is only generated gpu.js kernels (kernel-source.ts), which a pipeline can record.
+ * How a primitive computes its output, portably (every backend runs it; a backend may register a
+ * faster kernel of its own in the kernel table):
+ * - `arith`: an elementwise op with NumPy broadcasting, one expression over `Arith`: the gpu.js
+ *   kernel, fusion with its neighbours and webasm's SIMD code are all derived from it;
+ * - `source`: the body of one gpu.js kernel computing output element `i` from inputs `x0`, `x1`, ...
+ *   (flat row-major arrays), e.g. `return x0[i] * x0[i];`;
+ * - `kernel`: a lowering of its own (several kernels, or reading inputs at the strides given).
  */
-export type Lowering = ((backend: Backend, args: readonly Storage[]) => Promise<Storage>) & { readonly program?: KernelProgram };
+export type PortableLowering<A> =
+  | { readonly arith: ArithRule<A> }
+  | { readonly source: (out: Tensor, inputs: readonly Tensor[], attrs: A) => string }
+  | { readonly kernel: (out: Tensor, inputs: readonly Tensor[], attrs: A, strides?: InputStrides) => Lowering };
 
-/** Where each input's elements are: strides per axis in the buffer that holds it (null: row-major). */
-export type InputStrides = readonly (readonly number[] | null)[];
+/** Cotangents of the inputs given the output's cotangent `g`; null where an input gets none. */
+export type VjpRule<A> = (g: Tensor, out: Tensor, inputs: readonly Tensor[], attrs: A) => readonly (Tensor | null)[];
 
-/** A primitive op: its shape rule, its lowering, and (if differentiable) its vector-Jacobian product. */
-export interface Primitive<A = unknown> {
+/** The output's tangent given the inputs' tangents (null: zero); null where it is zero. */
+export type JvpRule<A> = (tangents: readonly (Tensor | null)[], out: Tensor, inputs: readonly Tensor[], attrs: A) => Tensor | null;
+
+/** The mapped axis of a `vmap`: its size, and `expand(x)`, an unbatched tensor broadcast to [size, ...x]. */
+export interface BatchAxis {
+  readonly size: number;
+  expand(x: Tensor): Tensor;
+}
+
+/**
+ * The op over a batch (JAX's batching rule): `inputs[k]` has the mapped axis in front where
+ * `batched[k]`, else is the unbatched input; returns the batched output, mapped axis in front.
+ */
+export type BatchRule<A> = (inputs: readonly Tensor[], batched: readonly boolean[], attrs: A, axis: BatchAxis) => Tensor;
+
+/**
+ * A primitive op: a record of its rules (definePrimitive makes one). What only optimisations use
+ * (row fusion, strided views, backends' own kernels) lives in the kernel table, keyed by primitive.
+ */
+export interface Primitive<A = any> {
   readonly name: string;
   /** The output shape from the input shapes and attributes; throws ShapeError when they do not fit (rules in shape-rules.ts). */
   shape(inputs: readonly Shape[], attrs: A): readonly number[];
-  /** `strides` where the planner lets an input be read in place through a view (only if `readsStrided`). */
-  lower(out: Tensor, inputs: readonly Tensor[], attrs: A, strides?: InputStrides): Lowering;
-  /** Whether `lower` reads inputs at any strides (then a view, e.g. a permute, is never copied for it). */
-  readonly readsStrided?: boolean;
-  /**
-   * For layout ops that only reorder their input: the input's strides per output axis, so a
-   * consumer that reads strided inputs reads the input through them instead of a copy.
-   */
-  stridedView?(input: readonly number[], attrs: A): readonly number[];
-  /**
-   * For elementwise ops: the output value as a gpu.js expression of the input values (enables
-   * fusion); `local(expr)` binds a subexpression used more than once to a kernel local, its name.
-   */
-  elementwise?(args: readonly string[], attrs: A, local: (expr: string) => string): string;
-  /**
-   * For elementwise ops that are plain arithmetic: the output value over any `Arith` (their
-   * `elementwise` source is this over `sourceArith`); backends with native elementwise kernels
-   * (webasm's SIMD) compute groups of such ops with it.
-   */
-  arith?<V>(m: Arith<V>, args: readonly V[], attrs: A): V;
-  /** For row ops (softmax, layerNorm): row statistics, then an elementwise stage (enables fusion, rows.ts). */
-  readonly rows?: RowRule<A>;
-  /** Cotangents of the inputs given the output's cotangent `g`; null where an input gets none. */
-  vjp?(g: Tensor, out: Tensor, inputs: readonly Tensor[], attrs: A): readonly (Tensor | null)[];
+  readonly lowering: PortableLowering<A>;
+  readonly vjp?: VjpRule<A>;
+  readonly jvp?: JvpRule<A>;
+  readonly batch?: BatchRule<A>;
 }
 
 let nextId = 0;
@@ -115,9 +123,9 @@ export class Tensor<S extends Shape = Shape> {
  * Records a primitive application. The primitive's shape rule computes the output shape from the
  * inputs and attributes, and throws on a mismatch, so every node is checked: those an op makes and
  * those a VJP makes. S is the type the calling op states for that shape (the runtime boundary
- * between `number[]` and the types; only ops in src/dsl call this).
+ * between `number[]` and the types: an op wraps `apply` in a function typed in shapes).
  */
-export function apply<S extends Shape = Shape, A = unknown>(op: Primitive<A>, inputs: readonly Tensor[], attrs: A): Tensor<S> {
+export function apply<S extends Shape = Shape, A = any>(op: Primitive<A>, inputs: readonly Tensor[], attrs: NoInfer<A>): Tensor<S> {
   for (const t of inputs) {
     if (t.disposed) throw new Error(`${op.name}: an input tensor ${t} was disposed`);
   }

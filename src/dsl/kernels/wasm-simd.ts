@@ -50,6 +50,14 @@ export class Simd implements Arith<SimdValue> {
   ifLess = (a: SimdValue, b: SimdValue, x: SimdValue, y: SimdValue) => this.select(this.binary(a, b, (f) => f.f32x4Lt()), x, y);
   ifEqual = (a: SimdValue, b: SimdValue, x: SimdValue, y: SimdValue) => this.select(this.binary(a, b, (f) => f.f32x4Eq()), x, y);
   bind = (a: SimdValue) => a;
+  /** No SIMD instructions: ops using these run gpu.js's kernels (webasm-elementwise.ts checks first). */
+  static readonly lacks: ReadonlySet<keyof Arith<unknown>> = new Set(['exp', 'log', 'tanh'] as const);
+  exp = (): SimdValue => this.lacking('exp');
+  log = (): SimdValue => this.lacking('log');
+  tanh = (): SimdValue => this.lacking('tanh');
+  private lacking(name: string): never {
+    throw new Error(`internal: no SIMD ${name}`);
+  }
 
   /** `mask ? x : y` per lane (a mask lane is all ones or all zeros). */
   private select(mask: SimdValue, x: SimdValue, y: SimdValue): SimdValue {

@@ -10,6 +10,7 @@ import { Simd, type SimdValue } from './wasm-simd.js';
 import { compiledKernel, heapLayout } from './wasm-heap.js';
 import type { Storage, WebasmBackend } from '../backend.js';
 import type { BackendLowering } from '../kernel-table.js';
+import { arithOf, arithWithout } from '../primitive.js';
 
 /** The output's dims after merging, and each pointer's element strides along them (output first). */
 export interface Loops {
@@ -120,12 +121,12 @@ export async function runVector(key: string, loops: Loops, value: VectorValue, l
 
 /** One kernel computing `root` from `externals` (nodes in evaluation order), or null when a node has no `arith` rule. */
 export function webasmElementwise(root: Tensor, nodes: readonly Tensor[], externals: readonly Tensor[]) {
-  if (!nodes.every((t) => t.op?.arith)) return null;
+  if (!nodes.every((t) => arithWithout(t, Simd.lacks))) return null;
   const loops = loopsOf(root.shape, externals.map((e) => e.shape));
   const key = keyOf(root, nodes, externals, loops);
   const value: VectorValue = (s, operands) => {
     const values = new Map<Tensor, SimdValue>(externals.map((e, k) => [e, operands[k]]));
-    for (const t of nodes) values.set(t, t.op!.arith!(s, t.inputs.map((i) => values.get(i)!), t.attrs));
+    for (const t of nodes) values.set(t, arithOf(t.op!)!(s, t.inputs.map((i) => values.get(i)!), t.attrs));
     return values.get(root)!;
   };
   return (backend: WebasmBackend, args: readonly Storage[]) => runVector(key, loops, value, root.size, backend, args);

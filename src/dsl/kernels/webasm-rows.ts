@@ -11,7 +11,7 @@ import { FunctionBody, f32, i32, moduleBytes, v128 } from './wasm-emit.js';
 import { Simd, type SimdValue } from './wasm-simd.js';
 import { compiledKernel, heapLayout } from './wasm-heap.js';
 import { webasmSoftmax as gpujsSoftmax } from './webasm-softmax.js';
-import { softmaxGradP } from '../ops/softmax.js';
+import { portableLowering } from '../primitive.js';
 
 /** Emits row loops into one function whose i32 parameters are byte pointers. */
 class Rows {
@@ -209,7 +209,7 @@ export const webasmSoftmax: BackendLowering<'webasm', number> = (out, inputs, ax
 /** softmax's gradient over the last axis, y * (g - sum(g * y)): run(out, y, g); other axes: the gpu.js kernels. */
 export const webasmSoftmaxGrad: BackendLowering<'webasm', number> = (out, inputs, axis) => {
   const { outer, length, inner } = around(inputs[0], axis);
-  if (inner !== 1) return softmaxGradP.lower(out, inputs, axis);
+  if (inner !== 1) return portableLowering(out);
   const emit = () => {
     const r = new Rows(3);
     const { f, s } = r;

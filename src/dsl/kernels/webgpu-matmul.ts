@@ -2,7 +2,8 @@
 // accumulators, both operands read in place at their strides (no transposed or permuted copies).
 import type { BackendLowering } from '../kernel-table.js';
 import { kernelSource } from '../kernel-source.js';
-import { matmulP, stridedIndexers, stridedMatmul, type MatmulAttrs, type StridedMatmul } from '../ops/matmul.js';
+import { portableLowering } from '../primitive.js';
+import { stridedIndexers, stridedMatmul, type MatmulAttrs, type StridedMatmul } from '../ops/matmul.js';
 import { packedRun } from './webgpu-packed.js';
 
 const lanes = [0, 1, 2, 3];
@@ -36,7 +37,7 @@ export function packedMatmulSource(p: StridedMatmul): string {
  */
 export const webgpuMatmul: BackendLowering<'webgpu', MatmulAttrs> = (out, inputs, attrs, strides) => {
   const plan = stridedMatmul(out, inputs, attrs, strides);
-  const portable = matmulP.lower(out, inputs, attrs, strides);
+  const portable = portableLowering(out, strides);
   if (plan.n % 4) return portable;
   const source = packedMatmulSource(plan);
   return packedRun((backend, args) => backend.runPacked({ source, length: out.size }, 4, args), portable);

@@ -2,7 +2,7 @@
 // a vector result to a later step, so a pipeline (jit) records the op's portable program in their
 // place; run kernel by kernel (eager, natural loops, replayed plans) the packed kernels run.
 import type { BackendOf, Storage } from '../backend.js';
-import type { Lowering } from '../tensor.js';
+import type { Lowering } from '../kernel-source.js';
 
 type WebgpuRun = (backend: BackendOf['webgpu'], args: readonly Storage[]) => Promise<Storage>;
 

@@ -1,38 +1,15 @@
-// Elementwise primitives: unary math, scalar ops and broadcasting binary ops.
-// Each primitive: its signature (shape rule), gpu.js kernel, and VJP, side by side.
+// Elementwise primitives: unary math, scalar ops and broadcasting binary ops. Each is one `arith`
+// expression (the gpu.js kernel, fusion and webasm's SIMD code derive from it) and its VJP.
 import { apply, type Primitive, type Tensor } from '../tensor.js';
-import { broadcastShapes } from '../shape-rules.js';
+import { elementwisePrimitive } from '../primitive.js';
 import type { Broadcast, BroadcastsTo, CheckBroadcast, Shape } from '../shape-types.js';
-import { coordinates, flatIndex, kernelSource, lit, localBinder, singleKernel, stridesOf } from '../kernel-source.js';
 import { sumTo } from './reduce.js';
-import { erf, expNegative, sourceArith, type Arith } from '../arith.js';
+import { erf, expNegative, type Arith } from '../arith.js';
 
 // --- unary ---------------------------------------------------------------------------------------
 
-interface UnaryRule {
-  /** gpu.js expression of `x`, for ops that are not plain arithmetic (`local` binds a repeated subexpression) */
-  readonly expr?: (x: string, local: (expr: string) => string) => string;
-  /** the value over any Arith: gives the gpu.js expression and native (SIMD) kernels */
-  readonly arith?: <V>(m: Arith<V>, x: V) => V;
-  /** cotangent of the input; absent for non-differentiable ops */
-  readonly vjp?: (g: Tensor, out: Tensor, x: Tensor) => Tensor;
-}
-
-function unaryPrimitive(name: string, rule: UnaryRule): Primitive<void> {
-  const math = rule.arith;
-  const expr = rule.expr ?? ((x, local) => math!(sourceArith(local), x));
-  return {
-    name,
-    shape: ([x]) => [...x],
-    lower: (out) => {
-      const { lines, local } = localBinder('u');
-      const value = expr('x', local);
-      return singleKernel(kernelSource(['a'], ['const x = a[i];', ...lines, `return ${value};`].join('\n  ')), out.size);
-    },
-    elementwise: ([x], _attrs, local) => expr(x, local),
-    arith: math && ((m, [x]) => math(m, x)),
-    vjp: rule.vjp ? (g, out, [x]) => [rule.vjp!(g, out, x)] : undefined,
-  };
+function unaryPrimitive(name: string, arith: <V>(m: Arith<V>, x: V) => V, vjp?: (g: Tensor, out: Tensor, x: Tensor) => Tensor): Primitive<void> {
+  return elementwisePrimitive(name, (m, [x]) => arith(m, x), vjp && ((g, out, [x]) => [vjp(g, out, x)]));
 }
 
 // gpu.js's webasm backend calls out to JavaScript for Math.exp, once per lane (~50 ns): GELU
@@ -40,27 +17,19 @@ function unaryPrimitive(name: string, rule: UnaryRule): Primitive<void> {
 const invSqrt2 = 0.7071067811865476;
 const invSqrt2Pi = 0.3989422804014327;
 
-const negP = unaryPrimitive('neg', { arith: (m, x) => m.neg(x), vjp: (g) => neg(g) });
-const expP = unaryPrimitive('exp', { expr: (x) => `Math.exp(${x})`, vjp: (g, out) => mul(g, out) });
-const logP = unaryPrimitive('log', { expr: (x) => `Math.log(${x})`, vjp: (g, _out, x) => div(g, x) });
-const sqrtP = unaryPrimitive('sqrt', { arith: (m, x) => m.sqrt(x), vjp: (g, out) => div(g, mulScalar(out, 2)) });
-const rsqrtP = unaryPrimitive('rsqrt', {
-  arith: (m, x) => m.div(m.const(1), m.sqrt(x)),
-  vjp: (g, out) => mul(g, mulScalar(mul(out, mul(out, out)), -0.5)),
-});
-const tanhP = unaryPrimitive('tanh', { expr: (x) => `Math.tanh(${x})`, vjp: (g, out) => mul(g, addScalar(neg(mul(out, out)), 1)) });
-const stepP = unaryPrimitive('step', { arith: (m, x) => m.ifLess(m.const(0), x, m.const(1), m.const(0)) });
-const reluP = unaryPrimitive('relu', { arith: (m, x) => m.max(x, m.const(0)), vjp: (g, _out, x) => mul(g, apply(stepP, [x], undefined)) });
+const negP = unaryPrimitive('neg', (m, x) => m.neg(x), (g) => neg(g));
+const expP = unaryPrimitive('exp', (m, x) => m.exp(x), (g, out) => mul(g, out));
+const logP = unaryPrimitive('log', (m, x) => m.log(x), (g, _out, x) => div(g, x));
+const sqrtP = unaryPrimitive('sqrt', (m, x) => m.sqrt(x), (g, out) => div(g, mulScalar(out, 2)));
+const rsqrtP = unaryPrimitive('rsqrt', (m, x) => m.div(m.const(1), m.sqrt(x)), (g, out) => mul(g, mulScalar(mul(out, mul(out, out)), -0.5)));
+const tanhP = unaryPrimitive('tanh', (m, x) => m.tanh(x), (g, out) => mul(g, addScalar(neg(mul(out, out)), 1)));
+const stepP = unaryPrimitive('step', (m, x) => m.ifLess(m.const(0), x, m.const(1), m.const(0)));
+const reluP = unaryPrimitive('relu', (m, x) => m.max(x, m.const(0)), (g, _out, x) => mul(g, apply(stepP, [x], undefined)));
 // Φ(x) = (1 + erf(x / √2)) / 2
 const normalCdf = <V>(m: Arith<V>, x: V) => m.mul(m.const(0.5), m.add(m.const(1), erf(m, m.bind(m.mul(x, m.const(invSqrt2))))));
 // d/dx [x Φ(x)] = Φ(x) + x φ(x)
-const geluGradP = unaryPrimitive('geluGrad', {
-  arith: (m, x) => m.add(normalCdf(m, x), m.mul(m.mul(x, m.const(invSqrt2Pi)), expNegative(m, m.mul(m.mul(m.const(0.5), x), x)))),
-});
-const geluP = unaryPrimitive('gelu', {
-  arith: (m, x) => m.mul(x, normalCdf(m, x)),
-  vjp: (g, _out, x) => mul(g, apply(geluGradP, [x], undefined)),
-});
+const geluGradP = unaryPrimitive('geluGrad', (m, x) => m.add(normalCdf(m, x), m.mul(m.mul(x, m.const(invSqrt2Pi)), expNegative(m, m.mul(m.mul(m.const(0.5), x), x)))));
+const geluP = unaryPrimitive('gelu', (m, x) => m.mul(x, normalCdf(m, x)), (g, _out, x) => mul(g, apply(geluGradP, [x], undefined)));
 
 const unary =
   (p: Primitive<void>) =>
@@ -79,78 +48,23 @@ export const gelu = unary(geluP);
 
 // --- scalar ----------------------------------------------------------------------------------------
 
-const mulScalarP: Primitive<number> = {
-  name: 'mulScalar',
-  shape: ([x]) => [...x],
-  lower: (out, _in, c) => singleKernel(kernelSource(['a'], `return a[i] * ${lit(c)};`), out.size),
-  elementwise: ([x], c) => `${x} * ${lit(c)}`,
-  arith: (m, [x], c) => m.mul(x, m.const(c)),
-  vjp: (g, _out, _in, c) => [mulScalar(g, c)],
-};
-const addScalarP: Primitive<number> = {
-  name: 'addScalar',
-  shape: ([x]) => [...x],
-  lower: (out, _in, c) => singleKernel(kernelSource(['a'], `return a[i] + ${lit(c)};`), out.size),
-  elementwise: ([x], c) => `${x} + ${lit(c)}`,
-  arith: (m, [x], c) => m.add(x, m.const(c)),
-  vjp: (g) => [g],
-};
+const mulScalarP = elementwisePrimitive<number>('mulScalar', (m, [x], c) => m.mul(x, m.const(c)), (g, _out, _in, c) => [mulScalar(g, c)]);
+const addScalarP = elementwisePrimitive<number>('addScalar', (m, [x], c) => m.add(x, m.const(c)), (g) => [g]);
 
 export const mulScalar = <S extends Shape>(x: Tensor<S>, c: number): Tensor<S> => apply(mulScalarP, [x], c);
 export const addScalar = <S extends Shape>(x: Tensor<S>, c: number): Tensor<S> => apply(addScalarP, [x], c);
 
 // --- binary with NumPy broadcasting ------------------------------------------------------------------
 
-interface BinaryRule {
-  readonly arith: <V>(m: Arith<V>, a: V, b: V) => V;
-  readonly vjp?: (g: Tensor, out: Tensor, a: Tensor, b: Tensor) => [Tensor | null, Tensor | null];
+function binaryPrimitive(name: string, arith: <V>(m: Arith<V>, a: V, b: V) => V, vjp?: (g: Tensor, out: Tensor, a: Tensor, b: Tensor) => [Tensor | null, Tensor | null]): Primitive<void> {
+  return elementwisePrimitive(name, (m, [a, b]) => arith(m, a, b), vjp && ((g, out, [a, b]) => vjp(g, out, a, b)));
 }
 
-/**
- * Index expression into an input broadcast (trailing-aligned) to the output shape, at output
- * index `index`: `index` itself for an input of the output's shape, else from the output's
- * coordinates `${coordinate}0`, `${coordinate}1`, ... (`coordinates()` binds them).
- */
-export function broadcastIndex(input: readonly number[], output: readonly number[], index = 'i', coordinate = 'c'): string {
-  if (input.length === output.length && input.every((d, k) => d === output[k])) return index;
-  const offset = output.length - input.length;
-  const inStrides = stridesOf(input);
-  const strides = output.map((_, k) => (k < offset || input[k - offset] === 1 ? 0 : inStrides[k - offset]));
-  return flatIndex(output.map((_, k) => `${coordinate}${k}`), strides);
-}
-
-function binaryPrimitive(name: string, rule: BinaryRule): Primitive<void> {
-  return {
-    name,
-    shape: ([a, b]) => broadcastShapes(a, b),
-    lower: (out, [a, b]) => {
-      const ia = broadcastIndex(a.shape, out.shape);
-      const ib = broadcastIndex(b.shape, out.shape);
-      const coords = ia === 'i' && ib === 'i' ? '' : coordinates(out.shape);
-      const { lines, local } = localBinder('u');
-      const value = rule.arith(sourceArith(local), `a[${ia}]`, `b[${ib}]`);
-      return singleKernel(kernelSource(['a', 'b'], [coords, ...lines, `return ${value};`].join('\n  ')), out.size);
-    },
-    elementwise: ([a, b], _attrs, local) => rule.arith(sourceArith(local), a, b),
-    arith: (m, [a, b]) => rule.arith(m, a, b),
-    vjp: rule.vjp ? (g, out, [a, b]) => rule.vjp!(g, out, a, b) : undefined,
-  };
-}
-
-const addP = binaryPrimitive('add', { arith: (m, a, b) => m.add(a, b), vjp: (g, _o, a, b) => [sumTo(g, a.shape), sumTo(g, b.shape)] });
-const subP = binaryPrimitive('sub', {
-  arith: (m, a, b) => m.sub(a, b),
-  vjp: (g, _o, a, b) => [sumTo(g, a.shape), sumTo(neg(g), b.shape)],
-});
-const mulP = binaryPrimitive('mul', {
-  arith: (m, a, b) => m.mul(a, b),
-  vjp: (g, _o, a, b) => [sumTo(mul(g, b), a.shape), sumTo(mul(g, a), b.shape)],
-});
-const divP = binaryPrimitive('div', {
-  arith: (m, a, b) => m.div(a, b),
-  vjp: (g, out, a, b) => [sumTo(div(g, b), a.shape), sumTo(neg(mul(g, div(out, b))), b.shape)],
-});
-const equalP = binaryPrimitive('equal', { arith: (m, a, b) => m.ifEqual(a, b, m.const(1), m.const(0)) });
+const addP = binaryPrimitive('add', (m, a, b) => m.add(a, b), (g, _o, a, b) => [sumTo(g, a.shape), sumTo(g, b.shape)]);
+const subP = binaryPrimitive('sub', (m, a, b) => m.sub(a, b), (g, _o, a, b) => [sumTo(g, a.shape), sumTo(neg(g), b.shape)]);
+const mulP = binaryPrimitive('mul', (m, a, b) => m.mul(a, b), (g, _o, a, b) => [sumTo(mul(g, b), a.shape), sumTo(mul(g, a), b.shape)]);
+const divP = binaryPrimitive('div', (m, a, b) => m.div(a, b), (g, out, a, b) => [sumTo(div(g, b), a.shape), sumTo(neg(mul(g, div(out, b))), b.shape)]);
+const equalP = binaryPrimitive('equal', (m, a, b) => m.ifEqual(a, b, m.const(1), m.const(0)));
 
 /**
  * A broadcasting binary op. Overloads in order: equal shapes; b broadcast into a (bias [D] on

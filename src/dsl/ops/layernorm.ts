@@ -2,6 +2,8 @@
 // (rows.ts) forward and backward: the row statistics, then one elementwise stage; the affine part
 // is a broadcast multiply-add.
 import { apply, type Primitive, type Tensor } from '../tensor.js';
+import { definePrimitive } from '../primitive.js';
+import { registerRows } from '../kernel-table.js';
 import { layerNormParamsShape, layerNormShape, sameShape } from '../shape-rules.js';
 import type { Shape } from '../shape-types.js';
 import { lit } from '../kernel-source.js';
@@ -51,20 +53,25 @@ const normalizeGradRule: RowRule<LayerNormAttrs> = {
   },
 };
 
-export const normalizeGradP: Primitive<LayerNormAttrs> = {
+// over the last axis: batched operands are just more rows (unbatched ones broadcast along the mapped axis)
+export const normalizeGradP: Primitive<LayerNormAttrs> = definePrimitive({
   name: 'layerNormGrad',
-  shape: (inputs) => sameShape('layerNormGrad', inputs),
-  lower: (out, inputs, attrs) => rowLowering(normalizeGradRule, out, inputs, attrs),
-  rows: normalizeGradRule,
-};
+  transforms: ['batch'],
+  shape: (inputs, _attrs: LayerNormAttrs) => sameShape('layerNormGrad', inputs),
+  lowering: { kernel: (out, inputs, attrs) => rowLowering(normalizeGradRule, out, inputs, attrs) },
+  batch: (inputs, batched, attrs, { expand }) => apply(normalizeGradP, inputs.map((x, k) => (batched[k] ? x : expand(x))), attrs),
+});
+registerRows(normalizeGradP, normalizeGradRule);
 
-export const normalizeP: Primitive<LayerNormAttrs> = {
+export const normalizeP: Primitive<LayerNormAttrs> = definePrimitive({
   name: 'layerNormalize',
-  shape: ([x]) => layerNormShape(x),
-  lower: (out, inputs, attrs) => rowLowering(normalizeRule, out, inputs, attrs),
-  rows: normalizeRule,
+  transforms: ['vjp', 'batch'],
+  shape: ([x], _attrs: LayerNormAttrs) => layerNormShape(x),
+  lowering: { kernel: (out, inputs, attrs) => rowLowering(normalizeRule, out, inputs, attrs) },
   vjp: (g, _out, [x], attrs) => [apply(normalizeGradP, [x, g], attrs)],
-};
+  batch: ([x], _b, attrs) => apply(normalizeP, [x], attrs),
+});
+registerRows(normalizeP, normalizeRule);
 
 /** (x - mean) / sqrt(var + eps) over the last axis (biased variance, as torch). */
 export function layerNormalize<S extends Shape>(x: Tensor<S>, eps = 1e-5): Tensor<S> {

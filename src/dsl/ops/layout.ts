@@ -3,6 +3,8 @@
 // generic over dims first (they match shapes structurally), then the literal-shape one whose
 // CheckX names what is wrong (tsc prints the last overload's error).
 import { apply, type Mutable, type Primitive, type Tensor } from '../tensor.js';
+import { definePrimitive } from '../primitive.js';
+import { registerStridedView } from '../kernel-table.js';
 import {
   chunkShape,
   concatShape,
@@ -54,12 +56,14 @@ import { coordinates, flatIndex, kernelSource, programLowering, singleKernel, st
 
 // --- reshape: shares storage with its input -------------------------------------------------------
 
-const reshapeP: Primitive<readonly number[]> = {
+const reshapeP: Primitive<readonly number[]> = definePrimitive({
   name: 'reshape',
-  shape: ([x], to) => reshapeShape(x, to),
-  lower: () => programLowering({ kernels: [], result: 0 }),
+  transforms: ['vjp', 'batch'],
+  shape: ([x], to: readonly number[]) => reshapeShape(x, to),
+  lowering: { kernel: () => programLowering({ kernels: [], result: 0 }) },
   vjp: (g, _out, [x]) => [reshape(g, [...x.shape])],
-};
+  batch: ([x], _b, to) => apply(reshapeP, [x], [x.shape[0], ...to]),
+});
 
 /** Same elements, new shape; the element counts must agree (checked at compile time for literal shapes). */
 export function reshape<S extends Shape, const T extends Shape>(x: Tensor<S>, shape: T & CheckReshape<S, T>): Tensor<Reshape<S, T>>;
@@ -71,22 +75,26 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 
 // --- permute -----------------------------------------------------------------------------------------
 
-export const permuteP: Primitive<readonly number[]> = {
+export const permuteP: Primitive<readonly number[]> = definePrimitive({
   name: 'permute',
-  shape: ([x], axes) => permuteShape(x, axes),
-  lower: (out, [x], axes) => {
-    const xs = stridesOf(x.shape);
-    // output axis k reads input axis axes[k]
-    const idx = flatIndex(out.shape.map((_, k) => `c${k}`), axes.map((a) => xs[a]));
-    return singleKernel(kernelSource(['x'], `${coordinates(out.shape)}\n  return x[${idx}];`), out.size);
+  transforms: ['vjp', 'batch'],
+  shape: ([x], axes: readonly number[]) => permuteShape(x, axes),
+  lowering: {
+    kernel: (out, [x], axes) => {
+      const xs = stridesOf(x.shape);
+      // output axis k reads input axis axes[k]
+      const idx = flatIndex(out.shape.map((_, k) => `c${k}`), axes.map((a) => xs[a]));
+      return singleKernel(kernelSource(['x'], `${coordinates(out.shape)}\n  return x[${idx}];`), out.size);
+    },
   },
-  stridedView: (input, axes) => axes.map((a) => stridesOf(input)[a]),
   vjp: (g, _out, _in, axes) => {
     const inverse = new Array<number>(axes.length);
     axes.forEach((a, k) => (inverse[a] = k));
     return [permute(g, inverse)];
   },
-};
+  batch: ([x], _b, axes) => apply(permuteP, [x], [0, ...axes.map((a) => a + 1)]),
+});
+registerStridedView(permuteP, (input, axes) => axes.map((a) => stridesOf(input)[a]));
 
 /** Reorders axes: output axis k is input axis axes[k]. */
 export function permute<S extends Shape, const P extends readonly AxisIndex<S>[]>(x: Tensor<S>, axes: P & ([Permuted<S, P>] extends [never] ? never : unknown)): Tensor<Permuted<S, P>>;
@@ -120,25 +128,35 @@ function windowIndex(outShape: readonly number[], inShape: readonly number[], ax
   return flatIndex(outShape.map((_, k) => (k === axis && start !== 0 ? `(c${k} + ${start})` : `c${k}`)), strides);
 }
 
-export const padP: Primitive<SliceAttrs & { readonly length: number }> = {
+type PadAttrs = SliceAttrs & { readonly length: number };
+
+export const padP: Primitive<PadAttrs> = definePrimitive({
   name: 'pad',
-  shape: ([x], { axis, start, end, length }) => padShape(x, axis, start, end, length),
+  transforms: ['vjp', 'batch'],
+  shape: ([x], { axis, start, end, length }: PadAttrs) => padShape(x, axis, start, end, length),
   // places x at [start, end) of `axis` in a zero tensor of `length` along it
-  lower: (out, [x], { axis, start, end }) => {
-    const idx = windowIndex(out.shape, x.shape, axis, -start);
-    const body = `${coordinates(out.shape)}\n  if (c${axis} < ${start} || c${axis} >= ${end}) { return 0.0; }\n  return x[${idx}];`;
-    return singleKernel(kernelSource(['x'], body), out.size);
+  lowering: {
+    kernel: (out, [x], { axis, start, end }) => {
+      const idx = windowIndex(out.shape, x.shape, axis, -start);
+      const body = `${coordinates(out.shape)}\n  if (c${axis} < ${start} || c${axis} >= ${end}) { return 0.0; }\n  return x[${idx}];`;
+      return singleKernel(kernelSource(['x'], body), out.size);
+    },
   },
   vjp: (g, _out, _in, { axis, start, end }) => [sliceAxis(g, axis, start, end)],
-};
+  batch: ([x], _b, attrs) => apply(padP, [x], { ...attrs, axis: attrs.axis + 1 }),
+});
 
-export const sliceP: Primitive<SliceAttrs> = {
+export const sliceP: Primitive<SliceAttrs> = definePrimitive({
   name: 'slice',
-  shape: ([x], { axis, start, end }) => sliceShape(x, axis, start, end),
-  lower: (out, [x], { axis, start }) =>
-    singleKernel(kernelSource(['x'], `${coordinates(out.shape)}\n  return x[${windowIndex(out.shape, x.shape, axis, start)}];`), out.size),
+  transforms: ['vjp', 'batch'],
+  shape: ([x], { axis, start, end }: SliceAttrs) => sliceShape(x, axis, start, end),
+  lowering: {
+    kernel: (out, [x], { axis, start }) =>
+      singleKernel(kernelSource(['x'], `${coordinates(out.shape)}\n  return x[${windowIndex(out.shape, x.shape, axis, start)}];`), out.size),
+  },
   vjp: (g, _out, [x], attrs) => [apply(padP, [g], { ...attrs, length: x.shape[attrs.axis] })],
-};
+  batch: ([x], _b, attrs) => apply(sliceP, [x], { ...attrs, axis: attrs.axis + 1 }),
+});
 
 function sliceAxis(x: Tensor, axis: number, start: number, end: number): Tensor {
   if (start === 0 && end === x.shape[axis]) return x;
@@ -189,18 +207,22 @@ export function chunk(x: Tensor, count: number, width?: number): Tensor[] {
 
 // --- concat ------------------------------------------------------------------------------------------
 
-export const concatP: Primitive<number> = {
+export const concatP: Primitive<number> = definePrimitive({
   name: 'concat',
-  shape: ([a, b], axis) => concatShape(a, b, axis),
-  lower: (out, [a, b], axis) => {
-    const split = a.shape[axis];
-    const body =
-      `${coordinates(out.shape)}\n  if (c${axis} < ${split}) { return a[${windowIndex(out.shape, a.shape, axis, 0)}]; }\n` +
-      `  return b[${windowIndex(out.shape, b.shape, axis, -split)}];`;
-    return singleKernel(kernelSource(['a', 'b'], body), out.size);
+  transforms: ['vjp', 'batch'],
+  shape: ([a, b], axis: number) => concatShape(a, b, axis),
+  lowering: {
+    kernel: (out, [a, b], axis) => {
+      const split = a.shape[axis];
+      const body =
+        `${coordinates(out.shape)}\n  if (c${axis} < ${split}) { return a[${windowIndex(out.shape, a.shape, axis, 0)}]; }\n` +
+        `  return b[${windowIndex(out.shape, b.shape, axis, -split)}];`;
+      return singleKernel(kernelSource(['a', 'b'], body), out.size);
+    },
   },
   vjp: (g, _out, [a], axis) => [sliceAxis(g, axis, 0, a.shape[axis]), sliceAxis(g, axis, a.shape[axis], g.shape[axis])],
-};
+  batch: (inputs, batched, axis, { expand }) => apply(concatP, inputs.map((x, k) => (batched[k] ? x : expand(x))), axis + 1),
+});
 
 /** Joins a and b along `axis`; all other dims must agree. */
 export function concat<A extends Shape, B extends Shape, const Ax extends AxisIndex<A>>(

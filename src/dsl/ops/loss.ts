@@ -1,5 +1,7 @@
 // Fused cross-entropy with label smoothing on integer labels (torch semantics), and argmax.
-import { apply, Tensor, type Primitive } from '../tensor.js';
+import { apply, Tensor, type BatchAxis, type Primitive } from '../tensor.js';
+import { definePrimitive } from '../primitive.js';
+import { reshape } from './layout.js';
 import { argmaxShape, crossEntropyShape, sameShape } from '../shape-rules.js';
 import { kernelSource, lit, programLowering, singleKernel } from '../kernel-source.js';
 import { logSumExpSource } from './softmax.js';
@@ -9,42 +11,63 @@ interface Attrs {
   readonly smoothing: number;
 }
 
-const gradP: Primitive<Attrs> = {
-  name: 'crossEntropyGrad',
-  shape: ([x, labels, g]) => (crossEntropyShape(x, labels), sameShape('crossEntropyGrad', [labels, g]), [...x]),
-  // d loss_n / d x_nc = softmax(x_n)_c - target_nc, target = (1 - eps) onehot + eps / C
-  lower: (out, _in, { classes, smoothing }) => {
-    const rows = out.size / classes;
-    const body =
-      `const n = Math.floor((i + 0.5) / ${classes});\n  const c = i - n * ${classes};\n` +
-      `  const hot = (c == labels[n] ? ${lit(1 - smoothing)} : 0.0) + ${lit(smoothing / classes)};\n` +
-      `  return (Math.exp(x[i] - lse[n]) - hot) * g[n];`;
-    const source = kernelSource(['x', 'labels', 'g', 'lse'], body);
-    // values: 0 x, 1 labels, 2 g, 3 row log-sum-exp
-    return programLowering({
-      kernels: [
-        { spec: { source: logSumExpSource(classes, 1), length: rows }, args: [0] },
-        { spec: { source, length: out.size }, args: [0, 1, 2, 3] },
-      ],
-    });
-  },
-};
+/**
+ * Row-wise ops over [N, C] (and [N]) operands, batched: the mapped axis joins the rows (unbatched
+ * operands broadcast along it), and the result is split again.
+ */
+function overRows(p: () => Primitive<any>) {
+  return (inputs: readonly Tensor[], batched: readonly boolean[], attrs: unknown, axis: BatchAxis): Tensor => {
+    const rows = inputs.map((x, k) => (batched[k] ? x : axis.expand(x)));
+    const flat = rows.map((x) => reshape(x, [x.shape[0] * x.shape[1], ...x.shape.slice(2)]));
+    const out = apply(p(), flat, attrs);
+    return reshape(out, [axis.size, rows[0].shape[1], ...out.shape.slice(1)]);
+  };
+}
 
-const crossEntropyP: Primitive<Attrs> = {
+const gradP: Primitive<Attrs> = definePrimitive({
+  name: 'crossEntropyGrad',
+  transforms: ['batch'],
+  shape: ([x, labels, g], _attrs: Attrs) => (crossEntropyShape(x, labels), sameShape('crossEntropyGrad', [labels, g]), [...x]),
+  batch: overRows(() => gradP),
+  // d loss_n / d x_nc = softmax(x_n)_c - target_nc, target = (1 - eps) onehot + eps / C
+  lowering: {
+    kernel: (out, _in, { classes, smoothing }) => {
+      const rows = out.size / classes;
+      const body =
+        `const n = Math.floor((i + 0.5) / ${classes});\n  const c = i - n * ${classes};\n` +
+        `  const hot = (c == labels[n] ? ${lit(1 - smoothing)} : 0.0) + ${lit(smoothing / classes)};\n` +
+        `  return (Math.exp(x[i] - lse[n]) - hot) * g[n];`;
+      const source = kernelSource(['x', 'labels', 'g', 'lse'], body);
+      // values: 0 x, 1 labels, 2 g, 3 row log-sum-exp
+      return programLowering({
+        kernels: [
+          { spec: { source: logSumExpSource(classes, 1), length: rows }, args: [0] },
+          { spec: { source, length: out.size }, args: [0, 1, 2, 3] },
+        ],
+      });
+    },
+  },
+});
+
+const crossEntropyP: Primitive<Attrs> = definePrimitive({
   name: 'crossEntropy',
-  shape: ([logits, labels]) => crossEntropyShape(logits, labels),
+  transforms: ['vjp', 'batch'],
+  shape: ([logits, labels], _attrs: Attrs) => crossEntropyShape(logits, labels),
+  batch: overRows(() => crossEntropyP),
   // loss_n = lse(x_n) - (1 - eps) x_n[y_n] - eps/C sum_c x_nc
-  lower: (out, _in, { classes, smoothing }) => {
-    const body =
-      `const base = i * ${classes};\n  let m = -3.4e38;\n  for (let c = 0; c < ${classes}; c++) { m = Math.max(m, x[base + c]); }\n` +
-      `  let s = 0.0;\n  let total = 0.0;\n  let picked = 0.0;\n  const y = labels[i];\n` +
-      `  for (let c = 0; c < ${classes}; c++) {\n    const v = x[base + c];\n    s += Math.exp(v - m);\n    total += v;\n    if (c == y) { picked = v; }\n  }\n` +
-      `  return m + Math.log(s) - ${lit(1 - smoothing)} * picked - ${lit(smoothing / classes)} * total;`;
-    const source = kernelSource(['x', 'labels'], body);
-    return singleKernel(source, out.size);
+  lowering: {
+    kernel: (out, _in, { classes, smoothing }) => {
+      const body =
+        `const base = i * ${classes};\n  let m = -3.4e38;\n  for (let c = 0; c < ${classes}; c++) { m = Math.max(m, x[base + c]); }\n` +
+        `  let s = 0.0;\n  let total = 0.0;\n  let picked = 0.0;\n  const y = labels[i];\n` +
+        `  for (let c = 0; c < ${classes}; c++) {\n    const v = x[base + c];\n    s += Math.exp(v - m);\n    total += v;\n    if (c == y) { picked = v; }\n  }\n` +
+        `  return m + Math.log(s) - ${lit(1 - smoothing)} * picked - ${lit(smoothing / classes)} * total;`;
+      const source = kernelSource(['x', 'labels'], body);
+      return singleKernel(source, out.size);
+    },
   },
   vjp: (g, _out, [x, labels], attrs) => [apply(gradP, [x, labels, g], attrs), null],
-};
+});
 
 /** Labels as a tensor of class indices (checked to be integers in [0, classes)). */
 export function labelTensor<const N extends number>(labels: ArrayLike<number>, classes: number, count: N = labels.length as N): Tensor<[N]> {
@@ -64,17 +87,21 @@ export function crossEntropy<const N extends number, const C extends number>(log
   return apply(crossEntropyP, [logits, labels], { classes: logits.shape[1], smoothing });
 }
 
-const argmaxP: Primitive<number> = {
+const argmaxP: Primitive<number> = definePrimitive({
   name: 'argmax',
-  shape: ([x]) => argmaxShape(x),
-  lower: (out, _in, classes) => {
-    const body =
-      `const base = i * ${classes};\n  let best = x[base];\n  let at = 0.0;\n` +
-      `  for (let c = 1; c < ${classes}; c++) { const v = x[base + c]; if (v > best) { best = v; at = c; } }\n  return at;`;
-    const source = kernelSource(['x'], body);
-    return singleKernel(source, out.size);
+  transforms: ['batch'],
+  shape: ([x], _classes: number) => argmaxShape(x),
+  batch: overRows(() => argmaxP),
+  lowering: {
+    kernel: (out, _in, classes) => {
+      const body =
+        `const base = i * ${classes};\n  let best = x[base];\n  let at = 0.0;\n` +
+        `  for (let c = 1; c < ${classes}; c++) { const v = x[base + c]; if (v > best) { best = v; at = c; } }\n  return at;`;
+      const source = kernelSource(['x'], body);
+      return singleKernel(source, out.size);
+    },
   },
-};
+});
 
 /** Index of the largest value of each row of [N, C] (first one on ties); not differentiable. */
 export function argmax<const N extends number, const C extends number>(x: Tensor<[N, C]>): Tensor<[N]> {

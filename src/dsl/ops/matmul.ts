@@ -1,10 +1,12 @@
 // Matrix multiplication: [...B, M, K] x [K, N] or [...B, K, N], either operand optionally
 // transposed (its last two axes swapped), as torch.matmul / x @ W.T.
-import { apply, type InputStrides, type Primitive, type Tensor } from '../tensor.js';
+import { apply, type BatchAxis, type Primitive, type Tensor } from '../tensor.js';
+import { definePrimitive } from '../primitive.js';
+import { registerStridedReads } from '../kernel-table.js';
 import { matmulShape } from '../shape-rules.js';
 import type { CheckMatmul, Matmul, Shape } from '../shape-types.js';
-import { coordinates, kernelSource, singleKernel, stridesOf } from '../kernel-source.js';
-import { sum } from './reduce.js';
+import { coordinates, kernelSource, singleKernel, stridesOf, type InputStrides } from '../kernel-source.js';
+import { broadcastTo, sum } from './reduce.js';
 import { reshape, transpose } from './layout.js';
 
 export interface MatmulOptions {
@@ -93,11 +95,11 @@ export function stridedMatmul(out: Tensor, inputs: readonly Tensor[], attrs: Mat
 }
 
 /** Backends with their own matmul register it in the kernel table (src/dsl/kernels). */
-export const matmulP: Primitive<MatmulAttrs> = {
+export const matmulP: Primitive<MatmulAttrs> = definePrimitive({
   name: 'matmul',
-  shape: ([a, b], { transposeA, transposeB }) => matmulShape(a, b, { transposeA, transposeB }),
-  lower: (out, inputs, attrs, strides) => singleKernel(naiveSource(stridedMatmul(out, inputs, attrs, strides)), out.size),
-  readsStrided: true,
+  transforms: ['vjp', 'batch'],
+  shape: ([a, b], { transposeA, transposeB }: MatmulAttrs) => matmulShape(a, b, { transposeA, transposeB }),
+  lowering: { kernel: (out, inputs, attrs, strides) => singleKernel(naiveSource(stridedMatmul(out, inputs, attrs, strides)), out.size) },
   vjp: (g, _out, [a, b], { transposeA: ta, transposeB: tb, batchedB }) => {
     const mm = (x: Tensor, y: Tensor, transposeA: boolean, transposeB: boolean) => matmulRaw(x, y, { transposeA, transposeB });
     // C = op(A) op(B); dop(A) = G op(B)^T, dop(B) = op(A)^T G; transposed operands get transposed cotangents
@@ -115,7 +117,25 @@ export const matmulP: Primitive<MatmulAttrs> = {
     }
     return [da, db];
   },
-};
+  batch: ([a, b], [ba, bb], flags, axis) => matmulRaw(...batchOperands(a, b, ba, bb, axis), flags),
+});
+registerStridedReads(matmulP);
+
+/**
+ * Operands for the batched product: a shared matrix b stays shared (a's batch is more rows);
+ * otherwise the unbatched operand is broadcast along the mapped axis (batched b needs equal batch dims).
+ */
+function batchOperands(a: Tensor, b: Tensor, aBatched: boolean, bBatched: boolean, { expand }: BatchAxis): [Tensor, Tensor] {
+  if (!bBatched && b.shape.length === 2) return [a, b];
+  const ea = aBatched ? a : expand(a);
+  const eb = bBatched ? b : expand(b);
+  if (ea.shape.length === eb.shape.length) return [ea, eb];
+  // a [B, ...R, m, k] times a batched matrix [B, k, n]: b broadcast over R
+  const [size, ...matrix] = eb.shape;
+  const batch = ea.shape.slice(1, -2);
+  const aligned = reshape(eb, [size, ...batch.map(() => 1), ...matrix]);
+  return [ea, broadcastTo(aligned, [size, ...batch, ...matrix])];
+}
 
 /**
  * Source for a strided launch: statements splitting flat output index `index` into batch

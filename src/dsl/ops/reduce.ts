@@ -2,7 +2,8 @@
 // transpose sumTo. Needs nothing from elementwise.ts (which needs sumTo): mean is a sum whose kernel
 // scales, and max's gradient is its own mask primitive.
 import { apply, type Mutable, type Primitive, type Tensor } from '../tensor.js';
-import { broadcastToShape, reduceAxes, reduceShape, sameShape } from '../shape-rules.js';
+import { definePrimitive, elementwisePrimitive } from '../primitive.js';
+import { broadcastToShape, reduceAxes, reduceShape } from '../shape-rules.js';
 import type { AxisIndex, BroadcastsTo, CheckAxes, CheckDistinctAxes, Reduced, Shape } from '../shape-types.js';
 import { coordinates, flatIndex, kernelSource, lit, singleKernel, stridesOf } from '../kernel-source.js';
 import { reshape } from './layout.js';
@@ -25,29 +26,27 @@ function reduceKernel(init: string, step: (acc: string, v: string) => string) {
   };
 }
 
-// Both primitives keep the reduced axis as 1; the public functions reshape.
-export const sumP: Primitive<ReduceAttrs> = {
+// Both primitives keep the reduced axis as 1; the public functions reshape. Batched, the axis moves up one.
+export const sumP: Primitive<ReduceAttrs> = definePrimitive({
   name: 'sum',
-  shape: ([x], { axis }) => reduceShape(x, axis, true),
-  lower: reduceKernel('0.0', (acc, v) => `${acc} + ${v}`),
+  transforms: ['vjp', 'batch'],
+  shape: ([x], { axis }: ReduceAttrs) => reduceShape(x, axis, true),
+  lowering: { kernel: reduceKernel('0.0', (acc, v) => `${acc} + ${v}`) },
   vjp: (g, _out, [x], { scale }) => [broadcastScaled(g, x.shape, scale)],
-};
+  batch: ([x], _b, { axis, scale }) => apply(sumP, [x], { axis: axis + 1, scale }),
+});
 
 // the gradient goes to every position that attains the maximum
-const maxGradP: Primitive<void> = {
-  name: 'maxGrad',
-  shape: (inputs) => sameShape('maxGrad', inputs),
-  lower: (out) => singleKernel(kernelSource(['x', 'm', 'g'], 'return x[i] == m[i] ? g[i] : 0.0;'), out.size),
-  elementwise: ([x, m, g]) => `(${x} == ${m} ? ${g} : 0.0)`,
-  arith: (a, [x, m, g]) => a.ifEqual(x, m, g, a.const(0)),
-};
+const maxGradP = elementwisePrimitive('maxGrad', (a, [x, m, g]) => a.ifEqual(x, m, g, a.const(0)));
 
-const maxP: Primitive<ReduceAttrs> = {
+const maxP: Primitive<ReduceAttrs> = definePrimitive({
   name: 'max',
-  shape: ([x], { axis }) => reduceShape(x, axis, true),
-  lower: reduceKernel('-3.4e38', (acc, v) => `Math.max(${acc}, ${v})`),
+  transforms: ['vjp', 'batch'],
+  shape: ([x], { axis }: ReduceAttrs) => reduceShape(x, axis, true),
+  lowering: { kernel: reduceKernel('-3.4e38', (acc, v) => `Math.max(${acc}, ${v})`) },
   vjp: (g, out, [x]) => [apply(maxGradP, [x, broadcastScaled(out, x.shape, 1), broadcastScaled(g, x.shape, 1)], undefined)],
-};
+  batch: ([x], _b, { axis, scale }) => apply(maxP, [x], { axis: axis + 1, scale }),
+});
 
 /**
  * Reduces `x` over the axes flagged in `reduced`: adjacent axes of the same kind are merged first,
@@ -110,19 +109,28 @@ interface BroadcastAttrs {
   readonly scale: number;
 }
 
-export const broadcastToP: Primitive<BroadcastAttrs> = {
+export const broadcastToP: Primitive<BroadcastAttrs> = definePrimitive({
   name: 'broadcastTo',
-  shape: ([x], { shape }) => broadcastToShape(x, shape),
-  lower: (out, [x], { scale }) => {
-    const offset = out.shape.length - x.shape.length;
-    const xs = stridesOf(x.shape);
-    const strides = out.shape.map((_, k) => (k < offset || x.shape[k - offset] === 1 ? 0 : xs[k - offset]));
-    const idx = flatIndex(out.shape.map((_, k) => `c${k}`), strides);
-    const value = scale === 1 ? `x[${idx}]` : `x[${idx}] * ${lit(scale)}`;
-    return singleKernel(kernelSource(['x'], `${coordinates(out.shape)}\n  return ${value};`), out.size);
+  transforms: ['vjp', 'batch'],
+  shape: ([x], { shape }: BroadcastAttrs) => broadcastToShape(x, shape),
+  lowering: {
+    kernel: (out, [x], { scale }) => {
+      const offset = out.shape.length - x.shape.length;
+      const xs = stridesOf(x.shape);
+      const strides = out.shape.map((_, k) => (k < offset || x.shape[k - offset] === 1 ? 0 : xs[k - offset]));
+      const idx = flatIndex(out.shape.map((_, k) => `c${k}`), strides);
+      const value = scale === 1 ? `x[${idx}]` : `x[${idx}] * ${lit(scale)}`;
+      return singleKernel(kernelSource(['x'], `${coordinates(out.shape)}\n  return ${value};`), out.size);
+    },
   },
   vjp: (g, _out, [x], { scale }) => [sumScaled(g, x.shape, scale)],
-};
+  // [B, ...x] to [B, 1, ..., 1, ...x] (the target's rank + 1), then broadcast to [B, ...shape]
+  batch: ([x], _b, { shape, scale }) => {
+    const [size, ...inner] = x.shape;
+    const aligned = reshape(x, [size, ...shape.slice(inner.length).map(() => 1), ...inner]);
+    return apply(broadcastToP, [aligned], { shape: [size, ...shape], scale });
+  },
+});
 
 function broadcastScaled(x: Tensor, shape: readonly number[], scale: number): Tensor {
   if (scale === 1 && x.shape.length === shape.length && x.shape.every((d, k) => d === shape[k])) return x;

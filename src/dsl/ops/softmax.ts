@@ -1,7 +1,9 @@
 // softmax and logSoftmax over one axis, numerically stable, as row ops (rows.ts): each row's
 // log-sum-exp (max-shifted), then the outputs. softmax's gradient is a row op too, so a backward
 // pass reads g and y once for the row sums and once for the result.
-import { apply, type Primitive, type Tensor } from '../tensor.js';
+import { apply, type BatchRule, type Primitive, type Tensor } from '../tensor.js';
+import { definePrimitive } from '../primitive.js';
+import { registerRows } from '../kernel-table.js';
 import { normalizeAxis, sameShape, softmaxShape } from '../shape-rules.js';
 import type { AxisIndex, CheckAxis, Shape } from '../shape-types.js';
 import { kernelSource, localBinder } from '../kernel-source.js';
@@ -64,32 +66,44 @@ const softmaxGradRule: RowRule<number> = {
   element: ([y, g], [gy]) => `${y} * (${g} - ${gy})`,
 };
 
-export const softmaxGradP: Primitive<number> = {
+/** Batched, a row op's axis moves up one; unbatched operands are broadcast along the mapped axis. */
+const alongAxis =
+  (p: () => Primitive<number>): BatchRule<number> =>
+  (inputs, batched, axis, { expand }) =>
+    apply(p(), inputs.map((x, k) => (batched[k] ? x : expand(x))), axis + 1);
+
+export const softmaxGradP: Primitive<number> = definePrimitive({
   name: 'softmaxGrad',
-  shape: (inputs) => sameShape('softmaxGrad', inputs),
-  lower: (out, inputs, axis) => rowLowering(softmaxGradRule, out, inputs, axis),
-  rows: softmaxGradRule,
-};
+  transforms: ['batch'],
+  shape: (inputs, _axis: number) => sameShape('softmaxGrad', inputs),
+  lowering: { kernel: (out, inputs, axis) => rowLowering(softmaxGradRule, out, inputs, axis) },
+  batch: alongAxis(() => softmaxGradP),
+});
+registerRows(softmaxGradP, softmaxGradRule);
 
 const softmaxOf = softmaxRule(false);
 const logSoftmaxOf = softmaxRule(true);
 
-export const softmaxP: Primitive<number> = {
+export const softmaxP: Primitive<number> = definePrimitive({
   name: 'softmax',
-  shape: ([x], axis) => softmaxShape(x, axis),
-  lower: (out, inputs, axis) => rowLowering(softmaxOf, out, inputs, axis),
-  rows: softmaxOf,
+  transforms: ['vjp', 'batch'],
+  shape: ([x], axis: number) => softmaxShape(x, axis),
+  lowering: { kernel: (out, inputs, axis) => rowLowering(softmaxOf, out, inputs, axis) },
   vjp: (g, y, _in, axis) => [apply(softmaxGradP, [y, g], axis)],
-};
+  batch: alongAxis(() => softmaxP),
+});
+registerRows(softmaxP, softmaxOf);
 
-export const logSoftmaxP: Primitive<number> = {
+export const logSoftmaxP: Primitive<number> = definePrimitive({
   name: 'logSoftmax',
-  shape: ([x], axis) => softmaxShape(x, axis),
-  lower: (out, inputs, axis) => rowLowering(logSoftmaxOf, out, inputs, axis),
-  rows: logSoftmaxOf,
+  transforms: ['vjp', 'batch'],
+  shape: ([x], axis: number) => softmaxShape(x, axis),
+  lowering: { kernel: (out, inputs, axis) => rowLowering(logSoftmaxOf, out, inputs, axis) },
   // dx = g - softmax(x) * sum(g)
   vjp: (g, y, _in, axis) => [sub(g, mul(exp(y), sum(g, axis, true)))],
-};
+  batch: alongAxis(() => logSoftmaxP),
+});
+registerRows(logSoftmaxP, logSoftmaxOf);
 
 // Overloads: the last axis of any rank >= 1 (generic dims too); an axis checked against the rank;
 // literal shapes, whose bad axis CheckAxis names.
