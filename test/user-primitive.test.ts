@@ -1,8 +1,8 @@
 // A primitive a user defines from outside the package (this file imports only 'shaped-vit', as a
-// user's code would): with its rules it differentiates, compiles under jit and runs on every
-// backend; a transformation it has no rule for fails naming it.
+// user's code would): with its rules it differentiates, compiles under jit, runs on every
+// backend, batches under vmap; a transformation it has no rule for fails naming it.
 import test from 'ava';
-import { addScalar, apply, definePrimitive, grad, jit, mul, mulScalar, sum, tensor, type Primitive, type Shape, type Tensor } from 'shaped-vit';
+import { addScalar, apply, definePrimitive, grad, jit, mul, mulScalar, reshape, sum, tensor, vmap, type Primitive, type Shape, type Tensor } from 'shaped-vit';
 import { eachBackend } from './support/backends.js';
 
 // x ↦ x³ - x, elementwise: one `arith` expression is its gpu.js kernel, fused kernel and SIMD code
@@ -18,10 +18,16 @@ const cubic = <S extends Shape>(x: Tensor<S>): Tensor<S> => apply(cubicP, [x], u
 // rows scaled by a factor: a gpu.js kernel body of its own (inputs x0, x1, output index i)
 const scaleRowsP: Primitive<void> = definePrimitive({
   name: 'user-scale-rows',
-  transforms: ['vjp'],
+  transforms: ['vjp', 'batch'],
   shape: ([x, s]) => (s.length === 1 && s[0] === x[0] ? [...x] : failShape(x, s)),
   lowering: { source: (out) => `return x0[i] * x1[Math.floor((i + 0.5) / ${out.shape[1]})];` },
   vjp: (g, _out, [x, s]) => [apply(scaleRowsP, [g, s], undefined), sum(mul(g, x), 1)],
+  // over a batch [B, N, D] x [B, N]: B·N rows (an unbatched operand is broadcast along B first)
+  batch: (inputs, batched, _attrs, { size, expand }) => {
+    const [x, s] = inputs.map((v, k) => (batched[k] ? v : expand(v)));
+    const [, n, d] = x.shape;
+    return reshape(apply(scaleRowsP, [reshape(x, [size * n, d]), reshape(s, [size * n])], undefined), [size, n, d]);
+  },
 });
 const scaleRows = <N extends number, D extends number>(x: Tensor<[N, D]>, s: Tensor<[N]>): Tensor<[N, D]> => apply(scaleRowsP, [x, s], undefined);
 
@@ -64,4 +70,25 @@ test('differentiating through a primitive without a VJP rule fails naming it', (
   const opaque = definePrimitive({ name: 'user-opaque', shape: ([v]) => [...v], lowering: { source: () => 'return x0[i];' } });
   const e = t.throws(() => grad((v: Tensor<[3]>) => sum(apply(opaque, [v], undefined)))(tensor([1, 2, 3], [3])));
   t.regex(e?.message ?? '', /user-opaque has no VJP/);
+});
+
+eachBackend('user-defined primitives batch under vmap, also inside grad and jit', async (t) => {
+  const xs = tensor(x, [2, 3]);
+  // the elementwise one has no rule of its own: vmap batches it by broadcasting
+  const cubes = vmap((v: Tensor<[3]>) => cubic(v))(xs);
+  t.deepEqual([...(await cubes.data())].map((v) => +v.toFixed(5)), x.map((v) => +(v ** 3 - v).toFixed(5)));
+  // per-example gradients through the one with a batching rule: examples [2, 2, 3], scales shared
+  const examples = tensor([...x, ...x.map((v) => -2 * v)], [2, 2, 3]);
+  const loss = (sc: Tensor<[2]>, e: Tensor<[2, 3]>) => sum(mul(scaleRows(e, sc), scaleRows(e, sc)));
+  const perExample = jit(vmap(grad(loss), { inAxes: [null, 0] }));
+  const g = await perExample(tensor(s, [2]), examples);
+  t.deepEqual([...g.shape], [2, 2]);
+  const sq = (e: number[]) => [0, 1].map((r) => e.slice(3 * r, 3 * r + 3).reduce((a, v) => a + v * v, 0));
+  const expected = [sq(x), sq(x.map((v) => -2 * v))].flatMap((q) => s.map((v, r) => +(2 * v * q[r]).toFixed(3)));
+  t.deepEqual([...(await g.data())].map((v) => +v.toFixed(3)), expected);
+});
+
+test('vmap through a primitive without a batching rule fails naming it', (t) => {
+  const opaque = definePrimitive({ name: 'user-opaque-batch', shape: ([v]) => [...v], lowering: { source: () => 'return x0[i];' } });
+  t.throws(() => vmap((v: Tensor<[3]>) => apply(opaque, [v], undefined))(tensor([1, 2, 3, 4, 5, 6], [2, 3])), { message: "vmap: primitive 'user-opaque-batch' has no batching rule" });
 });

@@ -1,0 +1,173 @@
+// vmap against its definition: vmap(f)(xs) equals f applied to each slice of xs, stacked, for f
+// using every primitive (each through its batching rule), with broadcast (inAxes null) and
+// non-leading mapped axes, on every backend, eagerly and under jit; per-example gradients
+// vmap(grad(loss)) equal the gradients of each example; misuse fails naming what is wrong.
+import test, { type ExecutionContext } from 'ava';
+import * as sv from '../src/index.js';
+import {
+  add, argmax, chunk, concat, crossEntropy, div, dropout, equal, exp, fromTypedArray, gelu, grad, jit, layerNorm, log, logSoftmax, matmul, max, mean,
+  mergeHeads, mul, mulScalar, addScalar, neg, patchify, permute, relu, reshape, rsqrt, slice, softmax, splitHeads, sqrt, sub, sum, take, tanh,
+  tensorsIn, transpose, vmap, broadcastTo, apply, definePrimitive, type InAxis, type Tensor,
+} from '../src/index.js';
+import { eachBackend } from './support/backends.js';
+import { assertClose, randomArray, sizeOf } from './support/reference.js';
+
+type AnyF = (...args: any[]) => unknown;
+
+// shapes are checked at run time here (vmap's types have their own tests, types-test/vmap.test-d.ts)
+type Loose = Tensor<any>;
+/** A tensor of `shape` with seeded values in [lo, hi]. */
+const rand = (shape: readonly number[], seed: number, lo = -1, hi = 1): Loose => fromTypedArray(randomArray(sizeOf(shape), seed, lo, hi), shape);
+
+/** Element `index` along `axis` of host values of `shape`. */
+function sliceHost(values: Float32Array, shape: readonly number[], axis: number, index: number): { values: Float32Array; shape: number[] } {
+  const outer = sizeOf(shape.slice(0, axis));
+  const inner = sizeOf(shape.slice(axis + 1));
+  const out = new Float32Array(outer * inner);
+  for (let o = 0; o < outer; o++) out.set(values.subarray((o * shape[axis] + index) * inner, (o * shape[axis] + index + 1) * inner), o * inner);
+  return { values: out, shape: shape.filter((_, k) => k !== axis) };
+}
+
+/** f on each example (the arguments sliced on the host), stacked: the definition of vmap (outAxes 0). */
+async function stacked(f: AnyF, args: readonly unknown[], inAxes: readonly InAxis[], size: number): Promise<Float32Array[]> {
+  const hosts = await Promise.all(args.map(async (a, k) => (inAxes[k] === null ? null : Promise.all(tensorsIn(a).map(async (t) => [await t.data(), t.shape] as const)))));
+  const perExample: Float32Array[][] = [];
+  for (let b = 0; b < size; b++) {
+    const sliced = args.map((a, k) => {
+      if (inAxes[k] === null) return a;
+      let j = 0;
+      return sv.mapTree(a, (t) => {
+        const [values, shape] = hosts[k]![j++];
+        const axis = inAxes[k]! < 0 ? inAxes[k]! + shape.length : inAxes[k]!;
+        const s = sliceHost(values, shape, axis, b);
+        return fromTypedArray(s.values, s.shape);
+      });
+    });
+    perExample.push(await Promise.all(tensorsIn(f(...sliced)).map((t) => t.data())));
+  }
+  return perExample[0].map((_, j) => {
+    const parts = perExample.map((p) => p[j]);
+    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    parts.forEach((p, b) => out.set(p, b * p.length));
+    return out;
+  });
+}
+
+interface Case {
+  readonly name: string;
+  readonly f: AnyF;
+  readonly args: () => unknown[];
+  readonly inAxes?: readonly InAxis[];
+  readonly tol?: number;
+}
+
+const B = 3;
+const params = () => ({ w: rand([5, 4], 11), b: rand([4], 12) });
+const cases: Case[] = [
+  { name: 'unary math', f: (x: Loose) => [neg(x), exp(x), tanh(x), relu(x), gelu(x), mulScalar(x, 3), addScalar(x, -1)], args: () => [rand([B, 2, 5], 1)] },
+  { name: 'log, sqrt, rsqrt', f: (x: Loose) => [log(x), sqrt(x), rsqrt(x)], args: () => [rand([B, 7], 2, 0.5, 2)] },
+  {
+    name: 'binary ops with a broadcast argument',
+    f: (x: Loose, y: Loose) => [add(x, y), sub(y, x), mul(x, y), div(x, addScalar(mul(y, y), 1)), equal(x, x)],
+    args: () => [rand([B, 2, 5], 3), rand([5], 4)],
+    inAxes: [0, null],
+  },
+  { name: 'a batched operand of lower rank broadcasts', f: (x: Loose, y: Loose) => add(x, y), args: () => [rand([2, 5], 5), rand([B, 5], 6)], inAxes: [null, 0] },
+  { name: 'a dense layer: params shared', f: (p: { w: Loose; b: Loose }, x: Loose) => add(matmul(x, p.w as Tensor<[5, 4]>), p.b), args: () => [params(), rand([B, 2, 5], 7)], inAxes: [null, 0] },
+  { name: 'matmul, both batched, transposed', f: (a: Loose, b: Loose) => [matmul(a, b, { transposeB: true }), matmul(a, b as never, { transposeA: true } as never)], args: () => [rand([B, 4, 4], 8), rand([B, 4, 4], 9)] },
+  { name: 'matmul, a shared matrix times a batched one', f: (a: Loose, b: Loose) => matmul(a, b), args: () => [rand([2, 3, 4], 10), rand([B, 4, 5], 13)], inAxes: [null, 0] },
+  { name: 'matmul, batched operands with batch dims', f: (a: Loose, b: Loose) => matmul(a, b), args: () => [rand([B, 2, 3, 4], 14), rand([2, 4, 5], 15)], inAxes: [0, null] },
+  { name: 'reductions', f: (x: Loose) => [sum(x), sum(x, 0), mean(x, -1, true), max(x as Tensor<[2, 3, 4]>, [0, 2]), broadcastTo(sum(x as Tensor<[2, 3, 4]>, 1, true), [2, 3, 4])], args: () => [rand([B, 2, 3, 4], 16)] },
+  {
+    name: 'layout',
+    f: (x: Loose, y: Loose) => [reshape(x, [6, 4]), permute(x, [2, 0, 1]), transpose(x), slice(x, 1, 1, 3), take(x, 2, 0), ...chunk(x, 2), concat(x, y, 0)],
+    args: () => [rand([B, 2, 3, 4], 17), rand([1, 3, 4], 18)],
+    inAxes: [0, null],
+  },
+  { name: 'attention heads and patches', f: (x: Loose, im: Loose) => [mergeHeads(splitHeads(x, 2)), patchify(im, 2)], args: () => [rand([B, 1, 3, 4], 19), rand([B, 1, 2, 4, 4], 20)] },
+  {
+    name: 'row ops and losses',
+    f: (x: Loose, labels: Loose, ln: { w: Loose; b: Loose }) => [softmax(x), logSoftmax(x, 0), layerNorm(x as Tensor<[4, 5]>, ln.w as Tensor<[5]>, ln.b as Tensor<[5]>), crossEntropy(x as Tensor<[4, 5]>, labels as Tensor<[4]>, 0.1), argmax(x as Tensor<[4, 5]>)],
+    args: () => [rand([B, 4, 5], 21), fromTypedArray([0, 1, 4, 2, 3, 3, 1, 0, 2, 2, 4, 4], [B, 4]), { w: rand([5], 22), b: rand([5], 23) }],
+    inAxes: [0, 0, null],
+  },
+  { name: 'a mapped axis that is not the first', f: (x: Loose, y: Loose) => mul(x, y), args: () => [rand([2, B, 5], 24), rand([5, B], 25)], inAxes: [1, -1] },
+  {
+    name: 'gradients of row ops and matmul inside vmap',
+    f: (p: { w: Loose; b: Loose }, x: Loose, labels: Loose) => grad((q: { w: Loose; b: Loose }) => mean(crossEntropy(layerNorm(softmax(add(matmul(x as Tensor<[2, 5]>, q.w as Tensor<[5, 4]>), q.b)), q.b as Tensor<[4]>, q.b as Tensor<[4]>) as Tensor<[2, 4]>, labels as Tensor<[2]>)) as Tensor<[]>)(p),
+    args: () => [params(), rand([B, 2, 5], 26), fromTypedArray([0, 3, 1, 1, 2, 0], [B, 2])],
+    inAxes: [null, 0, 0],
+    tol: 1e-4,
+  },
+];
+
+async function checkCase(t: ExecutionContext, c: Case, compiled: boolean): Promise<void> {
+  const args = c.args();
+  const inAxes = c.inAxes ?? args.map(() => 0);
+  const mapped = vmap(c.f, { inAxes }) as AnyF;
+  const ours = tensorsIn(compiled ? await jit(mapped)(...args) : mapped(...args));
+  const expected = await stacked(c.f, args, inAxes, B);
+  t.is(ours.length, expected.length);
+  for (const [j, o] of ours.entries()) {
+    t.is(o.shape[0], B, `output ${j} has the mapped axis in front`);
+    assertClose(t, await o.data(), expected[j], c.tol ?? 2e-5, c.tol ?? 2e-5, `${c.name}: output ${j}`);
+  }
+}
+
+for (const c of cases) {
+  eachBackend(`vmap equals stacking f over slices: ${c.name}`, (t) => checkCase(t, c, false));
+  eachBackend(`jit(vmap) equals stacking f over slices: ${c.name}`, (t) => checkCase(t, c, true));
+}
+
+// per-example gradients of a two-layer classifier: vmap(grad(loss)) with params shared
+const mlpLoss = (p: { w1: Tensor<[6, 8]>; w2: Tensor<[8, 3]> }, x: Tensor<[6]>, label: Tensor<[]>) => {
+  const h = gelu(matmul(reshape(x, [1, 6]), p.w1));
+  return mean(crossEntropy(matmul(h, p.w2), reshape(label, [1])));
+};
+
+eachBackend('per-example gradients: vmap(grad(loss), { inAxes: [null, 0, 0] }) equals each example\'s gradient, also under jit', async (t) => {
+  const p = { w1: rand([6, 8], 31) as Tensor<[6, 8]>, w2: rand([8, 3], 32) as Tensor<[8, 3]> };
+  const xs = rand([5, 6], 33) as Tensor<[5, 6]>;
+  const labels = fromTypedArray([0, 2, 1, 1, 0], [5]);
+  const perExample = vmap(grad(mlpLoss), { inAxes: [null, 0, 0] });
+  const eager = perExample(p, xs, labels);
+  const compiled = await jit(perExample)(p, xs, labels);
+  const expected = await stacked(grad(mlpLoss) as AnyF, [p, xs, labels], [null, 0, 0], 5);
+  for (const g of [eager, compiled]) {
+    t.deepEqual([...g.w1.shape], [5, 6, 8]);
+    assertClose(t, await g.w1.data(), expected[0], 1e-5, 1e-4, 'w1');
+    assertClose(t, await g.w2.data(), expected[1], 1e-5, 1e-4, 'w2');
+  }
+  // the mean of the per-example gradients is the batch gradient
+  const batchLoss = (q: typeof p) => mean(vmap((x: Tensor<[6]>, y: Tensor<[]>) => mlpLoss(q, x, y))(xs, labels));
+  assertClose(t, await grad(batchLoss)(p).w2.data(), await mean(eager.w2, 0).data(), 1e-5, 1e-4, 'mean of per-example gradients');
+});
+
+eachBackend('outAxes, nested vmap and a seeded dropout mask per example', async (t) => {
+  const x = rand([B, 4], 41);
+  const y = rand([2, 4], 42);
+  const outer = vmap((u: Tensor<[4]>, v: Tensor<[2, 4]>) => vmap((w: Tensor<[4]>) => mul(u, w))(v), { outAxes: 1 })(x, sv.broadcastTo(y, [B, 2, 4]));
+  t.deepEqual([...outer.shape], [2, B, 4]);
+  const xv = await x.data();
+  const yv = await y.data();
+  const expected = new Float32Array(2 * B * 4);
+  for (let i = 0; i < 2; i++) for (let b = 0; b < B; b++) for (let k = 0; k < 4; k++) expected[(i * B + b) * 4 + k] = xv[b * 4 + k] * yv[i * 4 + k];
+  assertClose(t, await outer.data(), expected, 1e-6, 1e-6, 'nested');
+  // a seed per example: each example's mask is the one its seed gives alone
+  const seeds = fromTypedArray([5, 9, 5], [B]);
+  const ones = sv.ones([B, 64]);
+  const masked = await vmap((v: Tensor<[64]>, s: Tensor<[]>) => dropout(v, 0.5, { base: s, offset: 1 }))(ones, seeds).data();
+  const alone = await dropout(sv.ones([64]), 0.5, { base: sv.scalar(9), offset: 1 }).data();
+  t.deepEqual([...masked.subarray(64, 128)], [...alone]);
+  t.deepEqual([...masked.subarray(0, 64)], [...masked.subarray(128, 192)]);
+  t.notDeepEqual([...masked.subarray(0, 64)], [...alone]);
+});
+
+test('mapped axes of different sizes, unmapped calls and a primitive without a batching rule fail naming them', (t) => {
+  const f = (a: Tensor<[4]>, b: Tensor<[4]>) => add(a, b);
+  t.throws(() => (vmap(f) as AnyF)(rand([3, 4], 1), rand([2, 4], 2)), { message: 'vmap: argument 1 has 2 along its mapped axis 0, other arguments 3' });
+  t.throws(() => vmap(f, { inAxes: [null, null] })(rand([4], 1), rand([4], 2)), { message: 'vmap: no argument is mapped (every inAxes entry is null)' });
+  t.throws(() => (vmap(f, { inAxes: [0] as never }) as AnyF)(rand([3, 4], 1), rand([3, 4], 2)), { message: 'vmap: inAxes has 1 entries for 2 arguments' });
+  const opaque = definePrimitive({ name: 'test-vmap-opaque', shape: ([v]) => [...v], lowering: { source: () => 'return x0[i];' } });
+  t.throws(() => vmap((v: Tensor<[4]>) => apply(opaque, [v], undefined))(rand([3, 4], 3)), { message: "vmap: primitive 'test-vmap-opaque' has no batching rule" });
+});
