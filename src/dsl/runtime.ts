@@ -9,7 +9,7 @@
 //   last time; asking for it again recomputes it from its inputs.
 import { platform } from '#platform';
 import { backendNames, createBackend, type Backend, type BackendName, type MemoryInfo } from './backend.js';
-import { onTensorCreated, postOrder, Tensor } from './tensor.js';
+import { onTensorCreated, postOrder, setReader, Tensor } from './tensor.js';
 import { tensorsIn } from './tree.js';
 import { makePlan, runPlan, tensorAt, timed } from './plan.js';
 import './kernels/index.js';
@@ -184,6 +184,7 @@ export function readTensor(t: Tensor): Promise<Float32Array> {
     return timed('read', () => be.read(t.storage!));
   });
 }
+setReader(readTensor);
 
 // --- scopes --------------------------------------------------------------------------------------
 

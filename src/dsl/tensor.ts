@@ -60,6 +60,13 @@ export interface Primitive<A = any> {
 }
 
 let nextId = 0;
+// The runtime (above this module) evaluates tensors; it registers itself here when it loads.
+let reader: ((t: Tensor) => Promise<Float32Array>) | null = null;
+
+/** @internal the runtime's evaluation, for `Tensor.data()` */
+export function setReader(read: (t: Tensor) => Promise<Float32Array>): void {
+  reader = read;
+}
 const scopeHooks: Array<(t: Tensor) => void> = [];
 
 /** @internal called by scopes to learn of every tensor created while they are open */
@@ -98,9 +105,9 @@ export class Tensor<S extends Shape = Shape> {
   }
 
   /** Computes (if needed) and reads the values back to the host, row-major. */
-  async data(): Promise<Float32Array> {
-    const { readTensor } = await import('./runtime.js');
-    return readTensor(this);
+  data(): Promise<Float32Array> {
+    if (!reader) throw new Error('internal: no runtime is loaded to evaluate tensors');
+    return reader(this);
   }
 
   /** Releases the device and host memory this tensor holds. Using it afterwards is an error. */
