@@ -2,6 +2,7 @@
 // schedules and the training step. Nothing reachable from here imports a `node:` module.
 export * from './dsl/shape-types.js';
 export * from './dsl/shape-rules.js';
+export * from './vit/shape.js';
 export * from './dsl/shape-error.js';
 export * from './dsl/index.js';
 export * from './nn/index.js';

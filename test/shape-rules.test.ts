@@ -2,10 +2,11 @@
 // type level prints for the same numbers (see types-test/shapes.test-d.ts).
 import test from 'ava';
 import { ShapeError } from '../src/dsl/shape-error.js';
+import { vitDerived } from '../src/vit/shape.js';
 import {
   broadcastShapes, checkDims, chunkShape, concatShape, patchesShape, exactAdd, exactDiv, exactMod, exactMul, exactSub,
   formatShape, matmulShape, mergeHeadsShape, normalizeAxis, permuteShape, reduceShape, reshapeShape,
-  sizeOf, sliceShape, softmaxShape, splitHeadsShape, takeShape, transposeShape, vitDerived,
+  sizeOf, sliceShape, softmaxShape, splitHeadsShape, takeShape, transposeShape,
 } from '../src/dsl/shape-rules.js';
 
 const throwsShape = (t: import('ava').ExecutionContext, f: () => unknown, message: string) => {

@@ -18,5 +18,5 @@ export { softmax, logSoftmax } from './ops/softmax.js';
 export { layerNorm, layerNormalize } from './ops/layernorm.js';
 export { crossEntropy, labelTensor, argmax } from './ops/loss.js';
 export { dropout, offsetSeed, type Seed } from './ops/dropout.js';
-export { exactAdd, exactMul, exactDiv, headWidth, vitDerived } from './shape-rules.js';
+export { exactAdd, exactMul, exactDiv, headWidth } from './shape-rules.js';
 export { vmap, type VmapOptions, type InAxis, type Batched, type InsertDim, type MapArgs } from './vmap.js';

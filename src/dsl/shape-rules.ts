@@ -2,7 +2,7 @@
 // (shapes from files, flags, or `number` dims), throwing ShapeError with exactly
 // the sentence the type level prints for the same numbers. Every function checks
 // its inputs in the same order as its type, so the first error is the same one.
-import type { Add, Div, HeadWidth, MatmulFlags, Mul, PatchCount, VitDims, VitShapeConfig } from './shape-types.js';
+import type { Add, Div, HeadWidth, MatmulFlags, Mul, PatchCount } from './shape-types.js';
 import { ShapeError } from './shape-error.js';
 
 const fail = (message: string): never => {
@@ -275,7 +275,8 @@ export function softmaxShape(s: readonly number[], axis = -1): number[] {
   return [...s];
 }
 
-const positive = (v: number, name: string) => {
+/** Throws unless `v` is a positive integer, naming it. */
+export const positive = (v: number, name: string): void => {
   if (!Number.isSafeInteger(v) || v <= 0) fail(`${name} ${v} is not a positive integer`);
 };
 /** E / H, the width of one attention head. */
@@ -327,18 +328,4 @@ export function chunkShape(s: readonly number[], count: number, width?: number):
   const part = exactDiv(d, count, `chunk count ${count} does not divide the last dim of ${formatShape(s)}`);
   if (width !== undefined && width !== part) fail(`chunk of ${formatShape(s)} into ${count} gives width ${part}, not ${width}`);
   return [...s.slice(0, -1), part];
-}
-
-const vitFields = ['imageSize', 'patchSize', 'channels', 'embedDim', 'heads', 'mlpDim', 'layers', 'classes'] as const;
-
-/** Validates a ViT config (positive fields, patch divides image, heads divide embedDim) and derives its dims. */
-export function vitDerived<C extends VitShapeConfig>(c: C): VitDims<C>;
-export function vitDerived(c: VitShapeConfig): VitDims<VitShapeConfig> {
-  for (const k of vitFields) positive(c[k], k);
-  exactDiv(c.imageSize, c.patchSize, `patchSize ${c.patchSize} does not divide imageSize ${c.imageSize}`);
-  const headDim = headWidth(c.embedDim, c.heads);
-  const numPatches = patchCount(c.imageSize, c.imageSize, c.patchSize);
-  const tokens = exactAdd(1, numPatches);
-  const patchDim = exactMul(exactMul(c.patchSize, c.patchSize), c.channels);
-  return { numPatches, tokens, patchDim, headDim };
 }

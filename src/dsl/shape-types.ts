@@ -201,7 +201,7 @@ export type Mul<A extends NumOrError, B extends NumOrError> =
   : B : A;
 
 /** a / b with the given message for a remainder (A, B plain numbers). */
-type DivExact<A extends number, B extends number, Msg extends string> =
+export type DivExact<A extends number, B extends number, Msg extends string> =
   number extends A | B ? number
   : Nats2<A, B> extends [infer X extends Nat, infer Y extends Nat]
     ? (Y extends [] ? ShapeError<`division by zero: ${A} / ${B}`>
@@ -576,7 +576,7 @@ export type Softmax<S extends Shape, Axis extends number = -1> = ValidShape<Soft
 // Attention heads.
 
 // V must be a positive integer (`number` passes): never, or the error naming Name.
-type PositiveError<V extends number, Name extends string> =
+export type PositiveError<V extends number, Name extends string> =
   number extends V ? never
   : (ToNat<V> extends infer D extends Nat ? (D extends [] ? false : true) : false) extends true ? never
   : ShapeError<`${Name} ${V} is not a positive integer`>;
@@ -608,58 +608,6 @@ export type MergeHeadsResult<S extends Shape> =
 export type CheckMergeHeads<S extends Shape> = MergeHeadsResult<S> extends infer R ? CheckOf<R> : never;
 /** Shape after mergeHeads (`never` if invalid). */
 export type MergeHeads<S extends Shape> = ValidShape<MergeHeadsResult<S>>;
-
-// ---------------------------------------------------------------------------
-// ViT config.
-
-/** The ViT hyper-parameters that fix its shapes; literal types give literal derived dims. */
-export interface VitShapeConfig {
-  readonly imageSize: number;
-  readonly patchSize: number;
-  readonly channels: number;
-  readonly embedDim: number;
-  readonly heads: number;
-  readonly mlpDim: number;
-  readonly layers: number;
-  readonly classes: number;
-}
-type VitKey = keyof VitShapeConfig;
-type VitFields = ['imageSize', 'patchSize', 'channels', 'embedDim', 'heads', 'mlpDim', 'layers', 'classes'];
-// First field, in VitFields order, that is not a positive integer.
-type VitFieldError<C extends VitShapeConfig, F extends readonly VitKey[] = VitFields> =
-  F extends readonly [infer K extends VitKey, ...infer R extends readonly VitKey[]]
-    ? ([PositiveError<C[K], K>] extends [never] ? VitFieldError<C, R> : PositiveError<C[K], K>)
-    : never;
-type PatchGrid<C extends VitShapeConfig> =
-  DivExact<C['imageSize'], C['patchSize'], `patchSize ${C['patchSize']} does not divide imageSize ${C['imageSize']}`>;
-type VitSizes<C extends VitShapeConfig, G extends number, D extends number> =
-  Mul<G, G> extends infer NP extends number
-    ? (Add<NP, 1> extends infer T extends number
-      ? (Mul<Mul<C['patchSize'], C['patchSize']>, C['channels']> extends infer PD extends number
-        ? { numPatches: NP; tokens: T; patchDim: PD; headDim: D }
-        : Mul<Mul<C['patchSize'], C['patchSize']>, C['channels']>)
-      : Add<NP, 1>)
-    : Mul<G, G>;
-/** { numPatches: (I/P)^2, tokens: (I/P)^2 + 1, patchDim: P*P*C, headDim: E/H }, or the first error. */
-export type VitDerived<C extends VitShapeConfig> =
-  [VitFieldError<C>] extends [never]
-    ? (PatchGrid<C> extends infer G extends number
-      ? (HeadWidth<C['embedDim'], C['heads']> extends infer D extends number ? VitSizes<C, G, D> : HeadWidth<C['embedDim'], C['heads']>)
-      : PatchGrid<C>)
-    : VitFieldError<C>;
-/** `unknown` when the config is valid: positive fields, P divides I, H divides E. */
-export type CheckVitConfig<C extends VitShapeConfig> = VitDerived<C> extends infer R ? CheckOf<R> : never;
-// One derived dim; `never` when the config is invalid (CheckVitConfig says why).
-type VitField<C extends VitShapeConfig, K extends string> =
-  VitDerived<C> extends { readonly [P in K]: infer V extends number } ? V : never;
-/** Sequence length (I/P)^2 + 1: the patches plus the class token. */
-export type Tokens<C extends VitShapeConfig> = VitField<C, 'tokens'>;
-/** Number of patches (I/P)^2. */
-export type NumPatches<C extends VitShapeConfig> = VitField<C, 'numPatches'>;
-/** Length of a flattened patch, P * P * channels. */
-export type PatchDim<C extends VitShapeConfig> = VitField<C, 'patchDim'>;
-/** Width of one attention head, embedDim / heads. */
-export type HeadDim<C extends VitShapeConfig> = VitField<C, 'headDim'>;
 
 // ---------------------------------------------------------------------------
 // Signatures for code generic over its dims. tsc defers a conditional type that tests a dim
@@ -761,18 +709,3 @@ export type CheckChunk<S extends Shape, N extends number> =
 export type Chunked<S extends Shape, N extends number> =
   S extends readonly [...infer R extends Shape, infer D extends number]
     ? (Div<D, N> extends infer W extends number ? [...R, W] : never) : never;
-
-/**
- * A ViT config's derived dims as the ops' own arithmetic types (what patchify, concat and
- * splitHeads produce), so code generic over the config type-checks; literal for a literal config.
- */
-export interface VitDims<C extends VitShapeConfig> {
-  /** (I/P)·(I/P) */
-  readonly numPatches: PatchCount<C['imageSize'], C['imageSize'], C['patchSize']>;
-  /** the class token, then the patches */
-  readonly tokens: Add<1, PatchCount<C['imageSize'], C['imageSize'], C['patchSize']>>;
-  /** P·P·channels */
-  readonly patchDim: Mul<Mul<C['patchSize'], C['patchSize']>, C['channels']>;
-  /** E / H */
-  readonly headDim: HeadWidth<C['embedDim'], C['heads']>;
-}

@@ -1,7 +1,6 @@
 // ViT configuration: validated at the type level (CheckVitConfig prints which number does not
 // divide which) and again at runtime with the same message; derived sizes are literal types.
-import { vitDerived } from '../dsl/shape-rules.js';
-import type { CheckVitConfig, VitDims, VitShapeConfig } from '../dsl/shape-types.js';
+import { vitDerived, vitFields, type CheckVitConfig, type VitDims, type VitShapeConfig } from './shape.js';
 
 export interface VitConfigInput extends VitShapeConfig {
   /** dropout on attention weights and after the MLP's GELU (mlp.2); default 0 */
@@ -11,11 +10,9 @@ export interface VitConfigInput extends VitShapeConfig {
 /** A validated config and its derived dims (tokens, patchDim, headDim, numPatches), typed as the ops compute them. */
 export type VitConfig<C extends VitConfigInput = VitConfigInput> = C & VitDims<C>;
 
-const positive = ['imageSize', 'patchSize', 'channels', 'embedDim', 'heads', 'mlpDim', 'layers', 'classes'] as const;
-
 /** Validates a ViT configuration; invalid literal configs fail to compile with the same message. */
 export function config<const C extends VitConfigInput>(c: C & CheckVitConfig<C>): VitConfig<C> {
-  for (const k of positive) {
+  for (const k of vitFields) {
     if (!Number.isSafeInteger(c[k]) || c[k] <= 0) throw new Error(`${k} must be a positive integer, got ${c[k]}`);
   }
   if (c.dropout !== undefined && !(c.dropout >= 0 && c.dropout < 1)) throw new Error(`dropout must be in [0, 1), got ${c.dropout}`);

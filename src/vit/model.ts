@@ -3,7 +3,7 @@
 // classifier. Every stage is typed with its real shape, generic over the config C and batch B, and
 // the stages compose with fp-ts.
 import { add, broadcastTo, concat, offsetSeed, patchify, take, type Seed, type Tensor } from '../dsl/index.js';
-import type { VitDims } from '../dsl/shape-types.js';
+import type { VitDims } from './shape.js';
 import { flow, identity, pipe } from 'fp-ts/lib/function.js';
 import { applyLayerNorm, linear, mlp, selfAttentionWithWeights } from '../nn/index.js';
 import type { VitConfig, VitConfigInput } from './config.js';

@@ -1,6 +1,7 @@
 // The ViT parameter tree (immutable, typed) and its PyTorch state_dict names.
-import { exactMul, vitDerived, tensorsIn, type Mutable, type Tensor } from '../dsl/index.js';
-import type { Shape, VitDims } from '../dsl/shape-types.js';
+import { exactMul, tensorsIn, type Mutable, type Tensor } from '../dsl/index.js';
+import type { Shape } from '../dsl/shape-types.js';
+import { vitDerived, type VitDims } from './shape.js';
 import { initLayerNorm, initLinear, initMlp, initMultiheadAttention, seedStream, xavierUniform } from '../nn/index.js';
 import type { LayerNorm, Linear, Mlp, MultiheadAttention } from '../nn/index.js';
 import type { VitConfig, VitConfigInput } from './config.js';
