@@ -8,7 +8,8 @@
 // - every other intermediate is freed as soon as the evaluation that needed it has used it for the
 //   last time; asking for it again recomputes it from its inputs.
 import { platform } from '#platform';
-import { backendNames, createBackend, type Backend, type BackendName, type MemoryInfo } from './backend.js';
+import { backendNames, type Backend, type BackendName, type MemoryInfo } from './backend.js';
+import { createBackend } from './backends/index.js';
 import { onTensorCreated, postOrder, setReader, Tensor } from './tensor.js';
 import { tensorsIn } from './tree.js';
 import { makePlan, runPlan, tensorAt, timed } from './plan.js';

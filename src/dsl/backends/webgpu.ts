@@ -1,0 +1,31 @@
+// webgpu: gpu.js's WebGPU mode on the platform's adapter; kernels may write 2 or 4 floats per thread.
+import { platform } from '#platform';
+import type { WebgpuBackend } from '../backend.js';
+import { gpujsBackend } from './gpujs.js';
+
+export async function createWebgpu(): Promise<WebgpuBackend | null> {
+  const adapter = await platform.provideWebGpu();
+  if (!adapter) return null;
+  const description = `webgpu (${adapter.description}${adapter.software ? ', software' : ''})`;
+  const { base, gpu, wrap, cached, resident, launched } = gpujsBackend('webgpu', { description, software: adapter.software, asyncCalls: true, hostMemory: false });
+  return {
+    ...base,
+    name: 'webgpu',
+    async runPacked(spec, width, args) {
+      launched();
+      const cells = Math.ceil(spec.length / width);
+      const kernel = cached(`packed ${width}`, spec, args, (settings) => gpu.createKernel(spec.source, { ...settings, output: [cells] }));
+      // host values (a pipeline's results) are uploaded first, as for run(): a kernel compiled for
+      // device buffers misreads a host array as a buffer of another device
+      const packed = await kernel(...(await Promise.all(args.map(resident))));
+      if (packed.componentCount !== width) throw new Error(`internal: a packed kernel returned ${packed.componentCount} floats per thread, not ${width}`);
+      // the same buffer seen as flat floats, which later kernels read like any storage (gpu.js
+      // refuses vector results as arguments, though a vector buffer is laid out as its floats)
+      const flat = packed.clone();
+      flat.componentCount = 1;
+      flat.output = [spec.length];
+      packed.delete();
+      return wrap(flat, spec.length);
+    },
+  };
+}
