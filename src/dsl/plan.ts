@@ -3,7 +3,7 @@
 // release decided up front. The
 // eager runtime plans and runs one per evaluation; `jit` plans once and replays the plan.
 import type { Backend, BackendName, Storage } from './backend.js';
-import { fuseElementwise, fusedLoweringFor, groupOf, groupRowStats } from './fusion.js';
+import { fuseElementwise, fusedLoweringFor, groupOf, groupRowStats, type Group } from './fusion.js';
 import { hasOwnKernel, loweringFor, readsStrided, rowsOf, rowStatsLoweringFor, stridedViewOf } from './kernel-table.js';
 import { isElementwise } from './primitive.js';
 import { platform } from '#platform';
@@ -33,11 +33,68 @@ export interface Plan {
   readonly targets: readonly number[];
 }
 
+/** One unit of work, before slots and lowerings: what a pass of makePlan hands to the next. */
+type Work =
+  | { readonly kind: 'bound'; readonly node: Tensor }
+  | { readonly kind: 'upload'; readonly node: Tensor; readonly values: Float32Array }
+  /** a fusion group computed by one kernel (after its row ops' statistics kernels), `node` its root */
+  | { readonly kind: 'group'; readonly node: Tensor; readonly group: Group }
+  /** one op alone; `views[k]`: input k read in place through that view's strides */
+  | { readonly kind: 'op'; readonly node: Tensor; readonly views: readonly (Tensor | null)[] };
+
 /**
  * Plans the computation of `targets` on `backend`: every tensor they need that `isBound` does not
  * accept is computed (host leaves uploaded). Host leaves that are not `transient` are kept too.
+ * Passes over plain data: what is computed and kept; fusion groups; views read in place; the work
+ * in order; slots and lowerings; lifetimes.
  */
 export function makePlan(targets: readonly Tensor[], order: readonly Tensor[], backend: BackendName, isBound: (t: Tensor) => boolean): Plan {
+  const computed = order.filter((t) => !isBound(t));
+  const kept = new Set(targets);
+  for (const t of computed) if (t.host && !t.transient) kept.add(t);
+  // row ops run as statistics + an elementwise stage unless the backend has its own kernel for them
+  const fusesRows = (t: Tensor) => !!rowsOf(t.op) && !hasOwnKernel(t.op!, backend);
+  const rootOf = fusionEnabled ? fuseElementwise(computed, usesOf(computed), kept, fusesRows) : new Map<Tensor, Tensor>();
+  const views = readInPlace(computed, kept, backend);
+  const work = schedule(order, isBound, rootOf, views, fusesRows);
+  const { nodes, bound, steps } = lower(work, backend);
+  const slotOf = new Map(nodes.map((t, s) => [t, s]));
+  const keptSlots = new Set([...kept].map((t) => slotOf.get(t)!));
+  const frees = lifetimes(steps, new Set(bound), keptSlots);
+  return { nodes, bound, steps: steps.map((s, k) => ({ ...s, frees: frees[k] })), targets: targets.map((t) => slotOf.get(t)!) };
+}
+
+/** How many computed nodes read each tensor. */
+function usesOf(computed: readonly Tensor[]): Map<Tensor, number> {
+  const uses = new Map<Tensor, number>();
+  for (const t of computed) for (const i of t.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
+  return uses;
+}
+
+/** The work, in evaluation order: nodes folded into a group or read in place are no work of their own. */
+function schedule(
+  order: readonly Tensor[],
+  isBound: (t: Tensor) => boolean,
+  rootOf: ReadonlyMap<Tensor, Tensor>,
+  views: ReadonlySet<Tensor>,
+  fusesRows: (t: Tensor) => boolean,
+): Work[] {
+  const work: Work[] = [];
+  for (const t of order) {
+    if (isBound(t)) work.push({ kind: 'bound', node: t });
+    else if (t.host) work.push({ kind: 'upload', node: t, values: t.host });
+    else if (rootOf.has(t) || views.has(t)) continue; // computed inside its group's kernel, or read in place
+    else {
+      const group = isElementwise(t.op) || fusesRows(t) ? groupOf(t, rootOf) : null;
+      if (group && (group.nodes.length > 1 || group.rows.length)) work.push({ kind: 'group', node: t, group });
+      else work.push({ kind: 'op', node: t, views: t.inputs.map((i) => (views.has(i) ? i : null)) });
+    }
+  }
+  return work;
+}
+
+/** Slots (one per tensor, and scratch slots for row statistics) and each step's lowering on `backend`. */
+function lower(work: readonly Work[], backend: BackendName): { nodes: (Tensor | null)[]; bound: number[]; steps: Array<Omit<Step, 'frees'>> } {
   const slot = new Map<Tensor, number>();
   const nodes: (Tensor | null)[] = [];
   const slotOf = (t: Tensor) => {
@@ -48,54 +105,48 @@ export function makePlan(targets: readonly Tensor[], order: readonly Tensor[], b
     }
     return s;
   };
-  const scratchSlot = () => nodes.push(null) - 1;
-  const computed = order.filter((t) => !isBound(t));
-  const uses = new Map<Tensor, number>();
-  for (const t of computed) for (const i of t.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
-  const kept = new Set(targets);
-  for (const t of computed) if (t.host && !t.transient) kept.add(t);
-  // row ops run as statistics + an elementwise stage unless the backend has its own kernel for them
-  const fusesRows = (t: Tensor) => !!rowsOf(t.op) && !hasOwnKernel(t.op!, backend);
-  const rootOf = fusionEnabled ? fuseElementwise(computed, uses, kept, fusesRows) : new Map<Tensor, Tensor>();
-  const views = readInPlace(computed, kept, backend);
-  const bound = new Set<number>();
+  const bound: number[] = [];
   const steps: Array<Omit<Step, 'frees'>> = [];
-  for (const t of order) {
-    if (isBound(t)) {
-      bound.add(slotOf(t));
-      continue;
-    }
-    if (t.host) {
-      const host = t.host;
-      steps.push({ label: 'upload', run: (be) => be.upload(host), args: [], out: slotOf(t) });
-      continue;
-    }
-    if (rootOf.has(t) || views.has(t)) continue; // computed inside its group's kernel, or read in place
-    const group = isElementwise(t.op) || fusesRows(t) ? groupOf(t, rootOf) : null;
-    if (group && (group.nodes.length > 1 || group.rows.length)) {
-      const statsSlots = group.rows.map((row) => {
-        const { kernel, args, reads } = groupRowStats(row, group);
-        const out = scratchSlot();
-        steps.push({ label: `${row.op!.name}.stats`, run: rowStatsLoweringFor(kernel, args, backend), args: reads.map(slotOf), out });
-        return out;
-      });
-      const names = [...new Set(group.nodes.map((n) => n.op!.name))].sort();
-      const label = group.nodes.length > 1 ? `fused(${names.join('+')})` : t.op!.name;
-      steps.push({ label, run: fusedLoweringFor(t, group, backend), args: [...group.externals.map(slotOf), ...statsSlots], out: slotOf(t) });
-    } else {
-      const viewed = t.inputs.some((i) => views.has(i));
-      const strides = viewed ? t.inputs.map((i) => (views.has(i) ? stridedViewOf(i.op)!(i.inputs[0].shape, i.attrs) : null)) : undefined;
-      const args = t.inputs.map((i) => slotOf(views.has(i) ? i.inputs[0] : i));
-      steps.push({ label: t.op!.name, run: loweringFor(t, backend, strides), args, out: slotOf(t) });
+  for (const w of work) {
+    const t = w.node;
+    switch (w.kind) {
+      case 'bound':
+        bound.push(slotOf(t));
+        break;
+      case 'upload':
+        steps.push({ label: 'upload', run: (be) => be.upload(w.values), args: [], out: slotOf(t) });
+        break;
+      case 'group': {
+        const { group } = w;
+        const statsSlots = group.rows.map((row) => {
+          const { kernel, args, reads } = groupRowStats(row, group);
+          const out = nodes.push(null) - 1;
+          steps.push({ label: `${row.op!.name}.stats`, run: rowStatsLoweringFor(kernel, args, backend), args: reads.map(slotOf), out });
+          return out;
+        });
+        const names = [...new Set(group.nodes.map((n) => n.op!.name))].sort();
+        const label = group.nodes.length > 1 ? `fused(${names.join('+')})` : t.op!.name;
+        steps.push({ label, run: fusedLoweringFor(t, group, backend), args: [...group.externals.map(slotOf), ...statsSlots], out: slotOf(t) });
+        break;
+      }
+      case 'op': {
+        const strides = w.views.some(Boolean) ? w.views.map((v) => (v ? stridedViewOf(v.op)!(v.inputs[0].shape, v.attrs) : null)) : undefined;
+        const args = t.inputs.map((i, k) => slotOf(w.views[k] ? i.inputs[0] : i));
+        steps.push({ label: t.op!.name, run: loweringFor(t, backend, strides), args, out: slotOf(t) });
+        break;
+      }
     }
   }
-  const targetSlots = targets.map(slotOf);
-  const keptSlots = new Set([...kept].map(slotOf));
+  return { nodes, bound, steps };
+}
+
+/** For each step, the temporaries whose last use it is (neither bound nor kept): released right after it. */
+function lifetimes(steps: ReadonlyArray<Pick<Step, 'args'>>, bound: ReadonlySet<number>, kept: ReadonlySet<number>): number[][] {
   const lastUse = new Map<number, number>();
   steps.forEach((s, k) => s.args.forEach((a) => lastUse.set(a, k)));
   const frees: number[][] = steps.map(() => []);
-  for (const [s, k] of lastUse) if (!bound.has(s) && !keptSlots.has(s)) frees[k].push(s);
-  return { nodes, bound: [...bound], steps: steps.map((s, k) => ({ ...s, frees: frees[k] })), targets: targetSlots };
+  for (const [s, k] of lastUse) if (!bound.has(s) && !kept.has(s)) frees[k].push(s);
+  return frees;
 }
 
 /**
