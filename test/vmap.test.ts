@@ -99,6 +99,12 @@ const cases: Case[] = [
     inAxes: [null, 0, 0],
     tol: 1e-4,
   },
+  {
+    name: 'gradients of layout ops and max inside vmap',
+    f: (x: Loose, y: Loose) =>
+      grad((v: Loose) => sum(mul(max(concat(permute(slice(v, 1, 1, 4) as Loose, [1, 0]), reshape(take(v, 1, 0) as Loose, [1, 2]), 0) as Loose, 1), sum(y))) as Tensor<[]>)(x),
+    args: () => [rand([B, 2, 5], 27), rand([B, 3], 28)],
+  },
 ];
 
 async function checkCase(t: ExecutionContext, c: Case, compiled: boolean): Promise<void> {

@@ -31,7 +31,10 @@ export interface PrimitiveSpec<A> extends Partial<Rules<A>> {
 /** `transforms` lists the transformations the primitive supports: each needs its rule (else a compile error). */
 export type PrimitiveDefinition<A, T extends Transformation> = PrimitiveSpec<A> & { readonly transforms?: readonly T[] } & { readonly [K in T]-?: Rules<A>[K] };
 
-const names = new Set<string>();
+const defined = new Map<string, Primitive<any>>();
+
+/** @internal every primitive defined so far (the library's once its ops are loaded) */
+export const definedPrimitives = (): Primitive<any>[] => [...defined.values()];
 
 /**
  * Defines a primitive op. Apply it with `apply(p, inputs, attrs)` (the output shape comes from
@@ -39,13 +42,14 @@ const names = new Set<string>();
  * needs no batching rule: vmap batches it by broadcasting.
  */
 export function definePrimitive<A = void, const T extends Transformation = never>(spec: PrimitiveDefinition<A, NoInfer<T>> & { readonly transforms?: readonly T[] }): Primitive<A> {
-  if (names.has(spec.name)) throw new Error(`definePrimitive: a primitive named '${spec.name}' already exists`);
+  if (defined.has(spec.name)) throw new Error(`definePrimitive: a primitive named '${spec.name}' already exists`);
   for (const t of spec.transforms ?? []) {
     if (typeof spec[t] !== 'function') throw new Error(`definePrimitive: ${spec.name} declares '${t}' but has no ${t} rule`);
   }
-  names.add(spec.name);
   const { name, shape, lowering, vjp, jvp, batch } = spec;
-  return { name, shape, lowering, vjp, jvp, batch };
+  const p: Primitive<A> = { name, shape, lowering, vjp, jvp, batch };
+  defined.set(name, p);
+  return p;
 }
 
 /** An elementwise primitive with NumPy broadcasting over its inputs; vmap batches it by broadcasting (no rule needed). */
