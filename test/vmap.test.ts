@@ -177,3 +177,16 @@ test('mapped axes of different sizes, unmapped calls and a primitive without a b
   const opaque = definePrimitive({ name: 'test-vmap-opaque', shape: ([v]) => [...v], lowering: { source: () => 'return x0[i];' } });
   t.throws(() => vmap((v: Tensor<[4]>) => apply(opaque, [v], undefined))(rand([3, 4], 3)), { message: "vmap: primitive 'test-vmap-opaque' has no batching rule" });
 });
+
+eachBackend('a trace that throws leaves nothing behind for the next evaluation', async (t) => {
+  const p = rand([4], 51);
+  t.throws(
+    () =>
+      vmap((v: Tensor<[4]>) => {
+        add(v, p);
+        throw new Error('boom');
+      })(rand([3, 4], 52)),
+    { message: 'boom' },
+  );
+  assertClose(t, await add(p, p).data(), (await p.data()).map((v) => 2 * v), 1e-6, 1e-6, 'p + p');
+});

@@ -103,31 +103,34 @@ function mapped<A extends unknown[], R>(f: (...args: A) => R, args: A, inAxes: I
 
   const made = new Set<Tensor>();
   const stop = onTensorCreated((t) => made.add(t));
-  let result: R;
   try {
-    result = f(...tracedArgs);
-  } finally {
-    stop();
-  }
-  const outputs = tensorsIn(result);
-  // only nodes made by the trace can depend on a placeholder
-  for (const t of postOrder(outputs, (t) => !made.has(t))) {
-    if (batched.has(t) || !t.op) continue;
-    if (!t.inputs.some((i) => batched.has(i))) continue; // unbatched: kept as it is
-    const inputs = t.inputs.map((i) => batched.get(i) ?? i);
-    const out = batchRuleOf(t.op)(inputs, t.inputs.map((i) => batched.has(i)), t.attrs, axis);
-    if (out.shape.length !== t.shape.length + 1 || out.shape[0] !== n || t.shape.some((d, k) => out.shape[k + 1] !== d)) {
-      throw new Error(`vmap: the batching rule of ${t.op.name} made [${out.shape}] from [${t.shape}], not [${[n, ...t.shape]}]`);
+    let result: R;
+    try {
+      result = f(...tracedArgs);
+    } finally {
+      stop();
     }
-    batched.set(t, out);
+    const outputs = tensorsIn(result);
+    // only nodes made by the trace can depend on a placeholder
+    for (const t of postOrder(outputs, (t) => !made.has(t))) {
+      if (batched.has(t) || !t.op) continue;
+      if (!t.inputs.some((i) => batched.has(i))) continue; // unbatched: kept as it is
+      const inputs = t.inputs.map((i) => batched.get(i) ?? i);
+      const out = batchRuleOf(t.op)(inputs, t.inputs.map((i) => batched.has(i)), t.attrs, axis);
+      if (out.shape.length !== t.shape.length + 1 || out.shape[0] !== n || t.shape.some((d, k) => out.shape[k + 1] !== d)) {
+        throw new Error(`vmap: the batching rule of ${t.op.name} made [${out.shape}] from [${t.shape}], not [${[n, ...t.shape]}]`);
+      }
+      batched.set(t, out);
+    }
+    const leaves = outputs.map((t) => moveFront(batched.get(t) ?? axis.expand(t), outAxes));
+    let k = 0;
+    return mapTree(result, () => leaves[k++]);
+  } finally {
+    // what was traced on the placeholders is never evaluated (nor a pending sibling of an evaluation)
+    const traced = new Set(placeholders);
+    for (const t of made) if (t.inputs.some((i) => traced.has(i))) traced.add(t);
+    for (const t of traced) t.dispose();
   }
-  const leaves = outputs.map((t) => moveFront(batched.get(t) ?? axis.expand(t), outAxes));
-  // what was traced on the placeholders is never evaluated (nor a pending sibling of an evaluation)
-  const traced = new Set(placeholders);
-  for (const t of made) if (t.inputs.some((i) => traced.has(i))) traced.add(t);
-  for (const t of traced) t.dispose();
-  let k = 0;
-  return mapTree(result, () => leaves[k++]);
 }
 
 /** `x` with its front axis moved to `axis`. */
