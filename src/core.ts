@@ -12,5 +12,6 @@ export * as optim from './train/optim.js';
 export * as schedule from './train/schedule.js';
 export { presets, presetNames, recipeConfig, recipeOptimizer, recipeSchedule, type Recipe, type PresetName } from './train/presets.js';
 export { trainStep, evalStep, initTrainState, type TrainState, type Batch, type StepMetrics } from './train/step.js';
+export { ConfigError } from './vit/config.js';
 export { encodeCheckpoint, decodeCheckpoint, CheckpointError } from './vit/checkpoint.js';
 export { encodeSafetensors, decodeSafetensors, inspectSafetensors, SafetensorsError } from './io/safetensors.js';

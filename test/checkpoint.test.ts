@@ -59,6 +59,16 @@ test('a stored config of a million (or 10^12) layers is refused at once, in a sh
   t.regex(err!.message, /^evil\.safetensors: the model config \(.*4000 layers.*\) needs \d+ bytes of weights, the file holds \d+$/);
 });
 
+test('every bad field of a stored config is named at once', async (t) => {
+  const bytes = await encodeCheckpoint(small, vit.init(small, { seed: 1 }) as VitParams);
+  const torch = vit.torchConfig(small);
+  const err = t.throws(() => decodeCheckpoint(withConfig(bytes, { ...torch, num_layers: 1e6, n_heads: '2', embed_dim: -1 }), { fileName: 'evil.safetensors' }));
+  t.is(
+    err!.message,
+    'evil.safetensors: __metadata__.config.embed_dim must be a positive integer, got -1; __metadata__.config.n_heads must be a positive integer, got "2" (a string); __metadata__.config.num_layers is 1000000, above the limit 4096',
+  );
+});
+
 test('mismatch lists are capped', async (t) => {
   const bytes = await encodeCheckpoint(small, vit.init(small, { seed: 1 }) as VitParams);
   const header = inspectSafetensors(bytes, 'x');

@@ -1,5 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
-import { editDistance, FlagError, helpText, parseFlags, type FlagSpecs } from '../src/cli/flags.js';
+import { FlagError, helpText, parseFlags, type FlagSpecs } from '../src/cli/flags.js';
+import { editDistance } from '../src/io/validation.js';
 
 const spec = {
   'data-dir': { type: 'string', help: 'CIFAR-10 directory', required: true },
@@ -127,6 +128,24 @@ test('repeated flags and positional words are errors', (t) => {
   t.is(flagError(t, [...base, '--autoaugment', '--no-autoaugment']), '--autoaugment is given more than once');
   t.is(flagError(t, [...base, 'train']), "unexpected argument 'train' (flags look like --name value)");
   t.is(flagError(t, [...base, '-x']), "unexpected argument '-x' (flags look like --name value)");
+});
+
+test('every problem is reported at once, each naming its flag, in argv order', (t) => {
+  const argv = ['--bach-size', '3', '--lr', 'abc', 'train', '--epochs', '0', '--epochs', '2', '--betas', '2,3', '--backend'];
+  const err = t.throws(() => parseFlags(spec, argv), { instanceOf: FlagError });
+  t.deepEqual(err?.problems, [
+    'unknown flag --bach-size (did you mean --batch-size?)',
+    '--lr: expected a number, got "abc"',
+    "unexpected argument 'train' (flags look like --name value)",
+    '--epochs: 0 is below the minimum 1',
+    '--epochs is given more than once',
+    '--betas: 2 is above the maximum 1',
+    '--betas: 3 is above the maximum 1',
+    '--backend needs a value (cpu|webgpu)',
+    'missing required flag --data-dir (string)',
+  ]);
+  t.is(err?.message, err?.problems.join('; '));
+  t.is(flagError(t, argv), err?.message); // one line, exit code 2
 });
 
 test('--help wins, and the help text is generated from the spec', (t) => {

@@ -41,12 +41,17 @@ test('bad flags exit 2 with one line naming the problem', async (t) => {
   const bad = await run(['--batch-size', 'many']);
   t.is(bad.code, 2);
   t.regex(lastLine(bad.stderr), /batch-size/);
+  // every problem at once, on one line
+  const many = await run(['--embed-dimm', '8', '--batch-size', 'many', '--lr', '-1', '--backend', 'cuda', '--epochs', '0', '--layers', '0', '--heads', '0', '--seed', 'x']);
+  t.is(many.code, 2);
+  t.is(many.stderr.trim().split('\n').length, 1);
+  for (const flag of ['embed-dimm', 'batch-size', 'lr', 'backend', 'epochs', 'layers', 'heads', 'seed']) t.true(many.stderr.includes(`--${flag}`), flag);
 });
 
 test('an invalid model from flags gets the divisibility message and exit 2', async (t) => {
-  const r = await run(['--embed-dim', '384', '--heads', '7', '--backend', 'cpu']);
+  const r = await run(['--embed-dim', '384', '--heads', '7', '--patch-size', '5', '--backend', 'cpu']);
   t.is(r.code, 2);
-  t.regex(lastLine(r.stderr), /embedDim 384 is not divisible by heads 7/);
+  t.regex(lastLine(r.stderr), /patchSize 5 does not divide imageSize 32; embedDim 384 is not divisible by heads 7/);
 });
 
 test('a diverging loss stops the run with a message and a non-zero exit', async (t) => {

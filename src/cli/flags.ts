@@ -1,7 +1,10 @@
 // A small typed parser for kebab-case command-line flags. The spec is the single source of truth:
 // it types the result (kebab names become camelCase keys), validates values, and produces --help.
-// Every user error is a FlagError whose message is one line and whose exit code is 2 (the usual
-// "bad usage" status), so the CLI can print it and exit without a stack trace.
+// Every user error is a FlagError whose message is one line listing every problem found (each
+// naming its flag) and whose exit code is 2 (the usual "bad usage" status), so the CLI can print
+// it and exit without a stack trace.
+import * as E from 'fp-ts/lib/Either.js';
+import { allOf, didYouMean, invalid, oneLine, orThrow, valid, type Problems, type Validation } from '../io/validation.js';
 
 interface Common {
   help: string;
@@ -39,50 +42,64 @@ export type Flags<S extends FlagSpecs> = {
 
 export type ParseResult<S extends FlagSpecs> = { help: true; flags?: undefined } | { help: false; flags: Flags<S> };
 
+/** A usage error: every problem found, each naming its flag, as one line; exit code 2. */
 export class FlagError extends Error {
   override name = 'FlagError';
   readonly exitCode = 2;
+  readonly problems: Problems;
+  constructor(problems: Problems | string) {
+    const list: Problems = typeof problems === 'string' ? [problems] : problems;
+    super(oneLine(list));
+    this.problems = list;
+  }
 }
 
-/** Parses argv (without the node/script/subcommand words). `--help`/`-h` wins over everything. */
+/**
+ * Parses argv (without the node/script/subcommand words). `--help`/`-h` wins over everything.
+ * Every problem (unknown, repeated, missing or malformed flags) is collected into one FlagError.
+ */
 export function parseFlags<const S extends FlagSpecs>(spec: S, argv: readonly string[]): ParseResult<S> {
   checkSpec(spec);
   if (argv.includes('--help') || argv.includes('-h')) return { help: true };
-  const raw = new Map<string, unknown>();
+  const given: Validation<readonly [string, unknown]>[] = [];
+  const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (!arg.startsWith('--') || arg === '--') throw new FlagError(`unexpected argument '${arg}' (flags look like --name value)`);
+    if (!arg.startsWith('--') || arg === '--') {
+      given.push(invalid(`unexpected argument '${arg}' (flags look like --name value)`));
+      continue;
+    }
     const eq = arg.indexOf('=');
     let name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
     let inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
     let f = spec[name];
     if (!f && name.startsWith('no-') && spec[name.slice(3)]?.type === 'bool') {
-      if (inline !== undefined) throw new FlagError(`--${name} takes no value`);
+      if (inline !== undefined) {
+        given.push(invalid(`--${name} takes no value`));
+        continue;
+      }
       name = name.slice(3);
       f = spec[name];
       inline = 'false';
     }
-    if (!f) throw new FlagError(unknownMessage(name, spec));
-    if (raw.has(name)) throw new FlagError(`--${name} is given more than once`);
-    let text: string;
-    if (inline !== undefined) text = inline;
-    else if (f.type === 'bool') text = 'true';
-    else {
-      const next = argv[i + 1];
-      // A following "--flag" is the next flag, not a value; negative numbers ("-1") are values.
-      if (next === undefined || next.startsWith('--')) throw new FlagError(`--${name} needs a value (${valueHint(f)})`);
-      text = next;
-      i++;
-    }
-    raw.set(name, convert(name, f, text));
+    let text: string | undefined = inline;
+    if (text === undefined && f?.type === 'bool') text = 'true';
+    // A following "--flag" is the next flag, not a value; negative numbers ("-1") are values. An
+    // unknown flag takes a following value too, so it is not reported again as an argument.
+    else if (text === undefined && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) text = argv[++i];
+    if (!f) given.push(invalid(unknownMessage(name, spec)));
+    else if (seen.has(name)) given.push(invalid(`--${name} is given more than once`));
+    else if (text === undefined) given.push(invalid(`--${name} needs a value (${valueHint(f)})`));
+    else given.push(E.map((v: unknown) => [name, v] as const)(convert(name, f, text)));
+    seen.add(name);
   }
+  const missing = Object.entries(spec).flatMap(([name, f]) =>
+    !seen.has(name) && 'required' in f && f.required ? [invalid(`missing required flag --${name} (${valueHint(f)})`)] : [],
+  );
+  const raw = new Map(orThrow(allOf([...given, ...missing]), (problems) => new FlagError(problems)));
   const out: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(spec)) {
-    let v = raw.get(name);
-    if (v === undefined) {
-      if ('required' in f && f.required) throw new FlagError(`missing required flag --${name} (${valueHint(f)})`);
-      v = f.type === 'bool' ? (f.default ?? false) : f.type === 'floatPair' && f.default ? [...f.default] : f.default;
-    }
+    const v = raw.has(name) ? raw.get(name) : f.type === 'bool' ? (f.default ?? false) : f.type === 'floatPair' && f.default ? [...f.default] : f.default;
     out[camelCase(name)] = v;
   }
   return { help: false, flags: out as Flags<S> };
@@ -107,63 +124,44 @@ export function helpText(spec: FlagSpecs, usage: string): string {
   return [`Usage: ${usage}`, '', 'Flags:', ...rows.map(([l, r]) => `  ${l.padEnd(width)}  ${r}`)].join('\n') + '\n';
 }
 
-/** Levenshtein distance, for "did you mean". */
-export function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
-}
-
 function unknownMessage(name: string, spec: FlagSpecs): string {
-  const known = [...Object.keys(spec), 'help'];
-  let best = known[0];
-  for (const k of known) if (editDistance(name, k) < editDistance(name, best)) best = k;
-  return `unknown flag --${name} (did you mean --${best}?)`;
+  return `unknown flag --${name}${didYouMean(name, [...Object.keys(spec), 'help'], (k) => `--${k}`)}`;
 }
 
 const FLOAT_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const INT_RE = /^[+-]?\d+$/;
 
-function convert(name: string, f: FlagSpec, text: string): unknown {
+function convert(name: string, f: FlagSpec, text: string): Validation<unknown> {
   const show = JSON.stringify(text);
   switch (f.type) {
     case 'string':
-      return text;
+      return valid(text);
     case 'bool':
-      if (text === 'true') return true;
-      if (text === 'false') return false;
-      throw new FlagError(`--${name}: expected true or false, got ${show}`);
+      return text === 'true' ? valid(true) : text === 'false' ? valid(false) : invalid(`--${name}: expected true or false, got ${show}`);
     case 'enum':
-      if ((f.values as readonly string[]).includes(text)) return text;
-      throw new FlagError(`--${name}: ${show} is not one of ${f.values.join(', ')}`);
+      return (f.values as readonly string[]).includes(text) ? valid(text) : invalid(`--${name}: ${show} is not one of ${f.values.join(', ')}`);
     case 'int': {
-      if (!INT_RE.test(text)) throw new FlagError(`--${name}: expected an integer, got ${show}`);
+      if (!INT_RE.test(text)) return invalid(`--${name}: expected an integer, got ${show}`);
       const v = Number(text);
-      if (!Number.isSafeInteger(v)) throw new FlagError(`--${name}: ${text} is too large`);
-      return checkRange(name, f, v);
+      return Number.isSafeInteger(v) ? checkRange(name, f, v) : invalid(`--${name}: ${text} is too large`);
     }
     case 'float':
-      if (!FLOAT_RE.test(text)) throw new FlagError(`--${name}: expected a number, got ${show}`);
-      return checkRange(name, f, Number(text));
+      return FLOAT_RE.test(text) ? checkRange(name, f, Number(text)) : invalid(`--${name}: expected a number, got ${show}`);
     case 'floatPair': {
       const parts = text.split(',');
       if (parts.length !== 2 || !parts.every((p) => FLOAT_RE.test(p.trim()))) {
-        throw new FlagError(`--${name}: expected two comma-separated numbers like 0.9,0.999, got ${show}`);
+        return invalid(`--${name}: expected two comma-separated numbers like 0.9,0.999, got ${show}`);
       }
-      return parts.map((p) => checkRange(name, f, Number(p.trim())));
+      return allOf(parts.map((p) => checkRange(name, f, Number(p.trim()))));
     }
   }
 }
 
-function checkRange(name: string, f: IntFlag | FloatFlag | FloatPairFlag, v: number): number {
-  if (!Number.isFinite(v)) throw new FlagError(`--${name}: ${v} is not a finite number`);
-  if (f.min !== undefined && v < f.min) throw new FlagError(`--${name}: ${v} is below the minimum ${f.min}`);
-  if (f.max !== undefined && v > f.max) throw new FlagError(`--${name}: ${v} is above the maximum ${f.max}`);
-  return v;
+function checkRange(name: string, f: IntFlag | FloatFlag | FloatPairFlag, v: number): Validation<number> {
+  if (!Number.isFinite(v)) return invalid(`--${name}: ${v} is not a finite number`);
+  if (f.min !== undefined && v < f.min) return invalid(`--${name}: ${v} is below the minimum ${f.min}`);
+  if (f.max !== undefined && v > f.max) return invalid(`--${name}: ${v} is above the maximum ${f.max}`);
+  return valid(v);
 }
 
 function valueHint(f: FlagSpec): string {

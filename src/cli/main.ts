@@ -24,7 +24,7 @@ function oneLine(e: unknown): string {
   let text = err instanceof Error ? err.message : String(e);
   if (err?.code && err.syscall) text = `${err.path ? `${err.path}: ` : ''}${describeFsError(err)}${err.syscall ? ` (${err.syscall})` : ''}`;
   const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 400 ? `${flat.slice(0, 397)}...` : flat;
+  return flat.length > 2000 ? `${flat.slice(0, 1997)}...` : flat;
 }
 
 main(process.argv.slice(2)).then(

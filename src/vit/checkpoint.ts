@@ -15,6 +15,7 @@ import {
   type SafetensorsHeader,
   type TensorEntry,
 } from '../io/safetensors.js';
+import { allFields, describeValue, invalid, oneLine, orThrow, valid, type Validation } from '../io/validation.js';
 import { config as makeConfig, torchConfig, type VitConfig, type VitConfigInput } from './config.js';
 import { expectedShapes, fromStateDict, stateDict, type VitParams } from './params.js';
 
@@ -75,22 +76,24 @@ export function configFromMetadata(metadata: Record<string, string>, fileName: s
   }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new CheckpointError(`${fileName}: no model config in __metadata__.config`);
   const stored = raw as Record<string, unknown>;
-  const num = (k: keyof typeof CONFIG_LIMITS) => {
+  const num = (k: keyof typeof CONFIG_LIMITS): Validation<number> => {
     const v = stored[k];
-    if (!Number.isSafeInteger(v) || (v as number) <= 0) throw new CheckpointError(`${fileName}: __metadata__.config.${k} must be a positive integer, got ${JSON.stringify(v)?.slice(0, 40)}`);
-    if ((v as number) > CONFIG_LIMITS[k]) throw new CheckpointError(`${fileName}: __metadata__.config.${k} is ${v}, above the limit ${CONFIG_LIMITS[k]}`);
-    return v as number;
+    if (!Number.isSafeInteger(v) || (v as number) <= 0) return invalid(`__metadata__.config.${k} must be a positive integer, got ${describeValue(v)}`);
+    if ((v as number) > CONFIG_LIMITS[k]) return invalid(`__metadata__.config.${k} is ${v}, above the limit ${CONFIG_LIMITS[k]}`);
+    return valid(v as number);
   };
-  return {
+  // every bad field at once
+  const fields = allFields({
     classes: num('num_classes'),
     imageSize: num('image_size'),
     patchSize: num('patch_size'),
-    channels: 3,
+    channels: valid(3),
     embedDim: num('embed_dim'),
     heads: num('n_heads'),
     mlpDim: num('diff_dim'),
     layers: num('num_layers'),
-  };
+  });
+  return orThrow(fields, (problems) => new CheckpointError(`${fileName}: ${oneLine(problems)}`));
 }
 
 /** A validated config (the shape rules' messages, prefixed with the file). */

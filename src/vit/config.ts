@@ -1,5 +1,9 @@
 // ViT configuration: validated at the type level (CheckVitConfig prints which number does not
-// divide which) and again at runtime with the same message; derived sizes are literal types.
+// divide which) and again at runtime with the same message, where plain-JS input also has its keys
+// and types checked and every problem is reported at once; derived sizes are literal types.
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import { allFields, allOf, describeValue, didYouMean, invalid, oneLine, orThrow, valid, type Problems, type Validation } from '../io/validation.js';
 import { vitDerived, vitFields, type CheckVitConfig, type VitDims, type VitShapeConfig } from './shape.js';
 
 export interface VitConfigInput extends VitShapeConfig {
@@ -10,13 +14,69 @@ export interface VitConfigInput extends VitShapeConfig {
 /** A validated config and its derived dims (tokens, patchDim, headDim, numPatches), typed as the ops compute them. */
 export type VitConfig<C extends VitConfigInput = VitConfigInput> = C & VitDims<C>;
 
-/** Validates a ViT configuration; invalid literal configs fail to compile with the same message. */
-export function config<const C extends VitConfigInput>(c: C & CheckVitConfig<C>): VitConfig<C> {
-  for (const k of vitFields) {
-    if (!Number.isSafeInteger(c[k]) || c[k] <= 0) throw new Error(`${k} must be a positive integer, got ${c[k]}`);
+/** A config that is not valid: every problem found, as one line (`problems` lists them). */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: Problems) {
+    super(oneLine(problems));
   }
-  if (c.dropout !== undefined && !(c.dropout >= 0 && c.dropout < 1)) throw new Error(`dropout must be in [0, 1), got ${c.dropout}`);
+}
+
+/**
+ * Validates a ViT configuration; invalid literal configs fail to compile with the same message.
+ * Plain-JS input is checked too, every problem at once: unknown keys (with the nearest valid one),
+ * types, positive integers, dropout in [0, 1), and the divisibility rules.
+ */
+export function config<const C extends VitConfigInput>(c: C & CheckVitConfig<C>): VitConfig<C> {
+  orThrow(checkConfig(c), (problems) => new ConfigError(problems));
   return { ...c, ...vitDerived<C>(c) };
+}
+
+// A VitConfig passed back in keeps its derived dims; they are recomputed.
+const derivedKeys: readonly string[] = ['numPatches', 'tokens', 'patchDim', 'headDim'] satisfies (keyof VitDims<VitShapeConfig>)[];
+const configKeys: readonly string[] = [...vitFields, 'dropout'];
+
+/** Every problem of a config given as plain data, or the config. */
+export function checkConfig(input: unknown): Validation<VitConfigInput> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return invalid(`a ViT config must be an object, got ${describeValue(input)}`);
+  const c = input as Record<string, unknown>;
+  const unknownKeys = Object.keys(c)
+    .filter((k) => !configKeys.includes(k) && !derivedKeys.includes(k))
+    .map((k) => invalid(`unknown key '${k}'${didYouMean(k, configKeys, (n) => `'${n}'`)}`));
+  const positiveInt = (k: string): Validation<number> => {
+    const v = c[k];
+    if (v === undefined) return invalid(`${k} is missing (a positive integer)`);
+    if (typeof v !== 'number') return invalid(`${k} must be a number, got ${describeValue(v)}`);
+    return Number.isSafeInteger(v) && v > 0 ? valid(v) : invalid(`${k} must be a positive integer, got ${v}`);
+  };
+  const dropout = c.dropout;
+  const fields = allFields({
+    imageSize: positiveInt('imageSize'),
+    patchSize: positiveInt('patchSize'),
+    channels: positiveInt('channels'),
+    embedDim: positiveInt('embedDim'),
+    heads: positiveInt('heads'),
+    mlpDim: positiveInt('mlpDim'),
+    layers: positiveInt('layers'),
+    classes: positiveInt('classes'),
+    dropout:
+      dropout === undefined ? valid(undefined)
+      : typeof dropout !== 'number' ? invalid(`dropout must be a number, got ${describeValue(dropout)}`)
+      : dropout >= 0 && dropout < 1 ? valid(dropout)
+      : invalid(`dropout must be in [0, 1), got ${dropout}`),
+  });
+  // The divisibility rules, for the fields that are valid numbers, in the type level's words.
+  const divides = (a: Validation<number>, b: Validation<number>, message: (a: number, b: number) => string): Validation<void> =>
+    E.isRight(a) && E.isRight(b) && a.right % b.right !== 0 ? invalid(message(a.right, b.right)) : valid(undefined);
+  const rules = [
+    divides(positiveInt('imageSize'), positiveInt('patchSize'), (i, p) => `patchSize ${p} does not divide imageSize ${i}`),
+    divides(positiveInt('embedDim'), positiveInt('heads'), (e, h) => `embedDim ${e} is not divisible by heads ${h}`),
+  ];
+  return pipe(
+    allOf<unknown>([...unknownKeys, fields, ...rules]),
+    E.flatMap(() => fields),
+    E.map(({ dropout, ...shape }) => (dropout === undefined ? shape : { ...shape, dropout })),
+  );
 }
 
 /** The recipe's model: patch 8, dim 384, 12 heads, MLP 384, 7 layers (6,306,442 parameters). */
