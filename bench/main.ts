@@ -10,6 +10,8 @@ import { availableBackends, type BackendName } from '../src/index.js';
 import { tfjsVitDir } from './tfjs.js';
 import { configs, measure, type ConfigName } from './measure.js';
 import { parseFlags } from '../src/cli/flags.js';
+import { enableRelaxedSimd } from '../src/cli/relaxed-simd.js';
+import { relaxedSimd } from '../src/dsl/kernels/wasm-features.js';
 import { existsSync, readFileSync } from 'node:fs';
 
 const spec = {
@@ -41,6 +43,7 @@ function tfjsTrain(config: ConfigName, batch: number, steps: number, warmup: num
 const parsed = parseFlags(spec, process.argv.slice(2));
 if (parsed.help) process.exit(0);
 const f = parsed.flags;
+enableRelaxedSimd();
 if (f.vs !== undefined && f.vs !== 'tfjs' && f.vs !== 'tfjs-xnn') throw new Error(`--vs: 'tfjs' or 'tfjs-xnn', got '${f.vs}'`);
 const backends = f.backends ? (f.backends.split(',') as BackendName[]) : await availableBackends();
 for (const name of f.configs.split(',') as ConfigName[]) {
@@ -49,10 +52,10 @@ for (const name of f.configs.split(',') as ConfigName[]) {
   const tf = f.vs && name !== 'quick' ? tfjsTrain(name, f.batch, f.steps, f.warmup, f.vs === 'tfjs') : null;
   if (f.vs && !tf) console.log(`${name}: tfjs-vit has no such config, no comparison`);
   for (const b of backends) {
-    const res = { ...(await measure(name, b, f.batch, f.steps, f.warmup, !!f.profile)), peak_rss_mib: peakRssMiB(), threads: threads(), ...tf };
+    const res = { ...(await measure(name, b, f.batch, f.steps, f.warmup, !!f.profile)), peak_rss_mib: peakRssMiB(), threads: threads(), relaxed_simd: relaxedSimd(), ...tf };
     if (f.json) console.log(JSON.stringify(res));
     else {
-      console.log(`${res.config.padEnd(6)} ${b.padEnd(8)} batch ${res.batch}: train (jit) ${res.train_ms_per_step} ms/step (${res.train_img_per_s} img/s; natural loop ${res.natural_loop_img_per_s} img/s, ${(res.natural_loop_img_per_s / res.train_img_per_s).toFixed(2)}x), forward ${res.forward_ms} ms (${res.forward_img_per_s} img/s), peak RSS ${res.peak_rss_mib} MiB, ${res.threads ?? '?'} threads`);
+      console.log(`${res.config.padEnd(6)} ${b.padEnd(8)} batch ${res.batch}: train (jit) ${res.train_ms_per_step} ms/step (${res.train_img_per_s} img/s; natural loop ${res.natural_loop_img_per_s} img/s, ${(res.natural_loop_img_per_s / res.train_img_per_s).toFixed(2)}x), forward ${res.forward_ms} ms (${res.forward_img_per_s} img/s), peak RSS ${res.peak_rss_mib} MiB, ${res.threads ?? '?'} threads${b === 'webasm' ? `, relaxed SIMD ${res.relaxed_simd ? 'on' : 'off'}` : ''}`);
       if (tf) {
         const ratio = (x: number) => (res.train_img_per_s / x).toFixed(2);
         const stock = tf.tfjs_wasm_img_per_s === undefined ? '' : `${tf.tfjs_wasm_img_per_s} img/s (stock gradients), `;

@@ -1,10 +1,11 @@
-// node build/bench/matmul.js [backends, default webasm] [reps, default 7]
+// node build/bench/matmul.js [backends, default webasm] [reps, default 7]   (SHAPED_VIT_RELAXED_SIMD=0: plain SIMD)
 // GFLOP/s of the matmuls a small-config ViT training step runs (B=128, T=17, E=128, H=4, MLP 256),
 // through the DSL (`matmul`), side by side with TF.js-wasm's tf.matMul on the same shapes in the
 // same process (rounds interleaved, so machine load hits both alike). Prints the median and best
 // of `reps` timed runs after two warm-up runs, and our max abs error against a float64 reference.
 import { backend, fromTypedArray, matmul, realize, setBackend, type BackendName, type Tensor } from '../src/index.js';
 import { tfjsWasm } from './tfjs.js';
+import { enableRelaxedSimd } from '../src/cli/relaxed-simd.js';
 
 interface Case {
   readonly name: string;
@@ -118,6 +119,7 @@ async function benchBackend(name: BackendName, reps: number, tf: any): Promise<v
   console.log(`lowest ours/best TF.js: ${Math.min(...ratios).toFixed(2)}`);
 }
 
+enableRelaxedSimd();
 const names = (process.argv[2] ?? 'webasm').split(',') as BackendName[];
 const reps = Number(process.argv[3] ?? 7);
 const tf = await tfjsWasm();

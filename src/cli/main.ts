@@ -4,11 +4,13 @@
 import { describeFsError } from '../io/read-bounded.js';
 import { debugEnabled } from '../dsl/webgpu-node.js';
 import { FlagError } from './flags.js';
+import { enableRelaxedSimd } from './relaxed-simd.js';
 import { trainCifar } from './train-cifar.js';
 
 const usage = 'Usage: shaped-vit train-cifar [flags]   (shaped-vit train-cifar --help lists the flags)';
 
 async function main(argv: string[]): Promise<number> {
+  enableRelaxedSimd();
   const [command, ...rest] = argv;
   if (command === 'train-cifar') return trainCifar(rest);
   if (command === undefined || command === '--help' || command === '-h') {

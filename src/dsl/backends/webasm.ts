@@ -5,6 +5,7 @@ import { platform } from '#platform';
 import type { WebasmBackend } from '../backend.js';
 import { destroyWebAssemblyKernel, shareWebAssemblyPool } from '../webasm-pool.js';
 import { GPU, gpujsBackend } from './gpujs.js';
+import { relaxedSimd } from '../kernels/wasm-features.js';
 
 export async function createWebasm(): Promise<WebasmBackend | null> {
   if (!GPU.isWebAssemblySupported) return null;
@@ -12,7 +13,7 @@ export async function createWebasm(): Promise<WebasmBackend | null> {
   // shared workers, which are replaced now and then so the page's WebAssembly memories stay bounded
   shareWebAssemblyPool((gpujs as { WebAssemblyKernel?: { prototype: object } }).WebAssemblyKernel);
   const { base, wrap } = gpujsBackend('webasm', {
-    description: 'webasm (WebAssembly SIMD, worker threads)',
+    description: `webasm (WebAssembly SIMD${relaxedSimd() ? ' with relaxed madd' : ''}, worker threads)`,
     software: false,
     asyncCalls: true,
     hostMemory: true,

@@ -148,6 +148,10 @@ export class FunctionBody {
   f32x4Abs(): this {
     return this.simd(0xe0);
   }
+  /** Relaxed SIMD: a * b + c, fused or not as the engine likes; operands pushed as a, b, c. */
+  f32x4RelaxedMadd(): this {
+    return this.simd(0x105);
+  }
   f32x4Neg(): this {
     return this.simd(0xe1);
   }

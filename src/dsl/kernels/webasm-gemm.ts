@@ -3,9 +3,11 @@
 // wasm memory; a large one is split by batches or rows across the thread team (wasm-threads.ts),
 // each part its own generated function with its own pack scratch. op(B) is packed into zero-padded panels of NR columns; each MR x NR tile of C
 // keeps its sums in MR * NR / 4 f32x4 registers: per k, NR / 4 vector loads of the panel and
-// MR broadcast loads of op(A) feed MR * NR multiply-adds (the XNNPACK "splat" micro-kernel shape).
+// MR broadcast loads of op(A) feed MR * NR multiply-adds (the XNNPACK "splat" micro-kernel shape),
+// each one relaxed_madd where the engine has relaxed SIMD (wasm-features.ts), else a mul and an add.
 import type { MatmulPlan } from '../ops/matmul.js';
 import { FunctionBody, i32, moduleBytes, v128 } from './wasm-emit.js';
+import { relaxedSimd } from './wasm-features.js';
 import { maxPages, threadTeam, type KernelPart } from './wasm-threads.js';
 import { platform } from '#platform';
 
@@ -48,6 +50,7 @@ function emitGemm(p: MatmulPlan, part: Part, shared: boolean): Uint8Array {
   const packedA = packsA(p);
   const packAAt = Math.ceil(n / NR) * NR * k * 4;
   const [stepA, rowA] = packedA ? [MR, 1] : [al, ar];
+  const relaxed = relaxedSimd();
 
   // op(B) -> panels: pack[panel][l][0..NR), columns past n zero
   const packPanel = (cols: number) => {
@@ -76,7 +79,10 @@ function emitGemm(p: MatmulPlan, part: Part, shared: boolean): Uint8Array {
     for (let v = 0; v < NV; v++) f.get(pb).v128Load((u * NR + v * 4) * 4).set(bv[v]);
     for (let r = 0; r < rows; r++) {
       f.get(pa).v128Load32Splat((u * stepA + r * rowA) * 4).set(av);
-      for (let v = 0; v < NV; v++) f.get(acc[r][v]).get(av).get(bv[v]).f32x4Mul().f32x4Add().set(acc[r][v]);
+      for (let v = 0; v < NV; v++) {
+        if (relaxed) f.get(av).get(bv[v]).get(acc[r][v]).f32x4RelaxedMadd().set(acc[r][v]);
+        else f.get(acc[r][v]).get(av).get(bv[v]).f32x4Mul().f32x4Add().set(acc[r][v]);
+      }
     }
   };
   const tile = (rows: number, cols: number) => {

@@ -1,0 +1,143 @@
+// node build/bench/compare.js --config small|seed [--batch 128] [--steps 5] [--warmup 2] [--rounds 1]
+//                             [--torch-threads 1,2] [--skip tfjs,jaxjs,torch] [--python /usr/bin/python3] [--json]
+// One sitting, one config: training throughput (forward + label-smoothed CE + backward + Adam on a
+// fixed synthetic batch) of shaped-vit (webasm: jitted trainStep and the natural loop), TF.js-wasm
+// with tuned gradients (../shared/bench/tfjs-vit --grad xnn), jax-js (../shared/bench/jaxjs-vit, the
+// same model) and PyTorch CPU (../shared/bench/torch-vit/bench.py, at each thread count), one after
+// the other, each in its own process; prints the README's table (img/s and our ratios) and the command.
+// --rounds N repeats the whole sequence N times (alternating, so load hits each alike) and reports
+// each implementation's median over the rounds.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseFlags } from '../src/cli/flags.js';
+import { peerBenchDir, sharedBench } from './peers.js';
+
+const spec = {
+  config: { type: 'enum', values: ['small', 'seed'], default: 'small', help: "tfjs-vit's small (P8 E128 H4 D256 L4) or the seed config (6,306,442 params)" },
+  batch: { type: 'int', default: 128, min: 1, help: 'batch size' },
+  steps: { type: 'int', default: 5, min: 1, help: 'timed steps per implementation' },
+  warmup: { type: 'int', default: 2, min: 1, help: 'untimed steps first (compilation, tracing)' },
+  rounds: { type: 'int', default: 1, min: 1, help: 'repeat the whole sequence; the median of the rounds is reported' },
+  'torch-threads': { type: 'string', default: '1,2', help: 'comma-separated PyTorch thread counts (each its own run)' },
+  skip: { type: 'string', default: '', help: 'comma-separated: ours, tfjs, jaxjs, torch' },
+  python: { type: 'string', default: '/usr/bin/python3', help: 'the Python with torch' },
+  'timeout-s': { type: 'int', default: 1800, min: 1, help: 'per implementation run' },
+  json: { type: 'bool', help: 'also print one JSON line with every number' },
+} as const;
+
+const parsed = parseFlags(spec, process.argv.slice(2));
+if (parsed.help) process.exit(0);
+const f = parsed.flags;
+const skip = new Set(f.skip.split(',').filter(Boolean));
+for (const s of skip) if (!['ours', 'tfjs', 'jaxjs', 'torch'].includes(s)) throw new Error(`--skip: ours, tfjs, jaxjs or torch, got '${s}'`);
+const torchThreads = f.torchThreads.split(',').map(Number);
+if (torchThreads.some((t) => !Number.isInteger(t) || t < 1)) throw new Error(`--torch-threads: positive integers, got '${f.torchThreads}'`);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { config, batch, steps, warmup } = f;
+
+/** The last stdout line of a run, parsed as JSON; stderr is kept for the error message only. */
+function lastJson(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+  const out = execFileSync(file, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: f.timeoutS * 1000, maxBuffer: 64 << 20 });
+  return JSON.parse(out.trim().split('\n').at(-1)!);
+}
+
+interface Column {
+  readonly name: string;
+  readonly run: () => Record<string, number>;
+}
+
+const common = ['--config', config, '--batch', String(batch), '--steps', String(steps)];
+const columns: Column[] = [];
+if (!skip.has('ours')) {
+  columns.push({
+    name: 'shaped-vit',
+    run: () => {
+      const r = lastJson(process.execPath, [path.join(here, 'main.js'), '--configs', config, '--backends', 'webasm', '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup), '--json'], process.cwd());
+      return { jitted: r.train_img_per_s as number, natural: r.natural_loop_img_per_s as number };
+    },
+  });
+}
+if (!skip.has('tfjs')) {
+  const dir = peerBenchDir('tfjs-vit', 'node_modules/@tensorflow/tfjs-backend-wasm');
+  console.error(`TF.js-wasm: ${dir}/bench.js (copy of ../shared/bench/tfjs-vit)`);
+  columns.push({ name: 'TF.js', run: () => ({ tuned: lastJson(process.execPath, ['bench.js', '--backend', 'wasm', ...common, '--warmup', String(warmup), '--grad', 'xnn'], dir).img_per_s as number }) });
+}
+if (!skip.has('jaxjs')) {
+  const dir = peerBenchDir('jaxjs-vit', 'node_modules/@jax-js/jax');
+  console.error(`jax-js: ${dir}/bench.js (copy of ../shared/bench/jaxjs-vit)`);
+  columns.push({ name: 'jax-js', run: () => ({ wasm: lastJson(process.execPath, ['bench.js', ...common, '--warmup', String(warmup)], dir).img_per_s as number }) });
+}
+if (!skip.has('torch')) {
+  const dir = sharedBench('torch-vit', 'bench.py');
+  // torch-vit names tfjs-vit's small config "quick"; it is read in place (nothing to install)
+  const torchArgs = [path.join(dir, 'bench.py'), '--config', config === 'small' ? 'quick' : 'seed', '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup), '--device', 'cpu'];
+  for (const t of torchThreads) {
+    const env = { ...process.env, OMP_NUM_THREADS: String(t), OPENBLAS_NUM_THREADS: String(t), MKL_NUM_THREADS: String(t) };
+    columns.push({ name: `PyTorch ${t}t`, run: () => ({ threads: t, img_per_s: lastJson(f.python, torchArgs, dir, env).img_per_s as number }) });
+  }
+}
+
+const versions: Record<string, string> = { node: process.version };
+if (!skip.has('torch')) {
+  try {
+    versions.torch = execFileSync(f.python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).trim();
+  } catch (e) {
+    versions.torch = `unavailable (${(e as Error).message.split('\n')[0]})`;
+  }
+}
+
+const results = new Map<string, Array<Record<string, number> | string>>(columns.map((c) => [c.name, []]));
+for (let round = 1; round <= f.rounds; round++) {
+  for (const c of columns) {
+    console.error(`round ${round}/${f.rounds}: ${c.name} ...`);
+    let r: Record<string, number> | string;
+    try {
+      r = c.run();
+    } catch (e) {
+      const err = e as Error & { stderr?: string };
+      r = `failed: ${(err.stderr?.trim().split('\n').at(-1) ?? err.message).slice(0, 200)}`;
+    }
+    console.error(`  ${typeof r === 'string' ? r : JSON.stringify(r)}`);
+    results.get(c.name)!.push(r);
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[(xs.length - 1) >> 1];
+/** The median over the rounds that succeeded of one field, or the first failure when none did. */
+function value(name: string, field: string): number | string | undefined {
+  const rs = results.get(name);
+  if (!rs) return undefined;
+  const ok = rs.filter((r): r is Record<string, number> => typeof r !== 'string').map((r) => r[field]);
+  return ok.length ? median(ok) : (rs[0] as string);
+}
+
+const ours = value('shaped-vit', 'jitted');
+const natural = value('shaped-vit', 'natural');
+const torch = torchThreads.map((t) => ({ t, v: value(`PyTorch ${t}t`, 'img_per_s') }));
+const torchNumbers = torch.filter((x): x is { t: number; v: number } => typeof x.v === 'number');
+const bestTorch = torchNumbers.length ? torchNumbers.reduce((a, b) => (b.v > a.v ? b : a)) : undefined;
+const peers = { 'TF.js-wasm tuned': value('TF.js', 'tuned'), 'jax-js 0.1.25 (wasm)': value('jax-js', 'wasm') };
+
+const cell = (v: number | string | undefined) => (v === undefined ? 'skipped' : typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 1 }) : v);
+const ratio = (a: unknown, b: unknown) => (typeof a === 'number' && typeof b === 'number' ? `${(a / b).toFixed(2)}×` : '–');
+const configLabel = config === 'small' ? 'small (P8 E128 H4 D256 L4)' : 'seed (6,306,442 params)';
+const torchHeads = torch.map(({ t }) => `PyTorch ${versions.torch ?? ''} CPU, ${t} thread${t > 1 ? 's' : ''}${bestTorch?.t === t ? ' (best)' : ''}`);
+const head = ['config', 'shaped-vit (jitted)', 'natural loop', ...Object.keys(peers), ...torchHeads];
+const row = [configLabel, cell(ours), `${cell(natural)} (${ratio(natural, ours)})`, ...Object.values(peers).map(cell), ...torch.map(({ v }) => cell(v))];
+const command = `node ${path.relative(process.cwd(), process.argv[1]) || process.argv[1]} ${process.argv.slice(2).join(' ')}`.trim();
+
+console.log(`\ntraining img/s, batch ${batch}, ${steps} timed steps after ${warmup} warm-up, ${f.rounds === 1 ? 'one round' : `median of ${f.rounds} rounds`}; Node ${versions.node}; one sitting`);
+console.log(`| ${head.join(' | ')} |`);
+console.log(`|${head.map(() => '---').join('|')}|`);
+console.log(`| ${row.join(' | ')} |`);
+const ratios = [
+  ...Object.entries(peers).map(([k, v]) => `${ratio(ours, v)} ${k}`),
+  bestTorch ? `${ratio(ours, bestTorch.v)} PyTorch's best (${bestTorch.t} thread${bestTorch.t > 1 ? 's' : ''})` : undefined,
+].filter(Boolean);
+console.log(`shaped-vit (jitted) = ${ratios.join(', ')}; natural loop / jitted = ${ratio(natural, ours)}`);
+console.log(`command: ${command}`);
+if (f.json) {
+  console.log(JSON.stringify({ config, batch, steps, warmup, rounds: f.rounds, versions, results: Object.fromEntries(results), best_torch_threads: bestTorch?.t }));
+}
+process.exit(0);
