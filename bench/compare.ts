@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseFlags } from '../src/cli/flags.js';
+import { FlagError, helpText, parseFlags } from '../src/cli/flags.js';
 import { peerBenchDir, sharedBench } from './peers.js';
 
 const spec = {
@@ -20,19 +20,32 @@ const spec = {
   warmup: { type: 'int', default: 2, min: 1, help: 'untimed steps first (compilation, tracing)' },
   rounds: { type: 'int', default: 1, min: 1, help: 'repeat the whole sequence; the median of the rounds is reported' },
   'torch-threads': { type: 'string', default: '1,2', help: 'comma-separated PyTorch thread counts (each its own run)' },
-  skip: { type: 'string', default: '', help: 'comma-separated: ours, tfjs, jaxjs, torch' },
+  skip: { type: 'string', default: '', help: 'comma-separated implementations not to run: ours, tfjs, jaxjs, torch' },
   python: { type: 'string', default: '/usr/bin/python3', help: 'the Python with torch' },
   'timeout-s': { type: 'int', default: 1800, min: 1, help: 'per implementation run' },
   json: { type: 'bool', help: 'also print one JSON line with every number' },
 } as const;
 
-const parsed = parseFlags(spec, process.argv.slice(2));
-if (parsed.help) process.exit(0);
+/** Bad usage: one line and exit status 2. */
+function usageError(message: string): never {
+  console.error(`compare: ${message}`);
+  process.exit(2);
+}
+let parsed;
+try {
+  parsed = parseFlags(spec, process.argv.slice(2));
+} catch (e) {
+  usageError(e instanceof FlagError ? e.message : String(e));
+}
+if (parsed.help) {
+  console.log(helpText(spec, 'node build/bench/compare.js --config small|seed [flags]'));
+  process.exit(0);
+}
 const f = parsed.flags;
 const skip = new Set(f.skip.split(',').filter(Boolean));
-for (const s of skip) if (!['ours', 'tfjs', 'jaxjs', 'torch'].includes(s)) throw new Error(`--skip: ours, tfjs, jaxjs or torch, got '${s}'`);
+for (const s of skip) if (!['ours', 'tfjs', 'jaxjs', 'torch'].includes(s)) usageError(`--skip: ours, tfjs, jaxjs or torch, got '${s}'`);
 const torchThreads = f.torchThreads.split(',').map(Number);
-if (torchThreads.some((t) => !Number.isInteger(t) || t < 1)) throw new Error(`--torch-threads: positive integers, got '${f.torchThreads}'`);
+if (torchThreads.some((t) => !Number.isInteger(t) || t < 1)) usageError(`--torch-threads: positive integers, got '${f.torchThreads}'`);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { config, batch, steps, warmup } = f;
 
