@@ -1,34 +1,54 @@
 // Reverse-mode autodiff over pytrees: trace f on the given tensors (ops only record the graph),
 // then walk it backwards once, applying each primitive's VJP and summing cotangents.
+//
+// A pullback owns a record of the graph it differentiates (each node's primitive, inputs and
+// attributes, JAX's residuals): realizing a tensor turns it into a leaf (runtime.ts drops its
+// history), so the pullback must not read the history from the tensors themselves. Realized nodes
+// serve their values to the VJP rules; the others are recomputed from their inputs.
 import { Tensor } from './tensor.js';
 import { add } from './ops/elementwise.js';
-import { constant, onTensorCreated, postOrder } from './tensor.js';
+import { constant, onTensorCreated, postOrder, type Primitive } from './tensor.js';
 import { mapTree, tensorsIn } from './tree.js';
 import { cotangentShape, scalarShape } from './shape-rules.js';
+import { holdInScope } from './runtime.js';
 import type { Shape } from './shape-types.js';
 
-/** Cotangents of `wrt` for output cotangent `seed`; inputs the output does not depend on get zeros. */
-function backward(out: Tensor, seed: Tensor, wrt: readonly Tensor[]): Map<Tensor, Tensor> {
+/** How a node was computed, recorded when the pullback was made. */
+interface Recorded {
+  readonly node: Tensor;
+  readonly op: Primitive<any>;
+  readonly inputs: readonly Tensor[];
+  readonly attrs: unknown;
+}
+
+/**
+ * The nodes between `out` and `wrt` (those on a path to one of them), inputs before their users.
+ * A node on that path with no recorded primitive would make its cotangent silently zero: it throws.
+ */
+function recordGraph(out: Tensor, wrt: readonly Tensor[]): Recorded[] {
   const targets = new Set(wrt);
-  const order = postOrder([out], (t) => targets.has(t)).reverse();
-  // only nodes on a path to some target carry cotangents
+  const order = postOrder([out], (t) => targets.has(t));
   const relevant = new Set<Tensor>();
-  for (let k = order.length - 1; k >= 0; k--) {
-    const t = order[k];
-    if (targets.has(t) || t.inputs.some((i) => relevant.has(i))) relevant.add(t);
-  }
+  for (const t of order) if (targets.has(t) || t.inputs.some((i) => relevant.has(i))) relevant.add(t);
+  return order.filter((t) => relevant.has(t) && !targets.has(t)).map((t) => ({ node: t, op: t.op!, inputs: t.inputs, attrs: t.attrs }));
+}
+
+/** Cotangents of `wrt` for output cotangent `seed`, over a recorded graph; inputs it does not reach get none. */
+function backward(graph: readonly Recorded[], out: Tensor, seed: Tensor, wrt: readonly Tensor[]): Map<Tensor, Tensor> {
+  const relevant = new Set<Tensor>([...wrt, ...graph.map((r) => r.node)]);
   const cotangents = new Map<Tensor, Tensor>([[out, seed]]);
-  for (const t of order) {
-    const g = cotangents.get(t);
-    if (!g || targets.has(t) || !t.op || !relevant.has(t)) continue;
+  for (let k = graph.length - 1; k >= 0; k--) {
+    const { node, op, inputs, attrs } = graph[k];
+    const g = cotangents.get(node);
+    if (!g) continue;
     // loud, as tinygrad's gradient.py: a silent skip would give wrong (zero) gradients
-    if (!t.op.vjp) throw new Error(`autodiff: ${t.op.name} has no VJP, but ${t} lies between the output and an input being differentiated`);
-    const grads = t.op.vjp(g, t, t.inputs, t.attrs);
-    if (grads.length !== t.inputs.length) {
-      throw new Error(`autodiff: the VJP of ${t.op.name} returned ${grads.length} cotangents for ${t.inputs.length} inputs`);
+    if (!op.vjp) throw new Error(`autodiff: ${op.name} has no VJP, but Tensor[${node.shape.join(',')}] (${op.name}) lies between the output and an input being differentiated`);
+    const grads = op.vjp(g, node, inputs, attrs);
+    if (grads.length !== inputs.length) {
+      throw new Error(`autodiff: the VJP of ${op.name} returned ${grads.length} cotangents for ${inputs.length} inputs`);
     }
-    t.inputs.forEach((input, k) => {
-      const gi = grads[k];
+    inputs.forEach((input, i) => {
+      const gi = grads[i];
       if (!gi || !relevant.has(input)) return;
       const prev = cotangents.get(input);
       cotangents.set(input, prev ? add(prev, gi) : gi);
@@ -57,16 +77,42 @@ function pruned<R>(build: () => R, kept: (result: R) => readonly (Tensor | undef
   return result;
 }
 
+/**
+ * A pullback: cotangent of the output ↦ cotangents of the inputs (a pytree like them). Callable any
+ * number of times, whatever is evaluated in between; `dispose()` (or the end of the `tidy` scope it
+ * was made in, unless the scope returns it) releases the graph it holds, and calling it afterwards
+ * is an error.
+ */
+export type Pullback<S extends Shape, P> = ((g: Tensor<S>) => P) & { dispose(): void; readonly disposed: boolean };
+
 /** y = f(x) and the pullback g ↦ gᵀ ∂f/∂x, with the cotangent shaped like x. */
-export function vjp<P, S extends Shape>(f: (x: P) => Tensor<S>, x: P): [Tensor<S>, (g: Tensor<S>) => P] {
+export function vjp<P, S extends Shape>(f: (x: P) => Tensor<S>, x: P): [Tensor<S>, Pullback<S, P>] {
   const y = f(x);
+  const leaves = tensorsIn(x);
+  let graph: readonly Recorded[] | null = recordGraph(y, leaves);
+  const residuals = () => (graph ? [y, ...graph.flatMap((r) => [r.node, ...r.inputs])] : []);
   const pullback = (g: Tensor<S>): P => {
+    if (!graph) throw new Error('vjp: this pullback was disposed');
+    const recorded = graph;
     cotangentShape(g.shape, y.shape);
-    const leaves = tensorsIn(x);
-    const cot = pruned(() => backward(y, g, leaves), (c) => leaves.map((t) => c.get(t)));
+    for (const r of recorded) {
+      const gone = [r.node, ...r.inputs].find((t) => t.disposed);
+      if (gone) {
+        const what = gone === r.node ? `the result of ${r.op.name}` : `an input of ${r.op.name}`;
+        throw new Error(`vjp: ${what} (${gone}), which this pullback needs, was disposed; keep it while the pullback is used`);
+      }
+    }
+    const cot = pruned(() => backward(recorded, y, g, leaves), (c) => leaves.map((t) => c.get(t)));
+    // f does not depend on these leaves at all: their gradient is zero, as in JAX
     return mapTree(x, (t) => cot.get(t) ?? constant(new Float32Array(t.size), t.shape));
   };
-  return [y, pullback];
+  const dispose = () => {
+    graph = null;
+  };
+  const held = Object.assign(pullback, { dispose }) as Pullback<S, P>;
+  Object.defineProperty(held, 'disposed', { get: () => graph === null });
+  holdInScope(held, residuals);
+  return [y, held];
 }
 
 type ScalarTensor = Tensor<[]> | Tensor<[1]>;
@@ -79,7 +125,9 @@ export function valueAndGrad<P, R extends unknown[], V extends ScalarTensor>(f: 
   return (params, ...rest) => {
     const [value, pullback] = vjp((p: P): Tensor => f(p, ...rest), params);
     scalarShape(value.shape, 'valueAndGrad');
-    return [value as V, pullback(constant(new Float32Array(value.size).fill(1), value.shape))];
+    const grads = pullback(constant(new Float32Array(value.size).fill(1), value.shape));
+    pullback.dispose();
+    return [value as V, grads];
   };
 }
 

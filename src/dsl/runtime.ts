@@ -147,7 +147,8 @@ async function evaluate(be: Backend, requested: readonly Tensor[]): Promise<void
     t.backend = be;
     t.host = null;
   });
-  // realized targets become leaves: their history can be garbage-collected
+  // realized targets become leaves: their history can be garbage-collected (a pullback keeps its
+  // own record of the graph it differentiates, autodiff.ts)
   for (const t of targets) {
     t.op = null;
     t.inputs = [];
@@ -192,6 +193,36 @@ setReader(readTensor);
 const scopeStore = platform.scopeStore<Set<Tensor>>();
 onTensorCreated((t) => scopeStore.current()?.add(t));
 
+/** Something that holds tensors it did not return (a pullback's graph): released with its scope. */
+interface Holder {
+  dispose(): void;
+}
+const holdersOf = new WeakMap<Set<Tensor>, Map<Holder, () => readonly Tensor[]>>();
+const heldBy = new WeakMap<object, () => readonly Tensor[]>();
+
+/**
+ * @internal Registers `holder` (a pullback) with the open `tidy` scope: the scope disposes it at its
+ * end, unless the scope returns it; then the tensors `needs()` lists are kept as well.
+ */
+export function holdInScope(holder: Holder & object, needs: () => readonly Tensor[]): void {
+  heldBy.set(holder, needs);
+  const scope = scopeStore.current();
+  if (!scope) return;
+  let holders = holdersOf.get(scope);
+  if (!holders) holdersOf.set(scope, (holders = new Map()));
+  holders.set(holder, needs);
+}
+
+/** The holders in a result (functions and objects inside arrays and plain records). */
+function holdersIn(value: unknown, out: Set<object>, seen = new Set<unknown>()): Set<object> {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function') || value instanceof Tensor || seen.has(value)) return out;
+  seen.add(value);
+  if (heldBy.has(value)) out.add(value);
+  if (Array.isArray(value)) for (const v of value) holdersIn(v, out, seen);
+  else if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) holdersIn(v, out, seen);
+  return out;
+}
+
 function ancestorsOf(roots: readonly Tensor[]): Set<Tensor> {
   const out = new Set<Tensor>();
   const stack = [...roots];
@@ -206,15 +237,23 @@ function ancestorsOf(roots: readonly Tensor[]): Set<Tensor> {
 
 /**
  * Runs `fn` and disposes every tensor created inside it, except the ones in its result (and what
- * they still need to be computed). Works with async functions (in browsers, await one async tidy
- * before starting another: see scope-stack.ts).
+ * they still need to be computed, and what the pullbacks in it hold); pullbacks made inside and not
+ * returned are disposed. Works with async functions (in browsers, await one async tidy before
+ * starting another: see scope-stack.ts).
  */
 export async function tidy<T>(fn: () => T | Promise<T>): Promise<T> {
   const scope = new Set<Tensor>();
   const result = await scopeStore.run(scope, fn);
-  const kept = ancestorsOf(tensorsIn(result));
+  const returned = holdersIn(result, new Set());
+  const kept = ancestorsOf([...tensorsIn(result), ...[...returned].flatMap((h) => heldBy.get(h)!())]);
   for (const t of scope) if (!kept.has(t)) t.dispose();
+  const holders = holdersOf.get(scope);
+  holdersOf.delete(scope);
   const outer = scopeStore.current();
+  for (const [h, needs] of holders ?? []) {
+    if (!returned.has(h)) h.dispose();
+    else if (outer) holdInScope(h, needs);
+  }
   if (outer) for (const t of kept) if (scope.has(t)) outer.add(t);
   return result;
 }
