@@ -1,6 +1,6 @@
 // Fixture for test/type-messages.test.ts (not a tsd test: it is meant to fail to compile). Each
 // `// error:` comment gives text that tsc 7 must print for the next line; no other line may fail.
-import { add, concat, linear, initLinear, matmul, mean, mergeHeads, patchify, reshape, sum, splitHeads, vit, zeros, type Linear, type Tensor } from 'shaped-vit';
+import { conv2d, maxPool2d, add, concat, linear, initLinear, matmul, mean, mergeHeads, patchify, reshape, sum, splitHeads, vit, zeros, type Linear, type Tensor } from 'shaped-vit';
 
 const x = zeros([8, 17, 384]);
 // error: shapes [8,17,384] and [383] are not broadcastable (384 vs 383)
@@ -15,6 +15,14 @@ mean(x, 3);
 sum(x, [2, -1]);
 // error: concat along axis 1: [8,1,383] and [8,17,384] differ at axis 2 (383 vs 384)
 concat(zeros([8, 1, 383]), x, 1);
+// error: conv2d: x has 3 channels but w [16,4,3,3] with groups 1 expects 4
+conv2d(zeros([8, 3, 32, 32]), zeros([16, 4, 3, 3]));
+// error: conv2d: groups 4 do not divide the input channels 6
+conv2d(zeros([2, 6, 11, 11]), zeros([8, 3, 3, 3]), { groups: 4 });
+// error: conv2d: groups 3 do not divide the output channels 8
+conv2d(zeros([2, 6, 11, 11]), zeros([8, 2, 3, 3]), { groups: 3 });
+// error: maxPool2d needs x [batch, channels, height, width], got [3,32,32]
+maxPool2d(zeros([3, 32, 32]), 2);
 // error: embedDim 384 is not divisible by heads 7
 mergeHeads(splitHeads(x, 7));
 // A patch that does not divide the image leaves the error as the patch count (as splitHeads does).

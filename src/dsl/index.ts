@@ -14,6 +14,8 @@ export { neg, exp, log, sqrt, rsqrt, tanh, relu, gelu, mulScalar, addScalar, add
 export { sum, mean, max, broadcastTo, sumTo, type Reduction } from './ops/reduce.js';
 export { reshape, permute, transpose, slice, take, chunk, concat, splitHeads, mergeHeads, patchify } from './ops/layout.js';
 export { matmul, type MatmulOptions } from './ops/matmul.js';
+export { conv2d, convTranspose2d, maxPool2d, avgPool2d, adaptiveAvgPool2d } from './ops/conv.js';
+export type { ConvOptions, PoolOptions, Conv2d, CheckConv2d, WindowCount, KernelSpan, TransposedSize } from './conv-types.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { layerNorm, layerNormalize } from './ops/layernorm.js';
 export { crossEntropy, labelTensor, argmax } from './ops/loss.js';

@@ -167,7 +167,8 @@ function naiveSource(p: StridedMatmul): string {
   );
 }
 
-function matmulRaw(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+/** matmul on shapes known only at runtime (the ops built on it check their own shapes). */
+export function matmulRaw(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   const transposeA = options.transposeA ?? false;
   const transposeB = options.transposeB ?? false;
   const ar = a.shape.length;

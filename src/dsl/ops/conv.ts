@@ -1,0 +1,228 @@
+// Convolution and pooling (PyTorch layouts: NCHW inputs, OIHW weights) as im2col into the existing
+// matmul. Two primitives: im2col gathers every window of x ([G, B, OH, OW, C/G, kH, kW]) and
+// col2im, its transpose, sums windows back into an image; each is the other's VJP. conv2d and
+// convTranspose2d are matmuls around them; pooling reduces the windows (max, mean).
+import { apply, constant, type Mutable, type Primitive, type Tensor } from '../tensor.js';
+import { definePrimitive } from '../primitive.js';
+import { coordinates, kernelSource, lit, singleKernel } from '../kernel-source.js';
+import { adaptivePoolShape, conv2dShape, convTranspose2dShape, pool2dShape, windowCount, type ConvGeometry } from '../conv-rules.js';
+import type { CheckConv2d, CheckPool2d, Conv2d, ConvDim, ConvOptions, OptionOf, Pool2d, PoolOptions, TransposedSize } from '../conv-types.js';
+import type { Shape } from '../shape-types.js';
+import { matmulRaw } from './matmul.js';
+import { permute, reshape } from './layout.js';
+import { max, mean } from './reduce.js';
+
+interface WindowAttrs extends ConvGeometry {
+  /** the image [B, C, H, W] */
+  readonly image: readonly number[];
+  readonly kh: number;
+  readonly kw: number;
+  readonly outH: number;
+  readonly outW: number;
+  /** the value read outside the image (0 for conv, the lowest float for max pooling) */
+  readonly fill: number;
+}
+
+const colsShape = ({ image: [b, c], groups, outH, outW, kh, kw }: WindowAttrs) => [groups, b, outH, outW, c / groups, kh, kw];
+
+function sameShape(got: readonly number[], want: readonly number[], op: string): number[] {
+  if (got.length !== want.length || got.some((d, k) => d !== want[k])) throw new Error(`internal: ${op} input [${got}] is not [${want}]`);
+  return [...want];
+}
+
+/** [N, ...rest] as [N·rest[0], ...rest.slice(1)] and back: a batching rule folds the mapped axis into B. */
+const withImage = (a: WindowAttrs, b: number): WindowAttrs => ({ ...a, image: [b, ...a.image.slice(1)] });
+
+export const im2colP: Primitive<WindowAttrs> = definePrimitive({
+  name: 'im2col',
+  transforms: ['vjp', 'batch'],
+  shape: ([x], a: WindowAttrs) => (sameShape(x, a.image, 'im2col'), colsShape(a)),
+  lowering: {
+    source: (out, _in, { image: [, c, h, w], groups, stride, padding, dilation, fill }) => {
+      const cg = c / groups;
+      return [
+        coordinates(out.shape),
+        `const y = c2 * ${stride} - ${padding} + c5 * ${dilation};`,
+        `const x = c3 * ${stride} - ${padding} + c6 * ${dilation};`,
+        `if (y < 0 || y >= ${h} || x < 0 || x >= ${w}) { return ${lit(fill)}; }`,
+        `return x0[((c1 * ${c} + c0 * ${cg} + c4) * ${h} + y) * ${w} + x];`,
+      ].join('\n  ');
+    },
+  },
+  vjp: (g, _out, _in, a) => [apply(col2imP, [g], a)],
+  // x [N, B, C, H, W]: N·B images, then the mapped axis back in front
+  batch: ([x], _b, a, { size }) => {
+    const [, b, ...rest] = x.shape;
+    const cols = apply(im2colP, [reshape(x, [size * b, ...rest])], withImage(a, size * b));
+    const [g, , ...tail] = cols.shape;
+    return permute(reshape(cols, [g, size, b, ...tail]), [1, 0, 2, 3, 4, 5, 6, 7]);
+  },
+});
+
+export const col2imP: Primitive<WindowAttrs> = definePrimitive({
+  name: 'col2im',
+  transforms: ['vjp', 'batch'],
+  shape: ([cols], a: WindowAttrs) => (sameShape(cols, colsShape(a), 'col2im'), [...a.image]),
+  // each pixel sums the window entries that read it: kernel offsets whose window start is on the stride grid
+  lowering: {
+    source: (out, _in, { image: [b, c], groups, stride, padding, dilation, kh, kw, outH, outW }) => {
+      const cg = c / groups;
+      return [
+        coordinates(out.shape),
+        `const g = Math.floor((c1 + 0.5) / ${cg});`,
+        `const cc = c1 - g * ${cg};`,
+        'let acc = 0.0;',
+        `for (let p = 0; p < ${kh}; p++) {`,
+        `  const ty = c2 + ${padding} - p * ${dilation};`,
+        `  const oy = Math.floor((ty + 0.5) / ${stride});`,
+        `  if (ty >= 0 && oy * ${stride} == ty && oy < ${outH}) {`,
+        `    for (let q = 0; q < ${kw}; q++) {`,
+        `      const tx = c3 + ${padding} - q * ${dilation};`,
+        `      const ox = Math.floor((tx + 0.5) / ${stride});`,
+        `      if (tx >= 0 && ox * ${stride} == tx && ox < ${outW}) {`,
+        `        acc += x0[((((((g * ${b} + c0) * ${outH} + oy) * ${outW} + ox) * ${cg} + cc) * ${kh} + p) * ${kw} + q)];`,
+        '      }',
+        '    }',
+        '  }',
+        '}',
+        'return acc;',
+      ].join('\n  ');
+    },
+  },
+  vjp: (g, _out, _in, a) => [apply(im2colP, [g], { ...a, fill: 0 })],
+  // cols [N, G, B, ...]: G in front, N·B images, then the mapped axis back in front
+  batch: ([cols], _b, a, { size }) => {
+    const [, g, b, ...tail] = cols.shape;
+    const folded = reshape(permute(cols, [1, 0, 2, 3, 4, 5, 6, 7]), [g, size * b, ...tail]);
+    const image = apply(col2imP, [folded], withImage(a, size * b));
+    return reshape(image, [size, b, ...a.image.slice(1)]);
+  },
+});
+
+const geometry = (o: ConvOptions = {}, defaultStride = 1): ConvGeometry => ({
+  stride: o.stride ?? defaultStride,
+  padding: o.padding ?? 0,
+  dilation: o.dilation ?? 1,
+  groups: o.groups ?? 1,
+});
+
+function windows(x: Tensor, kh: number, kw: number, g: ConvGeometry, op: string, fill: number): Tensor {
+  const [, , h, w] = x.shape;
+  const attrs: WindowAttrs = { ...g, image: [...x.shape], kh, kw, outH: windowCount(op, 'height', h, kh, g), outW: windowCount(op, 'width', w, kw, g), fill };
+  return apply(im2colP, [x], attrs);
+}
+
+/** cols [G, B, OH, OW, Cg, kH, kW] times w [O, Cg, kH, kW] per group: [B, O, OH, OW]. */
+function convFromCols(cols: Tensor, w: Tensor): Tensor {
+  const [groups, b, oh, ow, cg, kh, kw] = cols.shape;
+  const o = w.shape[0];
+  const k = cg * kh * kw;
+  const rows = b * oh * ow;
+  if (groups === 1) {
+    const y = matmulRaw(reshape(cols, [rows, k]), reshape(w, [o, k]), { transposeB: true });
+    return permute(reshape(y, [b, oh, ow, o]), [0, 3, 1, 2]);
+  }
+  const y = matmulRaw(reshape(cols, [groups, rows, k]), reshape(w, [groups, o / groups, k]), { transposeB: true });
+  return reshape(permute(reshape(y, [groups, b, oh, ow, o / groups]), [1, 0, 4, 2, 3]), [b, o, oh, ow]);
+}
+
+/**
+ * 2-D convolution, PyTorch's `conv2d` (cross-correlation): x [B, C, H, W], w [O, C/groups, kH, kW]
+ * gives [B, O, OH, OW] with OH = ⌊(H + 2p − d(kH − 1) − 1) / s⌋ + 1. Literal sizes give the output
+ * size in the type; a channel or group mismatch or a window larger than the padded input is a
+ * compile error naming the numbers. Generic code (groups 1) shares C between x and w structurally.
+ */
+export function conv2d<B extends number, C extends number, H extends number, W extends number, O extends number, KH extends number, KW extends number, const Opt extends ConvOptions & { readonly groups?: 1 } = {}>(
+  x: Tensor<[B, C, H, W]>,
+  w: Tensor<[O, NoInfer<C>, KH, KW]>,
+  options?: Opt,
+): Tensor<[B, O, ConvDim<H, KH, Opt>, ConvDim<W, KW, Opt>]>;
+export function conv2d<X extends Shape, W extends Shape, const Opt extends ConvOptions = {}>(x: Tensor<X>, w: Tensor<W> & CheckConv2d<X, W, Opt>, options?: Opt): Tensor<Conv2d<X, W, Opt>>;
+export function conv2d(x: Tensor, w: Tensor, options?: ConvOptions): Tensor {
+  const g = geometry(options);
+  conv2dShape(x.shape, w.shape, g);
+  return convFromCols(windows(x, w.shape[2], w.shape[3], g, 'conv2d', 0), w);
+}
+
+/**
+ * PyTorch's `conv_transpose2d`: the gradient of conv2d with respect to its input, as an op.
+ * x [B, Cin, H, W], w [Cin, Cout/groups, kH, kW]; OH = (H − 1)s − 2p + d(kH − 1) + outputPadding + 1.
+ */
+export function convTranspose2d<B extends number, C extends number, H extends number, W extends number, O extends number, KH extends number, KW extends number, const Opt extends ConvOptions & { readonly groups?: 1; readonly outputPadding?: number } = {}>(
+  x: Tensor<[B, C, H, W]>,
+  w: Tensor<[NoInfer<C>, O, KH, KW]>,
+  options?: Opt,
+): Tensor<[B, O, TransposedOut<H, KH, Opt>, TransposedOut<W, KW, Opt>]>;
+export function convTranspose2d(x: Tensor, w: Tensor, options: ConvOptions & { readonly outputPadding?: number } = {}): Tensor {
+  const g = geometry(options);
+  const [b, c, h, wd] = x.shape;
+  const [, og, kh, kw] = w.shape;
+  const [, o, oh, ow] = convTranspose2dShape(x.shape, w.shape, g, options.outputPadding ?? 0);
+  const groups = g.groups;
+  const ci = c / groups;
+  // per group: the input pixels [B·H·W, Cin/G] times w [Cin/G, Cout/G·kH·kW] are the windows of the output
+  const pixels = reshape(permute(reshape(x, [b, groups, ci, h, wd]), [1, 0, 3, 4, 2]), [groups, b * h * wd, ci]);
+  const cols = matmulRaw(pixels, reshape(w, [groups, ci, og * kh * kw]));
+  const attrs: WindowAttrs = { ...g, image: [b, o, oh, ow], kh, kw, outH: h, outW: wd, fill: 0 };
+  return apply(col2imP, [reshape(cols, [groups, b, h, wd, og, kh, kw])], attrs);
+}
+type TransposedOut<N extends number, K extends number, O> = Extract<
+  TransposedSize<N, K, OptionOf<O, 'stride', 1>, OptionOf<O, 'padding', 0>, OptionOf<O, 'dilation', 1>, OptionOf<O, 'outputPadding', 0>>,
+  number
+>;
+
+// the lowest float32: max pooling's padding never wins
+const lowest = -3.4028234663852886e38;
+
+function pool(x: Tensor, kernel: number, options: PoolOptions, op: string, fill: number, reduce: (t: Tensor) => Tensor): Tensor {
+  const [b, c] = x.shape;
+  const g = { ...geometry(options, kernel), groups: c };
+  const [, , oh, ow] = pool2dShape(op, x.shape, kernel, g);
+  const cols = windows(x, kernel, kernel, g, op, fill); // [C, B, OH, OW, 1, k, k]
+  return permute(reduce(reshape(cols, [c, b, oh, ow, kernel * kernel])), [1, 0, 2, 3]);
+}
+
+/** PyTorch's `max_pool2d` over K×K windows of x [B, C, H, W] (stride defaults to K; padding reads as −∞). */
+export function maxPool2d<B extends number, C extends number, H extends number, W extends number, K extends number, const Opt extends PoolOptions = {}>(
+  x: Tensor<[B, C, H, W]>,
+  kernel: K,
+  options?: Opt,
+): Tensor<[B, C, ConvDim<H, K, Opt, 'maxPool2d', K>, ConvDim<W, K, Opt, 'maxPool2d', K>]>;
+export function maxPool2d<X extends Shape, K extends number, const Opt extends PoolOptions = {}>(x: Tensor<X> & CheckPool2d<X, K, Opt, 'maxPool2d'>, kernel: K, options?: Opt): Tensor<Pool2d<X, K, Opt, 'maxPool2d'>>;
+export function maxPool2d(x: Tensor, kernel: number, options: PoolOptions = {}): Tensor {
+  return pool(x, kernel, options, 'maxPool2d', lowest, (t) => max(t, 4));
+}
+
+/** PyTorch's `avg_pool2d` over K×K windows of x [B, C, H, W] (stride defaults to K; padding counts as zeros). */
+export function avgPool2d<B extends number, C extends number, H extends number, W extends number, K extends number, const Opt extends PoolOptions = {}>(
+  x: Tensor<[B, C, H, W]>,
+  kernel: K,
+  options?: Opt,
+): Tensor<[B, C, ConvDim<H, K, Opt, 'avgPool2d', K>, ConvDim<W, K, Opt, 'avgPool2d', K>]>;
+export function avgPool2d<X extends Shape, K extends number, const Opt extends PoolOptions = {}>(x: Tensor<X> & CheckPool2d<X, K, Opt, 'avgPool2d'>, kernel: K, options?: Opt): Tensor<Pool2d<X, K, Opt, 'avgPool2d'>>;
+export function avgPool2d(x: Tensor, kernel: number, options: PoolOptions = {}): Tensor {
+  return pool(x, kernel, options, 'avgPool2d', 0, (t) => mean(t, 4));
+}
+
+/** Row i of the [out, n] averaging matrix averages [⌊i·n/out⌋, ⌈(i+1)·n/out⌉) (PyTorch's adaptive windows). */
+function averaging(n: number, out: number): Tensor {
+  const m = new Float32Array(out * n);
+  for (let i = 0; i < out; i++) {
+    const start = Math.floor((i * n) / out);
+    const end = Math.ceil(((i + 1) * n) / out);
+    for (let j = start; j < end; j++) m[i * n + j] = 1 / (end - start);
+  }
+  return constant(m, [out, n]);
+}
+
+/** PyTorch's `adaptive_avg_pool2d`: x [B, C, H, W] to [B, C, OH, OW] (`[1, 1]` is global average pooling). */
+export function adaptiveAvgPool2d<B extends number, C extends number, H extends number, W extends number, const Out extends readonly [number, number]>(
+  x: Tensor<[B, C, H, W]>,
+  outputSize: Out,
+): Tensor<[B, C, ...Mutable<Out>]>;
+export function adaptiveAvgPool2d(x: Tensor, [oh, ow]: readonly [number, number]): Tensor {
+  const [, , h, w] = adaptivePoolShape(x.shape, oh, ow);
+  const rows = matmulRaw(x, averaging(w, ow), { transposeB: true }); // [B, C, H, OW]
+  const cols = matmulRaw(permute(rows, [0, 1, 3, 2]), averaging(h, oh), { transposeB: true }); // [B, C, OW, OH]
+  return permute(cols, [0, 1, 3, 2]);
+}
