@@ -5,25 +5,9 @@
 // of `reps` timed runs after two warm-up runs, and our max abs error against a float64 reference.
 import { backend, fromTypedArray, matmul, realize, setBackend, type BackendName, type Tensor } from '../src/index.js';
 import { tfjsWasm } from './tfjs.js';
+import { cases, type Case } from './vit-matmuls.js';
 import { enableRelaxedSimd } from '../src/cli/relaxed-simd.js';
 
-interface Case {
-  readonly name: string;
-  readonly a: number[];
-  readonly b: number[];
-  readonly transposeA?: boolean;
-  readonly transposeB?: boolean;
-}
-
-const cases: Case[] = [
-  { name: 'qkv proj     [2176,128]x[384,128]ᵀ', a: [2176, 128], b: [384, 128], transposeB: true },
-  { name: 'fc1          [2176,128]x[256,128]ᵀ', a: [2176, 128], b: [256, 128], transposeB: true },
-  { name: 'fc1 dX       [2176,256]x[256,128]', a: [2176, 256], b: [256, 128] },
-  { name: 'fc1 dW       [2176,256]ᵀx[2176,128]', a: [2176, 256], b: [2176, 128], transposeA: true },
-  { name: 'attn q·kᵀ    [512,17,32]x[512,17,32]ᵀ', a: [512, 17, 32], b: [512, 17, 32], transposeB: true },
-  { name: 'attn w·v     [512,17,17]x[512,17,32]', a: [512, 17, 17], b: [512, 17, 32] },
-  { name: 'attn dV      [512,17,17]ᵀx[512,17,32]', a: [512, 17, 17], b: [512, 17, 32], transposeA: true },
-];
 
 function reference(c: Case, a: Float32Array, b: Float32Array, m: number, k: number, n: number, batch: number): Float64Array {
   const out = new Float64Array(batch * m * n);
