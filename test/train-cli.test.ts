@@ -137,7 +137,7 @@ test('Ctrl-C during validation of the last epoch stops at once and --resume fini
   const code = await new Promise((resolve) => child.on('close', resolve));
   t.true(sent, stderr);
   t.is(code, 130, stderr);
-  t.regex(lastLine(stderr), /^shaped-vit: stopped: saved epoch 1 after its training steps, before validation to .*last\.safetensors; continue with --resume$/);
+  t.regex(lastLine(stderr), /^shaped-vit: stopped \(SIGINT\): saved epoch 1 after its training steps, before validation to .*last\.safetensors; continue with --resume$/);
   t.deepEqual(epochLines(stdout), []);
   const resumed = await run(['--backend', 'cpu', '--data-dir', data, '--out-dir', dir, '--resume']);
   t.is(resumed.code, 0, resumed.stderr);

@@ -7,6 +7,14 @@ import { FlagError } from './flags.js';
 import { enableRelaxedSimd } from './relaxed-simd.js';
 import { trainCifar } from './train-cifar.js';
 
+// A closed stdout or stderr (the reader of a pipe is gone: `| head`, `| tee` killed by Ctrl-C)
+// must never stop a run: its writes fail with EPIPE and the output goes quiet; training goes on to its save.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+  });
+}
+
 const usage = 'Usage: shaped-vit train-cifar [flags]   (shaped-vit train-cifar --help lists the flags)';
 
 async function main(argv: string[]): Promise<number> {

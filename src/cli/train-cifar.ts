@@ -5,12 +5,12 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { backend, setBackend, backendNames, type BackendName } from '../dsl/index.js';
 import { resolveCifar10 } from '../data/source.js';
-import { loadCifar10 } from '../data/cifar.js';
-import { vit, type VitConfig } from '../vit/index.js';
+import { CIFAR10_CLASSES, CIFAR_SIDE, loadCifar10 } from '../data/cifar.js';
+import { vit, type VitConfig, type VitConfigInput } from '../vit/index.js';
 import { describeConfig } from '../vit/checkpoint.js';
 import { inspectModel, loadModel } from '../vit/checkpoint-file.js';
-import { readTrainProgress, trainStatePath } from '../train/checkpoint.js';
-import { evaluate, existingRunFiles, lastCheckpoint, prepareRun, runTraining, type PreparedRun } from '../train/loop.js';
+import { evaluate, runTraining } from '../train/loop.js';
+import { nothingToResume, RunFolder, StopRun, type Found } from '../train/run-folder.js';
 import { augmentNames, optimizerNames, parseRecipe, presetNames, presets, recipeConfig, type PresetName, type Recipe } from '../train/presets.js';
 import { FlagError, helpText, parseFlags } from './flags.js';
 import { ProgressReporter } from './progress.js';
@@ -45,6 +45,7 @@ const spec = {
   resume: { type: 'bool', help: 'continue the run in --out-dir from its last checkpoint; its model and recipe come from the checkpoint' },
   'eval-only': { type: 'bool', help: 'only evaluate a checkpoint on the test set (plain cross-entropy, no label smoothing)' },
   checkpoint: { type: 'string', help: 'with --eval-only: the .safetensors file (default <out-dir>/best.safetensors)' },
+  'allow-data-change': { type: 'bool', help: 'with --resume: continue even if the data differs from the data the run was trained on (logged)' },
 } as const;
 
 type Flags = NonNullable<ReturnType<typeof parseFlags<typeof spec>>['flags']>;
@@ -67,71 +68,93 @@ export async function trainCifar(argv: string[]): Promise<number> {
   }
   const flags = parsed.flags;
   checkFlagCombinations(flags);
+  if (flags.evalOnly) return evalOnly(flags);
 
-  // what can be refused without a backend or data is refused first
-  const outDirFlag = flags.outDir;
-  const evalFile = flags.evalOnly && (flags.checkpoint !== undefined || outDirFlag !== undefined) ? (flags.checkpoint ?? path.join(outDirFlag!, 'best.safetensors')) : null;
-  let recipe: Recipe | null = null;
-  if (outDirFlag !== undefined) recipe = await checkRun(flags, outDirFlag, flags.preset);
-  else if (flags.preset && !flags.resume && !flags.evalOnly) recipe = validRecipe(newRecipe(presets[flags.preset], flags));
-  if (evalFile) await inspectModel(evalFile);
-
-  if (flags.backend) setBackend(flags.backend as BackendName);
-  const be = await backend();
-  const hardwareGpu = be.name === 'webgpu' && !be.description.includes('software');
-  const presetName: PresetName = flags.preset ?? (hardwareGpu ? 'seed' : 'quick');
-  const outDir = outDirFlag ?? path.join('runs', presetName);
-  if (outDirFlag === undefined) {
-    recipe = await checkRun(flags, outDir, presetName);
-    if (flags.evalOnly) await inspectModel(path.join(outDir, 'best.safetensors'));
-  } else if (!recipe && !flags.evalOnly) {
-    recipe = validRecipe(newRecipe(presets[presetName], flags));
-  }
-  if (!flags.preset && !flags.evalOnly && !flags.resume) info(`preset: ${presetName} (${hardwareGpu ? 'a hardware GPU is available' : 'no hardware GPU adapter: CPU-sized recipe; --preset seed runs the full one'})`);
-  info(`backend: ${be.description}`);
-
-  // the run's state is loaded and checked (a resume: consistent, finite, this recipe) before the data
-  const evalModel = flags.evalOnly ? await loadModel(evalFile ?? path.join(outDir, 'best.safetensors')) : null;
-  const prepared: PreparedRun | null = evalModel ? null : await prepareRun({ recipe: recipe!, outDir, resume: flags.resume });
-
-  const data = await resolveCifar10({ dataDir: flags.dataDir, log: info });
-  const { train, test } = await loadCifar10(data.dir);
-
-  if (evalModel) {
-    const limit = flags.limitTest;
-    const res = (await evaluate(evalModel.cfg, evalModel.params, test, { batchSize: 250, limit, labelSmoothing: 0 }))!;
-    log(`Test (${res.count} images) cross-entropy: ${res.loss.toFixed(4)} Accuracy: ${res.accuracy.toFixed(4)}`);
-    log(JSON.stringify({ checkpoint: evalFile ?? path.join(outDir, 'best.safetensors'), n: res.count, accuracy: res.accuracy, mean_loss: res.loss }));
-    return 0;
-  }
-
-  const cfg = recipeConfig(recipe!);
-  log(`#Parameter: ${vit.expectedShapes(cfg).reduce((s, e) => s + e.shape.reduce((p, d) => p * d, 1), 0)}`);
-  info(`losses: Train/Val Loss are the training criterion (cross-entropy with label smoothing ${recipe!.labelSmoothing}); --eval-only reports plain cross-entropy`);
-  const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    controller.abort();
-    info('\ninterrupt: saving the current position (Ctrl-C again to quit without saving)');
-  };
-  process.on('SIGINT', onSigint);
-  const t0 = performance.now();
+  // what can be refused without a backend or data is refused first; the folder is held from here on
+  let folder: RunFolder | null = null;
   try {
+    let recipe: Recipe | null = null;
+    if (flags.outDir !== undefined) ({ folder, recipe } = await openRun(flags, flags.outDir, flags.preset));
+    else if (flags.preset && !flags.resume) recipe = validRecipe(newRecipe(presets[flags.preset], flags));
+
+    if (flags.backend) setBackend(flags.backend as BackendName);
+    const be = await backend();
+    const hardwareGpu = be.name === 'webgpu' && !be.description.includes('software');
+    const presetName: PresetName = flags.preset ?? (hardwareGpu ? 'seed' : 'quick');
+    if (!folder) ({ folder, recipe } = await openRun(flags, path.join('runs', presetName), presetName));
+    if (!recipe) recipe = validRecipe(newRecipe(presets[presetName], flags));
+    if (!flags.preset && !flags.resume) info(`preset: ${presetName} (${hardwareGpu ? 'a hardware GPU is available' : 'no hardware GPU adapter: CPU-sized recipe; --preset seed runs the full one'})`);
+    info(`backend: ${be.description}`);
+
+    // the run's state is loaded and checked (a resume: consistent, finite, this recipe) before the data
+    const prepared = await folder.prepare(recipe, flags.resume);
+    const data = await resolveCifar10({ dataDir: flags.dataDir, log: info });
+    const { train, test, checksums } = await loadCifar10(data.dir);
+
+    const cfg = recipeConfig(recipe);
+    log(`#Parameter: ${vit.expectedShapes(cfg).reduce((s, e) => s + e.shape.reduce((p, d) => p * d, 1), 0)}`);
+    info(`losses: Train/Val Loss are the training criterion (cross-entropy with label smoothing ${recipe.labelSmoothing}); --eval-only reports plain cross-entropy`);
+    const t0 = performance.now();
     const res = await runTraining({
-      recipe: recipe!,
-      outDir,
-      resume: flags.resume,
+      recipe,
+      folder,
       train,
       test,
       log,
       reporter: new ProgressReporter(process.stderr),
-      signal: controller.signal,
-    }, prepared!);
-    log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s: best val accuracy ${res.bestValAcc.toFixed(4)}, last ${res.lastValAcc.toFixed(4)}; files in ${outDir}`);
+      signal: stopSignal(),
+      data: { dir: path.resolve(data.dir), files: checksums },
+      allowDataChange: flags.allowDataChange,
+    }, prepared);
+    log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s: best val accuracy ${res.bestValAcc.toFixed(4)}, last ${res.lastValAcc.toFixed(4)}; files in ${folder.dir}`);
     return 0;
   } finally {
-    process.off('SIGINT', onSigint);
+    folder?.release();
   }
+}
+
+/** --eval-only: the checkpoint (--checkpoint, else <out-dir>/best.safetensors, else runs/<preset>/) on the test set. */
+async function evalOnly(flags: Flags): Promise<number> {
+  const given = flags.checkpoint ?? (flags.outDir !== undefined ? path.join(flags.outDir, 'best.safetensors') : null);
+  if (given) await checkFitsData(await inspectModel(given), given);
+  if (flags.backend) setBackend(flags.backend as BackendName);
+  const be = await backend();
+  const file = given ?? path.join('runs', be.name === 'webgpu' && !be.description.includes('software') ? 'seed' : 'quick', 'best.safetensors');
+  if (!given) await checkFitsData(await inspectModel(file), file);
+  info(`backend: ${be.description}`);
+  const model = await loadModel(file);
+  const data = await resolveCifar10({ dataDir: flags.dataDir, log: info });
+  const { test } = await loadCifar10(data.dir);
+  const res = (await evaluate(model.cfg, model.params, test, { batchSize: 250, limit: flags.limitTest, labelSmoothing: 0 }))!;
+  log(`Test (${res.count} images) cross-entropy: ${res.loss.toFixed(4)} Accuracy: ${res.accuracy.toFixed(4)}`);
+  log(JSON.stringify({ checkpoint: file, n: res.count, accuracy: res.accuracy, mean_loss: res.loss }));
+  return 0;
+}
+
+/** A model for other images or classes than CIFAR-10's is refused, naming both. */
+async function checkFitsData(cfg: VitConfigInput, file: string): Promise<void> {
+  const want: { imageSize: number; channels: number; classes: number } = { imageSize: CIFAR_SIDE, channels: 3, classes: CIFAR10_CLASSES.length };
+  const have = { imageSize: cfg.imageSize, channels: cfg.channels, classes: cfg.classes };
+  if (JSON.stringify(have) === JSON.stringify(want)) return;
+  const show = (x: typeof want) => `${x.imageSize}x${x.imageSize} images with ${x.channels} channels and ${x.classes} classes`;
+  throw new FlagError(`${file}: the model takes ${show(have)}; CIFAR-10 has ${show(want)}`);
+}
+
+/** Aborted by SIGINT, SIGTERM or SIGHUP (the reason names it and its exit code); a second signal exits at once. */
+function stopSignal(): AbortSignal {
+  const controller = new AbortController();
+  const codes = { SIGINT: 130, SIGHUP: 129, SIGTERM: 143 } as const;
+  for (const [signal, exitCode] of Object.entries(codes)) {
+    process.on(signal, () => {
+      if (controller.signal.aborted) {
+        info(`\nsecond ${signal}: quitting without saving`);
+        process.exit(exitCode);
+      }
+      controller.abort({ signal, exitCode });
+      info(`\n${signal}: saving the current position (${signal === 'SIGINT' ? 'Ctrl-C' : 'a signal'} again to quit without saving)`);
+    });
+  }
+  return controller.signal;
 }
 
 /** Each preset's value of every recipe flag, as a table for --help. */
@@ -144,14 +167,38 @@ function presetTable(): string {
 }
 
 /**
- * The recipe of the run in `outDir` once it is known to be startable: --resume restores the stored
- * one (conflicting flags refused), a new run needs a folder without a run. null for --eval-only.
+ * Takes the run folder (refused if another process holds it or it cannot be written) and finds
+ * the recipe: --resume restores the stored one (conflicting flags refused), a new run needs a
+ * folder without a run. The recipe is null when the preset is not known yet.
  */
-async function checkRun(flags: Flags, outDir: string, presetName: PresetName | undefined): Promise<Recipe | null> {
-  if (flags.evalOnly) return null;
-  if (flags.resume) return resumedRecipe(await storedRun(outDir), flags);
-  await checkFreshOutDir(outDir);
-  return presetName ? validRecipe(newRecipe(presets[presetName], flags)) : null;
+async function openRun(flags: Flags, outDir: string, presetName: PresetName | undefined): Promise<{ folder: RunFolder; recipe: Recipe | null }> {
+  await checkOutDirPath(outDir);
+  const folder = await RunFolder.open(outDir, { resume: flags.resume, log: info, boundary: killHook() });
+  try {
+    const found = await folder.found();
+    if (flags.resume) {
+      if (found.kind !== 'run') throw new StopRun(nothingToResume(outDir, found), 2);
+      return { folder, recipe: resumedRecipe(storedRecipe(found), flags) };
+    }
+    if (found.kind === 'run') throw new FlagError(`${outDir} already holds a run (${(await folder.runFileNames()).join(', ')}); use --resume or another --out-dir`);
+    return { folder, recipe: presetName ? validRecipe(newRecipe(presets[presetName], flags)) : null };
+  } catch (e) {
+    folder.release();
+    throw e;
+  }
+}
+
+/**
+ * SHAPED_VIT_KILL_AT=N kills this process (SIGKILL, no cleanup) at the N-th boundary between the
+ * steps of a save (see run-folder.ts): the crash tests cut a run at every one of them.
+ */
+function killHook(): ((name: string) => void) | undefined {
+  const n = Number(process.env.SHAPED_VIT_KILL_AT);
+  if (!Number.isSafeInteger(n) || n < 1) return undefined;
+  let count = 0;
+  return () => {
+    if (++count === n) process.kill(process.pid, 'SIGKILL');
+  };
 }
 
 /** The recipe, if its model is valid (else the shape rules' message, as a flag error). */
@@ -167,6 +214,7 @@ function validRecipe(r: Recipe): Recipe {
 function checkFlagCombinations(flags: Flags): void {
   if (flags.checkpoint !== undefined && !flags.evalOnly) throw new FlagError('--checkpoint goes with --eval-only');
   if (flags.resume && flags.evalOnly) throw new FlagError('--resume and --eval-only exclude each other');
+  if (flags.allowDataChange && !flags.resume) throw new FlagError('--allow-data-change goes with --resume');
   for (const k of ['dataDir', 'outDir', 'checkpoint'] as const) if (flags[k] === '') throw new FlagError(`${flagName(k)} is empty; give a path or leave the flag out`);
   if (flags.evalOnly) {
     const recipeFlags = recipeKeys.filter((k) => k !== 'limitTest' && flags[k] !== undefined).map(flagName);
@@ -175,13 +223,12 @@ function checkFlagCombinations(flags: Flags): void {
   }
 }
 
-/** A fresh run needs an out-dir that is absent or a folder without a run in it. */
-async function checkFreshOutDir(outDir: string): Promise<void> {
+/** The out-dir must be a folder or absent with a folder as its nearest existing parent. */
+async function checkOutDirPath(outDir: string): Promise<void> {
   let isDir: boolean;
   try {
     isDir = (await stat(outDir)).isDirectory();
   } catch {
-    // created when the run starts; its nearest existing parent must be a folder
     for (let d = path.dirname(path.resolve(outDir)); ; d = path.dirname(d)) {
       const parent = await stat(d).catch(() => null);
       if (parent && !parent.isDirectory()) throw new FlagError(`--out-dir ${outDir}: ${d} is not a folder`);
@@ -189,19 +236,11 @@ async function checkFreshOutDir(outDir: string): Promise<void> {
     }
   }
   if (!isDir) throw new FlagError(`--out-dir ${outDir} exists and is not a folder`);
-  const found = await existingRunFiles(outDir);
-  if (found.length) throw new FlagError(`${outDir} already holds a run (${found.join(', ')}); use --resume or another --out-dir`);
 }
 
 /** The recipe of the run to resume, validated as if given as flags, and its model config checked against the stored one. */
-async function storedRun(outDir: string): Promise<{ recipe: Recipe; file: string }> {
-  const file = trainStatePath(lastCheckpoint(outDir));
-  try {
-    await stat(file);
-  } catch {
-    throw new FlagError(`--resume: no run to resume in ${outDir} (${path.basename(file)} is missing)`);
-  }
-  const { progress, config } = await readTrainProgress(lastCheckpoint(outDir));
+function storedRecipe(found: Extract<Found, { kind: 'run' }>): { recipe: Recipe; file: string } {
+  const { file, progress, config } = found;
   const recipe = parseRecipe(progress.recipe);
   if (!recipe) throw new FlagError(`${file}: the stored recipe is not one this version writes`);
   try {

@@ -2,6 +2,7 @@
 // followed by 3072 pixel bytes (1024 red, 1024 green, 1024 blue, each plane
 // row-major 32x32). Images are kept as CHW uint8, exactly as stored.
 
+import { createHash } from 'node:crypto';
 import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { openBounded, type BoundedFile } from '../io/read-bounded.js';
@@ -108,7 +109,7 @@ export async function missingBatchFiles(batchDir: string): Promise<string[]> {
  * most MAX_BATCH_BYTES only: a FIFO or /dev/zero is refused unread), so the
  * shared image buffer is allocated once from their sizes.
  */
-async function loadSplit(batchDir: string, files: readonly string[]): Promise<CifarSplit> {
+async function loadSplit(batchDir: string, files: readonly string[], checksums: Record<string, string>): Promise<CifarSplit> {
   const opened: BoundedFile[] = [];
   try {
     for (const f of files) opened.push(await openBounded(path.join(batchDir, f), 'CIFAR-10 batch', MAX_BATCH_BYTES));
@@ -119,6 +120,7 @@ async function loadSplit(batchDir: string, files: readonly string[]): Promise<Ci
     for (const f of opened) {
       const bytes = await f.read(0, f.size);
       const n = checkBatch(bytes, f.path);
+      checksums[path.basename(f.path)] = createHash('sha256').update(bytes).digest('hex');
       copyRecords(bytes, n, images, labels, at);
       at += n;
     }
@@ -130,15 +132,16 @@ async function loadSplit(batchDir: string, files: readonly string[]): Promise<Ci
 
 /**
  * Loads the 5 training batches (in order) and the test batch from
- * `dir/cifar-10-batches-bin/` or from `dir` itself.
+ * `dir/cifar-10-batches-bin/` or from `dir` itself, with the SHA-256 of each file.
  */
-export async function loadCifar10(dir: string): Promise<{ train: CifarSplit; test: CifarSplit; dir: string }> {
+export async function loadCifar10(dir: string): Promise<{ train: CifarSplit; test: CifarSplit; dir: string; checksums: Record<string, string> }> {
   const batchDir = await findBatchDir(dir);
   const missing = await missingBatchFiles(batchDir);
   if (missing.length) {
     throw new Error(`CIFAR-10 folder ${batchDir} is missing ${missing.join(', ')} (expected ${CIFAR10_TRAIN_FILES.join(', ')}, ${CIFAR10_TEST_FILE})`);
   }
-  const train = await loadSplit(batchDir, CIFAR10_TRAIN_FILES);
-  const test = await loadSplit(batchDir, [CIFAR10_TEST_FILE]);
-  return { train, test, dir: batchDir };
+  const checksums: Record<string, string> = {};
+  const train = await loadSplit(batchDir, CIFAR10_TRAIN_FILES, checksums);
+  const test = await loadSplit(batchDir, [CIFAR10_TEST_FILE], checksums);
+  return { train, test, dir: batchDir, checksums };
 }

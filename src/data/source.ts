@@ -16,6 +16,7 @@ import { downloadToFile, type Downloader, type ProgressStream } from './download
 import { CIFAR_RECORD_BYTES } from './cifar.js';
 import { extractTarGz, type ExtractLimits } from './tar.js';
 import { makeDir } from '../io/atomic.js';
+import { processAlive } from '../io/pid.js';
 
 export const CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
 export const CIFAR10_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530';
@@ -99,16 +100,6 @@ async function isComplete(batchDir: string): Promise<boolean> {
   return (await kindOf(batchDir)) === 'dir' && (await missingBatchFiles(batchDir)).length === 0;
 }
 
-/** Whether process `pid` is still running (on this machine). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes temporary leftovers of killed runs: those whose process (named in the temp name) is
  * gone at once, others (older names, other machines on a shared cache) after an hour.
@@ -127,7 +118,7 @@ export async function sweepStale(dir: string): Promise<void> {
     const full = path.join(dir, name);
     try {
       const pid = owner ? Number(owner[1] ?? owner[2]) : NaN;
-      const dead = Number.isSafeInteger(pid) && pid !== process.pid && !alive(pid);
+      const dead = Number.isSafeInteger(pid) && pid !== process.pid && !processAlive(pid);
       if (dead || (await stat(full)).mtimeMs < cutoff) await rm(full, { recursive: true, force: true });
     } catch {
       // raced with another process; fine

@@ -6,8 +6,19 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
+/** Hooks between the steps of a write, for crash tests (a hook may kill the process). */
+export interface WriteHooks {
+  /** the temp file is written and fsynced; the target is not replaced yet */
+  readonly beforeRename?: () => void;
+  /** appendLine: the first half of the line is written, the rest not yet */
+  readonly midLine?: () => void;
+}
+
+/** Whether a file name is one of writeFileAtomic's temp files (a leftover once its writer is gone). */
+export const isAtomicTemp = (name: string) => /^\..+\.\d+\.[0-9a-f]{12}\.tmp$/.test(name);
+
 /** Atomically replaces `path` with `data` (temp file + fsync + rename). */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, hooks: WriteHooks = {}): Promise<void> {
   const dir = dirname(path);
   // Hidden, unique name: concurrent writers never share a temp file, and globbing for the
   // target's extension does not pick up leftovers.
@@ -19,6 +30,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await fh.sync();
     await fh.close();
     fh = undefined;
+    hooks.beforeRename?.();
     await rename(tmp, path);
   } catch (err) {
     if (fh) await fh.close().catch(() => undefined);
@@ -33,7 +45,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
  * newline (an earlier append was cut short by a crash), a newline is written first so the new
  * record never merges with the torn one.
  */
-export async function appendLine(path: string, line: string): Promise<void> {
+export async function appendLine(path: string, line: string, hooks: WriteHooks = {}): Promise<void> {
   if (/[\r\n]/.test(line)) throw new Error(`appendLine(${path}): the line must not contain a newline`);
   const fh = await open(path, 'a+');
   try {
@@ -44,7 +56,14 @@ export async function appendLine(path: string, line: string): Promise<void> {
       await fh.read(last, 0, 1, size - 1);
       if (last[0] !== 0x0a) prefix = '\n';
     }
-    await fh.appendFile(`${prefix}${line}\n`);
+    const text = `${prefix}${line}\n`;
+    if (hooks.midLine) {
+      const half = Math.floor(text.length / 2);
+      await fh.appendFile(text.slice(0, half));
+      await fh.sync();
+      hooks.midLine();
+      await fh.appendFile(text.slice(half));
+    } else await fh.appendFile(text);
     await fh.sync();
   } finally {
     await fh.close();

@@ -4,7 +4,6 @@
 // and step: a save cut short between the two files is detected, never silently mixed.
 // Everything is validated (progress record, config, sizes) before any tensor is read.
 import { disposeTree, fromTypedArray, mapTree, treeLeaves } from '../dsl/index.js';
-import { writeFileAtomic } from '../io/atomic.js';
 import { openSafetensors, readSafetensorsHeader, type SafetensorsReader } from '../io/safetensors-file.js';
 import { checkTensors, encodeSafetensors, requireF32, tensorMismatchError, type LoadedTensor } from '../io/safetensors.js';
 import { checkCheckpointHeader, checkpointMetadata, configFromMetadata, requireFinite, tensorEntries, paramsFromTensors, CheckpointError } from '../vit/checkpoint.js';
@@ -32,6 +31,14 @@ export interface TrainingProgress {
   /** the run's recipe (JSON), so --resume can restore it and refuse a different one */
   readonly recipe: string;
   readonly partial?: PartialEpoch;
+  /** the training data: its folder and the SHA-256 of each file, so --resume can refuse other data */
+  readonly data?: DataSource;
+}
+
+/** Where a run's data came from: the folder and the SHA-256 of each file read. */
+export interface DataSource {
+  readonly dir: string;
+  readonly files: Readonly<Record<string, string>>;
 }
 
 export const trainStatePath = (modelPath: string) => modelPath.replace(/\.safetensors$/, '') + '.train.safetensors';
@@ -39,13 +46,12 @@ export const trainStatePath = (modelPath: string) => modelPath.replace(/\.safete
 /** What a model file's metadata must say to belong to a training state. */
 export const pairMetadata = (p: TrainingProgress): Record<string, string> => ({ run: p.run, epoch: String(p.epoch), step: String(p.step) });
 
-/** Writes weights, optimizer state and progress in one atomic file; refuses non-finite values. */
-export async function saveTrainState(modelPath: string, cfg: VitConfigInput, params: VitParams, opt: unknown, progress: TrainingProgress): Promise<void> {
-  const path = trainStatePath(modelPath);
+/** The training state file's bytes (weights, optimizer state, progress); refuses non-finite values, naming `path`. */
+export async function encodeTrainState(path: string, cfg: VitConfigInput, params: VitParams, opt: unknown, progress: TrainingProgress): Promise<Uint8Array> {
   const weights = await tensorEntries(vit.stateDict(params).map(([n, t]) => [`params.${n}`, t] as const));
   const state = await tensorEntries(treeLeaves(opt).map(([n, t]) => [`opt.${n}`, t] as const));
   requireFinite([...weights, ...state], path);
-  await writeFileAtomic(path, encodeSafetensors([...weights, ...state], checkpointMetadata(cfg, { progress: JSON.stringify(progress) })));
+  return encodeSafetensors([...weights, ...state], checkpointMetadata(cfg, { progress: JSON.stringify(progress) }));
 }
 
 /** The progress record and stored config of a training state, reading only its header. */
@@ -131,13 +137,22 @@ export function parseProgress(text: string | undefined, path: string): TrainingP
   };
   if (typeof r.run !== 'string' || !/^[0-9a-z-]{1,64}$/.test(r.run)) fail('has no valid run id');
   if (typeof r.recipe !== 'string' || r.recipe.length > 100_000) fail('has no valid recipe');
-  const progress = {
+  const progress: TrainingProgress = {
     run: r.run as string,
     epoch: count('epoch'),
     step: count('step'),
     bestValAcc: finite('bestValAcc', r.bestValAcc, -1, 1),
     recipe: r.recipe as string,
   };
+  if (r.data !== undefined) {
+    const d = r.data as Record<string, unknown>;
+    const files = d?.files as Record<string, unknown> | undefined;
+    const ok =
+      typeof d === 'object' && typeof d.dir === 'string' && d.dir.length <= 4096 && typeof files === 'object' && files !== null && !Array.isArray(files) &&
+      Object.keys(files).length <= 64 && Object.entries(files).every(([k, v]) => /^[\w.-]{1,128}$/.test(k) && typeof v === 'string' && /^[0-9a-f]{64}$/.test(v));
+    if (!ok) fail('field data must be {dir, files: {name: sha256}}');
+    Object.assign(progress, { data: { dir: d.dir as string, files: { ...(files as Record<string, string>) } } });
+  }
   if (r.partial === undefined) return progress;
   const p = r.partial as Record<string, unknown>;
   if (!p || typeof p !== 'object' || Array.isArray(p)) return fail('field partial is not an object');

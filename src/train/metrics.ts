@@ -1,8 +1,13 @@
 // Per-epoch training metrics as JSON Lines: one object per epoch, appended and fsynced as soon as
 // the epoch ends, so a crash loses at most the line being written. A diverged run's NaN losses
 // are stored as null (JSON has no NaN) and read back as NaN.
-import { appendLine, writeFileAtomic } from '../io/atomic.js';
+import { appendLine, writeFileAtomic, type WriteHooks } from '../io/atomic.js';
 import { FileReadError, readFileBounded } from '../io/read-bounded.js';
+
+/** A metrics log that cannot be used; the message names the file and line. */
+export class MetricsError extends Error {
+  override name = 'MetricsError';
+}
 
 /** A metrics log is a few hundred bytes per epoch; anything near this is not one. */
 const MAX_METRICS_BYTES = 64 * 2 ** 20;
@@ -49,8 +54,8 @@ export async function appendMetrics(path: string, record: MetricsRecord): Promis
 }
 
 /** Replaces the file with exactly these records, atomically (used when resuming, see readMetrics). */
-export async function writeMetrics(path: string, records: readonly MetricsRecord[]): Promise<void> {
-  await writeFileAtomic(path, records.map((r) => `${formatMetricsLine(r)}\n`).join(''));
+export async function writeMetrics(path: string, records: readonly MetricsRecord[], hooks?: WriteHooks): Promise<void> {
+  await writeFileAtomic(path, records.map((r) => `${formatMetricsLine(r)}\n`).join(''), hooks);
 }
 
 /**
@@ -58,7 +63,7 @@ export async function writeMetrics(path: string, records: readonly MetricsRecord
  * an error naming the file and line. A missing file reads as no records. To resume from epoch E,
  * keep the records with epoch < E and writeMetrics them back, so the log and the checkpoint agree.
  */
-export async function readMetrics(path: string): Promise<MetricsRecord[]> {
+export async function readMetrics(path: string, opts: { onTornLine?: (line: number) => void } = {}): Promise<MetricsRecord[]> {
   let text: string;
   try {
     text = new TextDecoder().decode(await readFileBounded(path, 'metrics log', MAX_METRICS_BYTES));
@@ -76,8 +81,11 @@ export async function readMetrics(path: string): Promise<MetricsRecord[]> {
     const isLast = i === lines.length - 1;
     const record = parseRecord(line);
     if (typeof record === 'string') {
-      if (isLast && !complete) break; // torn final write
-      throw new Error(`${path}:${i + 1}: ${record}`);
+      if (isLast && !complete) {
+        opts.onTornLine?.(i + 1); // torn final write
+        break;
+      }
+      throw new MetricsError(`${path}:${i + 1}: ${record}`);
     }
     records.push(record);
   }

@@ -9,9 +9,14 @@ import type { VitParams } from './params.js';
 
 /** Writes the model atomically; refuses non-finite weights (a NaN model never replaces a good one). */
 export async function saveModel(path: string, cfg: VitConfigInput, params: VitParams, extra: Record<string, string> = {}): Promise<void> {
+  await writeFileAtomic(path, await encodeCheckpointFile(path, cfg, params, extra));
+}
+
+/** The bytes saveModel writes to `path` (non-finite weights refused, naming the file). */
+export async function encodeCheckpointFile(path: string, cfg: VitConfigInput, params: VitParams, extra: Record<string, string> = {}): Promise<Uint8Array> {
   const entries = await checkpointEntries(params);
   requireFinite(entries, path);
-  await writeFileAtomic(path, encodeSafetensors(entries, checkpointMetadata(cfg, extra)));
+  return encodeSafetensors(entries, checkpointMetadata(cfg, extra));
 }
 
 /** Checks a model file's header (size, config, names, shapes) without reading its weights. */
