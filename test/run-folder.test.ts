@@ -22,7 +22,7 @@ interface Run {
   stderr: string;
 }
 
-function run(args: string[], env: Record<string, string> = {}, onStart?: (pid: number) => void): Promise<Run> {
+function run(args: string[], env: Record<string, string> = {}, onStart?: (pid: number) => void, onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cli, 'train-cifar', ...args], { env: { ...process.env, FORCE_COLOR: '0', ...env } });
     onStart?.(child.pid!);
@@ -30,7 +30,10 @@ function run(args: string[], env: Record<string, string> = {}, onStart?: (pid: n
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      onStderr?.(stderr, child);
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
@@ -109,7 +112,10 @@ test('a folder is held by one run: a second run or resume is refused naming the 
   await first;
   // the lock of the killed run is stale: --resume takes it over with a line, and leftover temp files go
   await writeFile(path.join(dir, '.last.safetensors.999999.0123456789ab.tmp'), 'half a file');
-  const resumed = await run(['--resume', '--backend', 'cpu', '--data-dir', data, '--out-dir', dir, '--epochs', '400', '--limit-train', '640'], {}, (pid) => setTimeout(() => process.kill(pid, 'SIGTERM'), 4000));
+  const resumed = await run(['--resume', '--backend', 'cpu', '--data-dir', data, '--out-dir', dir, '--epochs', '400', '--limit-train', '640'], {}, undefined, (stderr, child) => {
+    if (/taking over the lock/.test(stderr)) child.kill('SIGTERM');
+  });
+  t.is(resumed.code, 143, resumed.stderr);
   t.regex(resumed.stderr, new RegExp(`taking over the lock of process ${firstPid}, which no longer runs`));
   t.false((await readdir(dir)).some((n) => n.endsWith('.tmp') || n === '.lock'), (await readdir(dir)).join(' '));
 });

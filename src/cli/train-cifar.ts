@@ -69,6 +69,8 @@ export async function trainCifar(argv: string[]): Promise<number> {
   const flags = parsed.flags;
   checkFlagCombinations(flags);
   if (flags.evalOnly) return evalOnly(flags);
+  // from here on a signal stops the run at its next safe point, saving it
+  const signal = stopSignal();
 
   // what can be refused without a backend or data is refused first; the folder is held from here on
   let folder: RunFolder | null = null;
@@ -102,7 +104,7 @@ export async function trainCifar(argv: string[]): Promise<number> {
       test,
       log,
       reporter: new ProgressReporter(process.stderr),
-      signal: stopSignal(),
+      signal,
       data: { dir: path.resolve(data.dir), files: checksums },
       allowDataChange: flags.allowDataChange,
     }, prepared);
