@@ -48,6 +48,10 @@ export interface CompiledPipeline {
 export interface MemoryInfo {
   readonly buffers: number;
   readonly bytes: number;
+  /** bytes copied host to device so far (0 where storage is host memory) */
+  readonly uploadedBytes: number;
+  /** bytes copied device to host so far (0 where storage is host memory) */
+  readonly readBytes: number;
 }
 
 export interface Backend {
@@ -93,6 +97,26 @@ export interface WebgpuBackend extends Backend {
    * of the flat result, `length` floats (the surplus of the last thread is dropped).
    */
   runPacked(spec: KernelSpec, width: 2 | 4, args: readonly Storage[]): Promise<Storage>;
+  /** The device's limits our WGSL kernels are sized by. */
+  readonly wgslLimits: WgslLimits;
+  /** Runs one of the project's own WGSL kernels (backends/wgsl.ts) on gpu.js's device and buffers. */
+  runWgsl(spec: WgslSpec, args: readonly Storage[]): Promise<Storage>;
+}
+
+export interface WgslLimits {
+  readonly maxComputeInvocationsPerWorkgroup: number;
+  readonly maxComputeWorkgroupStorageSize: number;
+  readonly maxComputeWorkgroupsPerDimension: number;
+}
+
+/**
+ * A WGSL compute shader with entry point `main`: bindings 0 .. n-1 are its n arguments (read-only
+ * storage arrays of f32), binding n its result of `length` floats; dispatched as `workgroups`.
+ */
+export interface WgslSpec {
+  readonly source: string;
+  readonly length: number;
+  readonly workgroups: readonly [number, number, number];
 }
 
 export interface CpuBackend extends Backend {

@@ -3,7 +3,7 @@
 import { memory, type MemoryInfo } from '../../src/index.js';
 
 export async function memoryOver1000Steps(step: (s: number) => Promise<void>): Promise<{ baseline: MemoryInfo; end: MemoryInfo; heapGrowth: number }> {
-  let baseline: MemoryInfo = { buffers: 0, bytes: 0 };
+  let baseline: MemoryInfo = { buffers: 0, bytes: 0, uploadedBytes: 0, readBytes: 0 };
   let heapAt100 = 0;
   const gc = (globalThis as { gc?: () => void }).gc;
   for (let s = 1; s <= 1000; s++) {

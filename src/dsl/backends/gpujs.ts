@@ -42,6 +42,10 @@ export function gpujsBackend(name: BackendName, options: GpujsOptions): GpujsBac
   let buffers = 0;
   let bytes = 0;
   let launches = 0;
+  // host <-> device traffic (only where storage is device memory)
+  let uploadedBytes = 0;
+  let readBytes = 0;
+  const moved = (values: ArrayLike<number>) => (hostMemory ? 0 : values.length * 4);
 
   const wrap = (raw: any, length: number): Storage => {
     buffers++;
@@ -64,8 +68,10 @@ export function gpujsBackend(name: BackendName, options: GpujsOptions): GpujsBac
   };
   const flatKernel = (spec: KernelSpec, args: readonly Storage[]) =>
     cached('', spec, args, (settings) => gpu.createKernel(spec.source, { ...settings, output: [spec.length] }));
-  const uploadRaw = async (values: Float32Array) =>
-    flatKernel({ source: 'function (a) { return a[this.thread.x]; }', length: values.length }, [{ raw: null, length: values.length, refs: 0 }])(values);
+  const uploadRaw = async (values: Float32Array) => {
+    uploadedBytes += moved(values);
+    return flatKernel({ source: 'function (a) { return a[this.thread.x]; }', length: values.length }, [{ raw: null, length: values.length, refs: 0 }])(values);
+  };
   const resident = async (s: Storage) => {
     if (!hostMemory && s.raw instanceof Float32Array) s.raw = await uploadRaw(s.raw);
     return s.raw;
@@ -105,8 +111,10 @@ export function gpujsBackend(name: BackendName, options: GpujsOptions): GpujsBac
       let ran = false;
       return {
         async run(args) {
+          for (const a of args) uploadedBytes += moved(a);
           const out = (await run(...args)) as ArrayLike<number>[];
           ran = true;
+          for (const v of out) readBytes += moved(v);
           return out.map((v) => (v instanceof Float32Array ? v : Float32Array.from(v)));
         },
         get executorKind() {
@@ -124,6 +132,7 @@ export function gpujsBackend(name: BackendName, options: GpujsOptions): GpujsBac
     async read(storage) {
       const raw = storage.raw;
       const values = raw instanceof Float32Array ? raw : await raw.toArray();
+      if (!(raw instanceof Float32Array)) readBytes += moved(values);
       return values instanceof Float32Array ? values : Float32Array.from(values);
     },
     retain(storage) {
@@ -137,7 +146,7 @@ export function gpujsBackend(name: BackendName, options: GpujsOptions): GpujsBac
       bytes -= storage.length * 4;
       if (typeof storage.raw?.delete === 'function') storage.raw.delete();
     },
-    memory: () => ({ buffers, bytes }),
+    memory: () => ({ buffers, bytes, uploadedBytes, readBytes }),
     kernelsCompiled: () => kernels.compiled,
     kernelLaunches: () => launches,
   };

@@ -2,12 +2,15 @@
 import { platform } from '#platform';
 import type { WebgpuBackend } from '../backend.js';
 import { gpujsBackend } from './gpujs.js';
+import { wgslRunner } from './wgsl.js';
 
 export async function createWebgpu(): Promise<WebgpuBackend | null> {
   const adapter = await platform.provideWebGpu();
   if (!adapter) return null;
   const description = `webgpu (${adapter.description}${adapter.software ? ', software' : ''})`;
   const { base, gpu, wrap, cached, resident, launched } = gpujsBackend('webgpu', { description, software: adapter.software, asyncCalls: true, hostMemory: false });
+  // after gpu.js's backend exists: both share the device gpu.js acquires
+  const wgsl = await wgslRunner();
   return {
     ...base,
     name: 'webgpu',
@@ -26,6 +29,11 @@ export async function createWebgpu(): Promise<WebgpuBackend | null> {
       flat.output = [spec.length];
       packed.delete();
       return wrap(flat, spec.length);
+    },
+    wgslLimits: wgsl.limits,
+    async runWgsl(spec, args) {
+      launched();
+      return wrap(wgsl.run(spec, await Promise.all(args.map(resident))), spec.length);
     },
   };
 }

@@ -1,10 +1,11 @@
-// webgpu's matmul: 4 consecutive outputs of a row per thread (a WGSL vec4 return) with 4
+// webgpu's matmul: our tiled WGSL kernel, else gpu.js kernels. The packed gpu.js kernel: 4 consecutive outputs of a row per thread (a WGSL vec4 return) with 4
 // accumulators, both operands read in place at their strides (no transposed or permuted copies).
 import type { BackendLowering } from '../kernel-table.js';
 import { kernelSource } from '../kernel-source.js';
 import { portableLowering } from '../primitive.js';
 import { stridedIndexers, stridedMatmul, type MatmulAttrs, type StridedMatmul } from '../ops/matmul.js';
 import { packedRun } from './webgpu-packed.js';
+import { matmulTile, tiledMatmul } from './webgpu-tiled-matmul.js';
 
 const lanes = [0, 1, 2, 3];
 
@@ -32,13 +33,16 @@ export function packedMatmulSource(p: StridedMatmul): string {
 }
 
 /**
- * Rows of 4 | n outputs take the packed kernel; other widths (attention's 17 tokens) the portable
- * one-output kernel: 4 outputs from 4 different rows measured slower than it on Mesa.
+ * Our tiled WGSL kernel (webgpu-tiled-matmul.ts) wherever the device allows its launch; else rows
+ * of 4 | n outputs take the packed gpu.js kernel and other widths the portable one-output kernel.
  */
 export const webgpuMatmul: BackendLowering<'webgpu', MatmulAttrs> = (out, inputs, attrs, strides) => {
   const plan = stridedMatmul(out, inputs, attrs, strides);
   const portable = portableLowering(out, strides);
-  if (plan.n % 4) return portable;
-  const source = packedMatmulSource(plan);
-  return packedRun((backend, args) => backend.runPacked({ source, length: out.size }, 4, args), portable);
+  const packed = plan.n % 4 ? null : packedMatmulSource(plan);
+  return packedRun((backend, args) => {
+    const tiled = tiledMatmul(plan, matmulTile(plan, backend.wgslLimits), backend.wgslLimits);
+    if (tiled) return backend.runWgsl(tiled, args);
+    return packed ? backend.runPacked({ source: packed, length: out.size }, 4, args) : portable(backend, args);
+  }, portable);
 };

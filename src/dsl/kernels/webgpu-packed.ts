@@ -1,4 +1,4 @@
-// webgpu lowerings built on vector-returning (packed) kernels. gpu.js's fused encoder cannot feed
+// webgpu lowerings built on vector-returning (packed) kernels or our own WGSL kernels. gpu.js's fused encoder cannot feed
 // a vector result to a later step, so a pipeline (jit) records the op's portable program in their
 // place; run kernel by kernel (eager, natural loops, replayed plans) the packed kernels run.
 import type { BackendOf, Storage } from '../backend.js';

@@ -1,0 +1,65 @@
+// The project's own WGSL compute kernels, on gpu.js's shared WebGPU device: they bind gpu.js's
+// buffers and return gpu.js buffer handles (WebGPUBufferResult), so gpu.js kernels read our results
+// and ours read theirs, all in one queue's order.
+import gpujs from 'gpu.js';
+import type { WgslLimits, WgslSpec } from '../backend.js';
+
+// exported by gpu.js 2.24 (Node and browser builds) though absent from its typings
+const { WebGPUContext, WebGPUBufferResult } = gpujs as unknown as { WebGPUContext: any; WebGPUBufferResult: any };
+
+// GPUBufferUsage and GPUMapMode bits (the globals exist only once Dawn or a browser provides them)
+const MAP_READ = 0x1;
+const COPY_SRC = 0x4;
+const COPY_DST = 0x8;
+const STORAGE = 0x80;
+
+export interface WgslRunner {
+  /** the device's limits, for choosing tile sizes */
+  readonly limits: WgslLimits;
+  /** runs `spec` over the device buffers of `handles`; resolves to a gpu.js handle of `spec.length` floats */
+  run(spec: WgslSpec, handles: readonly any[]): any;
+}
+
+export async function wgslRunner(): Promise<WgslRunner> {
+  const context = await WebGPUContext.acquire();
+  const device = context.device;
+  const pipelines = new Map<string, any>();
+  const pipelineOf = (source: string) => {
+    let p = pipelines.get(source);
+    if (!p) pipelines.set(source, (p = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: source }), entryPoint: 'main' } })));
+    return p;
+  };
+  // reads a handle back the way gpu.js's own readBufferResult does: copy, map, slice
+  const reader = {
+    async readBufferResult(handle: any): Promise<Float32Array> {
+      if (context.isLost) throw new Error('WebGPU device was lost; this buffer no longer holds data');
+      const bytes = handle.output[0] * 4;
+      const staging = device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
+      const encoder = device.createCommandEncoder();
+      encoder.copyBufferToBuffer(handle.buffer, 0, staging, 0, bytes);
+      device.queue.submit([encoder.finish()]);
+      await staging.mapAsync(MAP_READ, 0, bytes);
+      const values = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
+      staging.unmap();
+      staging.destroy();
+      return values;
+    },
+  };
+  return {
+    limits: device.limits,
+    run(spec, handles) {
+      const pipeline = pipelineOf(spec.source);
+      // a storage binding must not be empty
+      const buffer = device.createBuffer({ size: Math.max(4, spec.length * 4), usage: STORAGE | COPY_SRC | COPY_DST });
+      const entries = [...handles.map((h) => h.buffer), buffer].map((b, binding) => ({ binding, resource: { buffer: b } }));
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
+      pass.dispatchWorkgroups(...spec.workgroups);
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      return new WebGPUBufferResult({ buffer, output: [spec.length], componentCount: 1, context, kernel: reader });
+    },
+  };
+}
