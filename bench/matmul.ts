@@ -3,7 +3,13 @@
 // through the DSL (`matmul`), side by side with TF.js-wasm's tf.matMul on the same shapes in the
 // same process (rounds interleaved, so machine load hits both alike). Prints the median and best
 // of `reps` timed runs after two warm-up runs, and our max abs error against a float64 reference.
+// On webgpu also gpu.js's own kernel for the same product (the packed vec4 kernel where 4 | n, else
+// the portable one), which our tiled WGSL kernel replaced, interleaved in the same rounds.
 import { backend, fromTypedArray, matmul, realize, setBackend, type BackendName, type Tensor } from '../src/index.js';
+import type { Backend, WebgpuBackend } from '../src/dsl/backend.js';
+import { stridedMatmul, type MatmulAttrs } from '../src/dsl/ops/matmul.js';
+import { packedMatmulSource } from '../src/dsl/kernels/webgpu-matmul.js';
+import { portableLowering } from '../src/dsl/primitive.js';
 import { tfjsWasm } from './tfjs.js';
 import { cases, type Case } from './vit-matmuls.js';
 import { enableRelaxedSimd } from '../src/cli/relaxed-simd.js';
@@ -36,7 +42,8 @@ async function benchBackend(name: BackendName, reps: number, tf: any): Promise<v
   const be = await backend();
   console.log(`\nshaped-vit on ${be.description} vs TF.js ${tf.version_core} ${tf.getBackend()} (XNNPACK, one thread)`);
   console.log('GFLOP/s, median / best; TF.js as asked (transpose flags) and untransposed (operands transposed beforehand, untimed)');
-  console.log(`${'case'.padEnd(38)} ${'ours'.padEnd(20)} ${'TF.js'.padEnd(20)} ${'TF.js untransposed'.padEnd(22)} ours/best TF.js  our max err`);
+  const gpujsColumn = be.name === 'webgpu';
+  console.log(`${'case'.padEnd(38)} ${'ours'.padEnd(20)} ${'TF.js'.padEnd(20)} ${'TF.js untransposed'.padEnd(22)} ours/best TF.js  our max err${gpujsColumn ? '  gpu.js kernel         ours/gpu.js' : ''}`);
   const ratios: number[] = [];
   for (const c of cases) {
     const ra = c.a.length;
@@ -67,6 +74,7 @@ async function benchBackend(name: BackendName, reps: number, tf: any): Promise<v
       return values;
     };
     const runTf = runTfWith(ta, tb, !!c.transposeA, !!c.transposeB);
+    const runGpujs = gpujsColumn ? gpujsMatmul(be as WebgpuBackend, a, b, c) : null;
     const runTfPlain = runTfWith(ua, ub, false, false);
     // two warm-up runs each: compilation, then the tiered-up wasm code
     const err = maxErr(await runOurs(), ref);
@@ -76,6 +84,9 @@ async function benchBackend(name: BackendName, reps: number, tf: any): Promise<v
     await runOurs();
     await runTf();
     await runTfPlain();
+    const gpujsErr = runGpujs ? maxErr(await runGpujs(), ref) : 0;
+    if (runGpujs) await runGpujs();
+    const gpujsTimes: number[] = [];
     const ours: number[] = [];
     const theirs: number[] = [];
     const plain: number[] = [];
@@ -89,18 +100,41 @@ async function benchBackend(name: BackendName, reps: number, tf: any): Promise<v
       t0 = performance.now();
       await runTfPlain();
       plain.push(performance.now() - t0);
+      if (runGpujs) {
+        t0 = performance.now();
+        await runGpujs();
+        gpujsTimes.push(performance.now() - t0);
+      }
     }
     const gf = (ms: number) => (2 * batch * m * n * k) / ms / 1e6;
     const fmt = (xs: number[], w: number) => `${gf(median(xs)).toFixed(2)} / ${gf(Math.min(...xs)).toFixed(2)}`.padEnd(w);
     // against TF.js's faster route for this shape
     const ratio = Math.min(median(theirs), median(plain)) / median(ours);
     ratios.push(ratio);
-    console.log(`${c.name.padEnd(38)} ${fmt(ours, 20)} ${fmt(theirs, 20)} ${fmt(plain, 22)} ${ratio.toFixed(2).padEnd(11)} ${err.toExponential(1)}`);
+    const gpujsCells = runGpujs ? `  ${fmt(gpujsTimes, 20)} ${(median(gpujsTimes) / median(ours)).toFixed(2)} (gpu.js err ${gpujsErr.toExponential(1)})` : '';
+    console.log(`${c.name.padEnd(38)} ${fmt(ours, 20)} ${fmt(theirs, 20)} ${fmt(plain, 22)} ${ratio.toFixed(2).padEnd(11)} ${err.toExponential(1)}${gpujsCells}`);
     a.dispose();
     b.dispose();
     for (const x of [ta, tb, ua, ub]) x.dispose();
   }
   console.log(`lowest ours/best TF.js: ${Math.min(...ratios).toFixed(2)}`);
+}
+
+/** gpu.js's webgpu kernel for case `c` on realized a and b: the packed vec4 kernel where 4 | n, else the portable one. */
+function gpujsMatmul(be: WebgpuBackend, a: Tensor, b: Tensor, c: Case): () => Promise<Float32Array> {
+  const out = matmul(a, b as never, { transposeA: c.transposeA, transposeB: c.transposeB }) as Tensor;
+  const plan = stridedMatmul(out, out.inputs, out.attrs as MatmulAttrs);
+  const length = out.size;
+  const portable = portableLowering(out);
+  out.dispose();
+  const args = [a.storage!, b.storage!];
+  const run = plan.n % 4 ? () => portable(be as Backend, args) : () => be.runPacked({ source: packedMatmulSource(plan), length }, 4, args);
+  return async () => {
+    const s = await run();
+    const values = await be.read(s);
+    be.release(s);
+    return values;
+  };
 }
 
 enableRelaxedSimd();

@@ -90,11 +90,11 @@ eachBackend('a plan of gpu.js kernels runs as one fused pipeline where asked or 
   // fused where the backend has a fused executor (webasm: threaded or sync); gpu.js's reference executor on cpu
   t.regex(entry.executorKind ?? '', { webgpu: /^fused-encoder$/, headlessgl: /^generic$/, webasm: /^fused-(threaded|sync)$/, cpu: /^generic$/ }[backend]);
   if (entry.executorKind?.startsWith('fused')) t.is(entry.fallbackReason, null);
-  // 'auto' records it only where the backend prefers pipelines (not a software WebGPU adapter)
+  // 'auto' records it only where the backend prefers pipelines (not WebGPU: Backend.jitPipelines)
   const byAuto = await auto(x, sv.full([64], 2));
   t.deepEqual(Array.from(await byAuto.data()), kept);
   if ((await sv.backend()).jitPipelines) t.is(auto.entries[0].executorKind, entry.executorKind);
-  else t.like(auto.entries[0], { executorKind: 'cached', fallbackReason: `on ${(await sv.backend()).description} the backend's own kernels run faster one by one than a pipeline of portable ones` });
+  else t.like(auto.entries[0], { executorKind: 'cached', fallbackReason: `on ${(await sv.backend()).description} the backend's own kernels run one by one (faster, or keeping state on the device)` });
   sv.disposeTree([x, first, second, expected, byAuto]);
   f.dispose();
   auto.dispose();

@@ -58,10 +58,11 @@ export interface Backend {
   readonly name: BackendName;
   readonly description: string;
   /**
-   * Whether `jit` records a plan made only of gpu.js kernels as one pipeline here. Not on a
-   * software WebGPU adapter (Mesa, SwiftShader): compute-bound, it runs the backend's own vec4
-   * kernels one by one faster than a pipeline of the portable ones (quick step: 1.5x in Node on
-   * Mesa, 1.9x in Chromium on SwiftShader, README).
+   * Whether `jit` records a plan made only of gpu.js kernels as one pipeline here. Not on WebGPU:
+   * a gpu.js pipeline reads every result back to the host (a training step's parameters and
+   * optimizer state would cross each way every step), and one by one our WGSL kernels run (on
+   * software adapters the vec4 kernels one by one already beat a pipeline of portable ones: quick
+   * step 1.5x in Node on Mesa, 1.9x in Chromium on SwiftShader, README).
    */
   readonly jitPipelines: boolean;
   run(spec: KernelSpec, args: readonly Storage[]): Promise<Storage>;

@@ -154,7 +154,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, options: JitOp
       const recorded = executor === 'kernels' ? { reason: "executor 'kernels' was asked for" } : recordPlan(plan);
       const wanted = executor === 'pipeline' || backend.jitPipelines;
       const pipeline = 'program' in recorded && wanted ? { recorded, compiled: backend.pipeline(recorded.program) } : null;
-      const declined = 'reason' in recorded ? recorded.reason : pipeline ? null : `on ${backend.description} the backend's own kernels run faster one by one than a pipeline of portable ones`;
+      const declined = 'reason' in recorded ? recorded.reason : pipeline ? null : `on ${backend.description} the backend's own kernels run one by one (faster, or keeping state on the device)`;
       if (debug()) console.error(`jit: compiled ${name} for ${brief(signature)} on ${backend.name}: ${plan.steps.length} steps, ${pipeline ? 'one gpu.js pipeline' : `kernel by kernel (${declined})`}`);
       compilations++;
       return { signature, plan, pipeline, declined, ran: false, backend, inputSlots: placeholders.map((p) => slotOf.get(p) ?? -1), captured, constants, result, outputSlots: outputs.map((t) => slotOf.get(t)!) };

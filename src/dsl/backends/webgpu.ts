@@ -14,6 +14,10 @@ export async function createWebgpu(): Promise<WebgpuBackend | null> {
   return {
     ...base,
     name: 'webgpu',
+    // on every adapter: a gpu.js pipeline reads all its results back to the host and takes host
+    // arguments (parameters and optimizer state would cross both ways every step), and runs only
+    // gpu.js kernels; one by one, state stays in device buffers and our WGSL kernels run
+    jitPipelines: false,
     async runPacked(spec, width, args) {
       launched();
       const cells = Math.ceil(spec.length / width);

@@ -33,15 +33,18 @@ export function packedMatmulSource(p: StridedMatmul): string {
 }
 
 /**
- * Our tiled WGSL kernel (webgpu-tiled-matmul.ts) wherever the device allows its launch; else rows
- * of 4 | n outputs take the packed gpu.js kernel and other widths the portable one-output kernel.
+ * Our tiled WGSL kernel (webgpu-tiled-matmul.ts) wherever the device allows its launch, except for
+ * many small products (attention's per-head [17, 17] and [17, 32]: a 32 x 32 tile is mostly
+ * padding; gpu.js's kernels measured 1.5-4x faster there on Mesa, README); else rows of 4 | n
+ * outputs take the packed gpu.js kernel and other widths the portable one-output kernel.
  */
 export const webgpuMatmul: BackendLowering<'webgpu', MatmulAttrs> = (out, inputs, attrs, strides) => {
   const plan = stridedMatmul(out, inputs, attrs, strides);
   const portable = portableLowering(out, strides);
   const packed = plan.n % 4 ? null : packedMatmulSource(plan);
   return packedRun((backend, args) => {
-    const tiled = tiledMatmul(plan, matmulTile(plan, backend.wgslLimits), backend.wgslLimits);
+    const small = plan.m <= 32 && plan.n <= 32;
+    const tiled = small ? null : tiledMatmul(plan, matmulTile(plan, backend.wgslLimits), backend.wgslLimits);
     if (tiled) return backend.runWgsl(tiled, args);
     return packed ? backend.runPacked({ source: packed, length: out.size }, 4, args) : portable(backend, args);
   }, portable);
