@@ -4,6 +4,7 @@
 import type { Backend, Storage } from './backend.js';
 import type { InputStrides, Lowering } from './kernel-source.js';
 import type { Arith } from './arith.js';
+import { nestedShape, type CheckNested, type Nested, type NestedShape } from './nested.js';
 import { dataShape, sizeOf } from './shape-rules.js';
 import type { Shape } from './shape-types.js';
 
@@ -148,21 +149,18 @@ export function fromTypedArray<const S extends Shape>(values: ArrayLike<number>,
   return new Tensor(shape as Mutable<S>, null, [], undefined, Float32Array.from(values));
 }
 
-type Nested = number | readonly Nested[];
-
-function flatten(data: Nested, out: number[]): void {
-  if (typeof data === 'number') out.push(data);
-  else for (const d of data) flatten(d, out);
-}
-
-/** `tensor([[1, 2, 3], [4, 5, 6]], [2, 3])` is a `Tensor<[2, 3]>`; data may be nested or flat. */
-export function tensor<const S extends Shape>(data: Nested | ArrayLike<number>, shape: S): Tensor<Mutable<S>> {
-  if (typeof data === 'number' || Array.isArray(data)) {
-    const flat: number[] = [];
-    flatten(data as Nested, flat);
-    return fromTypedArray(flat, shape);
+/**
+ * `tensor([[1, 2, 3], [4, 5, 6]])` is a `Tensor<[2, 3]>`: the shape is the nesting (ragged rows are
+ * refused). With a shape, data may be nested or flat: `tensor([1, 2, 3, 4, 5, 6], [2, 3])`.
+ */
+export function tensor<const D extends Nested>(data: D & CheckNested<D>): Tensor<NestedShape<D>>;
+export function tensor<const S extends Shape>(data: Nested | ArrayLike<number>, shape: S): Tensor<Mutable<S>>;
+export function tensor(data: Nested | ArrayLike<number>, shape?: Shape): Tensor {
+  if (shape === undefined) {
+    const nested = nestedShape(data);
+    return fromTypedArray(nested.values, nested.shape);
   }
-  return fromTypedArray(data as ArrayLike<number>, shape);
+  return fromTypedArray(typeof data === 'number' || Array.isArray(data) ? nestedShape(data).values : (data as ArrayLike<number>), shape);
 }
 
 export function full<const S extends Shape>(shape: S, value: number): Tensor<Mutable<S>> {
