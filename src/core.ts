@@ -9,6 +9,7 @@ export * from './nn/index.js';
 export { vit } from './vit/index.js';
 export type * from './vit/index.js';
 export * as optim from './train/optim.js';
+export { applyUpdates, type LearningRate, type Optimizer } from './train/optim.js';
 export * as schedule from './train/schedule.js';
 export { presets, presetNames, recipeConfig, recipeOptimizer, recipeSchedule, type Recipe, type PresetName } from './train/presets.js';
 export { trainStep, evalStep, initTrainState, type TrainState, type Batch, type StepMetrics } from './train/step.js';

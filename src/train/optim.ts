@@ -1,6 +1,8 @@
 // Optimizers as pure { init, update } pairs over parameter trees (Optax style), composed with
 // `chain`. Per-step scalars (learning rate, bias corrections) enter as tiny tensors, not kernel
 // constants, so kernels compile once; given as tensors (jit inputs), they are computed in the graph.
+// The learning rate is given as in Optax, at construction (a number or a schedule of the update
+// count), or per step in `update`'s StepInfo (which then wins, so a schedule can run on the host).
 import { add, addScalar, constant, div, exp, keep, mapTree, mul, mulScalar, rsqrt, sqrt, zeros, zipTrees, type Tensor } from '../dsl/index.js';
 
 /** A per-step value: a number, or a scalar tensor (a per-call input of a jitted step). */
@@ -21,7 +23,23 @@ export interface Transform<S> {
 export interface StepInfo {
   /** 1-based count of updates, including this one */
   readonly count: StepScalar;
-  readonly learningRate: StepScalar;
+  /** this step's learning rate; when given it overrides the one the optimizer was built with */
+  readonly learningRate?: StepScalar;
+}
+
+/** Optax-style learning rate: a number, or a schedule of the count of updates done before this one (0 first). */
+export type LearningRate = number | ((count: number) => number);
+
+/** An optimizer: a transformation that may carry its own learning rate (`optim.adam({ learningRate })`). */
+export interface Optimizer extends Transform<unknown[]> {
+  readonly learningRate?: LearningRate;
+}
+
+/** The learning rate for update number `count` (1-based), on the host. */
+export function learningRateAt(rate: LearningRate, count: number): number {
+  const lr = typeof rate === 'number' ? rate : rate(count - 1);
+  if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`learning rate must be a finite number >= 0, got ${lr}${typeof rate === 'number' ? '' : ` from the schedule at count ${count - 1}`}`);
+  return lr;
 }
 
 const zerosLike = (tree: unknown) => mapTree(tree, (t) => zeros(t.shape));
@@ -72,13 +90,20 @@ export function trace(momentum: number): Transform<unknown> {
   };
 }
 
-/** Multiplies updates by −lr (the current epoch's learning rate). */
-export function scaleByLearningRate(): Transform<null> {
+/** Multiplies updates by −lr: this step's learning rate if given, else `rate` (at this count, for a schedule). */
+export function scaleByLearningRate(rate?: LearningRate): Transform<null> {
+  if (typeof rate === 'number') learningRateAt(rate, 1);
   return {
     init: () => null,
-    update: (updates, state, _params, { learningRate }) => {
-      const lr = typeof learningRate === 'number' ? scalar(-learningRate) : mulScalar(learningRate, -1);
-      return [zipTrees([updates], (u) => mul(u, lr)), state];
+    update: (updates, state, _params, { count, learningRate }) => {
+      let lr: StepScalar;
+      if (learningRate !== undefined) lr = learningRate;
+      else if (rate === undefined) throw new Error('no learning rate: build the optimizer with one (optim.adam({ learningRate: 1e-3 })) or pass learningRate to update');
+      else if (typeof rate === 'number') lr = rate;
+      else if (typeof count === 'number') lr = learningRateAt(rate, count);
+      else throw new Error('a learning-rate schedule needs the update count as a number; with a tensor count (inside jit) pass this step\'s learningRate, as trainStep does');
+      const neg = typeof lr === 'number' ? scalar(-lr) : mulScalar(lr, -1);
+      return [zipTrees([updates], (u) => mul(u, neg)), state];
     },
   };
 }
@@ -106,15 +131,23 @@ export function applyUpdates<P>(params: P, updates: P): P {
   return zipTrees([params, updates], (p, u) => add(p, u));
 }
 
+/** Options every optimizer takes: its learning rate (else given per step) and weight decay. */
+export interface OptimizerOptions {
+  readonly learningRate?: LearningRate;
+  readonly weightDecay?: number;
+}
+type AdamOptions = OptimizerOptions & { readonly betas?: readonly [number, number]; readonly eps?: number };
+
+const withRate = (t: Transform<unknown[]>, learningRate: LearningRate | undefined): Optimizer => (learningRate === undefined ? t : { ...t, learningRate });
+
 /** torch.optim.Adam(lr, betas, eps, weight_decay): L2 penalty added to the gradient. */
-export const adam = (o: { betas?: [number, number]; eps?: number; weightDecay?: number } = {}) =>
-  chain(addWeightDecay(o.weightDecay ?? 0), scaleByAdam(o.betas?.[0], o.betas?.[1], o.eps), scaleByLearningRate());
+export const adam = (o: AdamOptions = {}): Optimizer =>
+  withRate(chain(addWeightDecay(o.weightDecay ?? 0), scaleByAdam(o.betas?.[0], o.betas?.[1], o.eps), scaleByLearningRate(o.learningRate)), o.learningRate);
 
 /** torch.optim.AdamW: decoupled weight decay (default 0.01). */
-export const adamw = (o: { betas?: [number, number]; eps?: number; weightDecay?: number } = {}) =>
-  chain(scaleByAdam(o.betas?.[0], o.betas?.[1], o.eps), addDecayedWeights(o.weightDecay ?? 0.01), scaleByLearningRate());
+export const adamw = (o: AdamOptions = {}): Optimizer =>
+  withRate(chain(scaleByAdam(o.betas?.[0], o.betas?.[1], o.eps), addDecayedWeights(o.weightDecay ?? 0.01), scaleByLearningRate(o.learningRate)), o.learningRate);
 
 /** torch.optim.SGD(lr, momentum, weight_decay). */
-export const sgd = (o: { momentum?: number; weightDecay?: number } = {}) =>
-  chain(addWeightDecay(o.weightDecay ?? 0), trace(o.momentum ?? 0), scaleByLearningRate());
-
+export const sgd = (o: OptimizerOptions & { readonly momentum?: number } = {}): Optimizer =>
+  withRate(chain(addWeightDecay(o.weightDecay ?? 0), trace(o.momentum ?? 0), scaleByLearningRate(o.learningRate)), o.learningRate);

@@ -3,7 +3,7 @@
 // `jit` (traced on the first batch of each size, replayed after) unless `jit: false`.
 import { argmax, constant, crossEntropy, disposeTree, equal, jit, labelTensor, mean, realize, scalar, sum, tensorsIn, valueAndGradWithAux, type JitEntryInfo, type JitOptions, type Seed, type Tensor } from '../dsl/index.js';
 import { vit, type Images, type VitConfig, type VitConfigInput, type VitParams } from '../vit/index.js';
-import { applyUpdates, type Transform } from './optim.js';
+import { applyUpdates, learningRateAt, type LearningRate, type Transform } from './optim.js';
 
 export interface TrainState<C extends VitConfigInput = VitConfigInput> {
   readonly params: VitParams<C>;
@@ -89,10 +89,10 @@ export async function initTrainState<C extends VitConfigInput>(params: VitParams
 }
 
 /**
- * (state, batch) -> (state', metrics) for learning rate `lr`. The previous state's device memory
- * is released once the new one exists.
+ * (state, batch) -> (state', metrics) for learning rate `lr` (else the optimizer's own, as built by
+ * `optim.adam({ learningRate })`). The previous state's device memory is released once the new one exists.
  */
-export function trainStep<C extends VitConfigInput>(cfg: VitConfig<C>, optimizer: Transform<unknown>, options: StepOptions) {
+export function trainStep<C extends VitConfigInput>(cfg: VitConfig<C>, optimizer: Transform<unknown> & { readonly learningRate?: LearningRate }, options: StepOptions) {
   const run = compiled(
     (params: VitParams<C>, opt: unknown, images: Images<C, number>, labels: Tensor<[number]>, at: StepScalars) => {
       const seed = { base: at.seed, offset: 0 };
@@ -103,10 +103,16 @@ export function trainStep<C extends VitConfigInput>(cfg: VitConfig<C>, optimizer
     options,
     'trainStep',
   );
-  return withEntries(async (state: TrainState<C>, batch: Batch, lr: number): Promise<[TrainState<C>, StepMetrics]> => {
-    const { images, labels } = batchTensors(cfg, batch);
+  return withEntries(async (state: TrainState<C>, batch: Batch, lr?: number): Promise<[TrainState<C>, StepMetrics]> => {
     const step = state.step + 1;
-    const at = { count: scalar(step), learningRate: scalar(lr), seed: scalar(dropoutSeed(options.seed ?? 0, state.step)) };
+    // a schedule is evaluated here, on the host, so the compiled step takes the rate as an input
+    let rate = lr;
+    if (rate === undefined) {
+      if (optimizer.learningRate === undefined) throw new Error('trainStep: no learning rate; pass one per step, or build the optimizer with one (optim.adam({ learningRate: 1e-3 }))');
+      rate = learningRateAt(optimizer.learningRate, step);
+    }
+    const { images, labels } = batchTensors(cfg, batch);
+    const at = { count: scalar(step), learningRate: scalar(rate), seed: scalar(dropoutSeed(options.seed ?? 0, state.step)) };
     const out = await run(state.params, state.opt, images, labels, at);
     disposeTree([images, labels, at, state.params, state.opt]);
     return [{ params: out.params, opt: out.opt, step }, { loss: await read1(out.loss), correct: await read1(out.correct), count: batch.count }];
