@@ -36,10 +36,16 @@ export function setBackend(name: BackendName): void {
   active = null;
 }
 
-/** Which backends this machine can run. */
+/**
+ * Which backends this machine can run. WebGPU is looked for as the default choice looks (in Node a
+ * child process, so Dawn's start-up warnings do not reach this process's stderr) until it is used.
+ */
 export async function availableBackends(): Promise<BackendName[]> {
   const out: BackendName[] = [];
-  for (const name of backendNames) if (await backendInstance(name)) out.push(name);
+  for (const name of backendNames) {
+    const usable = name === 'webgpu' && !created.has(name) ? (await platform.probeWebGpu()) !== null : (await backendInstance(name)) !== null;
+    if (usable) out.push(name);
+  }
   return out;
 }
 
