@@ -18,6 +18,10 @@ export interface Arith<V> {
   exp(a: V): V;
   log(a: V): V;
   tanh(a: V): V;
+  sin(a: V): V;
+  cos(a: V): V;
+  /** a^b (NaN for a negative a and a fractional b, as Math.pow) */
+  pow(a: V, b: V): V;
   /** `a < b ? x : y` per element. */
   ifLess(a: V, b: V, x: V, y: V): V;
   /** `a == b ? x : y` per element. */
@@ -42,6 +46,9 @@ export function sourceArith(local: (expr: string) => string): Arith<string> {
     exp: (a) => `Math.exp(${a})`,
     log: (a) => `Math.log(${a})`,
     tanh: (a) => `Math.tanh(${a})`,
+    sin: (a) => `Math.sin(${a})`,
+    cos: (a) => `Math.cos(${a})`,
+    pow: (a, b) => `Math.pow(${a}, ${b})`,
     ifLess: (a, b, x, y) => `(${a} < ${b} ? ${x} : ${y})`,
     ifEqual: (a, b, x, y) => `(${a} == ${b} ? ${x} : ${y})`,
     bind: local,

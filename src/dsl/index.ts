@@ -13,6 +13,9 @@ export { vjp, grad, valueAndGrad, valueAndGradWithAux, type Pullback } from './a
 export { stopGradient, customVjp, type Cotangents } from './transforms/custom-vjp.js';
 export { jvp, jacfwd, jacrev, hessian } from './transforms/forward.js';
 export { neg, exp, log, sqrt, rsqrt, tanh, relu, gelu, mulScalar, addScalar, add, sub, mul, div, equal, type BinaryOp } from './ops/elementwise.js';
+export {
+  where, greater, greaterEqual, less, lessEqual, notEqual, maximum, minimum, pow, abs, sign, square, sigmoid, softplus, clip, sin, cos, log1p, expm1, erf, reciprocal,
+} from './ops/math.js';
 export { sum, mean, max, broadcastTo, sumTo, type Reduction } from './ops/reduce.js';
 export { reshape, permute, transpose, slice, take, chunk, concat, splitHeads, mergeHeads, patchify } from './ops/layout.js';
 export { matmul, type MatmulOptions } from './ops/matmul.js';

@@ -51,10 +51,13 @@ export class Simd implements Arith<SimdValue> {
   ifEqual = (a: SimdValue, b: SimdValue, x: SimdValue, y: SimdValue) => this.select(this.binary(a, b, (f) => f.f32x4Eq()), x, y);
   bind = (a: SimdValue) => a;
   /** No SIMD instructions: ops using these run gpu.js's kernels (webasm-elementwise.ts checks first). */
-  static readonly lacks: ReadonlySet<keyof Arith<unknown>> = new Set(['exp', 'log', 'tanh'] as const);
+  static readonly lacks: ReadonlySet<keyof Arith<unknown>> = new Set(['exp', 'log', 'tanh', 'sin', 'cos', 'pow'] as const);
   exp = (): SimdValue => this.lacking('exp');
   log = (): SimdValue => this.lacking('log');
   tanh = (): SimdValue => this.lacking('tanh');
+  sin = (): SimdValue => this.lacking('sin');
+  cos = (): SimdValue => this.lacking('cos');
+  pow = (): SimdValue => this.lacking('pow');
   private lacking(name: string): never {
     throw new Error(`internal: no SIMD ${name}`);
   }
