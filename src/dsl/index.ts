@@ -16,6 +16,7 @@ export { neg, exp, log, sqrt, rsqrt, tanh, relu, gelu, mulScalar, addScalar, add
 export {
   where, greater, greaterEqual, less, lessEqual, notEqual, maximum, minimum, pow, abs, sign, square, sigmoid, softplus, clip, sin, cos, log1p, expm1, erf, reciprocal,
 } from './ops/math.js';
+export { min, argmin, logsumexp, variance, std, cumsum } from './ops/statistics.js';
 export { sum, mean, max, broadcastTo, sumTo, type Reduction } from './ops/reduce.js';
 export { reshape, permute, transpose, slice, take, chunk, concat, splitHeads, mergeHeads, patchify } from './ops/layout.js';
 export { matmul, type MatmulOptions } from './ops/matmul.js';

@@ -1,0 +1,50 @@
+// Reductions and scans composed from the primitive ones (sum, max, matmul), so their gradients are
+// those primitives' VJPs: min, argmin, logsumexp, variance and std (population forms, ddof 0, as
+// numpy), cumsum. Axes and keepDims as for `sum`.
+import { constant, type Tensor } from '../tensor.js';
+import { normalizeAxis, reduceShape } from '../shape-rules.js';
+import type { AxisIndex, CheckAxis, Shape } from '../shape-types.js';
+import { max, mean, sum, type Reduction } from './reduce.js';
+import { add, exp, log, mul, neg, sqrt, sub } from './elementwise.js';
+import { argmax } from './loss.js';
+import { reshape, permute } from './layout.js';
+import { matmulRaw } from './matmul.js';
+
+type Axes = number | readonly number[] | undefined;
+// runtime boundary: reduceShape computes the shape that Reduction's overloads state
+const reduction = (f: (x: Tensor, axis: Axes) => Tensor) => ((x: Tensor, axis?: Axes, keepDims = false) => reshape(f(x, axis), reduceShape(x.shape, axis, keepDims))) as Reduction;
+const kept = (r: Reduction, x: Tensor, axis: Axes): Tensor => (r as (x: Tensor, axis: Axes, keep: boolean) => Tensor)(x, axis, true);
+
+/** Minimum over the given axes (all by default). */
+export const min = reduction((x, axis) => neg(kept(max, neg(x), axis)));
+/** log Σ exp(x) over the given axes, shifted by the maximum so it does not overflow. */
+export const logsumexp = reduction((x, axis) => {
+  const top = kept(max, x, axis);
+  return add(top, log(kept(sum, exp(sub(x, top)), axis)));
+});
+/** Population variance (ddof 0, numpy's default) over the given axes. */
+export const variance = reduction((x, axis) => {
+  const d = sub(x, kept(mean, x, axis));
+  return kept(mean, mul(d, d), axis);
+});
+/** Population standard deviation (ddof 0). */
+export const std = reduction((x, axis) => sqrt(kept(variance, x, axis)));
+
+/** Index of the smallest value of each row of [N, C] (first one on ties); not differentiable. */
+export function argmin<const N extends number, const C extends number>(x: Tensor<[N, C]>): Tensor<[N]> {
+  return argmax(neg(x));
+}
+
+/** Inclusive running sum along `axis` (numpy's `cumsum`): a matmul with a triangular matrix of ones. */
+export function cumsum<S extends Shape, const Ax extends AxisIndex<S>>(x: Tensor<S>, axis: Ax & CheckAxis<S, Ax>): Tensor<S>;
+export function cumsum(x: Tensor, axis: number): Tensor {
+  const ax = normalizeAxis(axis, x.shape.length);
+  const n = x.shape[ax];
+  const ones = new Float32Array(n * n);
+  for (let j = 0; j < n; j++) for (let i = j; i < n; i++) ones[j * n + i] = 1;
+  const order = [...x.shape.keys()].filter((k) => k !== ax).concat(ax);
+  const back = order.map((_, k) => order.indexOf(k));
+  const moved = permute(x, order);
+  const rows = reshape(moved, [x.size / n, n]);
+  return permute(reshape(matmulRaw(rows, constant(ones, [n, n])), moved.shape), back);
+}
