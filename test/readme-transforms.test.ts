@@ -2,7 +2,7 @@
 import test from 'ava';
 import { readmeExample } from './support/readme.js';
 // README example begins
-import { vjp, jvp, jacfwd, jacrev, hessian, stopGradient, customVjp, grad, mul, sum, tanh, exp, addScalar, tensor, ones, type Tensor } from 'shaped-vit';
+import { vjp, jvp, jacfwd, jacrev, hessian, stopGradient, customVjp, scan, grad, add, mul, sum, tanh, exp, addScalar, tensor, ones, type Tensor } from 'shaped-vit';
 
 const f = (x: Tensor<[3]>) => tanh(mul(x, x));
 const x = tensor([0.5, -1, 2], [3]);
@@ -22,6 +22,14 @@ const onePlusExp = customVjp(
   (ev, gOut) => [mul(gOut, ev)],
 );
 const dOnePlusExp = grad((v: Tensor<[3]>) => sum(onePlusExp(v)))(x);       // eˣ
+// scan: an RNN over 5 tokens; the carry h stays a Tensor<[3]>, the stacked states are Tensor<[5, 3]>
+const tokens = tensor(Array.from({ length: 15 }, (_, k) => Math.sin(k)), [5, 3]);
+const rnnStep = (h: Tensor<[3]>, token: Tensor<[3]>) => {
+  const next = tanh(add(h, token));
+  return [next, next] as const;
+};
+const [hLast, hs] = scan(rnnStep, x, tokens);
+const dTokens = grad((ts: Tensor<[5, 3]>) => sum(scan(rnnStep, x, ts)[0]))(tokens);   // differentiable, jittable
 // README example ends
 
 test('the README shows this example as written', (t) => {
@@ -39,4 +47,8 @@ test('the README example computes what it says', async (t) => {
   t.true(close(await H.data(), [d2(0.5), 0, 0, 0, d2(-1), 0, 0, 0, d2(2)]));
   t.deepEqual([...(await g.data())], xs);
   t.true(close(await dOnePlusExp.data(), xs.map(Math.exp)));
+  t.deepEqual(hs.shape, [5, 3]);
+  t.true(close(await hLast.data(), [...(await hs.data())].slice(12)));
+  t.deepEqual(dTokens.shape, [5, 3]);
+  t.true((await dTokens.data()).every((v) => Number.isFinite(v) && v !== 0));
 });

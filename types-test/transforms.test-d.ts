@@ -2,7 +2,7 @@
 // jvp's tangents must be shaped like the primals, a pullback takes a cotangent shaped like the
 // output, customVjp's bwd returns one cotangent (or null) per argument, shaped like it.
 import { expectType } from 'tsd';
-import { customVjp, hessian, jacfwd, jacrev, jvp, mul, stopGradient, sum, tanh, vjp, zeros, type Pullback, type Tensor } from 'shaped-vit';
+import { customVjp, hessian, jacfwd, jacrev, jvp, mul, scan, stopGradient, sum, tanh, vjp, zeros, type Pullback, type Tensor } from 'shaped-vit';
 
 const f = (x: Tensor<[4]>) => tanh(mul(zeros([2, 3, 4]), x));
 expectType<Tensor<[2, 3, 4, 4]>>(jacfwd(f)(zeros([4])));
@@ -47,3 +47,13 @@ customVjp(
   // @ts-expect-error one cotangent per argument
   (_r, g) => [g, g],
 );
+
+// scan: the carry keeps its type, xs has the leading T, ys stacks T outputs
+const step = (c: { h: Tensor<[4]> }, x: Tensor<[4]>): [{ h: Tensor<[4]> }, Tensor<[2, 4]>] => [{ h: tanh(mul(c.h, x)) }, mul(zeros([2, 4]), x)];
+expectType<[{ h: Tensor<[4]> }, Tensor<[9, 2, 4]>]>(scan(step, { h: zeros([4]) }, zeros([9, 4])));
+// @ts-expect-error xs's steps must fit f's x
+scan(step, { h: zeros([4]) }, zeros([9, 3]));
+// @ts-expect-error the initial carry must be the carry's type
+scan(step, { h: zeros([5]) }, zeros([9, 4]));
+// @ts-expect-error f must return a carry of the same type
+scan((c: Tensor<[4]>, x: Tensor<[4]>) => [zeros([3]), x] as const, zeros([4]), zeros([9, 4]));

@@ -12,6 +12,7 @@ export { jit, type Jitted, type JitControls, type JitEntryInfo, type JitOptions 
 export { vjp, grad, valueAndGrad, valueAndGradWithAux, type Pullback } from './autodiff.js';
 export { stopGradient, customVjp, type Cotangents } from './transforms/custom-vjp.js';
 export { jvp, jacfwd, jacrev, hessian } from './transforms/forward.js';
+export { scan } from './transforms/scan.js';
 export { neg, exp, log, sqrt, rsqrt, tanh, relu, gelu, mulScalar, addScalar, add, sub, mul, div, equal, type BinaryOp } from './ops/elementwise.js';
 export {
   where, greater, greaterEqual, less, lessEqual, notEqual, maximum, minimum, pow, abs, sign, square, sigmoid, softplus, clip, sin, cos, log1p, expm1, erf, reciprocal,
