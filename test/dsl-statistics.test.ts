@@ -50,3 +50,11 @@ for (const axis of [0, 1, -1] as const) {
 eachBackend('cumsum of a vector', async (t) => {
   t.deepEqual([...(await sv.cumsum(sv.tensor([1, 2, 3, 4], [4]), 0).data())], [1, 3, 6, 10]);
 });
+
+eachBackend('max and min share the gradient evenly among tied positions (as JAX and torch.amax)', async (t) => {
+  const x = sv.tensor([[1, 3, 3, 0], [2, 2, 2, 5]], [2, 4]);
+  const [gmax] = sv.grad((p: Tensor[]) => sv.sum(sv.max(p[0] as never, 1) as Tensor))([x]);
+  t.deepEqual([...(await gmax.data())], [0, 0.5, 0.5, 0, 0, 0, 0, 1]);
+  const [gmin] = sv.grad((p: Tensor[]) => sv.sum(sv.min(p[0] as never, 1) as Tensor))([x]);
+  t.deepEqual([...(await gmin.data())].map((v) => Math.round(v * 1e6) / 1e6), [0, 0, 0, 1, 1 / 3, 1 / 3, 1 / 3, 0].map((v) => Math.round(v * 1e6) / 1e6));
+});

@@ -1,7 +1,7 @@
 // Reductions (sum, mean, max) over one axis, a list of axes, or all of them; broadcastTo and its
 // transpose sumTo. Needs nothing from elementwise.ts (which needs sumTo): mean is a sum whose kernel
 // scales, and max's gradient is its own mask primitive.
-import { apply, type Mutable, type Primitive, type Tensor } from '../tensor.js';
+import { apply, full, type Mutable, type Primitive, type Tensor } from '../tensor.js';
 import { definePrimitive, elementwisePrimitive } from '../primitive.js';
 import { broadcastToShape, reduceAxes, reduceShape } from '../shape-rules.js';
 import type { AxisIndex, BroadcastsTo, CheckAxes, CheckDistinctAxes, Reduced, Shape } from '../shape-types.js';
@@ -36,15 +36,21 @@ export const sumP: Primitive<ReduceAttrs> = definePrimitive({
   batch: ([x], _b, { axis, scale }) => apply(sumP, [x], { axis: axis + 1, scale }),
 });
 
-// the gradient goes to every position that attains the maximum
-const maxGradP = elementwisePrimitive('maxGrad', (a, [x, m, g]) => a.ifEqual(x, m, g, a.const(0)));
+// the gradient is shared evenly by the positions that attain the maximum (JAX's and torch.amax's rule):
+// g / count where x == m, else 0
+const maxGradP = elementwisePrimitive('maxGrad', (a, [x, m, g, count]) => a.ifEqual(x, m, a.div(g, count), a.const(0)));
 
 const maxP: Primitive<ReduceAttrs> = definePrimitive({
   name: 'max',
   transforms: ['vjp', 'batch'],
   shape: ([x], { axis }: ReduceAttrs) => reduceShape(x, axis, true),
   lowering: { kernel: reduceKernel('-3.4e38', (acc, v) => `Math.max(${acc}, ${v})`) },
-  vjp: (g, out, [x]) => [apply(maxGradP, [x, broadcastScaled(out, x.shape, 1), broadcastScaled(g, x.shape, 1)], undefined)],
+  vjp: (g, out, [x], { axis }) => {
+    const top = broadcastScaled(out, x.shape, 1);
+    const one = full([], 1);
+    const count = apply(sumP, [apply(maxGradP, [x, top, one, one], undefined)], { axis, scale: 1 });
+    return [apply(maxGradP, [x, top, broadcastScaled(g, x.shape, 1), broadcastScaled(count, x.shape, 1)], undefined)];
+  },
   batch: ([x], _b, { axis, scale }) => apply(maxP, [x], { axis: axis + 1, scale }),
 });
 
