@@ -50,13 +50,26 @@ export function provideNavigatorGpu(): Promise<AdapterReport | null> {
       return adapter ? describe(adapter) : null;
     }
     process.env.EGL_PLATFORM ??= 'surfaceless';
-    const found = (await tryInstance([], {})) ?? (await tryInstance(['backend=opengl'], { featureLevel: 'compatibility' }));
+    const chosen = dawnBackend(process.env.SHAPED_VIT_DAWN_BACKEND);
+    const found = chosen
+      ? await tryInstance([`backend=${chosen}`], chosen === 'vulkan' ? {} : { featureLevel: 'compatibility' })
+      : ((await tryInstance([], {})) ?? (await tryInstance(['backend=opengl'], { featureLevel: 'compatibility' })));
     if (!found) return null;
     const gpu = { requestAdapter: found.request, getPreferredCanvasFormat: () => 'rgba8unorm' };
     Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
     return found.report;
   })();
   return provided;
+}
+
+const dawnBackends = ['vulkan', 'opengl', 'opengles'] as const;
+
+/** SHAPED_VIT_DAWN_BACKEND: the one Dawn backend to use (unset: Vulkan, else OpenGL). */
+function dawnBackend(value: string | undefined): (typeof dawnBackends)[number] | null {
+  if (!value) return null;
+  const b = dawnBackends.find((d) => d === value);
+  if (!b) throw new Error(`SHAPED_VIT_DAWN_BACKEND: one of ${dawnBackends.join(', ')}, got '${value}'`);
+  return b;
 }
 
 let probed: Promise<AdapterReport | null> | null = null;
