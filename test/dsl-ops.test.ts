@@ -232,6 +232,11 @@ const matmuls: Array<[number[], number[], boolean, boolean]> = [
   [[2, 3, 5], [3, 8], true, false],
   [[2, 5, 7], [2, 4, 5], true, true],
   [[3, 6, 5], [3, 9, 5], false, true],
+  // webgpu's tiled WGSL kernel (a side over 32): partial tiles, every transpose, b batched and shared
+  [[2, 37, 5], [2, 5, 34], false, false],
+  [[35, 6], [40, 6], false, true],
+  [[2, 6, 33], [6, 9], true, false],
+  [[2, 7, 34], [2, 36, 7], true, true],
 ];
 const checkMatmul = (t: ExecutionContext, [sa, sb, ta, tb]: [number[], number[], boolean, boolean], skipGrad: boolean) =>
   checkOp(t, {
