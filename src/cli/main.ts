@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// shaped-vit command line: `shaped-vit train-cifar [flags]`. Every failure ends here as one line
+// shaped-vit command line: `shaped-vit train-cifar [flags]`, `shaped-vit predict ...`. Every failure ends here as one line
 // starting with "shaped-vit:" and a non-zero exit; SHAPED_VIT_DEBUG=1 adds the stack.
 import { describeFsError } from '../io/read-bounded.js';
 import { debugEnabled } from '../dsl/webgpu-node.js';
 import { FlagError } from './flags.js';
 import { enableRelaxedSimd } from './relaxed-simd.js';
+import { predict } from './predict.js';
 import { trainCifar } from './train-cifar.js';
 
 // A closed stdout or stderr (the reader of a pipe is gone: `| head`, `| tee` killed by Ctrl-C)
@@ -15,12 +16,13 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const usage = 'Usage: shaped-vit train-cifar [flags]   (shaped-vit train-cifar --help lists the flags)';
+const usage = 'Usage: shaped-vit train-cifar [flags] | shaped-vit predict --checkpoint FILE IMAGE|FOLDER ...   (--help after a command lists its flags)';
 
 async function main(argv: string[]): Promise<number> {
   enableRelaxedSimd();
   const [command, ...rest] = argv;
   if (command === 'train-cifar') return trainCifar(rest);
+  if (command === 'predict') return predict(rest);
   if (command === undefined || command === '--help' || command === '-h') {
     console.log(usage);
     return command === undefined ? 2 : 0;
