@@ -1,11 +1,13 @@
 // `shaped-vit train-cifar`: the PyTorch CIFAR-10 ViT recipe from flags and presets. Everything
 // that can be refused cheaply (flags, the out-dir, a run to resume, a checkpoint to evaluate) is
 // checked before the backend starts or any data is read.
-import { stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { backend, setBackend, backendNames, type BackendName } from '../dsl/index.js';
 import { resolveCifar10 } from '../data/source.js';
 import { CIFAR10_CLASSES, CIFAR_SIDE, loadCifar10 } from '../data/cifar.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { ConfusionMatrix, renderConfusionSvg } from '../train/confusion.js';
 import { vit, type VitConfig, type VitConfigInput } from '../vit/index.js';
 import { describeConfig } from '../vit/checkpoint.js';
 import { inspectModel, loadModel } from '../vit/checkpoint-file.js';
@@ -127,10 +129,25 @@ async function evalOnly(flags: Flags): Promise<number> {
   const model = await loadModel(file);
   const data = await resolveCifar10({ dataDir: flags.dataDir, log: info });
   const { test } = await loadCifar10(data.dir);
-  const res = (await evaluate(model.cfg, model.params, test, { batchSize: 250, limit: flags.limitTest, labelSmoothing: 0 }))!;
+  const confusion = new ConfusionMatrix(model.cfg.classes);
+  const res = (await evaluate(model.cfg, model.params, test, { batchSize: 250, limit: flags.limitTest, labelSmoothing: 0, confusion }))!;
   log(`Test (${res.count} images) cross-entropy: ${res.loss.toFixed(4)} Accuracy: ${res.accuracy.toFixed(4)}`);
+  await reportConfusion(confusion, flags.outDir ?? path.dirname(file));
   log(JSON.stringify({ checkpoint: file, n: res.count, accuracy: res.accuracy, mean_loss: res.loss }));
   return 0;
+}
+
+/** --eval-only's per-class accuracy lines and confusion.svg (atomic) in the out-dir (default: the checkpoint's folder). */
+async function reportConfusion(m: ConfusionMatrix, outDir: string): Promise<void> {
+  const width = Math.max(...CIFAR10_CLASSES.map((l) => l.length));
+  for (const [t, label] of CIFAR10_CLASSES.entries()) {
+    const acc = m.accuracy(t);
+    log(`  ${label.padEnd(width)}  ${Number.isNaN(acc) ? '     -' : acc.toFixed(4)}  (${m.counts[t * m.classes + t]}/${m.total(t)})`);
+  }
+  await mkdir(outDir, { recursive: true });
+  const file = path.join(outDir, 'confusion.svg');
+  await writeFileAtomic(file, renderConfusionSvg(m, CIFAR10_CLASSES));
+  info(`confusion matrix: ${file}`);
 }
 
 /** A model for other images or classes than CIFAR-10's is refused, naming both. */

@@ -9,6 +9,7 @@ import { createLoader } from '../data/loader.js';
 import type { CifarSplit } from '../data/cifar.js';
 import type { VitConfig, VitParams } from '../vit/index.js';
 import type { DataSource, PartialEpoch, TrainingProgress } from './checkpoint.js';
+import type { ConfusionMatrix } from './confusion.js';
 import type { MetricsRecord } from './metrics.js';
 import { recipeConfig, recipeOptimizer, recipeSchedule, type Recipe } from './presets.js';
 import { dataChange, StopRun, type PreparedRun, type RunFolder } from './run-folder.js';
@@ -55,7 +56,7 @@ export async function evaluate(
   cfg: VitConfig,
   params: VitParams,
   split: CifarSplit,
-  o: { batchSize: number; limit?: number; labelSmoothing: number; stop?: () => boolean },
+  o: { batchSize: number; limit?: number; labelSmoothing: number; stop?: () => boolean; confusion?: ConfusionMatrix },
 ): Promise<{ loss: number; accuracy: number; count: number } | null> {
   const step = evalStep(cfg, { labelSmoothing: o.labelSmoothing });
   const loader = createLoader({ images: split.images, labels: split.labels, batchSize: o.batchSize, shuffle: false, augment: 'none', limit: o.limit });
@@ -68,6 +69,7 @@ export async function evaluate(
     loss += m.loss * m.count;
     correct += m.correct;
     count += m.count;
+    o.confusion?.add(batch.labels, m.predicted);
   }
   return { loss: loss / count, accuracy: correct / count, count };
 }

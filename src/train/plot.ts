@@ -146,6 +146,6 @@ function f(v: number): string {
   return String(Math.round(v * 100) / 100);
 }
 
-function esc(s: string): string {
+export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }

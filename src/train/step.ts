@@ -68,10 +68,15 @@ function batchTensors<C extends VitConfigInput>(cfg: VitConfig<C>, batch: Batch)
   return { images, labels };
 }
 
-function lossAndCorrect<C extends VitConfigInput>(cfg: VitConfig<C>, params: VitParams<C>, images: Images<C, number>, labels: Tensor<[number]>, smoothing: number, train: boolean, seed: Seed) {
+/** The batch's mean loss, correct count and predicted classes (argmax of the logits). */
+function batchOutputs<C extends VitConfigInput>(cfg: VitConfig<C>, params: VitParams<C>, images: Images<C, number>, labels: Tensor<[number]>, smoothing: number, train: boolean, seed: Seed) {
   const logits = vit.apply(cfg, params, images, { train, seed });
-  const loss = mean(crossEntropy(logits, labels, smoothing), 0);
-  const correct = sum(equal(argmax(logits), labels));
+  const predicted = argmax(logits);
+  return { loss: mean(crossEntropy(logits, labels, smoothing), 0), correct: sum(equal(predicted, labels)), predicted };
+}
+
+function lossAndCorrect<C extends VitConfigInput>(cfg: VitConfig<C>, params: VitParams<C>, images: Images<C, number>, labels: Tensor<[number]>, smoothing: number, train: boolean, seed: Seed) {
+  const { loss, correct } = batchOutputs(cfg, params, images, labels, smoothing, train, seed);
   return [loss, correct] as const;
 }
 
@@ -119,16 +124,17 @@ export function trainStep<C extends VitConfigInput>(cfg: VitConfig<C>, optimizer
   }, run);
 }
 
-/** Loss (with the same label smoothing as training) and correct predictions on a batch, no dropout. */
+/** Loss (with the same label smoothing as training), correct predictions and each image's predicted class on a batch, no dropout. */
 export function evalStep<C extends VitConfigInput>(cfg: VitConfig<C>, options: StepOptions) {
   const run = compiled((params: VitParams<C>, images: Images<C, number>, labels: Tensor<[number]>) => {
-    const [loss, correct] = lossAndCorrect(cfg, params, images, labels, options.labelSmoothing, false, 0);
-    return { loss, correct };
+    return batchOutputs(cfg, params, images, labels, options.labelSmoothing, false, 0);
   }, options, 'evalStep');
-  return withEntries(async (params: VitParams<C>, batch: Batch): Promise<StepMetrics> => {
+  return withEntries(async (params: VitParams<C>, batch: Batch): Promise<StepMetrics & { predicted: Float32Array }> => {
     const { images, labels } = batchTensors(cfg, batch);
     const out = await run(params, images, labels);
     disposeTree([images, labels]);
-    return { loss: await read1(out.loss), correct: await read1(out.correct), count: batch.count };
+    const predicted = await out.predicted.data();
+    out.predicted.dispose();
+    return { loss: await read1(out.loss), correct: await read1(out.correct), count: batch.count, predicted };
   }, run);
 }
