@@ -48,12 +48,12 @@ const pngCases: [PngSpec['colorType'], PngSpec['depth']][] = [
 
 for (const [colorType, depth] of pngCases) {
   for (const interlace of [false, true]) {
-    test(`PNG colour type ${colorType}, ${depth}-bit${interlace ? ', Adam7' : ''}: decoded pixels are the known values`, (t) => {
+    test(`PNG colour type ${colorType}, ${depth}-bit${interlace ? ', Adam7' : ''}: decoded pixels are the known values`, async (t) => {
       const width = 13;
       const height = 11; // odd sizes: partial bytes at row ends, every Adam7 pass partly filled
       const palette = colorType === 3 ? Array.from({ length: 2 ** depth }, (_, i) => [(i * 37) & 255, (i * 91 + 7) & 255, 255 - i] as const) : undefined;
       const spec: PngSpec = { width, height, colorType, depth, samples: samples(width * height * CHANNELS[colorType], depth, colorType * 100 + depth), palette, interlace };
-      const img = decodeImage(encodePng(spec));
+      const img = await decodeImage(encodePng(spec));
       t.is(img.width, width);
       t.is(img.height, height);
       t.deepEqual([...img.data], expectedRgb(spec));
@@ -91,8 +91,8 @@ test('JPEG baseline and progressive decode to the encoded pixels (within JPEG lo
   const j = await encodeJpegs();
   t.deepEqual(frameMarkers(j.baseline), [0xc0], 'baseline file has an SOF0 frame');
   t.deepEqual(frameMarkers(j.progressive), [0xc2], 'progressive file has an SOF2 frame');
-  const a = decodeImage(j.baseline);
-  const b = decodeImage(j.progressive);
+  const a = await decodeImage(j.baseline);
+  const b = await decodeImage(j.progressive);
   for (const img of [a, b]) {
     t.is(img.width, j.width);
     t.is(img.height, j.height);
@@ -106,12 +106,12 @@ test('JPEG baseline and progressive decode to the encoded pixels (within JPEG lo
   t.true(diff <= 4, `baseline vs progressive ${diff}`);
 });
 
-test('a real CIFAR-10 JPEG from the shared archive decodes to 32×32', (t) => {
+test('a real CIFAR-10 JPEG from the shared archive decodes to 32×32', async (t) => {
   const tar = path.join(repoRoot, '../shared/data/cifar10/cifar10-jpeg.tar.gz');
   const fallback = '/work/shared/data/cifar10/cifar10-jpeg.tar.gz';
   const archive = spawnSync('test', ['-f', tar]).status === 0 ? tar : fallback;
   const bytes = execFileSync('tar', ['xzOf', archive, 'test/cat/0000.jpg'], { maxBuffer: 1 << 20 });
-  const img = decodeImage(bytes);
+  const img = await decodeImage(bytes);
   t.deepEqual([img.width, img.height], [32, 32]);
   t.true(img.data.some((v) => v > 0));
 });
@@ -122,37 +122,37 @@ function hugePng(width: number, height: number, interlace = false): Buffer {
 }
 
 test('hostile images: empty, not an image, truncated, huge declared size, decompression bomb', async (t) => {
-  const err = (bytes: Uint8Array, re: RegExp) => {
-    const e = t.throws(() => decodeImage(bytes), { instanceOf: ImageError });
+  const err = async (bytes: Uint8Array, re: RegExp) => {
+    const e = await t.throwsAsync(decodeImage(bytes), { instanceOf: ImageError });
     t.regex(e!.message, re);
     t.false(e!.message.includes('\n'));
   };
-  err(new Uint8Array(0), /^empty file$/);
-  err(Buffer.from('GIF89a not supported here'), /not a PNG or JPEG/);
+  await err(new Uint8Array(0), /^empty file$/);
+  await err(Buffer.from('GIF89a not supported here'), /not a PNG or JPEG/);
   const good = encodePng({ width: 20, height: 20, colorType: 2, depth: 8, samples: samples(1200, 8, 1) });
-  err(good.subarray(0, 20), /truncated PNG/);
-  err(good.subarray(0, good.length - 30), /truncated PNG/);
+  await err(good.subarray(0, 20), /truncated PNG/);
+  await err(good.subarray(0, good.length - 30), /truncated PNG/);
   const jpegs = await encodeJpegs();
-  err(jpegs.baseline.subarray(0, 10), /truncated JPEG/);
-  err(jpegs.baseline.subarray(0, Math.floor(jpegs.baseline.length * 0.6)), /bad JPEG/);
-  err(jpegs.progressive.subarray(0, Math.floor(jpegs.progressive.length * 0.6)), /bad JPEG/);
-  err(hugePng(50_000, 50_000), /50000×50000 = 2,500,000,000 pixels is above the limit of 25,000,000/);
+  await err(jpegs.baseline.subarray(0, 10), /truncated JPEG/);
+  await err(jpegs.baseline.subarray(0, Math.floor(jpegs.baseline.length * 0.6)), /bad JPEG/);
+  await err(jpegs.progressive.subarray(0, Math.floor(jpegs.progressive.length * 0.6)), /bad JPEG/);
+  await err(hugePng(50_000, 50_000), /50000×50000 = 2,500,000,000 pixels is above the limit of 16,000,000/);
   // a JPEG header declaring 50,000×50,000: SOF0 patched
   const sof = Buffer.from(jpegs.baseline);
   const at = sof.indexOf(Buffer.from([0xff, 0xc0]));
   sof.writeUInt16BE(50_000, at + 5);
   sof.writeUInt16BE(50_000, at + 7);
-  err(sof, /50000×50000 .* above the limit/);
-  t.is(DEFAULT_MAX_PIXELS, 25_000_000);
+  await err(sof, /50000×50000 .* above the limit/);
+  t.is(DEFAULT_MAX_PIXELS, 16_000_000);
   // bombs: a small file whose image data inflates far beyond what its (allowed) header implies
   const bomb = (interlace: boolean) =>
     Buffer.concat([SIGNATURE, ihdr(100, 100, 8, 2, interlace), chunk('IDAT', deflateSync(Buffer.alloc(200 * 1024 * 1024))), chunk('IEND', new Uint8Array(0))]);
   for (const interlace of [false, true]) {
     const b = bomb(interlace);
     t.true(b.length < 300_000, `bomb file is small (${b.length} bytes)`);
-    err(b, /inflates to more than the 30,100 bytes|inflates to more than the \d[\d,]* bytes its 100×100 header implies \(a decompression bomb\)/);
+    await err(b, /inflates to more than the 30,100 bytes its 100×100 header implies \(a decompression bomb\)|inflates to more than the 30,\d+ bytes its 100×100/);
   }
-  err(hugePng(0, 10), /0×10 pixels/);
+  await err(hugePng(0, 10), /0×10 pixels/);
   t.deepEqual(readImageHeader(hugePng(7, 9)), { format: 'png', width: 7, height: 9 });
 });
 

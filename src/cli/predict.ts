@@ -28,8 +28,8 @@ const spec = {
 
 const usage = 'shaped-vit predict --checkpoint FILE [flags] IMAGE|FOLDER ...';
 const IMAGE_EXTENSIONS = /\.(png|jpe?g)$/i;
-/** No PNG or JPEG within --max-pixels needs more: a bigger file is refused before it is read. */
-const MAX_FILE_BYTES = 256 * 1024 * 1024;
+/** A bigger file is refused before it is read (a 16-megapixel image compresses to far less). */
+const MAX_FILE_BYTES = 128 * 1024 * 1024;
 const BATCH = 32;
 /** Each pixel of the model's input becomes ZOOM×ZOOM pixels in the attention PNG. */
 const ZOOM = 8;
@@ -64,8 +64,9 @@ export async function predict(argv: string[]): Promise<number> {
   let failed = 0;
   for (let at = 0; at < files.length; at += BATCH) {
     const chunk = files.slice(at, at + BATCH);
-    const images = chunk.map((file) => readImage(file, cfg.imageSize, flags.maxPixels));
-    const decoded = await Promise.all(images);
+    const decoded: Awaited<ReturnType<typeof readImage>>[] = [];
+    // one file at a time: only one full-size image is ever in memory
+    for (const file of chunk) decoded.push(await readImage(file, cfg.imageSize, flags.maxPixels));
     const ok = decoded.flatMap((d, i) => (d.image ? [{ file: chunk[i], image: d.image }] : []));
     const results = await classify(cfg, params, ok.map((o) => o.image), flags.attention !== undefined);
     const byFile = new Map(ok.map((o, i) => [o.file, results[i]]));
@@ -127,7 +128,7 @@ async function listImages(inputs: string[]): Promise<string[]> {
 async function readImage(file: string, size: number, maxPixels: number): Promise<{ image?: RgbImage; error?: string }> {
   try {
     const bytes = await readFileBounded(file, 'image', MAX_FILE_BYTES);
-    return { image: resizeCenterCrop(decodeImage(bytes, maxPixels), size) };
+    return { image: resizeCenterCrop(await decodeImage(bytes, maxPixels), size) };
   } catch (e) {
     return { error: (e as Error).message.replace(/\s+/g, ' ') };
   }

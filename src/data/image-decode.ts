@@ -1,11 +1,11 @@
 // PNG and JPEG files as 8-bit RGB images, for `shaped-vit predict`. Files are untrusted: the
 // dimensions are read from the header and checked against a pixel limit (like Pillow's
-// MAX_IMAGE_PIXELS) before anything is decoded, and a PNG's compressed data is inflated with a cap
-// of exactly the size its header implies, so a decompression bomb fails without allocating more.
+// MAX_IMAGE_PIXELS) before anything is decoded, and a PNG's compressed data is first inflated and
+// counted (not kept) up to exactly the size its header implies, so a decompression bomb stops there.
 // Decoders: pngjs (every colour type, bit depth 1–16, palette, tRNS, Adam7) and jpeg-js (baseline
 // and progressive). Like PIL's convert('RGB'): alpha is dropped, 16-bit samples become 8-bit
 // (round(v·255/65535), pngjs's rescale), grayscale is copied to R, G and B.
-import { inflateSync } from 'node:zlib';
+import { createInflate } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import type { RgbImage } from './augment.js';
@@ -14,8 +14,11 @@ export class ImageError extends Error {
   override name = 'ImageError';
 }
 
-/** Default pixel limit: a 25-megapixel photo decodes (peak memory stays far below 1 GB), a bomb does not. */
-export const DEFAULT_MAX_PIXELS = 25_000_000;
+/**
+ * Default pixel limit: a 16-megapixel photo decodes, a bomb does not. Decoding costs up to ~25
+ * bytes per pixel (a 16-bit RGBA PNG through pngjs), so a predict run stays near 0.5 GB.
+ */
+export const DEFAULT_MAX_PIXELS = 16_000_000;
 
 export interface ImageHeader {
   readonly format: 'png' | 'jpeg';
@@ -72,11 +75,12 @@ export function checkDimensions(h: ImageHeader, maxPixels: number): void {
 }
 
 /** Decodes a PNG or JPEG into 8-bit RGB after the header checks above. */
-export function decodeImage(bytes: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): RgbImage {
+export async function decodeImage(bytes: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): Promise<RgbImage> {
   const header = readImageHeader(bytes);
   checkDimensions(header, maxPixels);
+  if (header.format === 'png') await checkPngDataSize(bytes, header);
   try {
-    return header.format === 'png' ? decodePng(bytes, header) : decodeJpeg(bytes, header, maxPixels);
+    return header.format === 'png' ? decodePng(bytes) : decodeJpeg(bytes, header, maxPixels);
   } catch (e) {
     if (e instanceof ImageError) throw e;
     const what = header.format === 'png' ? 'PNG' : 'JPEG';
@@ -129,19 +133,31 @@ function pngIdat(bytes: Uint8Array): Uint8Array {
   return Buffer.concat(parts);
 }
 
-function decodePng(bytes: Uint8Array, h: ImageHeader): RgbImage {
+/** Inflates the image data counting bytes (nothing kept), stopping past what the header implies: more is a bomb, less a truncation. */
+async function checkPngDataSize(bytes: Uint8Array, h: ImageHeader): Promise<void> {
   const expected = pngDataSize(bytes, h);
-  // the inflate is capped at what the header implies: more data is a bomb, less is a truncation
-  let inflated: Buffer;
-  try {
-    inflated = inflateSync(pngIdat(bytes), { maxOutputLength: expected });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new ImageError(`PNG image data inflates to more than the ${expected.toLocaleString('en-US')} bytes its ${h.width}×${h.height} header implies (a decompression bomb); not decoded`);
-    }
-    throw new ImageError(`bad PNG: compressed image data: ${(e as Error).message}`);
+  const idat = pngIdat(bytes);
+  const size = await new Promise<number>((resolve, reject) => {
+    const z = createInflate();
+    let n = 0;
+    z.on('data', (part: Buffer) => {
+      n += part.length;
+      if (n > expected) {
+        z.destroy();
+        resolve(n);
+      }
+    });
+    z.on('end', () => resolve(n));
+    z.on('error', (e) => reject(new ImageError(n ? `truncated PNG (image data holds ${n} of ${expected} bytes)` : `bad PNG: compressed image data: ${e.message}`)));
+    z.end(idat);
+  });
+  if (size > expected) {
+    throw new ImageError(`PNG image data inflates to more than the ${expected.toLocaleString('en-US')} bytes its ${h.width}×${h.height} header implies (a decompression bomb); not decoded`);
   }
-  if (inflated.length < expected) throw new ImageError(`truncated PNG (image data holds ${inflated.length} of ${expected} bytes)`);
+  if (size < expected) throw new ImageError(`truncated PNG (image data holds ${size} of ${expected} bytes)`);
+}
+
+function decodePng(bytes: Uint8Array): RgbImage {
   const png = pngjs.PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   return rgbaToRgb(png.data, png.width, png.height);
 }
