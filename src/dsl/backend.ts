@@ -52,6 +52,8 @@ export interface MemoryInfo {
   readonly uploadedBytes: number;
   /** bytes copied device to host so far (0 where storage is host memory) */
   readonly readBytes: number;
+  /** the most bytes held at once since the backend started or `resetPeak()` (what checkpointing lowers) */
+  readonly peakBytes: number;
 }
 
 export interface Backend {
@@ -75,6 +77,8 @@ export interface Backend {
   retain(storage: Storage): Storage;
   release(storage: Storage): void;
   memory(): MemoryInfo;
+  /** Starts a new peak: peakBytes becomes the bytes held now. */
+  resetPeak(): void;
   readonly kernelsCompiled: () => number;
   /** gpu.js kernels run one by one so far (run, runPacked, runMap; not pipelines or the backend's own code) */
   readonly kernelLaunches: () => number;

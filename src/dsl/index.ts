@@ -4,7 +4,7 @@ export type { Primitive, PortableLowering, ArithRule, VjpRule, JvpRule, BatchRul
 export { definePrimitive, type PrimitiveSpec, type PrimitiveDefinition, type Transformation, type Rules } from './primitive.js';
 export type { Arith } from './arith.js';
 export { randn, uniform, generator } from './random.js';
-export { realize, setBackend, backend, availableBackends, memory, tidy, disposeTree, keep } from './runtime.js';
+export { realize, setBackend, backend, availableBackends, memory, resetPeakMemory, tidy, disposeTree, keep } from './runtime.js';
 export { profile, type ProfileEntry } from './plan.js';
 export { mapTree, zipTrees, treeLeaves, tensorsIn, unflatten, TreeMismatchError } from './tree.js';
 export { backendNames, type BackendName, type MemoryInfo } from './backend.js';
@@ -13,6 +13,7 @@ export { vjp, grad, valueAndGrad, valueAndGradWithAux, type Pullback } from './a
 export { stopGradient, customVjp, type Cotangents } from './transforms/custom-vjp.js';
 export { jvp, jacfwd, jacrev, hessian } from './transforms/forward.js';
 export { scan } from './transforms/scan.js';
+export { checkpoint } from './transforms/checkpoint.js';
 export { neg, exp, log, sqrt, rsqrt, tanh, relu, gelu, mulScalar, addScalar, add, sub, mul, div, equal, type BinaryOp } from './ops/elementwise.js';
 export {
   where, greater, greaterEqual, less, lessEqual, notEqual, maximum, minimum, pow, abs, sign, square, sigmoid, softplus, clip, sin, cos, log1p, expm1, erf, reciprocal,

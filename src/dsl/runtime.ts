@@ -76,9 +76,14 @@ export function backend(): Promise<Backend> {
   return (active ??= pickDefault());
 }
 
-/** Device memory currently held on the active backend. */
+/** Device memory held on the active backend now, and its peak (`resetPeak` starts a new one). */
 export async function memory(): Promise<MemoryInfo> {
   return (await backend()).memory();
+}
+
+/** Starts a new peak of `memory().peakBytes` on the active backend (e.g. before the step you measure). */
+export async function resetPeakMemory(): Promise<void> {
+  (await backend()).resetPeak();
 }
 
 // Evaluations run one at a time: they share graph nodes and backend state.

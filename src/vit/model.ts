@@ -2,7 +2,7 @@
 // class token, position embedding, pre-norm encoder blocks, final LayerNorm (eps 1e-6) on token 0,
 // classifier. Every stage is typed with its real shape, generic over the config C and batch B, and
 // the stages compose with fp-ts.
-import { add, broadcastTo, concat, offsetSeed, patchify, take, type Seed, type Tensor } from '../dsl/index.js';
+import { add, broadcastTo, checkpoint, concat, offsetSeed, patchify, take, type Seed, type Tensor } from '../dsl/index.js';
 import type { VitDims } from './shape.js';
 import { flow, identity, pipe } from 'fp-ts/lib/function.js';
 import { applyLayerNorm, linear, mlp, selfAttentionWithWeights } from '../nn/index.js';
@@ -14,6 +14,8 @@ export interface ApplyOptions {
   readonly train?: boolean;
   /** seed of this step's dropout masks */
   readonly seed?: Seed;
+  /** recompute each encoder block in the backward pass instead of keeping its intermediates (`checkpoint`): less memory, one more forward */
+  readonly checkpoint?: boolean;
 }
 
 /** Normalized images [B, channels, imageSize, imageSize]. */
@@ -67,7 +69,11 @@ export function apply<C extends VitConfigInput, const B extends number>(
   const dropout = options.train && c.dropout ? c.dropout : 0;
   const seed = options.seed ?? 0;
   const encoder = params.encoder.reduce<(x: Sequence<C, B>) => Sequence<C, B>>(
-    (f, layer, i) => flow(f, encoderBlock(layer, c.heads, dropout, offsetSeed(seed, 2 * i))),
+    (f, layer, i) => {
+      const block = (l: typeof layer, x: Sequence<C, B>) => encoderBlock<B, VitDims<C>['tokens'], C['embedDim'], C['mlpDim'], C['heads']>(l, c.heads, dropout, offsetSeed(seed, 2 * i))(x);
+      const run = options.checkpoint ? checkpoint(block) : block;
+      return flow(f, (x: Sequence<C, B>) => run(layer, x));
+    },
     identity,
   );
   return pipe(images, embedPatches(params, c.patchSize), addClassAndPosition(params), encoder, classify(params));

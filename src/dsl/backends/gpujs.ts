@@ -41,6 +41,7 @@ export function gpujsBackend(name: BackendName, options: GpujsOptions): GpujsBac
   const kernels = new KernelCache<any>(options.kernelCache?.limit ?? null, options.kernelCache?.destroy ?? ((k) => k.destroy()));
   let buffers = 0;
   let bytes = 0;
+  let peakBytes = 0;
   let launches = 0;
   // host <-> device traffic (only where storage is device memory)
   let uploadedBytes = 0;
@@ -50,6 +51,7 @@ export function gpujsBackend(name: BackendName, options: GpujsOptions): GpujsBac
   const wrap = (raw: any, length: number): Storage => {
     buffers++;
     bytes += length * 4;
+    peakBytes = Math.max(peakBytes, bytes);
     return { raw, length, refs: 1 };
   };
 
@@ -146,7 +148,10 @@ export function gpujsBackend(name: BackendName, options: GpujsOptions): GpujsBac
       bytes -= storage.length * 4;
       if (typeof storage.raw?.delete === 'function') storage.raw.delete();
     },
-    memory: () => ({ buffers, bytes, uploadedBytes, readBytes }),
+    memory: () => ({ buffers, bytes, uploadedBytes, readBytes, peakBytes }),
+    resetPeak: () => {
+      peakBytes = bytes;
+    },
     kernelsCompiled: () => kernels.compiled,
     kernelLaunches: () => launches,
   };

@@ -30,12 +30,13 @@ interface CustomAttrs {
   readonly bwd: (residuals: any, g: Tensor) => readonly (Tensor | null)[];
 }
 
-// inputs: the arguments, then the primal value (whose copy is the output), then the residuals'
+// inputs: the arguments, then the primal value (which is the output), then the residuals'
 // tensors, so that the residuals are consumed (never pending siblings) and kept with the graph
 const customVjpP: Primitive<CustomAttrs> = definePrimitive<CustomAttrs, 'vjp' | 'batch'>({
   name: 'customVjp',
   shape: (inputs, { arity }) => inputs[arity],
-  lowering: { source: (_out, _inputs, { arity }) => `return x${arity}[i];` },
+  // the output is the primal value itself: its storage, shared (no kernel binds the other inputs)
+  lowering: { kernel: (_out, _inputs, { arity }) => async (backend, args) => backend.retain(args[arity]) },
   transforms: ['vjp', 'batch'],
   vjp: (g, _out, inputs, { arity, residuals, bwd }) => {
     const grads = bwd(residuals, g);
