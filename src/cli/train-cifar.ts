@@ -9,9 +9,10 @@ import { CIFAR10_CLASSES, CIFAR_SIDE, loadCifar10 } from '../data/cifar.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { ConfusionMatrix, renderConfusionSvg } from '../train/confusion.js';
 import { vit, type VitConfig, type VitConfigInput } from '../vit/index.js';
-import { describeConfig } from '../vit/checkpoint.js';
+import { CONFIG_LIMITS, describeConfig } from '../vit/checkpoint.js';
 import { inspectModel, loadModel } from '../vit/checkpoint-file.js';
 import { evaluate, runTraining } from '../train/loop.js';
+import { availableMemory, estimateTrainingMemory, gb } from '../train/memory.js';
 import { nothingToResume, RunFolder, StopRun, type Found } from '../train/run-folder.js';
 import { augmentNames, optimizerNames, parseRecipe, presetNames, presets, recipeConfig, type PresetName, type Recipe } from '../train/presets.js';
 import { FlagError, helpText, parseFlags } from './flags.js';
@@ -21,11 +22,11 @@ const showValue = (v: Recipe[keyof Recipe]) => (v === undefined ? 'all' : Array.
 
 const spec = {
   preset: { type: 'enum', values: presetNames, help: 'recipe preset: seed is the PyTorch recipe, quick a CPU-sized one (default: seed with a hardware GPU, quick otherwise)' },
-  'patch-size': { type: 'int', min: 1, help: `patch size P, must divide 32` },
-  'embed-dim': { type: 'int', min: 1, help: `embedding dim E` },
-  heads: { type: 'int', min: 1, help: `attention heads H, must divide E` },
-  'mlp-dim': { type: 'int', min: 1, help: `MLP hidden dim` },
-  layers: { type: 'int', min: 1, help: `encoder layers` },
+  'patch-size': { type: 'int', min: 1, max: 32, help: `patch size P, must divide 32` },
+  'embed-dim': { type: 'int', min: 1, max: CONFIG_LIMITS.embed_dim, help: `embedding dim E` },
+  heads: { type: 'int', min: 1, max: CONFIG_LIMITS.n_heads, help: `attention heads H, must divide E` },
+  'mlp-dim': { type: 'int', min: 1, max: CONFIG_LIMITS.diff_dim, help: `MLP hidden dim` },
+  layers: { type: 'int', min: 1, max: CONFIG_LIMITS.num_layers, help: `encoder layers` },
   dropout: { type: 'float', min: 0, max: 0.99, help: `dropout on attention weights and the MLP` },
   'batch-size': { type: 'int', min: 1, max: 4096, help: `batch size` },
   epochs: { type: 'int', min: 1, help: `epochs, also the cosine T_max` },
@@ -94,6 +95,7 @@ export async function trainCifar(argv: string[]): Promise<number> {
     const prepared = await folder.prepare(recipe, flags.resume);
     const data = await resolveCifar10({ dataDir: flags.dataDir, log: info });
     const { train, test, checksums } = await loadCifar10(data.dir);
+    checkLimits({ limitTrain: recipe.limitTrain, limitTest: recipe.limitTest }, train.count, test.count, data.dir);
 
     const cfg = recipeConfig(recipe);
     log(`#Parameter: ${vit.expectedShapes(cfg).reduce((s, e) => s + e.shape.reduce((p, d) => p * d, 1), 0)}`);
@@ -128,7 +130,8 @@ async function evalOnly(flags: Flags): Promise<number> {
   info(`backend: ${be.description}`);
   const model = await loadModel(file);
   const data = await resolveCifar10({ dataDir: flags.dataDir, log: info });
-  const { test } = await loadCifar10(data.dir);
+  const { test, train } = await loadCifar10(data.dir);
+  checkLimits({ limitTest: flags.limitTest }, train.count, test.count, data.dir);
   const confusion = new ConfusionMatrix(model.cfg.classes);
   const res = (await evaluate(model.cfg, model.params, test, { batchSize: 250, limit: flags.limitTest, labelSmoothing: 0, confusion }))!;
   log(`Test (${res.count} images) cross-entropy: ${res.loss.toFixed(4)} Accuracy: ${res.accuracy.toFixed(4)}`);
@@ -148,6 +151,14 @@ async function reportConfusion(m: ConfusionMatrix, outDir: string): Promise<void
   const file = path.join(outDir, 'confusion.svg');
   await writeFileAtomic(file, renderConfusionSvg(m, CIFAR10_CLASSES));
   info(`confusion matrix: ${file}`);
+}
+
+/** --limit-train and --limit-test must not ask for more records than the data has. */
+function checkLimits(limits: { limitTrain?: number; limitTest?: number }, trainCount: number, testCount: number, dir: string): void {
+  const over: string[] = [];
+  if (limits.limitTrain !== undefined && limits.limitTrain > trainCount) over.push(`--limit-train ${limits.limitTrain} is above the ${trainCount} training records`);
+  if (limits.limitTest !== undefined && limits.limitTest > testCount) over.push(`--limit-test ${limits.limitTest} is above the ${testCount} test records`);
+  if (over.length) throw new FlagError(`${over.join('; ')} in ${dir}`);
 }
 
 /** A model for other images or classes than CIFAR-10's is refused, naming both. */
@@ -222,10 +233,20 @@ function killHook(): ((name: string) => void) | undefined {
 
 /** The recipe, if its model is valid (else the shape rules' message, as a flag error). */
 function validRecipe(r: Recipe): Recipe {
+  let cfg: VitConfig;
   try {
-    recipeConfig(r);
+    cfg = recipeConfig(r);
   } catch (e) {
     throw new FlagError(`invalid model: ${(e as Error).message}`);
+  }
+  // a model or batch that cannot fit is refused now, not after minutes of allocation
+  const need = estimateTrainingMemory(cfg, r.batchSize, r.optimizer === 'sgd' ? (r.momentum > 0 ? 1 : 0) : 2);
+  const have = availableMemory();
+  if (need.total > have) {
+    const lower = need.activations > need.total / 2 ? '--batch-size' : '--embed-dim, --mlp-dim or --layers';
+    throw new FlagError(
+      `this model at --batch-size ${r.batchSize} needs an estimated ${gb(need.total)} (weights and gradients ${gb(2 * need.params)}, optimizer state ${gb(need.optimizer)}, activations ${gb(need.activations)}), more than the ${gb(have)} of memory available; lower ${lower}`,
+    );
   }
   return r;
 }

@@ -24,6 +24,11 @@ export const CIFAR10_BATCH_DIR = 'cifar-10-batches-bin';
 /** A batch file holds 10,000 records: 30,730,000 bytes. Larger files are refused unread. */
 export const MAX_BATCH_BYTES = 10_000 * CIFAR_RECORD_BYTES;
 
+/** A CIFAR-10 file or folder that cannot be used; the message names it. */
+export class CifarDataError extends Error {
+  override name = 'CifarDataError';
+}
+
 /** N images (N * 3072 bytes, CHW per image) and their N labels (0..9). */
 export interface CifarSplit {
   readonly images: Uint8Array;
@@ -33,9 +38,9 @@ export interface CifarSplit {
 
 /** Checks a batch file's bytes and returns its record count. */
 function checkBatch(bytes: Uint8Array, fileName: string): number {
-  if (bytes.length === 0) throw new Error(`${fileName}: file is empty, expected CIFAR-10 records of ${CIFAR_RECORD_BYTES} bytes`);
+  if (bytes.length === 0) throw new CifarDataError(`${fileName}: file is empty, expected CIFAR-10 records of ${CIFAR_RECORD_BYTES} bytes`);
   if (bytes.length % CIFAR_RECORD_BYTES !== 0) {
-    throw new Error(
+    throw new CifarDataError(
       `${fileName}: size ${bytes.length} is not a multiple of the ${CIFAR_RECORD_BYTES}-byte record ` +
         `(${Math.floor(bytes.length / CIFAR_RECORD_BYTES)} whole records + ${bytes.length % CIFAR_RECORD_BYTES} stray bytes); truncated or not a CIFAR-10 batch`,
     );
@@ -43,7 +48,7 @@ function checkBatch(bytes: Uint8Array, fileName: string): number {
   const n = bytes.length / CIFAR_RECORD_BYTES;
   for (let r = 0; r < n; r++) {
     const label = bytes[r * CIFAR_RECORD_BYTES];
-    if (label > 9) throw new Error(`${fileName}: record ${r} has label ${label}, expected 0..9 (is this CIFAR-100 or a corrupt file?)`);
+    if (label > 9) throw new CifarDataError(`${fileName}: record ${r} has label ${label}, expected 0..9 (is this CIFAR-100 or a corrupt file?)`);
   }
   return n;
 }
@@ -138,7 +143,7 @@ export async function loadCifar10(dir: string): Promise<{ train: CifarSplit; tes
   const batchDir = await findBatchDir(dir);
   const missing = await missingBatchFiles(batchDir);
   if (missing.length) {
-    throw new Error(`CIFAR-10 folder ${batchDir} is missing ${missing.join(', ')} (expected ${CIFAR10_TRAIN_FILES.join(', ')}, ${CIFAR10_TEST_FILE})`);
+    throw new CifarDataError(`CIFAR-10 folder ${batchDir} is missing ${missing.join(', ')} (expected ${CIFAR10_TRAIN_FILES.join(', ')}, ${CIFAR10_TEST_FILE})`);
   }
   const checksums: Record<string, string> = {};
   const train = await loadSplit(batchDir, CIFAR10_TRAIN_FILES, checksums);

@@ -18,6 +18,8 @@
 // object, byte length == product(shape) * dtype size, tensors tile the data section exactly: no
 // overlap, no gap, nothing after the last tensor).
 
+import { jsonTooDeep, MAX_JSON_DEPTH } from './json-depth.js';
+
 /** The reference implementation's limit on the header size. */
 export const MAX_HEADER_BYTES = 100_000_000;
 
@@ -158,6 +160,7 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, fileLength: numb
   } catch {
     fail('header is not valid UTF-8');
   }
+  if (jsonTooDeep(text)) fail(`header JSON nests deeper than ${MAX_JSON_DEPTH} levels; refusing it`);
   let header: unknown;
   try {
     header = JSON.parse(text);
