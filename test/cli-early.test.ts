@@ -1,7 +1,8 @@
 // Early, named refusals through the CLI: what cannot work is refused before the data is read or
 // any training starts, in one line naming the flag or file (and both sides of a mismatch).
 import test from 'ava';
-import { spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -112,4 +113,14 @@ test('a safetensors header nested 100,000 deep is refused by its depth, naming t
   t.is(r.code, 1, r.stderr);
   t.regex(lastLine(r.stderr), /^shaped-vit: .*deep\.safetensors: header JSON nests deeper than 64 levels; refusing it$/);
   t.truthy(await readFile(file));
+});
+
+const hasPrlimit = spawnSync('prlimit', ['--version']).status === 0;
+
+test('the CLI starts and trains under `prlimit --as=16G` (one WebAssembly memory, made when first needed)', async (t) => {
+  if (!hasPrlimit) return t.pass('prlimit is not installed');
+  const out = path.join(await scratch(), 'run');
+  // (on main two memories were made at import, each reserving ~10 GiB: RangeError before any output)
+  const { stdout } = await promisify(execFile)('prlimit', [`--as=${16 * 2 ** 30}`, process.execPath, cli, 'train-cifar', ...tiny, '--data-dir', await data, '--out-dir', out], { timeout: 300_000 });
+  t.regex(stdout, /Epoch: 1\/1 /);
 });

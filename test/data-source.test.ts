@@ -442,3 +442,25 @@ test('a .tar.gz made by make-cifar10.sh resolves and loads 50000 / 10000 records
     t.deepEqual(perClass, new Array(10).fill(split.count / 10));
   }
 });
+
+test('archive entry names are printed with control characters escaped', async (t) => {
+  const dir = await tmpDir(t);
+  const archive = path.join(dir, 'evil.tar.gz');
+  // an ANSI "clear screen" and a bell in a symlink's name
+  await writeFile(archive, tarGz([entry({ name: 'x\u001b[2J\u0007\u009b.bin', type: '2', linkname: '/etc/\u001b]0;pwned\u0007' })]));
+  const err = await t.throwsAsync(extractTarGz(archive, path.join(dir, 'out')), { instanceOf: TarSafetyError });
+  t.false(/[\u0000-\u001f\u007f-\u009f]/.test(err!.message), JSON.stringify(err!.message));
+  t.regex(err!.message, /archive entry "x\\u001b\[2J\\u0007\\u009b\.bin" is a symbolic link \(to "\/etc\/\\u001b\]0;pwned\\u0007"\)/);
+});
+
+test('a cached archive whose extraction fails is dropped, so the next run downloads it afresh', async (t) => {
+  const dir = await tmpDir(t);
+  const cacheDir = path.join(dir, 'cache');
+  await mkdir(path.join(cacheDir, 'cifar10'), { recursive: true });
+  const archive = path.join(cacheDir, 'cifar10', 'cifar-10-binary.tar.gz');
+  await writeFile(archive, gzipSync(Buffer.from('not a tar archive at all, but gzip is fine')));
+  const err = await t.throwsAsync(resolveCifar10({ env: {}, cacheDir, download: false }));
+  t.regex(err!.message, /cifar-10-binary\.tar\.gz is removed: the next run downloads it again/);
+  t.false(existsSync(archive));
+  t.deepEqual(await readdir(path.join(cacheDir, 'cifar10')), []);
+});

@@ -155,6 +155,17 @@ export async function extractArchiveTo(archive: string, finalDir: string, log: (
   }
 }
 
+/** Extracts the cache's own archive; one that fails is dropped, so the next run downloads it afresh instead of failing the same way. */
+async function extractCached(archive: string, finalDir: string, log: (line: string) => void): Promise<string> {
+  try {
+    return await extractArchiveTo(archive, finalDir, log);
+  } catch (err) {
+    await rm(archive, { force: true });
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`${reason} (the cached archive ${archive} is removed: the next run downloads it again)`);
+  }
+}
+
 /** A user-chosen path (flag or env): a folder with the batches, or an archive to extract into the cache. */
 async function fromUserPath(p: string, what: string, cifarCache: string, log: (line: string) => void): Promise<string> {
   const abs = path.resolve(p);
@@ -203,7 +214,7 @@ export async function resolveCifar10(opts: ResolveCifar10Options = {}): Promise<
   const archive = path.join(cifarCache, CIFAR10_ARCHIVE);
   if ((await kindOf(archive)) === 'file') {
     // Put there by an earlier verified download or by make-cifar10.sh.
-    return { dir: await extractArchiveTo(archive, cached, log), source: 'cache' };
+    return { dir: await extractCached(archive, cached, log), source: 'cache' };
   }
 
   const url = opts.url ?? CIFAR10_URL;
@@ -214,7 +225,7 @@ export async function resolveCifar10(opts: ResolveCifar10Options = {}): Promise<
     await makeDir(cifarCache);
     log(`downloading ${url} into ${cifarCache}`);
     await (opts.downloader ?? downloadToFile)({ url, dest: archive, expectedMd5: opts.md5 ?? CIFAR10_MD5, progress: opts.progress });
-    return { dir: await extractArchiveTo(archive, cached, log), source: 'download' };
+    return { dir: await extractCached(archive, cached, log), source: 'download' };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new Cifar10UnavailableError(`CIFAR-10 is not in ${cifarCache} and could not be downloaded from ${url} (${reason}). ${HOW_TO_PROVIDE}`);

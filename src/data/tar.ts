@@ -43,7 +43,7 @@ function numeric(b: Uint8Array, start: number, len: number): number {
   }
   const s = cString(b, start, len).trim();
   if (s === '') return 0;
-  if (!/^[0-7]+$/.test(s)) throw new Error(`bad octal field "${s}"`);
+  if (!/^[0-7]+$/.test(s)) throw new Error(`bad octal field ${shown(s)}`);
   return parseInt(s, 8);
 }
 
@@ -90,16 +90,24 @@ const TYPE_NAMES: Record<string, string> = {
  * Resolves an entry name to a path strictly inside `root`, or throws
  * TarSafetyError. Returns null for names that denote the root itself ("./").
  */
+/**
+ * A name from an archive as it is printed: quoted, cut to 200 characters, control characters
+ * escaped (an archive must not reach the terminal with escape sequences).
+ */
+export function shown(name: string): string {
+  return JSON.stringify(name.slice(0, 200)).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function safeEntryPath(root: string, name: string): string | null {
-  if (name.includes('\0')) throw new TarSafetyError(`archive entry "${name}" has a NUL byte in its name`);
-  if (name.includes('\\')) throw new TarSafetyError(`archive entry "${name}" has a backslash in its name; refusing`);
-  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) throw new TarSafetyError(`archive entry "${name}" has an absolute path; refusing to extract outside ${root}`);
+  if (name.includes('\0')) throw new TarSafetyError(`archive entry ${shown(name)} has a NUL byte in its name`);
+  if (name.includes('\\')) throw new TarSafetyError(`archive entry ${shown(name)} has a backslash in its name; refusing`);
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) throw new TarSafetyError(`archive entry ${shown(name)} has an absolute path; refusing to extract outside ${root}`);
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw new TarSafetyError(`archive entry "${name}" has a ".." component; refusing to extract outside ${root}`);
+  if (parts.includes('..')) throw new TarSafetyError(`archive entry ${shown(name)} has a ".." component; refusing to extract outside ${root}`);
   if (parts.length === 0) return null;
   const full = path.resolve(root, ...parts);
   const rel = path.relative(root, full);
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) throw new TarSafetyError(`archive entry "${name}" resolves outside ${root}`);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) throw new TarSafetyError(`archive entry ${shown(name)} resolves outside ${root}`);
   return full;
 }
 
@@ -230,14 +238,14 @@ class TarExtractor {
     if (++this.entries > this.limits.maxEntries) throw new TarSafetyError(`${this.label}: more than ${this.limits.maxEntries} entries; refusing`);
     if (type === '0' || type === '7') {
       if (size > this.limits.maxEntryBytes) {
-        throw new TarSafetyError(`${this.label}: archive entry "${name.slice(0, 200)}" is ${size} bytes, more than the ${this.limits.maxEntryBytes} allowed; refusing before writing it`);
+        throw new TarSafetyError(`${this.label}: archive entry ${shown(name)} is ${size} bytes, more than the ${this.limits.maxEntryBytes} allowed; refusing before writing it`);
       }
       this.written += size;
       if (this.written > this.limits.maxTotalBytes) {
         throw new TarSafetyError(`${this.label}: the archive's files add up to more than the ${this.limits.maxTotalBytes} bytes allowed; refusing`);
       }
       const dest = safeEntryPath(this.root, name);
-      if (dest === null) throw new TarSafetyError(`${this.label}: file entry "${name}" has no name`);
+      if (dest === null) throw new TarSafetyError(`${this.label}: file entry ${shown(name)} has no name`);
       await mkdir(path.dirname(dest), { recursive: true });
       const fh = await open(dest, 'w', 0o644);
       this.files.push(dest);
@@ -255,9 +263,9 @@ class TarExtractor {
       this.state = size + pad ? { kind: 'skip', remaining: size + pad } : { kind: 'header' };
       return;
     }
-    const what = TYPE_NAMES[type] ?? `of unsupported type "${type}"`;
-    const link = type === '1' || type === '2' ? ` (to "${cString(h, 157, 100)}")` : '';
-    throw new TarSafetyError(`${this.label}: archive entry "${name}" is ${what}${link}; refusing (only regular files and folders are extracted)`);
+    const what = TYPE_NAMES[type] ?? `of unsupported type ${shown(type)}`;
+    const link = type === '1' || type === '2' ? ` (to ${shown(cString(h, 157, 100))})` : '';
+    throw new TarSafetyError(`${this.label}: archive entry ${shown(name)} is ${what}${link}; refusing (only regular files and folders are extracted)`);
   }
 
   private async finishEntryEmptyMeta(type: string): Promise<void> {

@@ -8,7 +8,16 @@ declare const WebAssembly: {
   instantiate(bytes: Uint8Array, imports: object): Promise<{ readonly instance: { readonly exports: Record<string, unknown> } }>;
 };
 
-const memory = new WebAssembly.Memory({ initial: 1 });
+type Memory = InstanceType<typeof WebAssembly.Memory>;
+// Made on first use, and only one: each memory reserves ~10 GiB of address space on 64-bit V8,
+// so two at import time kept the CLI from starting under `prlimit --as=16G`.
+let memory: Memory | null = null;
+
+/** The one memory (webasm-gemm.ts computes in it too, when it runs on this thread). */
+export function wasmMemory(): Memory {
+  memory ??= new WebAssembly.Memory({ initial: 1 });
+  return memory;
+}
 // compiled asynchronously, as browsers require on their main thread for all but tiny modules
 const compiled = new Map<string, Promise<unknown>>();
 
@@ -16,7 +25,7 @@ const compiled = new Map<string, Promise<unknown>>();
 export function compiledKernel<F>(key: string, emit: () => Uint8Array, name: string): Promise<F> {
   let instance = compiled.get(key);
   if (!instance) {
-    instance = WebAssembly.instantiate(emit(), { env: { memory } }).then((r) => r.instance.exports[name]);
+    instance = WebAssembly.instantiate(emit(), { env: { memory: wasmMemory() } }).then((r) => r.instance.exports[name]);
     compiled.set(key, instance);
   }
   return instance as Promise<F>;
@@ -34,6 +43,7 @@ export function heapLayout(lengths: readonly number[]): { readonly at: number[];
     at.push(end);
     end += Math.ceil(n / 4) * 16 + 16;
   }
-  if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
-  return { at, heap: new Float32Array(memory.buffer) };
+  const m = wasmMemory();
+  if (end > m.buffer.byteLength) m.grow(Math.ceil((end - m.buffer.byteLength) / 65536));
+  return { at, heap: new Float32Array(m.buffer) };
 }

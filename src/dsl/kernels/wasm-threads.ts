@@ -5,6 +5,7 @@
 // isolated) there is no team and kernels run whole on this thread.
 import { platform } from '#platform';
 import type { WorkerPort } from '../platform.js';
+import { wasmMemory } from './wasm-heap.js';
 
 // lib es2023 and @types/node 20 declare no WebAssembly (lib.dom does); the part used here:
 declare const WebAssembly: {
@@ -90,6 +91,9 @@ function makeTeam(): Team | null {
   if (size < 2 || typeof SharedArrayBuffer === 'undefined') return null;
   let memory: WasmMemory;
   try {
+    // the heap every kernel needs comes first: where address space is limited (prlimit --as)
+    // and only one memory fits, the team is what goes, and kernels run on this thread
+    wasmMemory();
     memory = new WebAssembly.Memory({ initial: 1, maximum: maxPages, shared: true });
   } catch {
     return null;

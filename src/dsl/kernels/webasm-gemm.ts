@@ -9,6 +9,7 @@ import type { MatmulPlan } from '../ops/matmul.js';
 import { FunctionBody, i32, moduleBytes, v128 } from './wasm-emit.js';
 import { relaxedSimd } from './wasm-features.js';
 import { maxPages, threadTeam, type KernelPart } from './wasm-threads.js';
+import { wasmMemory } from './wasm-heap.js';
 import { platform } from '#platform';
 
 /** Tile rows and f32x4 vectors per tile row; 4 x 8 leaves registers for the panel and the splat. */
@@ -181,7 +182,6 @@ function heapOf(memory: { readonly buffer: ArrayBufferLike; grow(pages: number):
   if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
   return new Float32Array(memory.buffer);
 }
-const memory = new WebAssembly.Memory({ initial: 1 });
 type Gemm = (a: number, b: number, c: number, pack: number) => void;
 // every shape's instance shares the one memory (a page may hold only so many); compiled
 // asynchronously, as browsers require on their main thread for all but tiny modules
@@ -196,7 +196,7 @@ export async function gemm(p: MatmulPlan, aValues: Float32Array, bValues: Float3
   // B's panels, then (op(A) = Aᵀ) one row block of A
   const packLength = Math.ceil(p.n / NR) * NR * p.k + (packsA(p) ? MR * p.k : 0);
   const [aAt, bAt, cAt, ...packAt] = offsets([aValues.length, bValues.length, outLength, ...parts.map(() => packLength)]);
-  const heap = heapOf(team ? team.memory : memory, packAt.at(-1)! + packLength * 4);
+  const heap = heapOf(team ? team.memory : wasmMemory(), packAt.at(-1)! + packLength * 4);
   heap.set(aValues, aAt / 4);
   heap.set(bValues, bAt / 4);
   if (team) {
@@ -204,7 +204,7 @@ export async function gemm(p: MatmulPlan, aValues: Float32Array, bValues: Float3
   } else {
     let instance = compiled.get(key);
     if (!instance) {
-      instance = WebAssembly.instantiate(emitGemm(p, parts[0], false), { env: { memory } }).then((r) => r.instance.exports.run as Gemm);
+      instance = WebAssembly.instantiate(emitGemm(p, parts[0], false), { env: { memory: wasmMemory() } }).then((r) => r.instance.exports.run as Gemm);
       compiled.set(key, instance);
     }
     (await instance)(aAt, bAt, cAt, packAt[0]);
