@@ -104,6 +104,8 @@ export interface WebgpuBackend extends Backend {
   runPacked(spec: KernelSpec, width: 2 | 4, args: readonly Storage[]): Promise<Storage>;
   /** The device's limits our WGSL kernels are sized by. */
   readonly wgslLimits: WgslLimits;
+  /** Whether matmuls run as the tiled WGSL kernel (not on SwiftShader, where it is far slower). */
+  readonly tiledMatmul: boolean;
   /** Runs one of the project's own WGSL kernels (backends/wgsl.ts) on gpu.js's device and buffers. */
   runWgsl(spec: WgslSpec, args: readonly Storage[]): Promise<Storage>;
 }

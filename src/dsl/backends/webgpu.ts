@@ -35,6 +35,9 @@ export async function createWebgpu(): Promise<WebgpuBackend | null> {
       return wrap(flat, spec.length);
     },
     wgslLimits: wgsl.limits,
+    // SwiftShader runs the tiled kernel far slower than gpu.js's: Chromium's demo test took over
+    // 300 s for its WebGPU steps with it and 76 s without (shared machine); Mesa runs it 1.1-3.2x faster
+    tiledMatmul: !/swiftshader/i.test(adapter.description),
     async runWgsl(spec, args) {
       launched();
       return wrap(wgsl.run(spec, await Promise.all(args.map(resident))), spec.length);

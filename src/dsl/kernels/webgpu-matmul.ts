@@ -44,7 +44,7 @@ export const webgpuMatmul: BackendLowering<'webgpu', MatmulAttrs> = (out, inputs
   const packed = plan.n % 4 ? null : packedMatmulSource(plan);
   return packedRun((backend, args) => {
     const small = plan.m <= 32 && plan.n <= 32;
-    const tiled = small ? null : tiledMatmul(plan, matmulTile(plan, backend.wgslLimits), backend.wgslLimits);
+    const tiled = small || !backend.tiledMatmul ? null : tiledMatmul(plan, matmulTile(plan, backend.wgslLimits), backend.wgslLimits);
     if (tiled) return backend.runWgsl(tiled, args);
     return packed ? backend.runPacked({ source: packed, length: out.size }, 4, args) : portable(backend, args);
   }, portable);
