@@ -5,6 +5,7 @@
 # Prepare here (x86-64 Linux, after `npm ci && npm run build`), in a plain clone (the bundle tool
 # writes .git/info/exclude, which a worktree lacks):
 #   bash ../shared/tools/portable-bundle.sh build && cp -r ../shared/bench/torch-vit .bundle/torch-vit
+#   (cd .bundle/debs && apt-get download libglvnd0 libegl1 libgl1 libglx0 libopengl0 libgles2)   # the NVIDIA ICD's deps
 #   optional: ../shared/data/cifar10/make-cifar10.sh .bundle/cifar10 (too big for the device's 64 MiB)
 # then on the device, from the project root, carrying .bundle:  bash bench/gpu-device.sh
 # Runs with nothing but the bundle: its node, its node_modules, its Vulkan loader (unpacked under a
@@ -34,8 +35,10 @@ trap 'rm -rf "$work"' EXIT
 say() { echo "$*" | tee -a "$out/summary.txt" >&2; }
 : > "$out/summary.txt"
 
-# the Vulkan loader from the bundle where the machine has none
+# the Vulkan loader from the bundle where the machine has none, with libglvnd: NVIDIA's Vulkan ICD
+# (libGLX_nvidia.so.0) needs libGLdispatch, else the loader finds no driver (seen on the H200 box)
 if ! ldconfig -p 2>/dev/null | grep -q libvulkan.so.1; then
+  ls "$bundle"/debs/libglvnd0_*.deb >/dev/null 2>&1 || say "warning: no libglvnd0 in $bundle/debs: NVIDIA's Vulkan driver will not load (see this script's header)"
   for f in "$bundle"/debs/*.deb; do [ -f "$f" ] && dpkg -x "$f" "$work/root"; done
   libs=$(find "$work/root" -name 'libvulkan.so.1' -printf '%h\n' 2>/dev/null | head -n 1)
   if [ -n "$libs" ]; then export LD_LIBRARY_PATH="$libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; say "Vulkan loader: from the bundle ($libs)"; else say "Vulkan loader: none on this machine and none in the bundle"; fi
