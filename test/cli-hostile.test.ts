@@ -4,41 +4,19 @@
 // aborts) instead of eating the machine; hostile data dirs name the data as the last thing
 // checked, so a refusal that mentions the checkpoint came before any data was read.
 import test from 'ava';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readdir, readFile, symlink, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { decodeSafetensors, encodeSafetensors, inspectSafetensors } from '../src/io/safetensors.js';
 import { CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES } from '../src/data/cifar.js';
-import { realCifarDir, repoRoot } from './support/cifar-fixture.js';
+import { realCifarDir } from './support/cifar-fixture.js';
+import { runTrainCifar, type CliRun, type CliRunOptions } from './support/cli-run.js';
 
-const cli = path.join(repoRoot, 'build/src/cli/main.js');
 const tiny = ['--embed-dim', '16', '--heads', '2', '--mlp-dim', '32', '--layers', '1', '--batch-size', '32', '--limit-train', '128', '--limit-test', '50', '--epochs', '2', '--backend', 'cpu'];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], opts: { env?: Record<string, string>; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--max-old-space-size=256', cli, 'train-cifar', ...args], { env: { ...process.env, FORCE_COLOR: '0', ...opts.env } });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      opts.onStderr?.(stderr, child);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[], opts: CliRunOptions = {}): Promise<CliRun> => runTrainCifar(args, { ...opts, nodeArgs: ['--max-old-space-size=256'] });
 
 /** Names, sizes and contents of every file under `dir`, as one hash. */
 async function hashTree(dir: string): Promise<string> {

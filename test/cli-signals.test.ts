@@ -2,7 +2,7 @@
 // position once and exit non-zero with one line; a second signal quits at once; a stdout/stderr
 // whose reader is gone (EPIPE) never stops training.
 import test from 'ava';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { inspectSafetensors } from '../src/io/safetensors.js';
 import { repoRoot } from './support/cifar-fixture.js';
 import { syntheticCifarDir } from './support/synthetic-cifar.js';
+import { runTrainCifar } from './support/cli-run.js';
 
 const cli = path.join(repoRoot, 'build/src/cli/main.js');
 // 20 steps an epoch, far more epochs than a test waits for
@@ -20,23 +21,7 @@ const lastLine = (s: string) => s.trim().split('\n').at(-1) ?? '';
 const progress = async (dir: string) => JSON.parse(inspectSafetensors(new Uint8Array(await readFile(path.join(dir, 'last.train.safetensors'))), 'x').metadata.progress);
 
 /** Runs the CLI; `when` sees stderr as it grows and may signal the child. */
-function run(args: string[], when: (stderr: string, child: ReturnType<typeof spawn>) => void) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [cli, 'train-cifar', ...args], { env: { ...process.env, FORCE_COLOR: '0' } });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      when(stderr, child);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[], when: (stderr: string, child: ChildProcess) => void) => runTrainCifar(args, { onStderr: when });
 
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
   test(`${signal} saves a resumable position once and exits ${code} with one line`, async (t) => {

@@ -2,44 +2,18 @@
 // every boundary between the steps of a save leaves a folder that is either resumed to exactly the
 // straight run's result or cleanly restarted; one folder is held by one process at a time.
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import os from 'node:os';
 import path from 'node:path';
 import { decodeSafetensors } from '../src/io/safetensors.js';
-import { repoRoot } from './support/cifar-fixture.js';
 import { syntheticCifarDir } from './support/synthetic-cifar.js';
+import { runTrainCifar, type CliRunOptions } from './support/cli-run.js';
 
-const cli = path.join(repoRoot, 'build/src/cli/main.js');
 const tiny = ['--embed-dim', '16', '--heads', '2', '--mlp-dim', '32', '--layers', '1', '--batch-size', '32', '--limit-train', '32', '--epochs', '2', '--backend', 'cpu'];
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], env: Record<string, string> = {}, onStart?: (pid: number) => void, onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, 'train-cifar', ...args], { env: { ...process.env, FORCE_COLOR: '0', ...env } });
-    onStart?.(child.pid!);
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      onStderr?.(stderr, child);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[], env: Record<string, string> = {}, onStart?: (pid: number) => void, onStderr?: CliRunOptions['onStderr']) => runTrainCifar(args, { env, onStart, onStderr });
 
 const lastLine = (s: string) => s.trim().split('\n').at(-1) ?? '';
 const scratch = () => mkdtemp(path.join(os.tmpdir(), 'shaped-vit-folder-'));

@@ -31,7 +31,7 @@ import {
 import { normalizeCHWRecord } from '../../build/src/data/augment.js';
 import { CLASSES, IMAGE_BYTES, fromArchive, fromServer, type Cifar, type Split } from './cifar.js';
 import { drawChart } from './chart.js';
-import { attentionRollout } from './rollout.js';
+import { attentionRollout } from '../../build/src/vit/attention-rollout.js';
 
 const $ = <E extends HTMLElement>(id: string) => document.getElementById(id) as E;
 const query = new URLSearchParams(location.search);
@@ -213,7 +213,7 @@ async function showAttention(params: TrainState['params']): Promise<void> {
     }),
   );
   const side = cfg.imageSize / cfg.patchSize;
-  const map = attentionRollout(layers, cfg.heads, cfg.tokens);
+  const map = attentionRollout(layers, 0, cfg.heads, cfg.tokens);
   const lo = Math.min(...map);
   const span = Math.max(...map) - lo || 1;
   const picture = $<HTMLCanvasElement>('attention-image');
