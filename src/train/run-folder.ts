@@ -133,6 +133,7 @@ export class RunFolder {
       throw new StopRun(`cannot create --out-dir ${dir}: ${describeFsError(e)}`, 2);
     }
     const mine = JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() } satisfies LockInfo);
+    let staleOwner: number | null = null;
     for (let attempt = 0; ; attempt++) {
       try {
         const fd = openSync(f.lock, 'wx');
@@ -155,7 +156,7 @@ export class RunFolder {
       try {
         await rename(f.lock, aside);
         await unlink(aside);
-        o.log(`${dir}: taking over the lock of process ${held.pid}, which no longer runs (killed?)`);
+        staleOwner = held.pid;
       } catch {
         // another process moved it first; try again
       }
@@ -165,6 +166,8 @@ export class RunFolder {
     for (const name of await readdir(dir)) {
       if (isAtomicTemp(name) || /^\.lock\.\d+\.stale$/.test(name)) await rm(path.join(dir, name), { force: true });
     }
+    // said once the lock is held and the leftovers are gone: a signal on seeing it finds them cleaned
+    if (staleOwner !== null) o.log(`${dir}: taking over the lock of process ${staleOwner}, which no longer runs (killed?)`);
     return folder;
   }
 
