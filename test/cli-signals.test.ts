@@ -58,7 +58,8 @@ test('a second signal quits at once without saving', async (t) => {
   });
   t.is(r.code, 143, r.stderr);
   t.regex(r.stderr, /second SIGTERM: quitting without saving/);
-  t.false((await readdir(dir)).includes('.lock'), 'the lock is released on the way out');
+  // a folder the run made and left empty is removed with its lock (no save came before the quit)
+  t.false((await readdir(dir).catch(() => [] as string[])).includes('.lock'), 'the lock is released on the way out');
 });
 
 test('a stdout and stderr whose reader is gone (`| head -c1`) do not stop training', async (t) => {
