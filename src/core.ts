@@ -8,6 +8,8 @@ export * from './dsl/index.js';
 export * from './nn/index.js';
 export { vit } from './vit/index.js';
 export type * from './vit/index.js';
+export { resnet, ResnetConfigError } from './resnet/index.js';
+export type * from './resnet/index.js';
 export * as optim from './train/optim.js';
 export { applyUpdates, type LearningRate, type Optimizer } from './train/optim.js';
 export * as schedule from './train/schedule.js';

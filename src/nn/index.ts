@@ -3,3 +3,4 @@ export * from './linear.js';
 export * from './layer-norm.js';
 export * from './attention.js';
 export * from './mlp.js';
+export * from './conv.js';

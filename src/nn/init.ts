@@ -25,3 +25,6 @@ export const xavierUniform = <const S extends Shape>(shape: S, seed: number): Te
 
 export const zerosParam = <const S extends Shape>(shape: S): Tensor<Mutable<S>> => full(shape, 0);
 export const onesParam = <const S extends Shape>(shape: S): Tensor<Mutable<S>> => full(shape, 1);
+
+/** Reads one parameter by state_dict name, checked (at runtime) to have the given shape (a checkpoint's fromStateDict). */
+export type ParameterReader = <const S extends Shape>(name: string, shape: S) => Tensor<Mutable<S>>;

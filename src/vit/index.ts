@@ -5,7 +5,8 @@ import { apply, applyWithAttention } from './model.js';
 import { expectedShapes, fromStateDict, init, parameterCount, stateDict } from './params.js';
 
 export type { VitConfig, VitConfigInput } from './config.js';
-export type { VitParams, EncoderLayer, ParameterReader } from './params.js';
+export type { VitParams, EncoderLayer } from './params.js';
+export type { ParameterReader } from '../nn/index.js';
 export type { ApplyOptions, Images, Sequence } from './model.js';
 
 export const vit = { config, init, apply, applyWithAttention, parameterCount, patchify, seedConfig, torchConfig, stateDict, fromStateDict, expectedShapes };

@@ -3,7 +3,7 @@ import { exactMul, tensorsIn, type Mutable, type Tensor } from '../dsl/index.js'
 import type { Shape } from '../dsl/shape-types.js';
 import { vitDerived, type VitDims } from './shape.js';
 import { initLayerNorm, initLinear, initMlp, initMultiheadAttention, seedStream, xavierUniform } from '../nn/index.js';
-import type { LayerNorm, Linear, Mlp, MultiheadAttention } from '../nn/index.js';
+import type { LayerNorm, Linear, Mlp, MultiheadAttention, ParameterReader } from '../nn/index.js';
 import type { VitConfig, VitConfigInput } from './config.js';
 
 export interface EncoderLayer<E extends number, D extends number> {
@@ -81,8 +81,6 @@ export function stateDict(p: VitParams): Array<[string, Tensor]> {
   return out;
 }
 
-/** Reads one parameter by state_dict name, checked (at runtime) to have the given shape. */
-export type ParameterReader = <const S extends Shape>(name: string, shape: S) => Tensor<Mutable<S>>;
 
 /** Rebuilds a parameter tree from tensors by state_dict name, each read with the shape the config implies. */
 export function fromStateDict<C extends VitConfigInput>(cfg: VitConfig<C>, get: ParameterReader): VitParams<C> {
