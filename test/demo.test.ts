@@ -116,7 +116,7 @@ if (!chromiumPresent) {
     const images = new Float32Array(16 * 3072);
     for (let k = 0; k < 16; k++) normalizeCHWRecord(testSplit.images, k * 3072, images, k * 3072);
     const { params } = await loadModel(cliCheckpoint);
-    const inNode = [...(await argmax(vit.apply(cfg, params, constant(images, [16, 3, 32, 32]))).data())];
+    const inNode = [...(await argmax(vit.apply(cfg, params, constant(images, [16, 3, 32, 32])), -1).data())];
     t.deepEqual(inPage, inNode, 'predictions of the CLI checkpoint, page vs Node');
 
     // the archive the CLI downloads, chosen on the page: gunzipped and untarred in the tab

@@ -349,7 +349,7 @@ for (const [n, c, eps] of [
 
 eachBackend('argmax picks the first maximum', async (t) => {
   const x = sv.tensor([[1, 3, 3], [5, 0, 2]], [2, 3]);
-  t.deepEqual([...(await sv.argmax(x).data())], [1, 0]);
+  t.deepEqual([...(await sv.argmax(x, -1).data())], [1, 0]);
 });
 
 eachBackend('dropout keeps E[x] and is seeded', async (t) => {

@@ -38,7 +38,7 @@ for (const [name, f] of reductions) {
 
 eachBackend('argmin of rows (first on ties)', async (t) => {
   const x = sv.tensor([[3, 1, 2, 1], [0, 5, -1, 7]], [2, 4]);
-  t.deepEqual([...(await sv.argmin(x).data())], [1, 2]);
+  t.deepEqual([...(await sv.argmin(x, -1).data())], [1, 2]);
 });
 
 for (const axis of [0, 1, -1] as const) {

@@ -87,7 +87,7 @@ const cases: Case[] = [
   { name: 'attention heads and patches', f: (x: Loose, im: Loose) => [mergeHeads(splitHeads(x, 2)), patchify(im, 2)], args: () => [rand([B, 1, 3, 4], 19), rand([B, 1, 2, 4, 4], 20)] },
   {
     name: 'row ops and losses',
-    f: (x: Loose, labels: Loose, ln: { w: Loose; b: Loose }) => [softmax(x), logSoftmax(x, 0), layerNorm(x as Tensor<[4, 5]>, ln.w as Tensor<[5]>, ln.b as Tensor<[5]>), crossEntropy(x as Tensor<[4, 5]>, labels as Tensor<[4]>, 0.1), argmax(x as Tensor<[4, 5]>)],
+    f: (x: Loose, labels: Loose, ln: { w: Loose; b: Loose }) => [softmax(x), logSoftmax(x, 0), layerNorm(x as Tensor<[4, 5]>, ln.w as Tensor<[5]>, ln.b as Tensor<[5]>), crossEntropy(x as Tensor<[4, 5]>, labels as Tensor<[4]>, 0.1), argmax(x as Tensor<[4, 5]>, -1)],
     args: () => [rand([B, 4, 5], 21), fromTypedArray([0, 1, 4, 2, 3, 3, 1, 0, 2, 2, 4, 4], [B, 4]), { w: rand([5], 22), b: rand([5], 23) }],
     inAxes: [0, 0, null],
   },

@@ -50,3 +50,10 @@ export function layer<B extends number, E extends number, F extends number>(x: T
   // error: Type 'E' is not assignable to type 'F'
   return linear(l, x);
 }
+import { argmax, cumprod, prod } from 'shaped-vit';
+// error: axis 3 is out of range for rank 3
+prod(x, 3);
+// error: axis -4 is out of range for rank 3
+cumprod(x, -4);
+// error: axis 3 is out of range for rank 3
+argmax(x, 3);

@@ -18,7 +18,9 @@ export { neg, exp, log, sqrt, rsqrt, tanh, relu, gelu, mulScalar, addScalar, add
 export {
   where, greater, greaterEqual, less, lessEqual, notEqual, maximum, minimum, pow, abs, sign, square, sigmoid, softplus, clip, sin, cos, log1p, expm1, erf, reciprocal,
 } from './ops/math.js';
-export { min, argmin, logsumexp, variance, std, cumsum } from './ops/statistics.js';
+export { min, logsumexp, variance, std, cumsum } from './ops/statistics.js';
+export { prod, cumprod } from './ops/products.js';
+export { argmax, argmin, type ArgReduction } from './ops/arg-reduce.js';
 export { sum, mean, max, broadcastTo, sumTo, type Reduction } from './ops/reduce.js';
 export { reshape, permute, transpose, slice, take, chunk, concat, splitHeads, mergeHeads, patchify } from './ops/layout.js';
 export { matmul, type MatmulOptions } from './ops/matmul.js';
@@ -26,7 +28,7 @@ export { conv2d, convTranspose2d, maxPool2d, avgPool2d, adaptiveAvgPool2d } from
 export type { ConvOptions, PoolOptions, Conv2d, CheckConv2d, WindowCount, KernelSpan, TransposedSize } from './conv-types.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { layerNorm, layerNormalize } from './ops/layernorm.js';
-export { crossEntropy, labelTensor, argmax } from './ops/loss.js';
+export { crossEntropy, labelTensor } from './ops/loss.js';
 export { dropout, offsetSeed, type Seed } from './ops/dropout.js';
 export { exactAdd, exactMul, exactDiv, headWidth } from './shape-rules.js';
 export { vmap, type VmapOptions, type InAxis, type Batched, type InsertDim, type MapArgs } from './vmap.js';

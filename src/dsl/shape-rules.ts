@@ -262,13 +262,6 @@ export function crossEntropyShape(logits: readonly number[], labels: readonly nu
   return [logits[0]];
 }
 
-/** The index of the largest value of each row of [N, C]: [N]. */
-export function argmaxShape(x: readonly number[]): number[] {
-  checkDims(x);
-  if (x.length !== 2) fail(`argmax needs [N, C], got ${formatShape(x)}`);
-  return [x[0]];
-}
-
 /** softmax / logSoftmax keep the shape; the axis must be valid. */
 export function softmaxShape(s: readonly number[], axis = -1): number[] {
   axisOf(s, axis);

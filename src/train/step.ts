@@ -71,7 +71,7 @@ function batchTensors<C extends VitConfigInput>(cfg: VitConfig<C>, batch: Batch)
 /** The batch's mean loss, correct count and predicted classes (argmax of the logits). */
 function batchOutputs<C extends VitConfigInput>(cfg: VitConfig<C>, params: VitParams<C>, images: Images<C, number>, labels: Tensor<[number]>, smoothing: number, train: boolean, seed: Seed) {
   const logits = vit.apply(cfg, params, images, { train, seed });
-  const predicted = argmax(logits);
+  const predicted = argmax(logits, -1);
   return { loss: mean(crossEntropy(logits, labels, smoothing), 0), correct: sum(equal(predicted, labels)), predicted };
 }
 

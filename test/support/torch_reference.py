@@ -59,24 +59,25 @@ def run(op, xs, a):
     if op == 'cumsum':
         return torch.cumsum(xs[0], dim=a['axis'])
     if op == 'program':
-        return program(xs, a['steps'])
+        return program(xs, a['steps'], run)
     raise ValueError('unknown op ' + op)
 
 
-def program(xs, steps):
-    """A random composition: each step applies an op to the running value (and input k)."""
+def program(xs, steps, run_op):
+    """A random composition: each step applies an op (run_op) to the running value (and input k)."""
     v = xs[0]
     for s in steps:
-        v = run(s['op'], [v] + [xs[k] for k in s.get('inputs', [])], s.get('args', {}))
+        v = run_op(s['op'], [v] + [xs[k] for k in s.get('inputs', [])], s.get('args', {}))
     return v
 
 
-def main():
+def main(run_op=run):
+    """Reads the cases, answers each one's output and gradients; run_op runs one op (other scripts extend run)."""
     cases = json.load(sys.stdin)
     results = []
     for c in cases:
         xs = [torch.tensor(i['data'], dtype=torch.float64).reshape(i['shape']).requires_grad_(i.get('grad', True)) for i in c['inputs']]
-        out = run(c['op'], xs, c.get('args', {}))
+        out = run_op(c['op'], xs, c.get('args', {}))
         result = {'shape': list(out.shape), 'out': out.detach().reshape(-1).tolist(), 'grads': []}
         wrt = [x for x in xs if x.requires_grad]
         if c.get('grad', True) and wrt:
@@ -87,4 +88,5 @@ def main():
     json.dump(results, sys.stdout)
 
 
-main()
+if __name__ == '__main__':
+    main()

@@ -1,8 +1,8 @@
-// Fused cross-entropy with label smoothing on integer labels (torch semantics), and argmax.
+// Fused cross-entropy with label smoothing on integer labels (torch semantics).
 import { apply, Tensor, type BatchAxis, type Primitive } from '../tensor.js';
 import { definePrimitive } from '../primitive.js';
 import { reshape } from './layout.js';
-import { argmaxShape, crossEntropyShape, sameShape } from '../shape-rules.js';
+import { crossEntropyShape, sameShape } from '../shape-rules.js';
 import { kernelSource, lit, programLowering, singleKernel } from '../kernel-source.js';
 import { logSumExpSource } from './softmax.js';
 
@@ -85,25 +85,4 @@ export function labelTensor<const N extends number>(labels: ArrayLike<number>, c
 export function crossEntropy<const N extends number, const C extends number>(logits: Tensor<[N, C]>, labels: Tensor<[NoInfer<N>]>, smoothing = 0): Tensor<[N]> {
   if (!(smoothing >= 0 && smoothing <= 1)) throw new Error(`label smoothing ${smoothing} is not in [0, 1]`);
   return apply(crossEntropyP, [logits, labels], { classes: logits.shape[1], smoothing });
-}
-
-const argmaxP: Primitive<number> = definePrimitive({
-  name: 'argmax',
-  transforms: ['batch'],
-  shape: ([x], _classes: number) => argmaxShape(x),
-  batch: overRows(() => argmaxP),
-  lowering: {
-    kernel: (out, _in, classes) => {
-      const body =
-        `const base = i * ${classes};\n  let best = x[base];\n  let at = 0.0;\n` +
-        `  for (let c = 1; c < ${classes}; c++) { const v = x[base + c]; if (v > best) { best = v; at = c; } }\n  return at;`;
-      const source = kernelSource(['x'], body);
-      return singleKernel(source, out.size);
-    },
-  },
-});
-
-/** Index of the largest value of each row of [N, C] (first one on ties); not differentiable. */
-export function argmax<const N extends number, const C extends number>(x: Tensor<[N, C]>): Tensor<[N]> {
-  return apply(argmaxP, [x], x.shape[1]);
 }

@@ -8,13 +8,14 @@ import type { AxisIndex, BroadcastsTo, CheckAxes, CheckDistinctAxes, Reduced, Sh
 import { coordinates, flatIndex, kernelSource, lit, singleKernel, stridesOf } from '../kernel-source.js';
 import { reshape } from './layout.js';
 
-interface ReduceAttrs {
+export interface ReduceAttrs {
   readonly axis: number;
   /** multiplies the result (1 / count for a mean) */
   readonly scale: number;
 }
 
-function reduceKernel(init: string, step: (acc: string, v: string) => string) {
+/** A kernel reducing one axis of [outer, length, inner] with `step`, from `init` (the axis kept as 1). */
+export function reduceKernel(init: string, step: (acc: string, v: string) => string) {
   return (out: Tensor, [x]: readonly Tensor[], { axis, scale }: ReduceAttrs) => {
     const length = x.shape[axis];
     const inner = x.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
@@ -75,7 +76,8 @@ function reduceRuns(p: Primitive<ReduceAttrs>, x: Tensor, reduced: readonly bool
   return reshape(t, x.shape.map((d, k) => (reduced[k] ? 1 : d)));
 }
 
-function reduceOver(p: Primitive<ReduceAttrs>, x: Tensor, axis: number | readonly number[] | undefined, keepDims: boolean, mean: boolean): Tensor {
+/** `p` over `axis` (numpy's axes: none, one, or a list), the axes dropped or kept as 1. */
+export function reduceOver(p: Primitive<ReduceAttrs>, x: Tensor, axis: number | readonly number[] | undefined, keepDims: boolean, mean: boolean): Tensor {
   const out = reduceShape(x.shape, axis, keepDims);
   const axes = reduceAxes(x.shape, axis);
   const count = axes.reduce((n, a) => n * x.shape[a], 1);

@@ -1,12 +1,11 @@
 // Reductions and scans composed from the primitive ones (sum, max, matmul), so their gradients are
-// those primitives' VJPs: min, argmin, logsumexp, variance and std (population forms, ddof 0, as
+// those primitives' VJPs: min, logsumexp, variance and std (population forms, ddof 0, as
 // numpy), cumsum. Axes and keepDims as for `sum`.
 import { constant, type Tensor } from '../tensor.js';
 import { normalizeAxis, reduceShape } from '../shape-rules.js';
 import type { AxisIndex, CheckAxis, Shape } from '../shape-types.js';
 import { max, mean, sum, type Reduction } from './reduce.js';
 import { add, exp, log, mul, neg, sqrt, sub } from './elementwise.js';
-import { argmax } from './loss.js';
 import { reshape, permute } from './layout.js';
 import { matmulRaw } from './matmul.js';
 
@@ -29,11 +28,6 @@ export const variance = reduction((x, axis) => {
 });
 /** Population standard deviation (ddof 0). */
 export const std = reduction((x, axis) => sqrt(kept(variance, x, axis)));
-
-/** Index of the smallest value of each row of [N, C] (first one on ties); not differentiable. */
-export function argmin<const N extends number, const C extends number>(x: Tensor<[N, C]>): Tensor<[N]> {
-  return argmax(neg(x));
-}
 
 /** Inclusive running sum along `axis` (numpy's `cumsum`): a matmul with a triangular matrix of ones. */
 export function cumsum<S extends Shape, const Ax extends AxisIndex<S>>(x: Tensor<S>, axis: Ax & CheckAxis<S, Ax>): Tensor<S>;
