@@ -117,10 +117,14 @@ test('a safetensors header nested 100,000 deep is refused by its depth, naming t
 
 const hasPrlimit = spawnSync('prlimit', ['--version']).status === 0;
 
-test('the CLI starts and trains under `prlimit --as=16G` (one WebAssembly memory, made when first needed)', async (t) => {
-  if (!hasPrlimit) return t.pass('prlimit is not installed');
-  const out = path.join(await scratch(), 'run');
-  // (on main two memories were made at import, each reserving ~10 GiB: RangeError before any output)
-  const { stdout } = await promisify(execFile)('prlimit', [`--as=${16 * 2 ** 30}`, process.execPath, cli, 'train-cifar', ...tiny, '--data-dir', await data, '--out-dir', out], { timeout: 300_000 });
-  t.regex(stdout, /Epoch: 1\/1 /);
-});
+for (const backend of ['cpu', 'webasm']) {
+  test(`the CLI starts and trains on ${backend} under \`prlimit --as=16G\` (one WebAssembly memory, made when first needed, shared by every kernel)`, async (t) => {
+    if (!hasPrlimit) return t.pass('prlimit is not installed');
+    const out = path.join(await scratch(), 'run');
+    // each WebAssembly memory reserves ~10 GiB of address space: two made at import (cpu), or one
+    // per gpu.js kernel (webasm, the default without a GPU), ended the run in a RangeError
+    const { stdout, stderr } = await promisify(execFile)('prlimit', [`--as=${16 * 2 ** 30}`, process.execPath, cli, 'train-cifar', ...tinyWith({ '--backend': backend }), '--data-dir', await data, '--out-dir', out], { timeout: 300_000 });
+    t.regex(stderr, new RegExp(`^backend: ${backend} `, 'm'));
+    t.regex(stdout, /Epoch: 1\/1 /);
+  });
+}

@@ -4,6 +4,7 @@ import gpujs from 'gpu.js';
 import { platform } from '#platform';
 import type { WebasmBackend } from '../backend.js';
 import { destroyWebAssemblyKernel, shareWebAssemblyPool } from '../webasm-pool.js';
+import { computeInHeap } from '../webasm-heap-kernels.js';
 import { GPU, gpujsBackend } from './gpujs.js';
 import { relaxedSimd } from '../kernels/wasm-features.js';
 
@@ -11,7 +12,9 @@ export async function createWebasm(): Promise<WebasmBackend | null> {
   if (!GPU.isWebAssemblySupported) return null;
   // in browsers too (a page's workers are threads): evicted kernels release their modules from the
   // shared workers, which are replaced now and then so the page's WebAssembly memories stay bounded
-  shareWebAssemblyPool((gpujs as { WebAssemblyKernel?: { prototype: object } }).WebAssemblyKernel);
+  const kernelClass = (gpujs as { WebAssemblyKernel?: { prototype: object } }).WebAssemblyKernel;
+  shareWebAssemblyPool(kernelClass);
+  computeInHeap(kernelClass);
   const { base, wrap } = gpujsBackend('webasm', {
     description: `webasm (WebAssembly SIMD${relaxedSimd() ? ' with relaxed madd' : ''}, worker threads)`,
     software: false,

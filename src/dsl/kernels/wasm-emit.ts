@@ -251,7 +251,7 @@ function name(s: string, out: number[]): void {
 }
 
 /** A module importing `env.memory` (shared, up to `sharedMaxPages`, when given) and exporting `fn` as `exportName` (i32 params, no results). */
-export function moduleBytes(fn: FunctionBody, exportName: string, sharedMaxPages?: number): Uint8Array {
+export function moduleBytes(fn: FunctionBody, exportName: string, sharedMaxPages?: number): Uint8Array<ArrayBuffer> {
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const type = [1, 0x60];
   uleb(fn.params, type);
@@ -278,4 +278,63 @@ export function moduleBytes(fn: FunctionBody, exportName: string, sharedMaxPages
   code.push(...body);
   section(10, code, out);
   return Uint8Array.from(out);
+}
+
+/**
+ * `bytes` (a module built elsewhere: gpu.js's kernels) with its memory import declared as at least
+ * `pages` pages and no maximum, so that it links to the one heap memory (wasm-heap.ts), which has
+ * none. Only the import section changes; a module without a memory import comes back as it was.
+ */
+export function withOpenMemoryImport(bytes: Uint8Array<ArrayBuffer>, pages: number): Uint8Array<ArrayBuffer> {
+  let at = 8;
+  const readUleb = (): number => {
+    let n = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = bytes[at++];
+      n += (byte & 0x7f) * 2 ** shift;
+      if (!(byte & 0x80)) return n;
+    }
+  };
+  const skipName = () => {
+    const length = readUleb();
+    at += length;
+  };
+  const skipLimits = () => {
+    const flags = bytes[at++];
+    readUleb();
+    if (flags & 1) readUleb();
+  };
+  while (at < bytes.length) {
+    const sectionAt = at;
+    const id = bytes[at++];
+    const end = readUleb() + at;
+    if (id !== 2) {
+      at = end;
+      continue;
+    }
+    const payloadAt = at;
+    for (let count = readUleb(); count > 0; count--) {
+      skipName(); // module
+      skipName(); // field
+      const kind = bytes[at++];
+      if (kind === 0x02) {
+        const limitsAt = at;
+        skipLimits();
+        const payload = [...bytes.subarray(payloadAt, limitsAt), 0x00];
+        uleb(pages, payload);
+        payload.push(...bytes.subarray(at, end));
+        const out = [...bytes.subarray(0, sectionAt)];
+        section(2, payload, out);
+        out.push(...bytes.subarray(end));
+        return Uint8Array.from(out);
+      }
+      if (kind === 0x00) readUleb(); // function: type index
+      else if (kind === 0x01) {
+        at++; // table: element type, limits
+        skipLimits();
+      } else at += 2; // global: value type, mutability
+    }
+    return bytes;
+  }
+  return bytes;
 }

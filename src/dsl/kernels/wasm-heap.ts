@@ -1,12 +1,18 @@
-// The one WebAssembly memory every project-owned webasm kernel works in (GEMM, elementwise groups,
-// reductions, rows): a kernel copies its operands in, runs, and slices its result out. Evaluations
-// are serialized and a kernel runs synchronously once compiled, so kernels never overlap in it.
+// The one WebAssembly memory every webasm kernel works in (GEMM, elementwise groups, reductions,
+// rows, and gpu.js's own kernels: webasm-heap-kernels.ts): a kernel copies its operands in, runs,
+// and slices its result out. Evaluations are serialized and a kernel runs synchronously once
+// compiled, so kernels never overlap in it.
 
 // lib es2023 and @types/node 20 declare no WebAssembly (lib.dom does); the part used here:
 declare const WebAssembly: {
   Memory: new (descriptor: { initial: number }) => { readonly buffer: ArrayBuffer; grow(pages: number): number };
-  instantiate(bytes: Uint8Array, imports: object): Promise<{ readonly instance: { readonly exports: Record<string, unknown> } }>;
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ readonly instance: Instance }>;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => Instance;
 };
+interface Instance {
+  readonly exports: Record<string, unknown>;
+}
 
 type Memory = InstanceType<typeof WebAssembly.Memory>;
 // Made on first use, and only one: each memory reserves ~10 GiB of address space on 64-bit V8,
@@ -31,6 +37,32 @@ export function compiledKernel<F>(key: string, emit: () => Uint8Array, name: str
   return instance as Promise<F>;
 }
 
+/** The heap grown to at least `pages` pages. */
+function heapOfPages(pages: number): Memory {
+  const m = wasmMemory();
+  const have = m.buffer.byteLength / 65536;
+  if (pages > have) m.grow(pages - have);
+  return m;
+}
+
+/**
+ * A module compiled now and instantiated on the heap (grown to the `pages` it declares): for
+ * modules built elsewhere that run synchronously on first call (gpu.js's kernels).
+ */
+export function instantiateOnHeap(bytes: Uint8Array, pages: number, imports: Record<string, unknown>): Instance {
+  const memory = heapOfPages(pages);
+  return new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { ...imports, memory } });
+}
+
+let views: { readonly f32: Float32Array; readonly i32: Int32Array } | null = null;
+
+/** The heap as floats and as ints, views made again after it grows. */
+export function heapViews(): { readonly f32: Float32Array; readonly i32: Int32Array } {
+  const buffer = wasmMemory().buffer;
+  if (views?.f32.buffer !== buffer) views = { f32: new Float32Array(buffer), i32: new Int32Array(buffer) };
+  return views;
+}
+
 /**
  * Byte offsets for arrays of the given lengths, 16-byte aligned with 16 spare bytes after each
  * (vector loops may read or write one partial vector past an array's end), and the heap as floats,
@@ -43,7 +75,6 @@ export function heapLayout(lengths: readonly number[]): { readonly at: number[];
     at.push(end);
     end += Math.ceil(n / 4) * 16 + 16;
   }
-  const m = wasmMemory();
-  if (end > m.buffer.byteLength) m.grow(Math.ceil((end - m.buffer.byteLength) / 65536));
-  return { at, heap: new Float32Array(m.buffer) };
+  heapOfPages(Math.ceil(end / 65536));
+  return { at, heap: heapViews().f32 };
 }
