@@ -1,6 +1,6 @@
 // Fixture for test/type-messages.test.ts (not a tsd test: it is meant to fail to compile). Each
 // `// error:` comment gives text that tsc 7 must print for the next line; no other line may fail.
-import { conv2d, maxPool2d, add, concat, linear, initLinear, matmul, mean, mergeHeads, patchify, reshape, sum, splitHeads, vit, zeros, type Linear, type Tensor } from 'shaped-vit';
+import { conv2d, maxPool2d, add, concat, linear, initLinear, matmul, mean, patchify, reshape, sum, splitHeads, vit, zeros, type Linear, type Tensor } from 'shaped-vit';
 
 const x = zeros([8, 17, 384]);
 // error: shapes [8,17,384] and [383] are not broadcastable (384 vs 383)
@@ -24,10 +24,13 @@ conv2d(zeros([2, 6, 11, 11]), zeros([8, 2, 3, 3]), { groups: 3 });
 // error: maxPool2d needs x [batch, channels, height, width], got [3,32,32]
 maxPool2d(zeros([3, 32, 32]), 2);
 // error: embedDim 384 is not divisible by heads 7
-mergeHeads(splitHeads(x, 7));
-// A patch that does not divide the image leaves the error as the patch count (as splitHeads does).
+splitHeads(x, 7);
+// error: embedDim 64 is not divisible by heads 7
+splitHeads(zeros([2, 5, 64]), 7);
 // error: patch 5 does not divide height 32
-const patches: Tensor<[2, number, 75]> = patchify(zeros([2, 3, 32, 32]), 5);
+patchify(zeros([2, 3, 32, 32]), 5);
+// error: patch 4 does not divide width 30
+patchify(zeros([2, 3, 32, 30]), 4);
 // error: patchSize 5 does not divide imageSize 32
 vit.config({ imageSize: 32, patchSize: 5, channels: 3, embedDim: 384, heads: 12, mlpDim: 384, layers: 7, classes: 10 });
 // error: Argument of type 'Tensor<[8, 17, 383]>' is not assignable to parameter of type 'Tensor<[8, 17, 384]>'

@@ -105,6 +105,26 @@ function images<B extends number, C extends number, H extends number, W extends 
 }
 expectType<Tensor<[2, 16, 192]>>(images(zeros([2, 3, 32, 32]), 8));
 expectType<Tensor<[2, 16, 192]>>(patchify(zeros([2, 3, 32, 32]), 8));
+// splitHeads / patchify check divisibility at the call once every dim involved is a literal; while
+// one is a type parameter the call compiles (and the runtime checks it)
+function headsOf64<B extends number, T extends number, H extends number>(x: Tensor<[B, T, 64]>, heads: H) {
+  return splitHeads(x, heads);
+}
+expectType<Tensor<[2, 8, 5, 8]>>(headsOf64(zeros([2, 5, 64]), 8));
+function sevenHeads<B extends number, T extends number, E extends number>(x: Tensor<[B, T, E]>) {
+  return splitHeads(x, 7);
+}
+expectType<Tensor<[2, 7, 5, 2]>>(sevenHeads(zeros([2, 5, 14])));
+function patchOf32<B extends number, C extends number, P extends number>(x: Tensor<[B, C, 32, 32]>, p: P) {
+  return patchify(x, p);
+}
+expectType<Tensor<[2, 16, 192]>>(patchOf32(zeros([2, 3, 32, 32]), 8));
+// @ts-expect-error embedDim 64 is not divisible by heads 7
+splitHeads(zeros([2, 5, 64]), 7);
+// @ts-expect-error patch 5 does not divide height 32
+patchify(zeros([2, 3, 32, 32]), 5);
+// @ts-expect-error patch 4 does not divide width 30
+patchify(zeros([2, 3, 32, 30]), 4);
 // a slice of a generic dim: its length is checked against the dim once that is a literal
 function window<B extends number, T extends number>(x: Tensor<[B, T]>) {
   return slice(x, 1, 2, 5);

@@ -40,12 +40,15 @@ expectType<Tensor<[8, 17, 384]>>(softmax(x, -1));
 // attention heads: [B, T, E] -> [B, H, T, E/H]
 expectType<Tensor<[8, 12, 17, 32]>>(splitHeads(x, 12));
 expectType<Tensor<[8, 17, 384]>>(mergeHeads(splitHeads(x, 12)));
-// A head count that does not divide the width leaves the error as the head dim (the overload for
-// generic dims accepts the call), so the result fits no tensor type and no op.
+// A head count that does not divide the width fails at the call, with the sentence.
 // @ts-expect-error embedDim 384 is not divisible by heads 7
-const badHeads: Tensor<[8, 7, 17, number]> = splitHeads(x, 7);
-// @ts-expect-error embedDim 384 is not divisible by heads 7
-mergeHeads(splitHeads(x, 7));
+splitHeads(x, 7);
+// @ts-expect-error embedDim 64 is not divisible by heads 7
+splitHeads(zeros([2, 5, 64]), 7);
+// @ts-expect-error heads 0 is not a positive integer
+splitHeads(x, 0);
+// @ts-expect-error splitHeads needs [batch, tokens, embedDim]
+splitHeads(zeros([17, 384]), 12);
 
 // a Linear checks its input width
 const fc = initLinear(384, 10, 0);

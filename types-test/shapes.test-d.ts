@@ -4,7 +4,7 @@
 import { expectAssignable, expectNotAssignable, expectType } from 'tsd';
 import type {
   Add, Broadcast, BroadcastResult, CheckAxis, CheckBroadcast, CheckConcat, CheckDims, CheckMatmul,
-  CheckMergeHeads, CheckPermute, CheckReshape, CheckSlice, CheckSplitHeads, CheckTake, CheckTranspose,
+  CheckHeads, CheckMergeHeads, CheckPatch, CheckPermute, CheckReshape, CheckSlice, CheckSplitHeads, CheckTake, CheckTranspose,
   CheckVitConfig, Concat, ConcatResult, Div, Eq, FormatShape, HeadDim, Lt, Matmul, MatmulResult,
   MergeHeads, Mod, Mul, NormalizeAxis, NumPatches, PatchDim, Permute, Product, Reduce, ReduceResult,
   Reshape, ReshapeResult, Shape, ShapeError, Slice, Softmax, SplitHeads, Sub, Take, Tokens, Transpose,
@@ -18,6 +18,11 @@ type Err<M extends string> = ShapeError<M>;
 // --- exact arithmetic ---------------------------------------------------------------------------
 expectType<150528>(t<Mul<3, Mul<224, 224>>>());
 expectType<151296>(t<Mul<197, 768>>());
+// digit by digit, so ImageNet-sized dims cost a few steps per digit (test/typecheck-cost.test.ts)
+expectType<3072>(t<Mul<4, 768>>());
+expectType<50176>(t<Div<150528, 3>>());
+expectType<153600>(t<Add<150528, 3072>>());
+expectType<[2, 150528]>(t<Reshape<[2, 3, 224, 224], [2, -1]>>());
 expectType<19365888>(t<Product<[128, 197, 768]>>());
 expectType<9007199254740991>(t<Product<[6361, 69431, 20394401]>>()); // 2^53 - 1 exactly
 expectType<9007199231156490>(t<Mul<94906265, 94906266>>());
@@ -206,6 +211,12 @@ expectType<Err<'heads 1.5 is not a positive integer'>>(t<CheckSplitHeads<[2, 17,
 expectType<Err<'product 94906266 * 94906266 exceeds 2^53 - 1'>>(t<CheckMergeHeads<[1, 94906266, 1, 94906266]>>());
 expectType<Err<'splitHeads needs [batch, tokens, embedDim], got [17,384]'>>(t<CheckSplitHeads<[17, 384], 12>>());
 expectType<Err<'mergeHeads needs [batch, heads, tokens, headDim], got [2,3]'>>(t<CheckMergeHeads<[2, 3]>>());
+expectType<unknown>(t<CheckHeads<768, 12>>());
+expectType<unknown>(t<CheckHeads<number, 7>>());
+expectType<Err<'embedDim 64 is not divisible by heads 7'>>(t<CheckHeads<64, 7>>());
+expectType<unknown>(t<CheckPatch<224, 224, 16>>());
+expectType<Err<'patch 5 does not divide height 32'>>(t<CheckPatch<32, 32, 5>>());
+expectType<Err<'patch 4 does not divide width 30'>>(t<CheckPatch<32, 30, 4>>());
 declare function splitHeads<S extends Shape, H extends number>(x: Tensor<S>, heads: H & CheckSplitHeads<S, H>): Tensor<SplitHeads<S, H>>;
 const x = tensor([2, 17, 384]);
 expectType<Tensor<[2, 12, 17, 32]>>(splitHeads(x, 12));

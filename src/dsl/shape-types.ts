@@ -616,7 +616,8 @@ export type MergeHeads<S extends Shape> = ValidShape<MergeHeadsResult<S>>;
 // the helpers below, and keep the CheckX overload last: literal shapes that no structural overload
 // takes reach it, and tsc prints its sentence. Facts that need a dim's value (H divides E) stay in
 // the result as an arithmetic type (`Div<E, H>`): generic code carries it, a literal shape gets the
-// number or the error.
+// number; a structural overload that also takes `NoInfer<CheckLiteral<...>>` (built so that
+// generic code passes it, see below) rejects the literal shape at the call.
 
 type Negate<N extends number> = `-${N}` extends `${infer X extends number}` ? X : never;
 type AxesBelow<N extends number, C extends 0[] = [], Acc extends number = never> =
@@ -666,6 +667,20 @@ export type SliceLength<D extends number, St extends number, En extends number> 
 export type HeadWidth<E extends number, H extends number> =
   E extends number ? (H extends number ? DivExact<E, H, `embedDim ${E} is not divisible by heads ${H}`> : never) : never;
 
+// A check that generic code passes and literal dims meet at the call. `T & CheckX` rejects a dim
+// that is a type parameter, since tsc requires the argument to fit both branches of a deferred
+// conditional. CheckLiteral tests `Verdict extends Known`: for literal dims both are 1, or Verdict
+// is 2 when R is an error; while a dim in Dims is a type parameter both stay deferred, Known's
+// check type (always `true`) fits Verdict's (`Ok | true`), so tsc proves the test and relates the
+// argument to the `unknown` branch alone. (tsc 7 and TS 5.9 alike; types-test covers both cases.)
+type Verdict<Ok> = (Ok | true) extends true ? 1 : 2;
+type Known<Dims> = ([Dims] extends [number] ? true : true) extends true ? 1 : 2;
+/** `unknown` when the result type R is valid or a dim in Dims is generic, else R's `ShapeError`. */
+export type CheckLiteral<R, Dims extends number> =
+  Verdict<R extends ShapeError<string> ? false : true> extends Known<Dims> ? unknown : Extract<R, ShapeError<string>>;
+/** `unknown` when H divides E (or either is generic), else "embedDim E is not divisible by heads H". */
+export type CheckHeads<E extends number, H extends number> = CheckLiteral<HeadWidth<E, H>, E | H>;
+
 /** Permutation P applied to S (P's axes checked against S's rank only). */
 export type Permuted<S extends Shape, P extends readonly number[]> =
   [P['length']] extends [S['length']] ? (PermuteLoop<S, P, never> extends infer R extends Shape ? R : never) : never;
@@ -674,6 +689,8 @@ type PatchRows<H extends number, P extends number> =
   H extends number ? (P extends number ? DivExact<H, P, `patch ${P} does not divide height ${H}`> : never) : never;
 type PatchCols<W extends number, P extends number> =
   W extends number ? (P extends number ? DivExact<W, P, `patch ${P} does not divide width ${W}`> : never) : never;
+/** `unknown` when P divides H and W (or a dim is generic), else the error naming the dim it does not divide. */
+export type CheckPatch<H extends number, W extends number, P extends number> = CheckLiteral<PatchCount<H, W, P>, H | W | P>;
 /** (H/P)·(W/P) patches; for literal dims the number, or the error naming the dim P does not divide. */
 export type PatchCount<H extends number, W extends number, P extends number> = Mul<PatchRows<H, P>, PatchCols<W, P>>;
 /** Patches of [B, C, H, W] with patch P: [B, (H/P)·(W/P), P·P·C]. */

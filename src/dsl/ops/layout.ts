@@ -25,7 +25,9 @@ import type {
   AxisIndex,
   CheckChunk,
   CheckConcat,
+  CheckHeads,
   CheckMergeHeads,
+  CheckPatch,
   CheckPatches,
   CheckPermute,
   CheckReshape,
@@ -241,9 +243,10 @@ export function concat(a: Tensor, b: Tensor, axis: number): Tensor {
 /**
  * [B, T, E] -> [B, H, T, E/H]: heads take contiguous slices of E (torch MultiheadAttention). The
  * head width stays `HeadWidth<E, H>` in generic code (mergeHeads turns it back into E); for literal
- * dims it is the number, or the error "embedDim 384 is not divisible by heads 7". Checked at runtime too.
+ * dims it is the number, and a count that does not divide fails at the call: "embedDim 384 is not
+ * divisible by heads 7" (CheckHeads). Checked at runtime too.
  */
-export function splitHeads<B extends number, T extends number, E extends number, H extends number>(x: Tensor<[B, T, E]>, heads: H): Tensor<[B, H, T, HeadWidth<E, H>]>;
+export function splitHeads<B extends number, T extends number, E extends number, H extends number>(x: Tensor<[B, T, E]>, heads: H & NoInfer<CheckHeads<E, H>>): Tensor<[B, H, T, HeadWidth<E, H>]>;
 export function splitHeads<S extends Shape, H extends number>(x: Tensor<S>, heads: H & CheckSplitHeads<S, H>): Tensor<SplitHeads<S, H>>;
 export function splitHeads(x: Tensor, heads: number): Tensor {
   const [b, h, t, d] = splitHeadsShape(x.shape, heads);
@@ -262,12 +265,13 @@ export function mergeHeads(x: Tensor): Tensor {
 /**
  * [B, C, H, W] -> [B, (H/P)·(W/P), P·P·C]: non-overlapping P×P patches in row-major patch order,
  * each flattened as (row, column, channel) — X.reshape(B,C,H/P,P,W/P,P).permute(0,2,4,3,5,1).
+ * A patch that does not divide literal H and W fails at the call (CheckPatch); checked at runtime too.
  */
 export function patchify<B extends number, C extends number, H extends number, W extends number, P extends number>(
   images: Tensor<[B, C, H, W]>,
-  patch: P,
+  patch: P & NoInfer<CheckPatch<H, W, P>>,
 ): Tensor<Patches<[B, C, H, W], P>>;
-export function patchify<S extends Shape, P extends number>(images: Tensor<S> & CheckPatches<S, P>, patch: P): Tensor<Mutable<Patches<S, P>>>;
+export function patchify<S extends Shape, P extends number>(images: Tensor<S>, patch: P & CheckPatches<S, P>): Tensor<Mutable<Patches<S, P>>>;
 export function patchify(images: Tensor, patch: number): Tensor {
   const out = patchesShape(images.shape, patch);
   const [b, c, h, w] = images.shape;
