@@ -1,7 +1,7 @@
 // The typed tensor DSL: tensors, ops, autodiff, backends.
 export { Tensor, constant, tensor, fromTypedArray, zeros, ones, full, scalar, apply, type Mutable } from './tensor.js';
 export type { Primitive, PortableLowering, ArithRule, VjpRule, JvpRule, BatchRule, BatchAxis } from './tensor.js';
-export { definePrimitive, type PrimitiveSpec, type PrimitiveDefinition, type Transformation, type Rules } from './primitive.js';
+export { definePrimitive, zeroDerivative, type PrimitiveSpec, type PrimitiveDefinition, type Transformation, type Rules } from './primitive.js';
 export type { Arith } from './arith.js';
 export { randn, uniform, generator } from './random.js';
 export { realize, setBackend, backend, availableBackends, memory, resetPeakMemory, tidy, disposeTree, keep } from './runtime.js';
@@ -21,7 +21,8 @@ export {
 export { min, logsumexp, variance, std, cumsum } from './ops/statistics.js';
 export { prod, cumprod } from './ops/products.js';
 export { argmax, argmin, type ArgReduction } from './ops/arg-reduce.js';
-export { sum, mean, max, broadcastTo, sumTo, type Reduction } from './ops/reduce.js';
+export { sum, mean, broadcastTo, sumTo, type Reduction } from './ops/reduce.js';
+export { max } from './ops/max.js';
 export { reshape, permute, transpose, slice, take, chunk, concat, splitHeads, mergeHeads, patchify } from './ops/layout.js';
 export { matmul, type MatmulOptions } from './ops/matmul.js';
 export { conv2d, convTranspose2d, maxPool2d, avgPool2d, adaptiveAvgPool2d } from './ops/conv.js';

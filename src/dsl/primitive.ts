@@ -57,6 +57,14 @@ export function elementwisePrimitive<A = void>(name: string, arith: ArithRule<A>
   return definePrimitive<A>({ name, shape: (inputs) => inputs.reduce<number[]>((out, s) => broadcastShapes(out, s), []), lowering: { arith }, vjp });
 }
 
+/**
+ * The VJP rule of a primitive whose derivative is zero wherever it exists, by definition (a
+ * comparison, a mask, an index, a step): no cotangent for any input, stated rather than missing.
+ * test/primitive-rules.test.ts lists the library's primitives that use it; every other one has a
+ * rule of its own, so nothing else is silently zero.
+ */
+export const zeroDerivative: VjpRule<any> = (_g, _out, inputs) => inputs.map(() => null);
+
 const ruleNames: Record<Transformation, string> = { vjp: 'VJP (reverse-mode) rule', jvp: 'JVP (forward-mode) rule', batch: 'batching rule' };
 
 /** `op`'s rule for `transformation`; throws, naming the primitive, when it has none. */

@@ -3,7 +3,7 @@
 // exists (an index is piecewise constant), so the VJP gives no cotangent, deliberately, as JAX's
 // (stopGradient semantics): a loss that uses an index is differentiated as if it were a constant.
 import { apply, type Primitive, type Tensor } from '../tensor.js';
-import { definePrimitive } from '../primitive.js';
+import { definePrimitive, zeroDerivative } from '../primitive.js';
 import { normalizeAxis, reduceShape } from '../shape-rules.js';
 import type { AxisIndex, CheckAxis, Reduced, Shape } from '../shape-types.js';
 import { kernelSource, singleKernel } from '../kernel-source.js';
@@ -33,7 +33,7 @@ const argReduceP: Primitive<ArgAttrs> = definePrimitive({
       return singleKernel(kernelSource(['x'], body), out.size);
     },
   },
-  vjp: () => [null],
+  vjp: zeroDerivative,
   jvp: () => null,
   batch: ([x], _b, attrs) => apply(argReduceP, [x], { ...attrs, axis: attrs.axis + 1 }),
 });

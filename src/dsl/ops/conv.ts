@@ -10,7 +10,8 @@ import type { CheckConv2d, CheckPool2d, Conv2d, ConvDim, ConvOptions, OptionOf, 
 import type { Shape } from '../shape-types.js';
 import { matmulRaw } from './matmul.js';
 import { permute, reshape } from './layout.js';
-import { max, mean } from './reduce.js';
+import { mean } from './reduce.js';
+import { max } from './max.js';
 
 interface WindowAttrs extends ConvGeometry {
   /** the image [B, C, H, W] */

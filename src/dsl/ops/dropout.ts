@@ -2,7 +2,7 @@
 // the same elements on every backend. The seed is a number, or a per-call scalar tensor (a jit
 // input) whose value the mask kernel reads when it runs: the same seed gives the same mask either way.
 import { apply, constant, type Primitive, type Tensor } from '../tensor.js';
-import { definePrimitive } from '../primitive.js';
+import { definePrimitive, zeroDerivative } from '../primitive.js';
 import { ShapeError } from '../shape-error.js';
 import { reshape } from './layout.js';
 import { generator } from '../random.js';
@@ -48,7 +48,7 @@ const dropoutMaskP: Primitive<MaskAttrs> = definePrimitive({
     },
   },
   // the mask does not depend smoothly on its seed
-  vjp: () => [null],
+  vjp: zeroDerivative,
   batch: ([seeds], _b, attrs) => {
     const [size, ...rest] = seeds.shape;
     const flat = reshape(seeds, [seeds.size]);

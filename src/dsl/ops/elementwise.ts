@@ -1,15 +1,15 @@
 // Elementwise primitives: unary math, scalar ops and broadcasting binary ops. Each is one `arith`
 // expression (the gpu.js kernel, fusion and webasm's SIMD code derive from it) and its VJP.
 import { apply, type Primitive, type Tensor } from '../tensor.js';
-import { elementwisePrimitive } from '../primitive.js';
+import { elementwisePrimitive, zeroDerivative } from '../primitive.js';
 import type { Broadcast, BroadcastsTo, CheckBroadcast, Shape } from '../shape-types.js';
 import { sumTo } from './reduce.js';
 import { erf, expNegative, type Arith } from '../arith.js';
 
 // --- unary ---------------------------------------------------------------------------------------
 
-function unaryPrimitive(name: string, arith: <V>(m: Arith<V>, x: V) => V, vjp?: (g: Tensor, out: Tensor, x: Tensor) => Tensor): Primitive<void> {
-  return elementwisePrimitive(name, (m, [x]) => arith(m, x), vjp && ((g, out, [x]) => [vjp(g, out, x)]));
+function unaryPrimitive(name: string, arith: <V>(m: Arith<V>, x: V) => V, vjp: (g: Tensor, out: Tensor, x: Tensor) => Tensor): Primitive<void> {
+  return elementwisePrimitive(name, (m, [x]) => arith(m, x), (g, out, [x]) => [vjp(g, out, x)]);
 }
 
 // gpu.js's webasm backend calls out to JavaScript for Math.exp, once per lane (~50 ns): GELU
@@ -23,12 +23,20 @@ const logP = unaryPrimitive('log', (m, x) => m.log(x), (g, _out, x) => div(g, x)
 const sqrtP = unaryPrimitive('sqrt', (m, x) => m.sqrt(x), (g, out) => div(g, mulScalar(out, 2)));
 const rsqrtP = unaryPrimitive('rsqrt', (m, x) => m.div(m.const(1), m.sqrt(x)), (g, out) => mul(g, mulScalar(mul(out, mul(out, out)), -0.5)));
 const tanhP = unaryPrimitive('tanh', (m, x) => m.tanh(x), (g, out) => mul(g, addScalar(neg(mul(out, out)), 1)));
-const stepP = unaryPrimitive('step', (m, x) => m.ifLess(m.const(0), x, m.const(1), m.const(0)));
+// relu's derivative: a step, whose own derivative is zero wherever it exists
+const stepP = elementwisePrimitive('step', (m, [x]) => m.ifLess(m.const(0), x, m.const(1), m.const(0)), zeroDerivative);
 const reluP = unaryPrimitive('relu', (m, x) => m.max(x, m.const(0)), (g, _out, x) => mul(g, apply(stepP, [x], undefined)));
 // Φ(x) = (1 + erf(x / √2)) / 2
 const normalCdf = <V>(m: Arith<V>, x: V) => m.mul(m.const(0.5), m.add(m.const(1), erf(m, m.bind(m.mul(x, m.const(invSqrt2))))));
-// d/dx [x Φ(x)] = Φ(x) + x φ(x)
-const geluGradP = unaryPrimitive('geluGrad', (m, x) => m.add(normalCdf(m, x), m.mul(m.mul(x, m.const(invSqrt2Pi)), expNegative(m, m.mul(m.mul(m.const(0.5), x), x)))));
+// d/dx [x Φ(x)] = Φ(x) + x φ(x); its own derivative 2φ(x) + x φ'(x) = φ(x) (2 - x²), in differentiable ops
+const geluGradP = unaryPrimitive(
+  'geluGrad',
+  (m, x) => m.add(normalCdf(m, x), m.mul(m.mul(x, m.const(invSqrt2Pi)), expNegative(m, m.mul(m.mul(m.const(0.5), x), x)))),
+  (g, _out, x) => {
+    const square = mul(x, x);
+    return mul(g, mul(mulScalar(exp(mulScalar(square, -0.5)), invSqrt2Pi), addScalar(neg(square), 2)));
+  },
+);
 const geluP = unaryPrimitive('gelu', (m, x) => m.mul(x, normalCdf(m, x)), (g, _out, x) => mul(g, apply(geluGradP, [x], undefined)));
 
 const unary =
@@ -56,15 +64,15 @@ export const addScalar = <S extends Shape>(x: Tensor<S>, c: number): Tensor<S> =
 
 // --- binary with NumPy broadcasting ------------------------------------------------------------------
 
-function binaryPrimitive(name: string, arith: <V>(m: Arith<V>, a: V, b: V) => V, vjp?: (g: Tensor, out: Tensor, a: Tensor, b: Tensor) => [Tensor | null, Tensor | null]): Primitive<void> {
-  return elementwisePrimitive(name, (m, [a, b]) => arith(m, a, b), vjp && ((g, out, [a, b]) => vjp(g, out, a, b)));
+function binaryPrimitive(name: string, arith: <V>(m: Arith<V>, a: V, b: V) => V, vjp: (g: Tensor, out: Tensor, a: Tensor, b: Tensor) => [Tensor | null, Tensor | null]): Primitive<void> {
+  return elementwisePrimitive(name, (m, [a, b]) => arith(m, a, b), (g, out, [a, b]) => vjp(g, out, a, b));
 }
 
 const addP = binaryPrimitive('add', (m, a, b) => m.add(a, b), (g, _o, a, b) => [sumTo(g, a.shape), sumTo(g, b.shape)]);
 const subP = binaryPrimitive('sub', (m, a, b) => m.sub(a, b), (g, _o, a, b) => [sumTo(g, a.shape), sumTo(neg(g), b.shape)]);
 const mulP = binaryPrimitive('mul', (m, a, b) => m.mul(a, b), (g, _o, a, b) => [sumTo(mul(g, b), a.shape), sumTo(mul(g, a), b.shape)]);
 const divP = binaryPrimitive('div', (m, a, b) => m.div(a, b), (g, out, a, b) => [sumTo(div(g, b), a.shape), sumTo(neg(mul(g, div(out, b))), b.shape)]);
-const equalP = binaryPrimitive('equal', (m, a, b) => m.ifEqual(a, b, m.const(1), m.const(0)));
+const equalP = elementwisePrimitive('equal', (m, [a, b]) => m.ifEqual(a, b, m.const(1), m.const(0)), zeroDerivative);
 
 /**
  * A broadcasting binary op. Overloads in order: equal shapes; b broadcast into a (bias [D] on

@@ -8,7 +8,8 @@ import { layerNormParamsShape, layerNormShape, sameShape } from '../shape-rules.
 import type { Shape } from '../shape-types.js';
 import { lit } from '../kernel-source.js';
 import { rowLowering, type Load, type RowRule } from '../rows.js';
-import { add, mul } from './elementwise.js';
+import { add, addScalar, mul, neg, rsqrt, sub } from './elementwise.js';
+import { mean } from './reduce.js';
 
 export interface LayerNormAttrs {
   readonly eps: number;
@@ -56,12 +57,28 @@ const normalizeGradRule: RowRule<LayerNormAttrs> = {
 // over the last axis: batched operands are just more rows (unbatched ones broadcast along the mapped axis)
 export const normalizeGradP: Primitive<LayerNormAttrs> = definePrimitive({
   name: 'layerNormGrad',
-  transforms: ['batch'],
+  transforms: ['vjp', 'batch'],
   shape: (inputs, _attrs: LayerNormAttrs) => sameShape('layerNormGrad', inputs),
   lowering: { kernel: (out, inputs, attrs) => rowLowering(normalizeGradRule, out, inputs, attrs) },
+  vjp: (h, out, [x, g], attrs) => normalizeGradVjp(h, out, x, g, attrs),
   batch: (inputs, batched, attrs, { expand }) => apply(normalizeGradP, inputs.map((x, k) => (batched[k] ? x : expand(x))), attrs),
 });
 registerRows(normalizeGradP, normalizeGradRule);
+
+/**
+ * The VJP of out = J g, J = r (I - 11ᵀ/n - x̂ x̂ᵀ/n) the (symmetric) Jacobian of x̂ = (x - mean) r:
+ * for g it is J h; for x, -r (mean(h out) x̂ + mean(g x̂) J h + mean(h x̂) out), per row. In
+ * differentiable ops, so that it can be differentiated again.
+ */
+function normalizeGradVjp(h: Tensor, out: Tensor, x: Tensor, g: Tensor, attrs: LayerNormAttrs): [Tensor, Tensor] {
+  const rowMean = (t: Tensor) => mean(t, -1, true);
+  const centered = sub(x, rowMean(x));
+  const r = rsqrt(addScalar(rowMean(mul(centered, centered)), attrs.eps));
+  const xhat = apply(normalizeP, [x], attrs);
+  const jh = apply(normalizeGradP, [x, h], attrs);
+  const terms = add(add(mul(rowMean(mul(h, out)), xhat), mul(rowMean(mul(g, xhat)), jh)), mul(rowMean(mul(h, xhat)), out));
+  return [neg(mul(r, terms)), jh];
+}
 
 export const normalizeP: Primitive<LayerNormAttrs> = definePrimitive({
   name: 'layerNormalize',

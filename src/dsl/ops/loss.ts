@@ -1,10 +1,12 @@
 // Fused cross-entropy with label smoothing on integer labels (torch semantics).
-import { apply, Tensor, type BatchAxis, type Primitive } from '../tensor.js';
+import { apply, full, Tensor, type BatchAxis, type Primitive } from '../tensor.js';
 import { definePrimitive } from '../primitive.js';
 import { reshape } from './layout.js';
 import { crossEntropyShape, sameShape } from '../shape-rules.js';
 import { kernelSource, lit, programLowering, singleKernel } from '../kernel-source.js';
-import { logSumExpSource } from './softmax.js';
+import { logSumExpSource, softmaxGradP, softmaxP } from './softmax.js';
+import { mul } from './elementwise.js';
+import { sum } from './reduce.js';
 
 interface Attrs {
   readonly classes: number;
@@ -26,9 +28,16 @@ function overRows(p: () => Primitive<any>) {
 
 const gradP: Primitive<Attrs> = definePrimitive({
   name: 'crossEntropyGrad',
-  transforms: ['batch'],
+  transforms: ['vjp', 'batch'],
   shape: ([x, labels, g], _attrs: Attrs) => (crossEntropyShape(x, labels), sameShape('crossEntropyGrad', [labels, g]), [...x]),
   batch: overRows(() => gradP),
+  // out = (softmax(x) - target) g (g per row): for g, Σ_c h (softmax(x) - target); for x, softmax's
+  // VJP of h g; none for the labels
+  vjp: (h, _out, [x, labels, g], attrs) => [
+    apply(softmaxGradP, [apply(softmaxP, [x], 1), mul(h, reshape(g, [g.size, 1]))], 1),
+    null,
+    sum(mul(h, apply(gradP, [x, labels, full(labels.shape, 1)], attrs)), 1),
+  ],
   // d loss_n / d x_nc = softmax(x_n)_c - target_nc, target = (1 - eps) onehot + eps / C
   lowering: {
     kernel: (out, _in, { classes, smoothing }) => {

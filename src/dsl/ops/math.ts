@@ -1,9 +1,9 @@
 // numpy's elementwise math beyond the basics in elementwise.ts: comparisons (0/1 in float32),
 // selection, maximum/minimum, pow, and unary functions. Each is one `arith` expression (gpu.js
 // source, fusion and webasm SIMD derive from it) with its VJP; comparisons and the masks that
-// gradients use are not differentiable (listed in test/primitive-rules.test.ts).
+// gradients use have a zero derivative by definition (`zeroDerivative`, listed in test/primitive-rules.test.ts).
 import { apply, full, type Primitive, type Tensor } from '../tensor.js';
-import { elementwisePrimitive } from '../primitive.js';
+import { elementwisePrimitive, zeroDerivative } from '../primitive.js';
 import { erf as erfArith, type Arith } from '../arith.js';
 import type { Broadcast, BroadcastsTo, CheckBroadcast, Shape } from '../shape-types.js';
 import { sumTo } from './reduce.js';
@@ -12,7 +12,7 @@ import { addScalar, log, mul, mulScalar, neg, type BinaryOp } from './elementwis
 // --- comparisons and selection ------------------------------------------------------------------------
 
 const comparison = (name: string, arith: <V>(m: Arith<V>, a: V, b: V) => V) =>
-  elementwisePrimitive(name, (m, [a, b]) => arith(m, a, b));
+  elementwisePrimitive(name, (m, [a, b]) => arith(m, a, b), zeroDerivative);
 const one = <V>(m: Arith<V>) => m.const(1);
 const zero = <V>(m: Arith<V>) => m.const(0);
 
@@ -58,7 +58,7 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
 // --- maximum, minimum, pow ----------------------------------------------------------------------------
 
 // d max(a, b) / da: 1 where a > b, ½ on ties (PyTorch's convention), else 0
-const preferP = elementwisePrimitive('maximumMask', (m, [a, b]) => m.ifLess(b, a, m.const(1), m.ifEqual(a, b, m.const(0.5), m.const(0))));
+const preferP = elementwisePrimitive('maximumMask', (m, [a, b]) => m.ifLess(b, a, m.const(1), m.ifEqual(a, b, m.const(0.5), m.const(0))), zeroDerivative);
 const prefer = (a: Tensor, b: Tensor) => apply(preferP, [a, b], undefined);
 
 const maximumP = elementwisePrimitive('maximum', (m, [a, b]) => m.max(a, b), (g, _out, [a, b]) => [sumTo(mul(g, prefer(a, b)), a.shape), sumTo(mul(g, prefer(b, a)), b.shape)]);
@@ -99,8 +99,8 @@ export const pow: BinaryOp & (<S extends Shape>(a: Tensor<S>, b: number) => Tens
 
 // --- unary ---------------------------------------------------------------------------------------------
 
-function unaryPrimitive(name: string, arith: <V>(m: Arith<V>, x: V) => V, vjp?: (g: Tensor, out: Tensor, x: Tensor) => Tensor | null): Primitive<void> {
-  return elementwisePrimitive(name, (m, [x]) => arith(m, x), vjp && ((g, out, [x]) => [vjp(g, out, x)]));
+function unaryPrimitive(name: string, arith: <V>(m: Arith<V>, x: V) => V, vjp: (g: Tensor, out: Tensor, x: Tensor) => Tensor): Primitive<void> {
+  return elementwisePrimitive(name, (m, [x]) => arith(m, x), (g, out, [x]) => [vjp(g, out, x)]);
 }
 const unary =
   (p: Primitive<void>) =>
@@ -109,7 +109,7 @@ const unary =
 
 const signArith = <V>(m: Arith<V>, x: V) => m.ifLess(m.const(0), x, m.const(1), m.ifLess(x, m.const(0), m.const(-1), m.const(0)));
 // the derivative of sign is 0 wherever it exists (PyTorch's): no cotangent, stated
-const signP = unaryPrimitive('sign', signArith, () => null);
+const signP = elementwisePrimitive('sign', (m, [x]) => signArith(m, x), zeroDerivative);
 const absP = unaryPrimitive('abs', (m, x) => m.abs(x), (g, _out, x) => mul(g, apply(signP, [x], undefined)));
 const squareP = unaryPrimitive('square', (m, x) => m.mul(x, x), (g, _out, x) => mul(g, mulScalar(x, 2)));
 const sigmoidArith = <V>(m: Arith<V>, x: V) => m.div(m.const(1), m.add(m.const(1), m.exp(m.neg(x))));
@@ -171,8 +171,12 @@ interface ClipAttrs {
   readonly lo: number;
   readonly hi: number;
 }
-// the gradient passes where lo <= x <= hi (PyTorch's clamp)
-const clipGradP = elementwisePrimitive<ClipAttrs>('clipGrad', (m, [x, g], { lo, hi }) => m.ifLess(x, m.const(lo), m.const(0), m.ifLess(m.const(hi), x, m.const(0), g)));
+// the gradient passes where lo <= x <= hi (PyTorch's clamp); linear in g, a step in x
+const clipGradP: Primitive<ClipAttrs> = elementwisePrimitive<ClipAttrs>(
+  'clipGrad',
+  (m, [x, g], { lo, hi }) => m.ifLess(x, m.const(lo), m.const(0), m.ifLess(m.const(hi), x, m.const(0), g)),
+  (h, _out, [x], attrs) => [null, apply(clipGradP, [x, h], attrs)],
+);
 const clipP = elementwisePrimitive<ClipAttrs>('clip', (m, [x], { lo, hi }) => m.min(m.max(x, m.const(lo)), m.const(hi)), (g, _out, [x], attrs) => [apply(clipGradP, [x, g], attrs)]);
 
 /** numpy's `clip(x, lo, hi)`: min(max(x, lo), hi). */

@@ -3,13 +3,14 @@
 // g·out/x): each position's gradient is the product of the *other* factors, computed by a kernel
 // that skips the position itself, so one zero gives its own position the product of the rest and
 // two zeros give every position 0.
-import { apply, type Primitive, type Tensor } from '../tensor.js';
+import { apply, constant, type Primitive, type Tensor } from '../tensor.js';
 import { definePrimitive } from '../primitive.js';
 import { normalizeAxis, reduceShape } from '../shape-rules.js';
 import type { AxisIndex, CheckAxis, Shape } from '../shape-types.js';
 import { kernelSource, singleKernel } from '../kernel-source.js';
-import { reduceKernel, reduceOver, type ReduceAttrs, type Reduction } from './reduce.js';
-import { mul } from './elementwise.js';
+import { reduceKernel, reduceOver, sum, type ReduceAttrs, type Reduction } from './reduce.js';
+import { add, mul } from './elementwise.js';
+import { reshape } from './layout.js';
 
 interface AxisAttrs {
   readonly axis: number;
@@ -41,10 +42,35 @@ function alongAxis(args: readonly string[], body: (length: number, inner: number
 const batchAlong = (p: () => Primitive<AxisAttrs>) => (inputs: readonly Tensor[], batched: readonly boolean[], { axis }: AxisAttrs, { expand }: { expand(x: Tensor): Tensor }) =>
   apply(p(), inputs.map((x, k) => (batched[k] ? x : expand(x))), { axis: axis + 1 });
 
+/** A constant [n, n, 1] that is 1 where `at(k, l)`, else 0. */
+const mask = (n: number, at: (k: number, l: number) => boolean) => constant(Float32Array.from({ length: n * n }, (_, i) => (at(Math.floor(i / n), i % n) ? 1 : 0)), [n, n, 1]);
+
+/**
+ * x viewed as [outer, n, inner] along `axis`, and `rows` [outer, n(k), n(m), inner]: row k is the
+ * fiber with x_k replaced by 1, so a product along row k skips x_k. prodOthers and cumprodGrad
+ * are products along these rows; their VJPs are written through them in differentiable ops, so
+ * they are exact with zeros and can be differentiated again (O(n²) per fiber, only when asked).
+ */
+function skipOne(x: Tensor, axis: number) {
+  const n = x.shape[axis];
+  const outer = x.shape.slice(0, axis).reduce((p, d) => p * d, 1);
+  const inner = x.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+  const offDiagonal = mask(n, (k, m) => k !== m);
+  const rows = add(mul(reshape(x, [outer, 1, n, inner]), offDiagonal), mask(n, (k, m) => k === m));
+  /** Σ_k over row k of t [outer, n(k), n(m), inner] where m ≠ k: a cotangent of rows as x's */
+  const toX = (t: Tensor) => reshape(sum(mul(t, offDiagonal), 1), x.shape);
+  return { n, outer, inner, rows, toX };
+}
+
 /** Π_{m ≠ l} x_m along the axis, at each position l: prod's gradient factor, exact with zeros. */
 const prodOthersP: Primitive<AxisAttrs> = definePrimitive({
   name: 'prodOthers',
-  transforms: ['batch'],
+  transforms: ['vjp', 'batch'],
+  // Π_m rows[k, m] along each row: its VJP h_k Π_{m' ≠ m} rows[k, m'], summed into x_m
+  vjp: (h, _out, [x], { axis }) => {
+    const { n, outer, inner, rows, toX } = skipOne(x, axis);
+    return [toX(mul(reshape(h, [outer, n, 1, inner]), apply(prodOthersP, [rows], { axis: 2 })))];
+  },
   shape: ([x], { axis }: AxisAttrs) => (normalizeAxis(axis, x.length), [...x]),
   lowering: {
     kernel: alongAxis(['x'], (length, inner) => `let acc = 1.0;\n  for (let m = 0; m < ${length}; m++) {\n    if (m != l) { acc = acc * x[base + m * ${inner}]; }\n  }\n  return acc;`),
@@ -71,7 +97,15 @@ export const prod = ((x: Tensor, axis?: number | readonly number[], keepDims = f
  */
 const cumprodGradP: Primitive<AxisAttrs> = definePrimitive({
   name: 'cumprodGrad',
-  transforms: ['batch'],
+  transforms: ['vjp', 'batch'],
+  // Σ_l [l ≥ k] g_l cumprod(rows[k])_l: linear in g; for x, cumprod's VJP along each row
+  vjp: (h, _out, [x, g], { axis }) => {
+    const { n, outer, inner, rows, toX } = skipOne(x, axis);
+    const weights = mul(reshape(h, [outer, n, 1, inner]), mask(n, (k, l) => l >= k));
+    const running = apply(cumprodP, [rows], { axis: 2 });
+    const dRunning = mul(weights, reshape(g, [outer, 1, n, inner]));
+    return [toX(apply(cumprodGradP, [rows, dRunning], { axis: 2 })), reshape(sum(mul(weights, running), 1), g.shape)];
+  },
   shape: ([x, g], { axis }: AxisAttrs) => (normalizeAxis(axis, x.length), [...x]),
   lowering: {
     kernel: alongAxis(['x', 'g'], (length, inner) =>

@@ -1,8 +1,8 @@
-// Reductions (sum, mean, max) over one axis, a list of axes, or all of them; broadcastTo and its
-// transpose sumTo. Needs nothing from elementwise.ts (which needs sumTo): mean is a sum whose kernel
-// scales, and max's gradient is its own mask primitive.
+// Reductions (sum, mean; max in max.ts) over one axis, a list of axes, or all of them; broadcastTo
+// and its transpose sumTo. Needs nothing from elementwise.ts (which needs sumTo): mean is a sum whose
+// kernel scales; max, whose gradient is elementwise, lives above both.
 import { apply, full, type Mutable, type Primitive, type Tensor } from '../tensor.js';
-import { definePrimitive, elementwisePrimitive } from '../primitive.js';
+import { definePrimitive } from '../primitive.js';
 import { broadcastToShape, reduceAxes, reduceShape } from '../shape-rules.js';
 import type { AxisIndex, BroadcastsTo, CheckAxes, CheckDistinctAxes, Reduced, Shape } from '../shape-types.js';
 import { coordinates, flatIndex, kernelSource, lit, singleKernel, stridesOf } from '../kernel-source.js';
@@ -35,24 +35,6 @@ export const sumP: Primitive<ReduceAttrs> = definePrimitive({
   lowering: { kernel: reduceKernel('0.0', (acc, v) => `${acc} + ${v}`) },
   vjp: (g, _out, [x], { scale }) => [broadcastScaled(g, x.shape, scale)],
   batch: ([x], _b, { axis, scale }) => apply(sumP, [x], { axis: axis + 1, scale }),
-});
-
-// the gradient is shared evenly by the positions that attain the maximum (JAX's and torch.amax's rule):
-// g / count where x == m, else 0
-const maxGradP = elementwisePrimitive('maxGrad', (a, [x, m, g, count]) => a.ifEqual(x, m, a.div(g, count), a.const(0)));
-
-const maxP: Primitive<ReduceAttrs> = definePrimitive({
-  name: 'max',
-  transforms: ['vjp', 'batch'],
-  shape: ([x], { axis }: ReduceAttrs) => reduceShape(x, axis, true),
-  lowering: { kernel: reduceKernel('-3.4e38', (acc, v) => `Math.max(${acc}, ${v})`) },
-  vjp: (g, out, [x], { axis }) => {
-    const top = broadcastScaled(out, x.shape, 1);
-    const one = full([], 1);
-    const count = apply(sumP, [apply(maxGradP, [x, top, one, one], undefined)], { axis, scale: 1 });
-    return [apply(maxGradP, [x, top, broadcastScaled(g, x.shape, 1), broadcastScaled(count, x.shape, 1)], undefined)];
-  },
-  batch: ([x], _b, { axis, scale }) => apply(maxP, [x], { axis: axis + 1, scale }),
 });
 
 /**
@@ -99,15 +81,13 @@ export interface Reduction {
 }
 
 // runtime boundary: reduceShape computes at runtime the shape each overload states
-const reduction = (p: Primitive<ReduceAttrs>, mean: boolean) =>
+export const reduction = (p: Primitive<ReduceAttrs>, mean: boolean) =>
   ((x: Tensor, axis?: number | readonly number[], keepDims = false) => reduceOver(p, x, axis, keepDims, mean)) as Reduction;
 
 /** Sum over the given axes (all by default). */
 export const sum = reduction(sumP, false);
 /** Mean over the given axes (all by default). */
 export const mean = reduction(sumP, true);
-/** Maximum over the given axes (all by default). */
-export const max = reduction(maxP, false);
 
 // --- broadcastTo / sumTo ------------------------------------------------------------------------------
 

@@ -74,9 +74,12 @@ const alongAxis =
 
 export const softmaxGradP: Primitive<number> = definePrimitive({
   name: 'softmaxGrad',
-  transforms: ['batch'],
+  transforms: ['vjp', 'batch'],
   shape: (inputs, _axis: number) => sameShape('softmaxGrad', inputs),
   lowering: { kernel: (out, inputs, axis) => rowLowering(softmaxGradRule, out, inputs, axis) },
+  // out = y (g - s), s = Σ g y: linear in g with a symmetric Jacobian (so softmaxGrad again), and
+  // d/dy gives h (g - s) - g Σ h y; in differentiable ops, for derivatives of any order
+  vjp: (h, _out, [y, g], axis) => [sub(mul(h, sub(g, sum(mul(g, y), axis, true))), mul(g, sum(mul(h, y), axis, true))), apply(softmaxGradP, [y, h], axis)],
   batch: alongAxis(() => softmaxGradP),
 });
 registerRows(softmaxGradP, softmaxGradRule);

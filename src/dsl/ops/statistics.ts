@@ -4,7 +4,8 @@
 import { constant, type Tensor } from '../tensor.js';
 import { normalizeAxis, reduceShape } from '../shape-rules.js';
 import type { AxisIndex, CheckAxis, Shape } from '../shape-types.js';
-import { max, mean, sum, type Reduction } from './reduce.js';
+import { mean, sum, type Reduction } from './reduce.js';
+import { max } from './max.js';
 import { add, exp, log, mul, neg, sqrt, sub } from './elementwise.js';
 import { reshape, permute } from './layout.js';
 import { matmulRaw } from './matmul.js';

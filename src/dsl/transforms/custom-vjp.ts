@@ -1,7 +1,7 @@
 // stopGradient and customVjp: two primitives whose VJP rules say what the gradient is instead of
 // deriving it from the forward graph (JAX's stop_gradient and custom_vjp).
 import { apply, onTensorCreated, postOrder, Tensor, type Primitive } from '../tensor.js';
-import { definePrimitive } from '../primitive.js';
+import { definePrimitive, zeroDerivative } from '../primitive.js';
 import { mapTree, tensorsIn } from '../tree.js';
 import { vmap } from '../vmap.js';
 import { ShapeError } from '../shape-error.js';
@@ -12,7 +12,7 @@ const stopGradientP = definePrimitive<void, 'vjp' | 'jvp'>({
   shape: ([s]) => s,
   lowering: { arith: (_m, [x]) => x },
   transforms: ['vjp', 'jvp'],
-  vjp: () => [null],
+  vjp: zeroDerivative,
   jvp: () => null,
 });
 
