@@ -25,6 +25,8 @@ export { sum, mean, broadcastTo, sumTo, type Reduction } from './ops/reduce.js';
 export { max } from './ops/max.js';
 export { reshape, permute, transpose, slice, take, chunk, concat, splitHeads, mergeHeads, patchify } from './ops/layout.js';
 export { matmul, type MatmulOptions } from './ops/matmul.js';
+export { einsum } from './ops/einsum.js';
+export type { Einsum, CheckEinsum, EinsumResult } from './einsum-types.js';
 export { conv2d, convTranspose2d, maxPool2d, avgPool2d, adaptiveAvgPool2d } from './ops/conv.js';
 export type { ConvOptions, PoolOptions, Conv2d, CheckConv2d, WindowCount, KernelSpan, TransposedSize } from './conv-types.js';
 export { softmax, logSoftmax } from './ops/softmax.js';

@@ -60,6 +60,8 @@ def run(op, xs, a):
         return torch.cumsum(xs[0], dim=a['axis'])
     if op == 'program':
         return program(xs, a['steps'], run)
+    if op == 'einsum':
+        return torch.einsum(a['subscripts'], *xs)
     raise ValueError('unknown op ' + op)
 
 

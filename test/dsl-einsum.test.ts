@@ -1,0 +1,217 @@
+// einsum: forward against a float64 reference and gradients against finite differences for a table
+// of subscripts, on every backend; the same cases against torch.einsum (PyTorch 1.13); the plan
+// of 'bij,bjk->bik' is matmul's; vmap; and the rejections: tsc prints each sentence of
+// type-fixtures/einsum-mismatches.ts at its line, and the same call at runtime throws it.
+import test from 'ava';
+import { execFile, execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import * as sv from '../src/index.js';
+import { fromTypedArray, mul, realize, sum, valueAndGrad, type Tensor } from '../src/index.js';
+import { einsumRaw } from '../src/dsl/ops/einsum.js';
+import { einsumSpec } from '../src/dsl/einsum-rules.js';
+import { eachBackend } from './support/backends.js';
+import { checkOp } from './support/op-check.js';
+import { assertClose, forEachIndex, randomArray, sizeOf, strides, type Ref } from './support/reference.js';
+
+/** float64 einsum by definition: every assignment of the labels, the operands' product added into the output. */
+function einsumRef(subscripts: string, xs: readonly Ref[]): Ref {
+  const { inputs, output, sizes } = einsumSpec(subscripts, xs.map((x) => x.shape));
+  const labels = [...sizes.keys()];
+  const shape = output.map((l) => sizes.get(l)!);
+  const data = new Float64Array(sizeOf(shape));
+  const outStrides = strides(shape);
+  forEachIndex(labels.map((l) => sizes.get(l)!), (coords) => {
+    const at = (l: string) => coords[labels.indexOf(l)];
+    let p = 1;
+    xs.forEach((x, k) => {
+      const st = strides(x.shape);
+      // a `...` dim of size 1 broadcasts: read index 0
+      p *= x.data[inputs[k].reduce((s, l, j) => s + (x.shape[j] === 1 ? 0 : at(l)) * st[j], 0)];
+    });
+    data[output.reduce((s, l, j) => s + at(l) * outStrides[j], 0)] += p;
+  });
+  return { shape, data };
+}
+
+interface Case {
+  readonly subscripts: string;
+  readonly shapes: readonly (readonly number[])[];
+  /** written by hand: checks the parse (the reference shares it) */
+  readonly out: readonly number[];
+}
+const cases: Case[] = [
+  { subscripts: 'ij,jk->ik', shapes: [[3, 4], [4, 5]], out: [3, 5] },
+  { subscripts: 'bij,bjk->bik', shapes: [[2, 3, 4], [2, 4, 5]], out: [2, 3, 5] },
+  { subscripts: 'bhqd,bhkd->bhqk', shapes: [[2, 2, 3, 4], [2, 2, 5, 4]], out: [2, 2, 3, 5] },
+  { subscripts: 'bhqk,bhkd->bqhd', shapes: [[2, 2, 3, 5], [2, 2, 5, 4]], out: [2, 3, 2, 4] },
+  { subscripts: 'ki,kj->ij', shapes: [[4, 3], [4, 5]], out: [3, 5] },
+  { subscripts: 'bij,jk->bik', shapes: [[2, 3, 4], [4, 5]], out: [2, 3, 5] },
+  { subscripts: 'ij->ji', shapes: [[3, 4]], out: [4, 3] },
+  { subscripts: 'ii->', shapes: [[4, 4]], out: [] },
+  { subscripts: 'ii', shapes: [[3, 3]], out: [] },
+  { subscripts: 'ii->i', shapes: [[4, 4]], out: [4] },
+  { subscripts: 'bii->bi', shapes: [[2, 3, 3]], out: [2, 3] },
+  { subscripts: 'iji->j', shapes: [[3, 2, 3]], out: [2] },
+  { subscripts: 'iii->i', shapes: [[3, 3, 3]], out: [3] },
+  { subscripts: 'i,j->ij', shapes: [[3], [4]], out: [3, 4] },
+  { subscripts: 'ij->', shapes: [[3, 4]], out: [] },
+  { subscripts: 'ijk->j', shapes: [[2, 3, 4]], out: [3] },
+  { subscripts: 'ij,ij->ij', shapes: [[3, 4], [3, 4]], out: [3, 4] },
+  { subscripts: 'bi,bi->b', shapes: [[3, 5], [3, 5]], out: [3] },
+  { subscripts: 'bn,anm,bm->ba', shapes: [[2, 3], [4, 3, 5], [2, 5]], out: [2, 4] },
+  { subscripts: 'ij,jk,kl->il', shapes: [[2, 3], [3, 4], [4, 2]], out: [2, 2] },
+  { subscripts: 'ij,jk', shapes: [[2, 3], [3, 4]], out: [2, 4] },
+  { subscripts: 'ba,cb', shapes: [[2, 3], [4, 2]], out: [3, 4] },
+  { subscripts: 'Ab,bA', shapes: [[2, 3], [3, 2]], out: [] },
+  { subscripts: '...ij,...jk->...ik', shapes: [[2, 1, 3, 4], [5, 4, 2]], out: [2, 5, 3, 2] },
+  { subscripts: '...i->...', shapes: [[2, 3, 4]], out: [2, 3] },
+  { subscripts: 'i...,i...', shapes: [[3, 2], [3, 1]], out: [2] },
+  { subscripts: '...ji', shapes: [[2, 3, 4]], out: [2, 4, 3] },
+];
+
+for (const { subscripts, shapes, out } of cases) {
+  test(`'${subscripts}' on ${shapes.map((s) => `[${s}]`).join(', ')}: the parse gives [${out}]`, (t) => {
+    t.deepEqual(einsumSpec(subscripts, shapes).output.map((l) => einsumSpec(subscripts, shapes).sizes.get(l)), [...out]);
+  });
+  eachBackend(`einsum '${subscripts}': forward against float64, gradients against finite differences`, async (t) => {
+    await checkOp(t, {
+      inputs: shapes.map((shape) => ({ shape })),
+      ours: (...xs) => einsumRaw(subscripts, xs),
+      ref: (...xs) => einsumRef(subscripts, xs),
+      atol: 1e-5,
+      rtol: 1e-4,
+      gradTol: 3e-3,
+    });
+  });
+}
+
+// --- the plan: the same kernels as the hand-written form --------------------------------------------
+
+const ramp = (shape: readonly number[], phase: number) => fromTypedArray(Float32Array.from({ length: sizeOf(shape) }, (_, k) => Math.sin(k + phase)), shape);
+async function kernels(f: () => Tensor): Promise<string[]> {
+  const [, entries] = await sv.profile(async () => {
+    const y = f();
+    await y.data();
+    y.dispose();
+  });
+  return entries.map((e) => e.kernel).sort();
+}
+
+eachBackend("einsum 'bij,bjk->bik' runs matmul's kernels, 'bhqd,bhkd->bhqk' matmul's with transposeB, and gives their values", async (t) => {
+  const a = ramp([2, 3, 4], 0);
+  const b = ramp([2, 4, 5], 1);
+  const k = ramp([2, 5, 4], 2);
+  const q4 = ramp([2, 2, 3, 4], 3);
+  const k4 = ramp([2, 2, 5, 4], 4);
+  await realize([a, b, k, q4, k4]); // uploaded before profiling
+  t.deepEqual(await kernels(() => sv.einsum('bij,bjk->bik', a, b)), await kernels(() => sv.matmul(a, b)));
+  t.true((await kernels(() => sv.einsum('bij,bjk->bik', a, b))).includes('matmul'));
+  t.deepEqual(await kernels(() => sv.einsum('bqd,bkd->bqk', a, k)), await kernels(() => sv.matmul(a, k, { transposeB: true })));
+  t.deepEqual([...(await sv.einsum('bij,bjk->bik', a, b).data())], [...(await sv.matmul(a, b).data())]);
+  t.deepEqual(await kernels(() => sv.einsum('bhqd,bhkd->bhqk', q4, k4)), await kernels(() => sv.matmul(q4, k4, { transposeB: true })));
+  for (const x of [a, b, k, q4, k4]) x.dispose();
+});
+
+// --- vmap: batching rules of the primitives it lowers to ----------------------------------------------
+
+eachBackend('vmap of einsum equals einsum with the batch as a label (mapped and broadcast operands)', async (t) => {
+  const [x, w, y, d] = [[3, 2, 4], [4, 5], [3, 5, 2], [3, 4, 4]].map((shape, k) => ({ shape, data: Float64Array.from({ length: sizeOf(shape) }, (_, j) => Math.fround(Math.sin(j + k))) }));
+  // shapes checked at run time here (vmap's types have their own tests)
+  const [tx, tw, ty, td]: Tensor<any>[] = [x, w, y, d].map((r) => fromTypedArray(Float32Array.from(r.data), r.shape));
+  const cases: Array<[Tensor, Ref]> = [
+    [sv.vmap((xi: Tensor, wi: Tensor) => einsumRaw('ij,jk->ik', [xi, wi]), { inAxes: [0, null] })(tx, tw), einsumRef('bij,jk->bik', [x, w])],
+    [sv.vmap((xi: Tensor, yi: Tensor) => einsumRaw('ij,ki->jk', [xi, yi]))(tx, ty), einsumRef('bij,bki->bjk', [x, y])],
+    [sv.vmap((di: Tensor) => einsumRaw('ii->i', [di]))(td), einsumRef('bii->bi', [d])],
+  ];
+  for (const [ours, ref] of cases) {
+    t.deepEqual([...ours.shape], [...ref.shape]);
+    assertClose(t, await ours.data(), ref.data, 1e-5, 1e-4, 'vmap');
+  }
+});
+
+// --- rejections: compile time and runtime, the same sentences -------------------------------------------
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const fixture = 'type-fixtures/einsum-mismatches.ts';
+
+test('einsum rejections print their sentence at compile time (tsc 7) and throw it at runtime', async (t) => {
+  const tsc = `${root}node_modules/.bin/tsc`;
+  const args = ['--ignoreConfig', '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--skipLibCheck', fixture];
+  const output = await promisify(execFile)(tsc, args, { cwd: root }).then(
+    () => '',
+    (e: { stdout: string }) => e.stdout,
+  );
+  const errors = new Map<number, string>();
+  let line = 0;
+  for (const text of output.split('\n')) {
+    const head = /^type-fixtures\/einsum-mismatches\.ts\((\d+),\d+\): (.*)$/.exec(text);
+    if (head) errors.set((line = Number(head[1])), (errors.get(line) ?? '') + head[2]);
+    else if (line) errors.set(line, errors.get(line) + text);
+  }
+  const source = (await readFile(`${root}${fixture}`, 'utf8')).split('\n');
+  let checked = 0;
+  source.forEach((s, k) => {
+    const sentence = /\/\/ error: (.*)$/.exec(s)?.[1];
+    if (!sentence) return;
+    t.true(errors.get(k + 2)?.includes(sentence), `line ${k + 2}: expected "${sentence}", got: ${errors.get(k + 2) ?? 'no error'}`);
+    const call = /^einsum\('([^']*)'((?:, zeros\(\[[\d, ]*\]\))*)\);$/.exec(source[k + 1]);
+    if (!call) return t.fail(`line ${k + 2} is not einsum('...', zeros([...]), ...)`);
+    const shapes = [...call[2].matchAll(/\[([\d, ]*)\]/g)].map((m) => m[1].split(',').map(Number));
+    t.throws(() => einsumSpec(call[1], shapes), { message: sentence }, `line ${k + 2} at runtime`);
+    checked++;
+  });
+  t.true(checked >= 10);
+  t.deepEqual([...errors.keys()].filter((at) => !/\/\/ error:/.test(source[at - 2] ?? '')), [], 'unexpected errors');
+});
+
+// --- PyTorch 1.13 -------------------------------------------------------------------------------------------
+
+const python = '/usr/bin/python3';
+const script = fileURLToPath(new URL('../../test/support/torch_reference.py', import.meta.url));
+const hasTorch = (() => {
+  try {
+    execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+interface TorchResult {
+  shape: number[];
+  out: number[];
+  grads: number[][];
+}
+async function torchResults(payload: object[]): Promise<TorchResult[]> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(python, [script], { maxBuffer: 1 << 26 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout))));
+    child.stdin!.end(JSON.stringify(payload));
+  });
+}
+
+if (!hasTorch) {
+  test('PyTorch is installed for the einsum differential cases', (t) => t.fail(`${python} cannot import torch: install Debian's python3-torch (.ci/run does)`));
+} else {
+  // the same inputs and weights through torch.einsum once, then ours on every backend
+  const drawn = cases.map(({ shapes, out }, k) => ({
+    inputs: shapes.map((shape, j) => ({ shape, data: [...randomArray(sizeOf(shape), 500 * k + j + 1).map(Math.fround)], grad: true })),
+    weights: [...randomArray(sizeOf(out), 31 * k + 5).map(Math.fround)],
+  }));
+  const refs = torchResults(cases.map((c, k) => ({ op: 'einsum', args: { subscripts: c.subscripts }, ...drawn[k] })));
+  eachBackend('einsum forward and gradients equal torch.einsum (PyTorch 1.13) on every case', async (t) => {
+    const torch = await refs;
+    for (const [k, c] of cases.entries()) {
+      const leaves = drawn[k].inputs.map((i) => fromTypedArray(Float32Array.from(i.data), i.shape));
+      const w = fromTypedArray(Float32Array.from(drawn[k].weights), c.out);
+      const [value, grads] = valueAndGrad((xs: Tensor[]) => sum(mul(einsumRaw(c.subscripts, xs), w)))(leaves);
+      const out = einsumRaw(c.subscripts, leaves);
+      await realize([value, out, ...grads]);
+      t.deepEqual([...out.shape], torch[k].shape, `${c.subscripts}: shape`);
+      assertClose(t, await out.data(), torch[k].out, 1e-5, 1e-4, `${c.subscripts}: forward`);
+      for (const [j, g] of grads.entries()) assertClose(t, await g.data(), torch[k].grads[j], 1e-5, 1e-4, `${c.subscripts}: gradient of input ${j}`);
+      [value, out, w, ...grads, ...leaves].forEach((x) => x.dispose());
+    }
+  });
+}
