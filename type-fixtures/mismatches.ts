@@ -23,6 +23,10 @@ conv2d(zeros([2, 6, 11, 11]), zeros([8, 3, 3, 3]), { groups: 4 });
 conv2d(zeros([2, 6, 11, 11]), zeros([8, 2, 3, 3]), { groups: 3 });
 // error: maxPool2d needs x [batch, channels, height, width], got [3,32,32]
 maxPool2d(zeros([3, 32, 32]), 2);
+// error: conv2d: the window 5 (kernel 5, dilation 1) exceeds the padded height 4
+conv2d(zeros([1, 3, 4, 4]), zeros([8, 3, 5, 5]));
+// error: maxPool2d: the window 5 (kernel 5, dilation 1) exceeds the padded width 4
+maxPool2d(zeros([1, 3, 8, 4]), 5);
 // error: embedDim 384 is not divisible by heads 7
 splitHeads(x, 7);
 // error: embedDim 64 is not divisible by heads 7

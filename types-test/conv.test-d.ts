@@ -30,6 +30,15 @@ expectType<Tensor<[8, 3, 16, 16]>>(avgPool2d(img, 3, { stride: 2, padding: 1 }))
 expectType<Tensor<[8, 3, 30, 30]>>(maxPool2d(img, 3, { stride: 1 }));
 // @ts-expect-error maxPool2d needs x [batch, channels, height, width], got [3,32,32]
 maxPool2d(zeros([3, 32, 32]), 2);
+// a window larger than the padded input fails at the call
+// @ts-expect-error conv2d: the window 5 (kernel 5, dilation 1) exceeds the padded height 4
+conv2d(zeros([1, 3, 4, 4]), zeros([8, 3, 5, 5]));
+// @ts-expect-error conv2d: the window 7 (kernel 3, dilation 3) exceeds the padded height 4
+conv2d(zeros([1, 3, 4, 8]), zeros([8, 3, 3, 3]), { dilation: 3 });
+// @ts-expect-error maxPool2d: the window 5 (kernel 5, dilation 1) exceeds the padded height 4
+maxPool2d(zeros([1, 3, 4, 4]), 5);
+// @ts-expect-error avgPool2d: the window 5 (kernel 5, dilation 1) exceeds the padded width 4
+avgPool2d(zeros([1, 3, 8, 4]), 5);
 expectType<Tensor<[8, 3, 1, 1]>>(adaptiveAvgPool2d(img, [1, 1]));
 // (16 − 1)·2 − 2 + 3 + 1 + 1 = 33 − 1 = 32
 expectType<Tensor<[8, 4, 32, 32]>>(convTranspose2d(zeros([8, 3, 16, 16]), zeros([3, 4, 3, 3]), { stride: 2, padding: 1, outputPadding: 1 }));
@@ -47,6 +56,12 @@ export function block<B extends number, C extends number, H extends number, W ex
   return adaptiveAvgPool2d(pooled, [1, 1]);
 }
 expectType<Tensor<[4, 16, 1, 1]>>(block(zeros([4, 3, 32, 32]), zeros([16, 3, 3, 3])));
+// a kernel size that is a type parameter: the window check waits for literal sizes
+export function anyKernel<B extends number, C extends number, F extends number, K extends number, P extends number>(x: Tensor<[B, C, 32, 32]>, w: Tensor<[F, C, K, K]>, p: P) {
+  return avgPool2d(maxPool2d(conv2d(x, w), p), 2);
+}
+// 32 → 28 (5×5) → 7 (pool 4) → 3 (pool 2)
+expectType<Tensor<[1, 8, 3, 3]>>(anyKernel(zeros([1, 3, 32, 32]), zeros([8, 3, 5, 5]), 4));
 export function wrongChannels<B extends number, C extends number, D extends number, H extends number, W extends number>(x: Tensor<[B, C, H, W]>, w: Tensor<[8, D, 3, 3]>) {
   // @ts-expect-error w's channels D are not x's C
   return conv2d(x, w);

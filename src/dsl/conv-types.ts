@@ -8,7 +8,7 @@
 // output channels — and does not prove arithmetic facts (that a 3×3, stride 1, padding 1 conv
 // keeps H): a literal shape gets the number.
 import type { ShapeError } from './shape-error.js';
-import type { Add, CheckOf, Eq, FormatShape, Lt, Mod, Mul, Shape, Sub, Div, ValidShape } from './shape-types.js';
+import type { Add, CheckLiteral, CheckOf, Eq, FormatShape, Lt, Mod, Mul, Shape, Sub, Div, ValidShape } from './shape-types.js';
 
 /** conv2d's options (PyTorch's, one number for both spatial axes). */
 export interface ConvOptions {
@@ -53,6 +53,13 @@ type Spatial<H extends number, W extends number, KH extends number, KW extends n
       ? OH extends number ? (OW extends number ? [OH, OW] : OW) : OH
       : never
     : never;
+
+/**
+ * `unknown` when the kH×kW windows fit H×W (literal sizes; while one is generic it passes), else the
+ * error naming the numbers: the argument check of the overloads for generic code (CheckLiteral).
+ */
+export type CheckWindows<H extends number, W extends number, KH extends number, KW extends number, O, Op extends string, Def extends number> =
+  CheckLiteral<Spatial<H, W, KH, KW, O, Op, Def>, H | W | KH | KW | OptionOf<O, 'stride', Def> | OptionOf<O, 'padding', 0> | OptionOf<O, 'dilation', 1>>;
 
 /** conv2d of x [B, C, H, W] with w [O, C/groups, kH, kW]: [B, O, OH, OW], or the error. */
 export type Conv2dResult<X extends Shape, W extends Shape, O> =

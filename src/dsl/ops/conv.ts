@@ -6,7 +6,7 @@ import { apply, constant, type Mutable, type Primitive, type Tensor } from '../t
 import { definePrimitive } from '../primitive.js';
 import { coordinates, kernelSource, lit, singleKernel } from '../kernel-source.js';
 import { adaptivePoolShape, conv2dShape, convTranspose2dShape, pool2dShape, windowCount, type ConvGeometry } from '../conv-rules.js';
-import type { CheckConv2d, CheckPool2d, Conv2d, ConvDim, ConvOptions, OptionOf, Pool2d, PoolOptions, TransposedSize } from '../conv-types.js';
+import type { CheckConv2d, CheckPool2d, CheckWindows, Conv2d, ConvDim, ConvOptions, OptionOf, Pool2d, PoolOptions, TransposedSize } from '../conv-types.js';
 import type { Shape } from '../shape-types.js';
 import { matmulRaw } from './matmul.js';
 import { permute, reshape } from './layout.js';
@@ -135,7 +135,7 @@ function convFromCols(cols: Tensor, w: Tensor): Tensor {
  */
 export function conv2d<B extends number, C extends number, H extends number, W extends number, O extends number, KH extends number, KW extends number, const Opt extends ConvOptions & { readonly groups?: 1 } = {}>(
   x: Tensor<[B, C, H, W]>,
-  w: Tensor<[O, NoInfer<C>, KH, KW]>,
+  w: Tensor<[O, NoInfer<C>, KH, KW]> & NoInfer<CheckWindows<H, W, KH, KW, Opt, 'conv2d', 1>>,
   options?: Opt,
 ): Tensor<[B, O, ConvDim<H, KH, Opt>, ConvDim<W, KW, Opt>]>;
 export function conv2d<X extends Shape, W extends Shape, const Opt extends ConvOptions = {}>(x: Tensor<X>, w: Tensor<W> & CheckConv2d<X, W, Opt>, options?: Opt): Tensor<Conv2d<X, W, Opt>>;
@@ -186,7 +186,7 @@ function pool(x: Tensor, kernel: number, options: PoolOptions, op: string, fill:
 /** PyTorch's `max_pool2d` over K×K windows of x [B, C, H, W] (stride defaults to K; padding reads as −∞). */
 export function maxPool2d<B extends number, C extends number, H extends number, W extends number, K extends number, const Opt extends PoolOptions = {}>(
   x: Tensor<[B, C, H, W]>,
-  kernel: K,
+  kernel: K & NoInfer<CheckWindows<H, W, K, K, Opt, 'maxPool2d', K>>,
   options?: Opt,
 ): Tensor<[B, C, ConvDim<H, K, Opt, 'maxPool2d', K>, ConvDim<W, K, Opt, 'maxPool2d', K>]>;
 export function maxPool2d<X extends Shape, K extends number, const Opt extends PoolOptions = {}>(x: Tensor<X> & CheckPool2d<X, K, Opt, 'maxPool2d'>, kernel: K, options?: Opt): Tensor<Pool2d<X, K, Opt, 'maxPool2d'>>;
@@ -197,7 +197,7 @@ export function maxPool2d(x: Tensor, kernel: number, options: PoolOptions = {}):
 /** PyTorch's `avg_pool2d` over K×K windows of x [B, C, H, W] (stride defaults to K; padding counts as zeros). */
 export function avgPool2d<B extends number, C extends number, H extends number, W extends number, K extends number, const Opt extends PoolOptions = {}>(
   x: Tensor<[B, C, H, W]>,
-  kernel: K,
+  kernel: K & NoInfer<CheckWindows<H, W, K, K, Opt, 'avgPool2d', K>>,
   options?: Opt,
 ): Tensor<[B, C, ConvDim<H, K, Opt, 'avgPool2d', K>, ConvDim<W, K, Opt, 'avgPool2d', K>]>;
 export function avgPool2d<X extends Shape, K extends number, const Opt extends PoolOptions = {}>(x: Tensor<X> & CheckPool2d<X, K, Opt, 'avgPool2d'>, kernel: K, options?: Opt): Tensor<Pool2d<X, K, Opt, 'avgPool2d'>>;
