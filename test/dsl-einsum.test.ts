@@ -131,6 +131,18 @@ eachBackend('vmap of einsum equals einsum with the batch as a label (mapped and 
   }
 });
 
+eachBackend('jit of an einsum program (3 operands, a diagonal, a gradient) equals it run eagerly', async (t) => {
+  const shapes = [[2, 3], [4, 3, 5], [2, 5], [4, 4]];
+  const xs = shapes.map((shape, k) => fromTypedArray(Float32Array.from({ length: sizeOf(shape) }, (_, j) => Math.fround(Math.cos(j + 2 * k))), shape));
+  const f = (u: Tensor, v: Tensor, w: Tensor, d: Tensor) => {
+    const y = einsumRaw('bn,anm,bm->ba', [u, v, w]);
+    return [y, sv.grad((dd: Tensor) => sum(mul(einsumRaw('ii->i', [dd]), einsumRaw('ba->a', [y]))))(d)] as const;
+  };
+  const eager = f(xs[0], xs[1], xs[2], xs[3]);
+  const jitted = await sv.jit(f)(xs[0], xs[1], xs[2], xs[3]);
+  for (const [k, e] of eager.entries()) assertClose(t, await jitted[k].data(), await e.data(), 1e-6, 1e-5, `output ${k}`);
+});
+
 // --- rejections: compile time and runtime, the same sentences -------------------------------------------
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
