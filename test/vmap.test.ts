@@ -62,6 +62,23 @@ interface Case {
 }
 
 const B = 3;
+/** matmul with flags, on shapes checked at run time */
+const mm = (options: { transposeA?: boolean; transposeB?: boolean }) => (a: Loose, b: Loose) => matmul(a as never, b as never, options as never) as Loose;
+/** Every way one operand is shared (unbatched) and the other batched, each layout read plain and transposed. */
+const matmulCases = (): Case[] =>
+  [false, true].flatMap((ta) =>
+    [false, true].flatMap((tb): Case[] => {
+      const flags = `${ta ? 'aᵀ' : 'a'} ${tb ? 'bᵀ' : 'b'}`;
+      const op = (batch: number[], m: number, k: number, t: boolean) => [...batch, ...(t ? [k, m] : [m, k])];
+      return [
+        { name: `matmul ${flags}: a shared matrix, b batched`, f: mm({ transposeA: ta, transposeB: tb }), args: () => [rand(op([], 3, 4, ta), 40), rand([B, ...op([], 4, 5, tb)], 41)], inAxes: [null, 0] },
+        { name: `matmul ${flags}: b shared with batch dims`, f: mm({ transposeA: ta, transposeB: tb }), args: () => [rand([B, ...op([2], 3, 4, ta)], 42), rand(op([2], 4, 5, tb), 43)], inAxes: [0, null] },
+        { name: `matmul ${flags}: a shared with batch dims`, f: mm({ transposeA: ta, transposeB: tb }), args: () => [rand(op([2], 3, 4, ta), 44), rand([B, ...op([2], 4, 5, tb)], 45)], inAxes: [null, 0] },
+        { name: `matmul ${flags}: a shared with batch dims, b one batched matrix`, f: mm({ transposeA: ta, transposeB: tb }), args: () => [rand(op([2], 3, 4, ta), 46), rand([B, ...op([], 4, 5, tb)], 47)], inAxes: [null, 0] },
+        { name: `matmul ${flags}: both batched, b one matrix for a's batch dims`, f: mm({ transposeA: ta, transposeB: tb }), args: () => [rand([B, ...op([2], 3, 4, ta)], 48), rand([B, ...op([], 4, 5, tb)], 49)] },
+      ];
+    }),
+  );
 const params = () => ({ w: rand([5, 4], 11), b: rand([4], 12) });
 const cases: Case[] = [
   { name: 'unary math', f: (x: Loose) => [neg(x), exp(x), tanh(x), relu(x), gelu(x), mulScalar(x, 3), addScalar(x, -1)], args: () => [rand([B, 2, 5], 1)] },
@@ -77,6 +94,7 @@ const cases: Case[] = [
   { name: 'matmul, both batched, transposed', f: (a: Loose, b: Loose) => [matmul(a, b, { transposeB: true }), matmul(a, b as never, { transposeA: true } as never)], args: () => [rand([B, 4, 4], 8), rand([B, 4, 4], 9)] },
   { name: 'matmul, a shared matrix times a batched one', f: (a: Loose, b: Loose) => matmul(a, b), args: () => [rand([2, 3, 4], 10), rand([B, 4, 5], 13)], inAxes: [null, 0] },
   { name: 'matmul, batched operands with batch dims', f: (a: Loose, b: Loose) => matmul(a, b), args: () => [rand([B, 2, 3, 4], 14), rand([2, 4, 5], 15)], inAxes: [0, null] },
+  ...matmulCases(),
   { name: 'reductions', f: (x: Loose) => [sum(x), sum(x, 0), mean(x, -1, true), max(x as Tensor<[2, 3, 4]>, [0, 2]), broadcastTo(sum(x as Tensor<[2, 3, 4]>, 1, true), [2, 3, 4])], args: () => [rand([B, 2, 3, 4], 16)] },
   {
     name: 'layout',
@@ -124,6 +142,45 @@ for (const c of cases) {
   eachBackend(`vmap equals stacking f over slices: ${c.name}`, (t) => checkCase(t, c, false));
   eachBackend(`jit(vmap) equals stacking f over slices: ${c.name}`, (t) => checkCase(t, c, true));
 }
+
+/** The primitives of the graph behind `out` (not yet evaluated), by name. */
+function primitivesOf(out: Tensor): string[] {
+  const seen = new Set<Tensor>();
+  const names: string[] = [];
+  const visit = (t: Tensor) => {
+    if (seen.has(t)) return;
+    seen.add(t);
+    if (t.op) names.push(t.op.name);
+    t.inputs.forEach(visit);
+  };
+  visit(out);
+  return names;
+}
+
+test('vmap of a matmul never copies its unbatched operand per example (no broadcast in the batched graph)', (t) => {
+  for (const c of matmulCases()) {
+    const args = c.args();
+    const out = (vmap(c.f, { inAxes: c.inAxes ?? [0, 0] }) as AnyF)(...args) as Loose;
+    t.deepEqual(primitivesOf(out).filter((n) => n === 'broadcastTo'), [], c.name);
+    t.is(primitivesOf(out).filter((n) => n === 'matmul').length, 1, `${c.name}: one matmul`);
+    out.dispose();
+  }
+});
+
+eachBackend('vmap of a matmul with a shared 128 x 128 matrix holds no per-example copy of it (memory().peakBytes)', async (t) => {
+  const shared = rand([128, 128], 50);
+  const xs = rand([64, 128, 4], 51);
+  await sv.realize([shared, xs]);
+  await sv.resetPeakMemory();
+  const start = (await sv.memory()).bytes;
+  const out = vmap((a: Loose, x: Loose) => matmul(a as Tensor<[128, 128]>, x as Tensor<[128, 4]>), { inAxes: [null, 0] })(shared, xs);
+  await sv.realize([out]);
+  const peak = (await sv.memory()).peakBytes - start;
+  // a copy per example would be 64 × 64 KiB = 4 MiB; the result is 128 KiB
+  t.true(peak < 1 << 20, `peak ${peak} bytes above the operands`);
+  const want = await stacked((a: Loose, x: Loose) => matmul(a as Tensor<[128, 128]>, x as Tensor<[128, 4]>), [shared, xs], [null, 0], 64);
+  assertClose(t, await out.data(), want[0], 1e-4, 1e-4, 'vmap equals stacking');
+});
 
 // per-example gradients of a two-layer classifier: vmap(grad(loss)) with params shared
 const mlpLoss = (p: { w1: Tensor<[6, 8]>; w2: Tensor<[8, 3]> }, x: Tensor<[6]>, label: Tensor<[]>) => {

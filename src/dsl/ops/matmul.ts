@@ -1,13 +1,13 @@
 // Matrix multiplication: [...B, M, K] x [K, N] or [...B, K, N], either operand optionally
 // transposed (its last two axes swapped), as torch.matmul / x @ W.T.
-import { apply, type BatchAxis, type Primitive, type Tensor } from '../tensor.js';
+import { apply, type Primitive, type Tensor } from '../tensor.js';
 import { definePrimitive } from '../primitive.js';
 import { registerStridedReads } from '../kernel-table.js';
 import { matmulShape } from '../shape-rules.js';
 import type { CheckMatmul, Matmul, Shape } from '../shape-types.js';
 import { coordinates, kernelSource, singleKernel, stridesOf, type InputStrides } from '../kernel-source.js';
-import { broadcastTo, sum } from './reduce.js';
-import { reshape, transpose } from './layout.js';
+import { sum } from './reduce.js';
+import { permute, reshape, transpose } from './layout.js';
 
 export interface MatmulOptions {
   readonly transposeA?: boolean;
@@ -117,24 +117,46 @@ export const matmulP: Primitive<MatmulAttrs> = definePrimitive({
     }
     return [da, db];
   },
-  batch: ([a, b], [ba, bb], flags, axis) => matmulRaw(...batchOperands(a, b, ba, bb, axis), flags),
+  batch: ([a, b], [ba, bb], { transposeA, transposeB }, { size }) => batchedMatmul(a, b, ba, bb, transposeA, transposeB, size),
 });
 registerStridedReads(matmulP);
 
 /**
- * Operands for the batched product: a shared matrix b stays shared (a's batch is more rows);
- * otherwise the unbatched operand is broadcast along the mapped axis (batched b needs equal batch dims).
+ * The product over a batch of `size` (a batched operand has it in front). An unbatched operand is
+ * never copied per example: a shared matrix b takes the batch as more rows of a; a shared b with
+ * batch dims takes it next to a's rows (one permute of a); a shared a is the transposed product,
+ * cᵀ = op(b)ᵀ op(a)ᵀ, so b's examples are the rows. A per-example matrix b times an a with batch
+ * dims takes those dims as more rows of a.
  */
-function batchOperands(a: Tensor, b: Tensor, aBatched: boolean, bBatched: boolean, { expand }: BatchAxis): [Tensor, Tensor] {
-  if (!bBatched && b.shape.length === 2) return [a, b];
-  const ea = aBatched ? a : expand(a);
-  const eb = bBatched ? b : expand(b);
-  if (ea.shape.length === eb.shape.length) return [ea, eb];
-  // a [B, ...R, m, k] times a batched matrix [B, k, n]: b broadcast over R
-  const [size, ...matrix] = eb.shape;
-  const batch = ea.shape.slice(1, -2);
-  const aligned = reshape(eb, [size, ...batch.map(() => 1), ...matrix]);
-  return [ea, broadcastTo(aligned, [size, ...batch, ...matrix])];
+function batchedMatmul(a: Tensor, b: Tensor, ba: boolean, bb: boolean, ta: boolean, tb: boolean, size: number): Tensor {
+  if (!bb && b.shape.length === 2) return matmulRaw(a, b, { transposeA: ta, transposeB: tb });
+  const lead = ba ? 1 : 0;
+  if (b.shape.length - (bb ? 1 : 0) === 2 && a.shape.length - lead > 2) {
+    const rows = ta ? transpose(a) : a;
+    const [m, k] = rows.shape.slice(-2);
+    const dims = rows.shape.slice(lead, -2);
+    const flat = reshape(rows, [...rows.shape.slice(0, lead), dims.reduce((p, d) => p * d, m), k]);
+    const c = batchedMatmul(flat, b, ba, bb, false, tb, size);
+    return reshape(c, [size, ...dims, m, c.shape[c.shape.length - 1]]);
+  }
+  if (!bb) return sharedRight(a, b, ta, tb);
+  if (!ba) return transpose(sharedRight(b, a, !tb, !ta));
+  return matmulRaw(a, b, { transposeA: ta, transposeB: tb });
+}
+
+/** x [B, ...R, ., .] (batched) times y [...R, ., .] (shared, R not empty): B joins op(x)'s rows. */
+function sharedRight(x: Tensor, y: Tensor, tx: boolean, ty: boolean): Tensor {
+  if (y.shape.length === 2) return matmulRaw(x, y, { transposeA: tx, transposeB: ty });
+  const [size, ...inner] = x.shape;
+  const r = inner.length - 2;
+  const batch = inner.slice(0, r);
+  const [d0, d1] = inner.slice(r);
+  const dims = batch.map((_, j) => j + 1);
+  // [...R, B, m, k], or [...R, k, B, m] when x is read transposed
+  const folded = tx ? reshape(permute(x, [...dims, r + 1, 0, r + 2]), [...batch, d0, size * d1]) : reshape(permute(x, [...dims, 0, r + 1, r + 2]), [...batch, size * d0, d1]);
+  const c = matmulRaw(folded, y, { transposeA: tx, transposeB: ty });
+  const [rows, n] = c.shape.slice(r);
+  return permute(reshape(c, [...batch, size, rows / size, n]), [r, ...batch.map((_, j) => j), r + 1, r + 2]);
 }
 
 /**
