@@ -21,6 +21,8 @@ export {
 export { min, logsumexp, variance, std, cumsum } from './ops/statistics.js';
 export { prod, cumprod } from './ops/products.js';
 export { argmax, argmin, type ArgReduction } from './ops/arg-reduce.js';
+export { gather, takeAlongAxis, scatterAdd } from './ops/indexing.js';
+export type { Gathered, AlongAxis, CheckAlongAxis } from './indexing-types.js';
 export { sum, mean, broadcastTo, sumTo, type Reduction } from './ops/reduce.js';
 export { max } from './ops/max.js';
 export { reshape, permute, transpose, slice, take, chunk, concat, splitHeads, mergeHeads, patchify } from './ops/layout.js';

@@ -252,7 +252,7 @@ export type CheckOf<R> =
 /** The shape of a valid result, `never` for an error (so `Tensor<...>` accepts it in generic code). */
 export type ValidShape<R> = [R] extends [infer X] ? Extract<X, Shape> : never;
 
-type IsTuple<S extends Shape> = number extends S['length'] ? false : true;
+export type IsTuple<S extends Shape> = number extends S['length'] ? false : true;
 /** Does the shape hold a dynamic (`number`) dim? (Also true for non-tuples.) */
 type HasDynamic<S extends Shape> = number extends S[number] ? true : false;
 
@@ -265,18 +265,18 @@ type DimsError<S extends Shape, Allow = never, All extends Shape = S> =
       : IsNat<H> extends true ? DimsError<R, Allow, All>
       : ShapeError<`dim ${H} in ${FormatShape<All>} is not a non-negative safe integer`>)
     : never;
-type DimsError2<A extends Shape, B extends Shape> = [DimsError<A>] extends [never] ? DimsError<B> : DimsError<A>;
+export type DimsError2<A extends Shape, B extends Shape> = [DimsError<A>] extends [never] ? DimsError<B> : DimsError<A>;
 /** `unknown` when every literal dim is an integer in [0, 2^53 - 1]. */
 export type CheckDims<S extends Shape> = [DimsError<S>] extends [never] ? unknown : DimsError<S>;
 
 /** Replace element I with the elements of Repl (C counts the index). */
-type SpliceAt<S extends Shape, I extends number, Repl extends Shape, C extends 0[] = [], Acc extends Shape = []> =
+export type SpliceAt<S extends Shape, I extends number, Repl extends Shape, C extends 0[] = [], Acc extends Shape = []> =
   S extends readonly [infer H extends number, ...infer R extends Shape]
     ? SpliceAt<R, I, Repl, [...C, 0], C['length'] extends I ? [...Acc, ...Repl] : [...Acc, H]>
     : Acc;
 
 /** Two dims that must agree: the known one if the other is `number`, `false` on a mismatch. */
-type UnifyDim<A extends number, B extends number> =
+export type UnifyDim<A extends number, B extends number> =
   number extends A ? B : number extends B ? A : [A] extends [B] ? A : false;
 type UnifyDims<A extends Shape, B extends Shape, Acc extends Shape = []> =
   [A, B] extends [readonly [infer X extends number, ...infer RA extends Shape], readonly [infer Y extends number, ...infer RB extends Shape]]
