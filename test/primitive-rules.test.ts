@@ -7,7 +7,7 @@ import '../src/index.js';
 import { definedPrimitives, isElementwise, zeroDerivative } from '../src/dsl/primitive.js';
 
 const library = definedPrimitives();
-const zeroByDefinition = ['equal', 'step', 'sign', 'argReduce', 'greater', 'greaterEqual', 'less', 'lessEqual', 'notEqual', 'maximumMask', 'dropoutMask', 'stopGradient'];
+const zeroByDefinition = ['equal', 'step', 'sign', 'argReduce', 'greater', 'greaterEqual', 'less', 'lessEqual', 'notEqual', 'maximumMask', 'dropoutMask', 'stopGradient', 'checkIndices'];
 
 test('the library defines its ops as primitives', (t) => {
   t.true(library.length >= 30, `${library.length} primitives`);

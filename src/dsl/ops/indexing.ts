@@ -12,7 +12,7 @@
 // evaluation (`data()`, `realize`, a jitted call) that computes it rejects. That step runs the
 // backend's own code: a jitted plan with it runs kernel by kernel, not as one gpu.js pipeline.
 import { apply, type Primitive, type Tensor } from '../tensor.js';
-import { definePrimitive } from '../primitive.js';
+import { definePrimitive, zeroDerivative } from '../primitive.js';
 import { normalizeAxis } from '../shape-rules.js';
 import { alongAxisShape, badIndexError, broadcastAlong, firstBadIndex, gatherShape, scatterAddShape, scatterShape } from '../indexing-rules.js';
 import type { AlongAxis, CheckAlongAxis, Gathered } from '../indexing-types.js';
@@ -116,7 +116,7 @@ const checkIndicesP: Primitive<CheckAttrs> = definePrimitive({
         return backend.retain(indices);
       },
   },
-  vjp: () => [null],
+  vjp: zeroDerivative,
   batch: ([indices], _b, attrs) => apply(checkIndicesP, [indices], attrs),
 });
 
