@@ -51,3 +51,17 @@ einsum('i1->i', zeros([2, 2]));
 einsum('...i,...i->...', zeros([2, 3]), zeros([4, 3]));
 // @ts-expect-error einsum: the output 'ij' has no ... for the broadcast dims [2]
 einsum('...ij->ij', zeros([2, 3, 4]));
+
+// code generic over its dims: a label bound to the same type parameter in every operand checks
+function scores<B extends number, H extends number, T extends number, D extends number>(q: Tensor<[B, H, T, D]>, k: Tensor<[B, H, T, D]>): Tensor<[B, H, T, T]> {
+  return einsum('bhqd,bhkd->bhqk', q, k);
+}
+expectType<Tensor<[2, 4, 3, 3]>>(scores(zeros([2, 4, 3, 8]), zeros([2, 4, 3, 8])));
+function dense<B extends number, E extends number, F extends number>(x: Tensor<[B, E]>, w: Tensor<[E, F]>): Tensor<[B, F]> {
+  return einsum('be,ef->bf', x, w);
+}
+expectType<Tensor<[2, 5]>>(dense(zeros([2, 3]), zeros([3, 5])));
+function unprovable<B extends number, E extends number>(x: Tensor<[B, E]>, w: Tensor<[B, 5]>) {
+  // @ts-expect-error label e is E in x but B in w: generic code cannot prove E = B
+  return einsum('be,ef->bf', x, w);
+}

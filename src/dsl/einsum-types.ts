@@ -3,7 +3,7 @@
 // runtime, checking in the same order). Labels are bound in an environment, a union of
 // [label, dim, operand] tuples; `...` dims broadcast as in numpy, aligned right.
 import type { ShapeError } from './shape-error.js';
-import type { BroadcastResult, CheckOf, FormatShape, Shape, ValidShape } from './shape-types.js';
+import type { BroadcastResult, CheckOf, FormatShape, Shape } from './shape-types.js';
 
 type Upper = 'A' | 'B' | 'C' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M' | 'N' | 'O' | 'P' | 'Q' | 'R' | 'S' | 'T' | 'U' | 'V' | 'W' | 'X' | 'Y' | 'Z';
 type Letter = Upper | Lowercase<Upper>;
@@ -41,17 +41,21 @@ type Split<P, S extends Shape> =
       : (ZipFront<B, S> extends [infer F extends [string, number][], readonly []] ? [F, []] : false))
     : false;
 
-type Lookup<Env, L extends string> = Extract<Env, readonly [L, number, number]>;
-// Binds each pair in Env (a `number` dim agrees with anything; a literal replaces a `number`), or the mismatch.
+// Identical dims, wrapped in objects: tsc resolves it for a dim that is a type parameter (the same
+// one twice), where `[D] extends [E]` or `number extends D` would be deferred in generic code.
+type Same<D, E> = { v: D } extends { v: E } ? ({ v: E } extends { v: D } ? true : false) : false;
+// Binds each pair in Env, a record label -> [dim, operand] (read by indexed access, so generic dims
+// pass through untested): a `number` dim agrees with anything, a literal replaces a `number`.
 type Bind<Pairs extends [string, number][], Env, K extends number> =
   Pairs extends [[infer L extends string, infer D extends number], ...infer R extends [string, number][]]
-    ? ([Lookup<Env, L>] extends [never] ? Bind<R, Env | [L, D, K], K>
-      : Lookup<Env, L> extends [L, infer E extends number, infer J extends number]
-        ? (number extends D ? Bind<R, Env, K>
-          : number extends E ? Bind<R, Exclude<Env, readonly [L, number, number]> | [L, D, K], K>
-          : [D] extends [E] ? Bind<R, Env, K>
-          : ShapeError<`einsum: label ${L} is ${E} in operand ${J} and ${D} in operand ${K}`>)
+    ? (L extends keyof Env
+      ? (Env[L] extends [infer E, infer J]
+        ? (Same<D, E> extends true ? Bind<R, Env, K>
+          : number extends D ? Bind<R, Env, K>
+          : number extends E ? Bind<R, Omit<Env, L> & { [P in L]: [D, K] }, K>
+          : ShapeError<`einsum: label ${L} is ${E & number} in operand ${J & number} and ${D} in operand ${K}`>)
         : never)
+      : Bind<R, Env & { [P in L]: [D, K] }, K>)
     : Env;
 
 /** What the inputs bind: the environment, the broadcast `...` dims, every label in order, whether any term has `...`. */
@@ -61,7 +65,7 @@ type Operand<P, S extends Shape, K extends number, St extends State> =
     ? ([BadLabel<T, Labels<P>>] extends [never]
       ? (Split<P, S> extends [infer Pairs extends [string, number][], infer Mid extends Shape]
         ? (Bind<Pairs, St[0], K> extends infer Env
-          ? ([Env] extends [ShapeError<string>] ? Env
+          ? (Env extends ShapeError<string> ? Env
             : A extends null ? [Env, St[1], [...St[2], ...Labels<P>], St[3]]
             : BroadcastResult<St[1], Mid> extends infer Dots extends Shape ? [Env, Dots, [...St[2], ...Labels<P>], true]
             : ShapeError<`einsum: the ... dims ${FormatShape<Mid>} of operand ${K} do not broadcast with ${FormatShape<St[1]>}`>)
@@ -69,16 +73,14 @@ type Operand<P, S extends Shape, K extends number, St extends State> =
         : ShapeError<`einsum: operand ${K} is ${FormatShape<S>} but '${T}' names ${A extends null ? '' : 'at least '}${Labels<P>['length'] & number} dims`>)
       : BadLabel<T, Labels<P>>)
     : never;
-type Inputs<Ts extends string[], Ss extends readonly Shape[], St extends State = [never, [], [], false], K extends 0[] = []> =
+type Inputs<Ts extends string[], Ss extends readonly Shape[], St extends State = [{}, [], [], false], K extends 0[] = []> =
   Ts extends [infer T extends string, ...infer R extends string[]]
     ? (Operand<Term<T>, Ss[K['length']], K['length'], St> extends infer Next
       ? (Next extends State ? Inputs<R, Ss, Next, [...K, 0]> : Next) : never)
     : St;
 
-type Dims<Env, Ls extends string[], Acc extends number[] = []> =
-  Ls extends [infer L extends string, ...infer R extends string[]]
-    ? Dims<Env, R, [...Acc, Lookup<Env, L> extends readonly [string, infer D extends number, number] ? D : never]>
-    : Acc;
+type Dims<Env, Ls extends string[], Acc extends unknown[] = []> =
+  Ls extends [infer L extends string, ...infer R extends string[]] ? Dims<Env, R, [...Acc, Env[L & keyof Env] extends [infer D, unknown] ? D : never]> : Acc;
 // Labels that occur more than once in Ls.
 type Repeated<Ls extends string[], Seen = never, Dup = never> =
   Ls extends [infer L extends string, ...infer R extends string[]]
@@ -124,4 +126,4 @@ export type EinsumResult<Sub extends string, Ss extends readonly Shape[]> =
 /** `unknown` when the subscripts fit the operand shapes. */
 export type CheckEinsum<Sub extends string, Ss extends readonly Shape[]> = EinsumResult<Sub, Ss> extends infer R ? CheckOf<R> : never;
 /** Shape of einsum(Sub, ...operands) (`never` if invalid: CheckEinsum says why). */
-export type Einsum<Sub extends string, Ss extends readonly Shape[]> = ValidShape<EinsumResult<Sub, Ss>>;
+export type Einsum<Sub extends string, Ss extends readonly Shape[]> = EinsumResult<Sub, Ss> extends infer R extends Shape ? R : never;

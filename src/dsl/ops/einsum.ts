@@ -123,6 +123,7 @@ export function einsumRaw(subscripts: string, operands: readonly Tensor[]): Tens
  * alphabetical order. A label's sizes must agree in every operand (numpy would also stretch a 1:
  * use `...` or reshape); a mismatch, a wrong operand count, an unknown or repeated output label is a
  * compile error naming the label and sizes (a runtime error with the same sentence where dims are `number`).
+ * Generic code checks where a label is the same type parameter in every operand.
  */
 export function einsum<const Sub extends string, const S extends readonly Shape[]>(
   subscripts: Sub & CheckEinsum<Sub, S>,
