@@ -1,47 +1,16 @@
-// Differential suite against PyTorch 1.13 (Debian python3-torch, /usr/bin/python3): the same random
-// inputs through our ops (on every backend present) and torch (float64), forward and the gradients
-// of sum(w · out), for every op of issue 18 and random compositions. Python runs once per backend
-// with the whole batch of cases.
+// Differential suite against PyTorch 1.13 for the elementwise, conv/pool and reduction ops of issue 18
+// and random compositions of them (the harness: test/support/torch-diff.ts; the torch side:
+// test/support/torch_reference.py).
 import test from 'ava';
-import { execFile, execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import * as sv from '../src/index.js';
-import { fromTypedArray, mul, realize, sum, valueAndGrad, type Tensor } from '../src/index.js';
-import { eachBackend } from './support/backends.js';
-import { randomArray, sizeOf } from './support/reference.js';
+import type { Tensor } from '../src/index.js';
+import { torchDifferential, type TorchCase } from './support/torch-diff.js';
 
-const python = '/usr/bin/python3';
-const script = fileURLToPath(new URL('../../test/support/torch_reference.py', import.meta.url));
-const hasTorch = (() => {
-  try {
-    execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-interface Input {
-  shape: number[];
-  lo?: number;
-  hi?: number;
-  values?: number[];
-  grad?: boolean;
-}
 interface Step {
   op: string;
   args?: Record<string, unknown>;
   inputs?: number[];
 }
-interface Case {
-  name: string;
-  op: string;
-  args?: Record<string, unknown>;
-  inputs: Input[];
-  grad?: boolean;
-  tol?: number;
-}
-
 const any = sv as unknown as Record<string, (...a: unknown[]) => Tensor>;
 const unary = ['abs', 'square', 'sigmoid', 'softplus', 'sin', 'cos', 'log1p', 'expm1', 'erf', 'reciprocal', 'exp', 'tanh', 'relu', 'gelu'];
 const binary = ['maximum', 'minimum', 'pow', 'mul', 'add', 'greater', 'greaterEqual', 'less', 'lessEqual', 'notEqual'];
@@ -82,7 +51,7 @@ function ours(op: string, xs: Tensor[], a: Record<string, any>): Tensor {
   throw new Error(`unknown op ${op}`);
 }
 
-const cases: Case[] = [
+const cases: TorchCase[] = [
   ...unary.map((op) => ({ name: op, op, inputs: [{ shape: [3, 5], lo: op === 'reciprocal' ? 0.5 : -0.9, hi: 2 }] })),
   { name: 'sign', op: 'sign', inputs: [{ shape: [7], values: [-2, -0.5, 0, 0.25, 3, -0, 1] }], grad: false },
   ...binary.map((op) => ({
@@ -112,7 +81,7 @@ const cases: Case[] = [
 ];
 
 /** Random compositions: a conv stem then elementwise steps (some with a second input) and a reduction. */
-function randomPrograms(count: number): Case[] {
+function randomPrograms(count: number): TorchCase[] {
   let seed = 12345;
   const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)];
@@ -128,68 +97,8 @@ function randomPrograms(count: number): Case[] {
   });
 }
 
-interface Drawn {
-  inputs: Array<{ shape: number[]; data: number[]; grad: boolean }>;
-  weights: number[];
-}
-function draw(c: Case, k: number, outSize: number): Drawn {
-  const inputs = c.inputs.map((s, j) => ({
-    shape: s.shape,
-    data: s.values ?? [...randomArray(sizeOf(s.shape), 1000 * k + j + 1, s.lo ?? -1, s.hi ?? 1).map(Math.fround)],
-    grad: s.grad ?? true,
-  }));
-  return { inputs, weights: [...randomArray(outSize, 7919 * k + 3).map(Math.fround)] };
-}
+test('the suite covers every op of issue 18 and random compositions', (t) => {
+  t.true(cases.length >= 50, `${cases.length} cases`);
+});
 
-async function torchResults(payload: object[]): Promise<Array<{ shape: number[]; out: number[]; grads: number[][] }>> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(python, [script], { maxBuffer: 1 << 28 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout))));
-    child.stdin!.end(JSON.stringify(payload));
-  });
-}
-
-function close(ours: ArrayLike<number>, ref: readonly number[], tol: number): string | null {
-  if (ours.length !== ref.length) return `length ${ours.length} vs ${ref.length}`;
-  for (let i = 0; i < ref.length; i++) {
-    if (!(Math.abs(ours[i] - ref[i]) <= tol + tol * Math.abs(ref[i]))) return `element ${i}: ${ours[i]} vs torch ${ref[i]}`;
-  }
-  return null;
-}
-
-if (!hasTorch) {
-  test('PyTorch is installed for the differential suite', (t) => t.fail(`${python} cannot import torch: install Debian's python3-torch (.ci/run does)`));
-} else {
-  eachBackend('forward and gradients equal PyTorch 1.13 on every op and random compositions', async (t) => {
-    // our forward first (it gives each output's size for the weights), then one python run
-    const drawn: Drawn[] = [];
-    const outs: Float32Array[] = [];
-    for (const [k, c] of cases.entries()) {
-      const probe = draw(c, k, 0);
-      const leaves = probe.inputs.map((i) => fromTypedArray(Float32Array.from(i.data), i.shape));
-      const out = ours(c.op, leaves, c.args ?? {});
-      drawn.push(draw(c, k, out.size));
-      outs.push(await out.data());
-      [out, ...leaves].forEach((x) => x.dispose());
-    }
-    const refs = await torchResults(cases.map((c, k) => ({ op: c.op, args: c.args ?? {}, inputs: drawn[k].inputs, weights: drawn[k].weights, grad: c.grad ?? true })));
-    const problems: string[] = [];
-    const check = (wrong: string | null, what: string) => wrong && problems.push(`${what}: ${wrong}`);
-    for (const [k, c] of cases.entries()) {
-      const tol = c.tol ?? 1e-4;
-      const ref = refs[k];
-      const wrong = close(outs[k], ref.out, tol);
-      check(wrong, `${c.name}: forward`);
-      if (c.grad === false) continue;
-      const leaves = drawn[k].inputs.map((i) => fromTypedArray(Float32Array.from(i.data), i.shape));
-      const wrt = drawn[k].inputs.map((i, j) => (i.grad ? j : -1)).filter((j) => j >= 0);
-      const w = fromTypedArray(Float32Array.from(drawn[k].weights), ref.shape);
-      const loss = (params: Tensor[]) => sum(mul(ours(c.op, leaves.map((l, j) => (wrt.includes(j) ? params[wrt.indexOf(j)] : l)), c.args ?? {}), w));
-      const [value, grads] = valueAndGrad(loss)(wrt.map((j) => leaves[j]));
-      await realize([value, ...grads]);
-      for (const [n, g] of grads.entries()) check(close(await g.data(), ref.grads[n], tol * 2), `${c.name}: gradient of input ${wrt[n]}`);
-      [value, ...grads, w, ...leaves].forEach((x) => x.dispose());
-    }
-    t.deepEqual(problems, []);
-    t.true(cases.length >= 50, `${cases.length} cases`);
-  });
-}
+torchDifferential('forward and gradients equal PyTorch 1.13 on every op and random compositions', 'test/support/torch_reference.py', cases, ours);
