@@ -31,6 +31,11 @@ export interface TypecheckTarget {
 // the options test/type-messages.test.ts compiles its fixture with
 const fixtureOptions = ['--ignoreConfig', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--skipLibCheck'];
 
+/** One file of types-test/ compiled alone (what it costs with the package's types it pulls in). */
+export function typesTestFile(file: string): TypecheckTarget {
+  return { name: file, what: 'alone', args: [...fixtureOptions, '--lib', 'es2023', `types-test/${file}`] };
+}
+
 export const targets = {
   src: { name: 'src', what: 'library and model code (src/)', args: ['-p', 'bench/typecheck.tsconfig.json'], budget: 400_000 },
   typesTest: { name: 'types-test', what: 'type tests on the built package', args: ['-p', 'types-test/tsconfig.json'], budget: 420_000 },
