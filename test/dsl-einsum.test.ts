@@ -11,6 +11,7 @@ import * as sv from '../src/index.js';
 import { fromTypedArray, mul, realize, sum, valueAndGrad, type Tensor } from '../src/index.js';
 import { einsumRaw } from '../src/dsl/ops/einsum.js';
 import { einsumSpec } from '../src/dsl/einsum-rules.js';
+import { scaledDotProductAttention } from '../src/nn/attention.js';
 import { eachBackend } from './support/backends.js';
 import { checkOp } from './support/op-check.js';
 import { assertClose, forEachIndex, randomArray, sizeOf, strides, type Ref } from './support/reference.js';
@@ -96,7 +97,7 @@ async function kernels(f: () => Tensor): Promise<string[]> {
     await y.data();
     y.dispose();
   });
-  return entries.map((e) => e.kernel).sort();
+  return entries.map((e) => `${e.kernel} ×${e.calls}`).sort();
 }
 
 eachBackend("einsum 'bij,bjk->bik' runs matmul's kernels, 'bhqd,bhkd->bhqk' matmul's with transposeB, and gives their values", async (t) => {
@@ -107,11 +108,23 @@ eachBackend("einsum 'bij,bjk->bik' runs matmul's kernels, 'bhqd,bhkd->bhqk' matm
   const k4 = ramp([2, 2, 5, 4], 4);
   await realize([a, b, k, q4, k4]); // uploaded before profiling
   t.deepEqual(await kernels(() => sv.einsum('bij,bjk->bik', a, b)), await kernels(() => sv.matmul(a, b)));
-  t.true((await kernels(() => sv.einsum('bij,bjk->bik', a, b))).includes('matmul'));
+  t.true((await kernels(() => sv.einsum('bij,bjk->bik', a, b))).includes('matmul ×1'));
   t.deepEqual(await kernels(() => sv.einsum('bqd,bkd->bqk', a, k)), await kernels(() => sv.matmul(a, k, { transposeB: true })));
   t.deepEqual([...(await sv.einsum('bij,bjk->bik', a, b).data())], [...(await sv.matmul(a, b).data())]);
   t.deepEqual(await kernels(() => sv.einsum('bhqd,bhkd->bhqk', q4, k4)), await kernels(() => sv.matmul(q4, k4, { transposeB: true })));
   for (const x of [a, b, k, q4, k4]) x.dispose();
+});
+
+eachBackend('the ViT attention written with einsum runs the kernels of its matmul form, forward and gradient, with equal values', async (t) => {
+  const [q, k, v] = [0, 1, 2].map((phase) => ramp([2, 2, 5, 4], phase) as Tensor<[2, 2, 5, 4]>);
+  await realize([q, k, v]);
+  const byMatmul = (qq: Tensor<[2, 2, 5, 4]>, kk: Tensor<[2, 2, 5, 4]>, vv: Tensor<[2, 2, 5, 4]>) =>
+    sv.matmul(sv.softmax(sv.mulScalar(sv.matmul(qq, kk, { transposeB: true }), 1 / Math.sqrt(4))), vv);
+  const byEinsum = (qq: Tensor<[2, 2, 5, 4]>, kk: Tensor<[2, 2, 5, 4]>, vv: Tensor<[2, 2, 5, 4]>) => scaledDotProductAttention(qq, kk, vv).out;
+  const gradOf = (f: typeof byMatmul) => () => sv.grad((qq: Tensor<[2, 2, 5, 4]>) => sum(mul(f(qq, k, v), v)))(q);
+  t.deepEqual(await kernels(() => byEinsum(q, k, v)), await kernels(() => byMatmul(q, k, v)));
+  t.deepEqual(await kernels(gradOf(byEinsum)), await kernels(gradOf(byMatmul)));
+  t.deepEqual([...(await gradOf(byEinsum)().data())], [...(await gradOf(byMatmul)().data())]);
 });
 
 // --- vmap: batching rules of the primitives it lowers to ----------------------------------------------

@@ -1,7 +1,7 @@
 // torch.nn.MultiheadAttention self-attention (batch_first): in_proj rows are q | k | v, heads take
 // contiguous slices of E, scores scaled by 1/sqrt(E/H), softmax over keys. Generic over every dim:
 // the head width is HeadWidth<E, H> throughout, and mergeHeads gives E back.
-import { chunk, dropout, type Seed, exactMul, matmul, mergeHeads, mulScalar, softmax, splitHeads, type Tensor } from '../dsl/index.js';
+import { chunk, dropout, type Seed, einsum, exactMul, mergeHeads, mulScalar, softmax, splitHeads, type Tensor } from '../dsl/index.js';
 import type { Mul } from '../dsl/shape-types.js';
 import { initLinear, linear, type Linear } from './linear.js';
 import { xavierUniform, zerosParam } from './init.js';
@@ -30,9 +30,10 @@ export function scaledDotProductAttention<B extends number, H extends number, T 
   v: Tensor<[B, H, T, D]>,
   options: AttentionOptions = {},
 ): { out: Tensor<[B, H, T, D]>; weights: Tensor<[B, H, T, T]> } {
-  const scores = mulScalar(matmul(q, k, { transposeB: true }), 1 / Math.sqrt(q.shape[3]));
+  // the same single matmul kernels as matmul(q, k, { transposeB: true }) and matmul(weights, v)
+  const scores = mulScalar(einsum('bhqd,bhkd->bhqk', q, k), 1 / Math.sqrt(q.shape[3]));
   const weights = softmax(scores);
-  return { out: matmul(options.dropout ? dropout(weights, options.dropout, options.seed ?? 0) : weights, v), weights };
+  return { out: einsum('bhqk,bhkd->bhqd', options.dropout ? dropout(weights, options.dropout, options.seed ?? 0) : weights, v), weights };
 }
 
 /**
