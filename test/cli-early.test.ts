@@ -102,6 +102,28 @@ test('flags that cannot work are refused before any data is read, naming the fla
   t.regex(lastLine(limit.stderr), /--limit-train 60000 is above the 160 training records in /);
 });
 
+test('three problems on one command line are reported together, one line each, before any data is read', async (t) => {
+  // a record with label 200: loading this data would be refused, so the problems come before it is read
+  const dir = await syntheticCifarDir(32);
+  const batch = path.join(dir, 'cifar-10-batches-bin', 'data_batch_1.bin');
+  const bytes = await readFile(batch);
+  bytes[0] = 200;
+  await writeFile(batch, bytes);
+  const args = [...tinyWith({ '--embed-dim': '65536', '--heads': '1', '--limit-train': '60000' }), '--allow-data-change', '--data-dir', dir, '--out-dir', path.join(await scratch(), 'run')];
+  const r = await run(args);
+  t.is(r.code, 2, r.stderr);
+  const problems = r.stderr.split('\n').filter((l) => l.startsWith('shaped-vit: '));
+  t.is(problems.length, 3, r.stderr);
+  t.regex(problems[0], /^shaped-vit: --allow-data-change goes with --resume$/);
+  t.regex(problems[1], /^shaped-vit: this model at --batch-size 32 needs an estimated .* lower --embed-dim, --mlp-dim or --layers$/);
+  t.regex(problems[2], /^shaped-vit: --limit-train 60000 is above the 160 training records in .*cifar-10-batches-bin$/);
+  t.notRegex(r.stdout, /#Parameter/);
+  // without the other two, the bad record is found when the data is read
+  const read = await run([...tiny, '--data-dir', dir, '--out-dir', path.join(await scratch(), 'run')]);
+  t.is(read.code, 1, read.stderr);
+  t.regex(lastLine(read.stderr), /data_batch_1\.bin: record 0 has label 200/);
+});
+
 test('a safetensors header nested 100,000 deep is refused by its depth, naming the file', async (t) => {
   const file = path.join(await scratch(), 'deep.safetensors');
   const depth = 100_000;

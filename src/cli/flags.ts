@@ -1,8 +1,8 @@
 // A small typed parser for kebab-case command-line flags. The spec is the single source of truth:
 // it types the result (kebab names become camelCase keys), validates values, and produces --help.
-// Every user error is a FlagError whose message is one line listing every problem found (each
-// naming its flag) and whose exit code is 2 (the usual "bad usage" status), so the CLI can print
-// it and exit without a stack trace.
+// Every user error is a FlagError holding every problem found (each naming its flag; its message
+// is all of them on one line) and whose exit code is 2 (the usual "bad usage" status), so the CLI
+// can print them, one line each, and exit without a stack trace.
 import * as E from 'fp-ts/lib/Either.js';
 import { allOf, didYouMean, invalid, oneLine, orThrow, valid, type Problems, type Validation } from '../io/validation.js';
 

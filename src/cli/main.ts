@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // shaped-vit command line: `shaped-vit train-cifar [flags]`, `shaped-vit predict ...`. Every failure ends here as one line
-// starting with "shaped-vit:" and a non-zero exit; SHAPED_VIT_DEBUG=1 adds the stack.
+// starting with "shaped-vit:" (a usage error: one such line per problem) and a non-zero exit; SHAPED_VIT_DEBUG=1 adds the stack.
 import { describeFsError } from '../io/read-bounded.js';
 import { debugEnabled } from '../dsl/webgpu-node.js';
 import { FlagError } from './flags.js';
@@ -42,7 +42,8 @@ function oneLine(e: unknown): string {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: Error & { exitCode?: number }) => {
-    console.error(`shaped-vit: ${oneLine(e)}`);
+    // a usage error lists every problem found, one line each
+    for (const problem of e instanceof FlagError ? e.problems : [e]) console.error(`shaped-vit: ${oneLine(problem)}`);
     if (debugEnabled() && e?.stack) console.error(e.stack);
     process.exit(typeof e?.exitCode === 'number' ? e.exitCode : 1);
   },

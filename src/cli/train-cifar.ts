@@ -5,14 +5,16 @@ import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { backend, setBackend, backendNames, type BackendName } from '../dsl/index.js';
 import { resolveCifar10 } from '../data/source.js';
-import { CIFAR10_CLASSES, CIFAR_SIDE, loadCifar10 } from '../data/cifar.js';
+import { CIFAR10_CLASSES, CIFAR_SIDE, loadCifar10, recordCounts } from '../data/cifar.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { ConfusionMatrix, renderConfusionSvg } from '../train/confusion.js';
 import { vit, type VitConfig, type VitConfigInput } from '../vit/index.js';
 import { CONFIG_LIMITS, describeConfig } from '../vit/checkpoint.js';
 import { inspectModel, loadModel } from '../vit/checkpoint-file.js';
 import { evaluate, runTraining } from '../train/loop.js';
-import { availableMemory, estimateTrainingMemory, gb } from '../train/memory.js';
+import * as E from 'fp-ts/lib/Either.js';
+import { allOf, invalid, orThrow, valid, type Validation } from '../io/validation.js';
+import { availableMemory, fitsInMemory } from '../train/memory.js';
 import { nothingToResume, RunFolder, StopRun, type Found } from '../train/run-folder.js';
 import { augmentNames, optimizerNames, parseRecipe, presetNames, presets, recipeConfig, type PresetName, type Recipe } from '../train/presets.js';
 import { FlagError, helpText, parseFlags } from './flags.js';
@@ -70,32 +72,40 @@ export async function trainCifar(argv: string[]): Promise<number> {
     return 0;
   }
   const flags = parsed.flags;
-  checkFlagCombinations(flags);
-  if (flags.evalOnly) return evalOnly(flags);
+  const combinations = flagCombinations(flags);
+  if (flags.evalOnly) return evalOnly(flags, combinations);
   // from here on a signal stops the run at its next safe point, saving it
   const signal = stopSignal();
 
-  // what can be refused without a backend or data is refused first; the folder is held from here on
+  // the folder is held from here on; flags that do not go together (reported below with the rest)
+  // leave every folder alone
+  const opens = E.isRight(combinations);
   let folder: RunFolder | null = null;
   try {
     let recipe: Recipe | null = null;
-    if (flags.outDir !== undefined) ({ folder, recipe } = await openRun(flags, flags.outDir, flags.preset));
-    else if (flags.preset && !flags.resume) recipe = validRecipe(newRecipe(presets[flags.preset], flags));
+    if (opens && flags.outDir !== undefined) ({ folder, recipe } = await openRun(flags, flags.outDir, flags.preset));
 
     if (flags.backend) setBackend(flags.backend as BackendName);
     const be = await backend();
     const hardwareGpu = be.name === 'webgpu' && !be.description.includes('software');
     const presetName: PresetName = flags.preset ?? (hardwareGpu ? 'seed' : 'quick');
-    if (!folder) ({ folder, recipe } = await openRun(flags, path.join('runs', presetName), presetName));
-    if (!recipe) recipe = validRecipe(newRecipe(presets[presetName], flags));
+    if (opens && !folder) ({ folder, recipe } = await openRun(flags, path.join('runs', presetName), presetName));
+    recipe ??= newRecipe(presets[presetName], flags);
     if (!flags.preset && !flags.resume) info(`preset: ${presetName} (${hardwareGpu ? 'a hardware GPU is available' : 'no hardware GPU adapter: CPU-sized recipe; --preset seed runs the full one'})`);
     info(`backend: ${be.description}`);
 
+    // every problem of the command line at once, one line each, before any data is read: flags that
+    // do not go together, a model that is invalid or does not fit in memory, limits above the data
+    const local = flags.dataDir !== '' ? await resolveCifar10({ dataDir: flags.dataDir, download: false, log: info }).catch(() => null) : null;
+    const counts = local && (await recordCounts(local.dir));
+    const limits = { limitTrain: recipe.limitTrain, limitTest: recipe.limitTest };
+    orThrow(allOf([combinations, flags.resume ? valid(recipe) : recipeFits(recipe), limitsFit(limits, counts)]), (problems) => new FlagError(problems));
+    if (!folder) throw new Error('internal: the run folder is held once the command line is valid');
+
     // the run's state is loaded and checked (a resume: consistent, finite, this recipe) before the data
     const prepared = await folder.prepare(recipe, flags.resume);
-    const data = await resolveCifar10({ dataDir: flags.dataDir, log: info });
+    const data = local ?? (await resolveCifar10({ dataDir: flags.dataDir, log: info }));
     const { train, test, checksums } = await loadCifar10(data.dir);
-    checkLimits({ limitTrain: recipe.limitTrain, limitTest: recipe.limitTest }, train.count, test.count, data.dir);
 
     const cfg = recipeConfig(recipe);
     log(`#Parameter: ${vit.expectedShapes(cfg).reduce((s, e) => s + e.shape.reduce((p, d) => p * d, 1), 0)}`);
@@ -120,7 +130,8 @@ export async function trainCifar(argv: string[]): Promise<number> {
 }
 
 /** --eval-only: the checkpoint (--checkpoint, else <out-dir>/best.safetensors, else runs/<preset>/) on the test set. */
-async function evalOnly(flags: Flags): Promise<number> {
+async function evalOnly(flags: Flags, combinations: Validation<unknown>): Promise<number> {
+  orThrow(combinations, (problems) => new FlagError(problems));
   const given = flags.checkpoint ?? (flags.outDir !== undefined ? path.join(flags.outDir, 'best.safetensors') : null);
   if (given) await checkFitsData(await inspectModel(given), given);
   if (flags.backend) setBackend(flags.backend as BackendName);
@@ -130,8 +141,8 @@ async function evalOnly(flags: Flags): Promise<number> {
   info(`backend: ${be.description}`);
   const model = await loadModel(file);
   const data = await resolveCifar10({ dataDir: flags.dataDir, log: info });
-  const { test, train } = await loadCifar10(data.dir);
-  checkLimits({ limitTest: flags.limitTest }, train.count, test.count, data.dir);
+  orThrow(limitsFit({ limitTest: flags.limitTest }, await recordCounts(data.dir)), (problems) => new FlagError(problems));
+  const { test } = await loadCifar10(data.dir);
   const confusion = new ConfusionMatrix(model.cfg.classes);
   const res = (await evaluate(model.cfg, model.params, test, { batchSize: 250, limit: flags.limitTest, labelSmoothing: 0, confusion }))!;
   log(`Test (${res.count} images) cross-entropy: ${res.loss.toFixed(4)} Accuracy: ${res.accuracy.toFixed(4)}`);
@@ -153,12 +164,16 @@ async function reportConfusion(m: ConfusionMatrix, outDir: string): Promise<void
   info(`confusion matrix: ${file}`);
 }
 
-/** --limit-train and --limit-test must not ask for more records than the data has. */
-function checkLimits(limits: { limitTrain?: number; limitTest?: number }, trainCount: number, testCount: number, dir: string): void {
-  const over: string[] = [];
-  if (limits.limitTrain !== undefined && limits.limitTrain > trainCount) over.push(`--limit-train ${limits.limitTrain} is above the ${trainCount} training records`);
-  if (limits.limitTest !== undefined && limits.limitTest > testCount) over.push(`--limit-test ${limits.limitTest} is above the ${testCount} test records`);
-  if (over.length) throw new FlagError(`${over.join('; ')} in ${dir}`);
+/**
+ * --limit-train and --limit-test must not ask for more records than the data has: the records in
+ * its folder (counted from the files' sizes, before reading them), or CIFAR-10's 50,000 and 10,000
+ * while it is not here yet (it is downloaded after this check).
+ */
+function limitsFit(limits: { limitTrain?: number; limitTest?: number }, counts: { train: number; test: number; dir: string } | null): Validation<unknown> {
+  const where = counts ? ` in ${counts.dir}` : ' of CIFAR-10';
+  const over = (flag: string, limit: number | undefined, have: number, what: string) =>
+    limit !== undefined && limit > have ? invalid(`${flag} ${limit} is above the ${have} ${what} records${where}`) : valid(limit);
+  return allOf([over('--limit-train', limits.limitTrain, counts?.train ?? 50_000, 'training'), over('--limit-test', limits.limitTest, counts?.test ?? 10_000, 'test')]);
 }
 
 /** A model for other images or classes than CIFAR-10's is refused, naming both. */
@@ -211,7 +226,7 @@ async function openRun(flags: Flags, outDir: string, presetName: PresetName | un
       return { folder, recipe: resumedRecipe(storedRecipe(found), flags) };
     }
     if (found.kind === 'run') throw new FlagError(`${outDir} already holds a run (${(await folder.runFileNames()).join(', ')}); use --resume or another --out-dir`);
-    return { folder, recipe: presetName ? validRecipe(newRecipe(presets[presetName], flags)) : null };
+    return { folder, recipe: presetName ? newRecipe(presets[presetName], flags) : null };
   } catch (e) {
     folder.release();
     throw e;
@@ -231,36 +246,30 @@ function killHook(): ((name: string) => void) | undefined {
   };
 }
 
-/** The recipe, if its model is valid (else the shape rules' message, as a flag error). */
-function validRecipe(r: Recipe): Recipe {
+/** The recipe, if its model is valid (else the shape rules' message) and fits in memory: a model or batch that cannot is refused now, not after minutes of allocation. */
+function recipeFits(r: Recipe): Validation<Recipe> {
   let cfg: VitConfig;
   try {
     cfg = recipeConfig(r);
   } catch (e) {
-    throw new FlagError(`invalid model: ${(e as Error).message}`);
+    return invalid(`invalid model: ${(e as Error).message}`);
   }
-  // a model or batch that cannot fit is refused now, not after minutes of allocation
-  const need = estimateTrainingMemory(cfg, r.batchSize, r.optimizer === 'sgd' ? (r.momentum > 0 ? 1 : 0) : 2);
-  const have = availableMemory();
-  if (need.total > have) {
-    const lower = need.activations > need.total / 2 ? '--batch-size' : '--embed-dim, --mlp-dim or --layers';
-    throw new FlagError(
-      `this model at --batch-size ${r.batchSize} needs an estimated ${gb(need.total)} (weights and gradients ${gb(2 * need.params)}, optimizer state ${gb(need.optimizer)}, activations ${gb(need.activations)}), more than the ${gb(have)} of memory available; lower ${lower}`,
-    );
-  }
-  return r;
+  const slots = r.optimizer === 'sgd' ? (r.momentum > 0 ? 1 : 0) : 2;
+  return E.map(() => r)(fitsInMemory(cfg, r.batchSize, slots, availableMemory()));
 }
 
-function checkFlagCombinations(flags: Flags): void {
-  if (flags.checkpoint !== undefined && !flags.evalOnly) throw new FlagError('--checkpoint goes with --eval-only');
-  if (flags.resume && flags.evalOnly) throw new FlagError('--resume and --eval-only exclude each other');
-  if (flags.allowDataChange && !flags.resume) throw new FlagError('--allow-data-change goes with --resume');
-  for (const k of ['dataDir', 'outDir', 'checkpoint'] as const) if (flags[k] === '') throw new FlagError(`${flagName(k)} is empty; give a path or leave the flag out`);
-  if (flags.evalOnly) {
-    const recipeFlags = recipeKeys.filter((k) => k !== 'limitTest' && flags[k] !== undefined).map(flagName);
-    if (flags.preset) recipeFlags.unshift('--preset');
-    if (recipeFlags.length) throw new FlagError(`${recipeFlags.join(', ')}: --eval-only takes the model from the checkpoint; drop ${recipeFlags.length === 1 ? 'it' : 'them'}`);
-  }
+/** Flags that do not go together, each a problem of its own. */
+function flagCombinations(flags: Flags): Validation<unknown> {
+  const problem = (bad: boolean, text: string) => (bad ? invalid(text) : valid(null));
+  const recipeFlags = recipeKeys.filter((k) => k !== 'limitTest' && flags[k] !== undefined).map(flagName);
+  if (flags.preset) recipeFlags.unshift('--preset');
+  return allOf([
+    problem(flags.checkpoint !== undefined && !flags.evalOnly, '--checkpoint goes with --eval-only'),
+    problem(flags.resume && flags.evalOnly, '--resume and --eval-only exclude each other'),
+    problem(flags.allowDataChange && !flags.resume, '--allow-data-change goes with --resume'),
+    ...(['dataDir', 'outDir', 'checkpoint'] as const).map((k) => problem(flags[k] === '', `${flagName(k)} is empty; give a path or leave the flag out`)),
+    problem(flags.evalOnly && recipeFlags.length > 0, `${recipeFlags.join(', ')}: --eval-only takes the model from the checkpoint; drop ${recipeFlags.length === 1 ? 'it' : 'them'}`),
+  ]);
 }
 
 /** The out-dir must be a folder or absent with a folder as its nearest existing parent. */
@@ -280,7 +289,7 @@ async function checkOutDirPath(outDir: string): Promise<void> {
 
 /** The recipe of the run to resume, validated as if given as flags, and its model config checked against the stored one. */
 function storedRecipe(found: Extract<Found, { kind: 'run' }>): { recipe: Recipe; file: string } {
-  const { file, progress, config } = found;
+  const { path: file, progress, config } = found.state;
   const recipe = parseRecipe(progress.recipe);
   if (!recipe) throw new FlagError(`${file}: the stored recipe is not one this version writes`);
   try {

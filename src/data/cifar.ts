@@ -136,6 +136,28 @@ async function loadSplit(batchDir: string, files: readonly string[], checksums: 
 }
 
 /**
+ * The records of each split in `dir` (or its cifar-10-batches-bin), from the files' sizes alone:
+ * null when a file is missing or not a regular file (loadCifar10 says which).
+ */
+export async function recordCounts(dir: string): Promise<{ train: number; test: number; dir: string } | null> {
+  const batchDir = await findBatchDir(dir);
+  const records = async (files: readonly string[]) => {
+    let n = 0;
+    for (const f of files) {
+      const s = await stat(path.join(batchDir, f));
+      if (!s.isFile()) throw new Error(`${f} is not a file`);
+      n += Math.floor(s.size / CIFAR_RECORD_BYTES);
+    }
+    return n;
+  };
+  try {
+    return { train: await records(CIFAR10_TRAIN_FILES), test: await records([CIFAR10_TEST_FILE]), dir: batchDir };
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Loads the 5 training batches (in order) and the test batch from
  * `dir/cifar-10-batches-bin/` or from `dir` itself, with the SHA-256 of each file.
  */

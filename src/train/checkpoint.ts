@@ -4,7 +4,7 @@
 // and step: a save cut short between the two files is detected, never silently mixed.
 // Everything is validated (progress record, config, sizes) before any tensor is read.
 import { disposeTree, fromTypedArray, mapTree, treeLeaves } from '../dsl/index.js';
-import { openSafetensors, readSafetensorsHeader, type SafetensorsReader } from '../io/safetensors-file.js';
+import { openSafetensors, type SafetensorsReader } from '../io/safetensors-file.js';
 import { checkTensors, encodeSafetensors, requireF32, tensorMismatchError, type LoadedTensor } from '../io/safetensors.js';
 import { checkCheckpointHeader, checkpointMetadata, configFromMetadata, requireFinite, tensorEntries, paramsFromTensors, CheckpointError } from '../vit/checkpoint.js';
 import { vit, type VitConfig, type VitConfigInput, type VitParams } from '../vit/index.js';
@@ -54,24 +54,37 @@ export async function encodeTrainState(path: string, cfg: VitConfigInput, params
   return encodeSafetensors([...weights, ...state], checkpointMetadata(cfg, { progress: JSON.stringify(progress) }));
 }
 
-/** The progress record and stored config of a training state, reading only its header. */
-export async function readTrainProgress(modelPath: string): Promise<{ progress: TrainingProgress; config: VitConfigInput }> {
-  const path = trainStatePath(modelPath);
-  const header = await readSafetensorsHeader(path);
-  return { progress: parseProgress(header.metadata.progress, path), config: configFromMetadata(header.metadata, path) };
+/** A training state file, open, its header read once: the progress record and stored config, validated. */
+export interface TrainStateFile {
+  readonly path: string;
+  readonly progress: TrainingProgress;
+  readonly config: VitConfigInput;
+  /** its tensors, read by loadTrainState (which closes it); close() if it is not loaded */
+  readonly reader: SafetensorsReader;
 }
 
-/** Reads a training state: all of it is validated before weights, then optimizer state, are read. */
+/** Opens the training state beside `modelPath`, reading its header only (and closing it again if the header is refused). */
+export async function openTrainState(modelPath: string): Promise<TrainStateFile> {
+  const path = trainStatePath(modelPath);
+  const reader = await openSafetensors(path);
+  try {
+    const { metadata } = reader.header;
+    return { path, progress: parseProgress(metadata.progress, path), config: configFromMetadata(metadata, path), reader };
+  } catch (e) {
+    await reader.close();
+    throw e;
+  }
+}
+
+/** Reads an open training state (and closes it): all of it is validated before weights, then optimizer state, are read. */
 export async function loadTrainState(
-  modelPath: string,
+  state: TrainStateFile,
   optimizer: Transform<unknown>,
 ): Promise<{ cfg: VitConfig; params: VitParams; opt: unknown; progress: TrainingProgress }> {
-  const path = trainStatePath(modelPath);
-  const file = await openSafetensors(path);
+  const { path, progress, reader: file } = state;
   try {
     const { header } = file;
     requireF32(header, path);
-    const progress = parseProgress(header.metadata.progress, path);
     const cfg = checkCheckpointHeader(header, path, undefined, 'params.');
     let optBytes = 0;
     for (const [name, t] of header.tensors) {

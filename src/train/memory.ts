@@ -3,6 +3,7 @@
 // of swapping or an out-of-memory crash. Calibrated on the seed model: the estimate for
 // --batch-size 4096 is 13.2 GB, the measured peak 11.9 GB.
 import { freemem } from 'node:os';
+import { invalid, valid, type Validation } from '../io/validation.js';
 import { parameterCountOf } from '../vit/checkpoint.js';
 import type { VitConfig } from '../vit/index.js';
 
@@ -35,3 +36,16 @@ export function availableMemory(): number {
 }
 
 export const gb = (bytes: number) => `${(bytes / 1e9).toFixed(bytes < 1e8 ? 3 : 1)} GB`;
+
+/**
+ * The estimate for `cfg` at `batchSize` (`slots` as in estimateTrainingMemory), if it fits in
+ * `have` bytes; else the problem naming the estimate, its parts and the flags that lower it.
+ */
+export function fitsInMemory(cfg: VitConfig, batchSize: number, slots: number, have: number): Validation<MemoryEstimate> {
+  const need = estimateTrainingMemory(cfg, batchSize, slots);
+  if (need.total <= have) return valid(need);
+  const lower = need.activations > need.total / 2 ? '--batch-size' : '--embed-dim, --mlp-dim or --layers';
+  return invalid(
+    `this model at --batch-size ${batchSize} needs an estimated ${gb(need.total)} (weights and gradients ${gb(2 * need.params)}, optimizer state ${gb(need.optimizer)}, activations ${gb(need.activations)}), more than the ${gb(have)} of memory available; lower ${lower}`,
+  );
+}

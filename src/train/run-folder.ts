@@ -31,9 +31,9 @@ import { describeFsError } from '../io/read-bounded.js';
 import { readSafetensorsHeader } from '../io/safetensors-file.js';
 import { describeConfig } from '../vit/checkpoint.js';
 import { encodeCheckpointFile } from '../vit/checkpoint-file.js';
-import type { VitConfig, VitConfigInput } from '../vit/index.js';
+import type { VitConfig } from '../vit/index.js';
 import { vit } from '../vit/index.js';
-import { encodeTrainState, loadTrainState, pairMetadata, pairMismatch, readTrainProgress, trainStatePath, type DataSource, type TrainingProgress } from './checkpoint.js';
+import { encodeTrainState, loadTrainState, openTrainState, pairMetadata, pairMismatch, trainStatePath, type DataSource, type TrainingProgress, type TrainStateFile } from './checkpoint.js';
 import { formatMetricsLine, readMetrics, writeMetrics, type MetricsRecord } from './metrics.js';
 import { renderCurvesSvg } from './plot.js';
 import { recipeConfig, recipeOptimizer, type Recipe } from './presets.js';
@@ -68,7 +68,7 @@ const exists = (p: string) => stat(p).then(
 export type Found =
   | { readonly kind: 'none' }
   | { readonly kind: 'leftovers'; readonly files: string[] }
-  | { readonly kind: 'run'; readonly progress: TrainingProgress; readonly config: VitConfigInput; readonly file: string };
+  | { readonly kind: 'run'; readonly state: TrainStateFile };
 
 /** A run found, validated and loaded (state on the device), before any file is changed. */
 export interface PreparedRun {
@@ -108,6 +108,8 @@ export class RunFolder {
   readonly files: ReturnType<typeof runFiles>;
   private held = true;
   private readonly releaseOnExit = () => this.release();
+  /** what found() found: looked at once, as the lock keeps the folder as it is (a run's state stays open for prepare) */
+  private seen: Promise<Found> | null = null;
 
   private constructor(
     readonly dir: string,
@@ -176,6 +178,7 @@ export class RunFolder {
     if (!this.held) return;
     this.held = false;
     process.off('exit', this.releaseOnExit);
+    void this.seen?.then((found) => (found.kind === 'run' ? found.state.reader.close() : undefined)).catch(() => undefined);
     try {
       if (readLock(this.files.lock)?.pid === process.pid) unlinkSync(this.files.lock);
       if (this.created) rmdirSync(this.dir);
@@ -192,13 +195,15 @@ export class RunFolder {
     return names;
   }
 
-  /** What the folder holds, reading headers only. */
-  async found(): Promise<Found> {
+  /** What the folder holds, reading a run's state header only, and that once; the state stays open for prepare(). */
+  found(): Promise<Found> {
+    this.seen ??= this.look();
+    return this.seen;
+  }
+
+  private async look(): Promise<Found> {
     const f = this.files;
-    if (await exists(f.state)) {
-      const { progress, config } = await readTrainProgress(f.last);
-      return { kind: 'run', progress, config, file: f.state };
-    }
+    if (await exists(f.state)) return { kind: 'run', state: await openTrainState(f.last) };
     const files: string[] = [];
     for (const p of [f.metrics, f.curves, f.best, f.last]) if (await exists(p)) files.push(path.basename(p));
     return files.length ? { kind: 'leftovers', files } : { kind: 'none' };
@@ -220,7 +225,9 @@ export class RunFolder {
       return { state, progress, records: [], rewriteMetrics: false, resumedFrom: null };
     }
     if (found.kind !== 'run') throw new StopRun(nothingToResume(this.dir, found), 2);
-    const loaded = await loadTrainState(f.last, recipeOptimizer(recipe));
+    // the state found (its header read once, by found()) is read and closed here
+    this.seen = null;
+    const loaded = await loadTrainState(found.state, recipeOptimizer(recipe));
     try {
       const p = loaded.progress;
       if (p.recipe !== recipeText) throw new StopRun(`--resume: ${f.state} was written by a different recipe; pass the same flags (or none)`, 2);
@@ -268,6 +275,7 @@ export class RunFolder {
       if (found.kind === 'leftovers') {
         this.o.log(`${this.dir}: removing ${found.files.join(', ')} of a run killed before its first save`);
         for (const name of found.files) await this.saving(path.join(this.dir, name), () => rm(path.join(this.dir, name), { force: true }));
+        this.seen = null;
       }
       return;
     }
