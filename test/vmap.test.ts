@@ -228,11 +228,46 @@ eachBackend('outAxes, nested vmap and a seeded dropout mask per example', async 
 
 test('mapped axes of different sizes, unmapped calls and a primitive without a batching rule fail naming them', (t) => {
   const f = (a: Tensor<[4]>, b: Tensor<[4]>) => add(a, b);
-  t.throws(() => (vmap(f) as AnyF)(rand([3, 4], 1), rand([2, 4], 2)), { message: 'vmap: argument 1 has 2 along its mapped axis 0, other arguments 3' });
+  t.throws(() => (vmap(f) as AnyF)(rand([3, 4], 1), rand([2, 4], 2)), { message: 'vmap: argument 1: axis 0 has size 2, expected 3' });
   t.throws(() => vmap(f, { inAxes: [null, null] })(rand([4], 1), rand([4], 2)), { message: 'vmap: no argument is mapped (every inAxes entry is null)' });
   t.throws(() => (vmap(f, { inAxes: [0] as never }) as AnyF)(rand([3, 4], 1), rand([3, 4], 2)), { message: 'vmap: inAxes has 1 entries for 2 arguments' });
   const opaque = definePrimitive({ name: 'test-vmap-opaque', shape: ([v]) => [...v], lowering: { source: () => 'return x0[i];' } });
   t.throws(() => vmap((v: Tensor<[4]>) => apply(opaque, [v], undefined))(rand([3, 4], 3)), { message: "vmap: primitive 'test-vmap-opaque' has no batching rule" });
+});
+
+// inAxes and outAxes as tree prefixes (JAX's contract)
+type Layer = { w: Tensor<[4, 2]>; b: Tensor<[2]> };
+const layer = (p: Layer, x: Tensor<[4]>) => add(matmul(reshape(x, [1, 4]), p.w), p.b);
+
+eachBackend('inAxes and outAxes as tree prefixes: a record argument with one leaf mapped, outputs placed per leaf, eager and under jit', async (t) => {
+  const w = rand([4, 2], 60) as Tensor<[4, 2]>;
+  const bs = rand([B, 2], 61) as Tensor<[3, 2]>;
+  const xs = rand([B, 4], 62) as Tensor<[3, 4]>;
+  const perBias = vmap(layer, { inAxes: [{ w: null, b: 0 }, 0] });
+  const expected = await stacked((b: Loose, x: Loose) => layer({ w, b }, x), [bs, xs], [0, 0], B);
+  const eager: Tensor<[3, 1, 2]> = perBias({ w, b: bs }, xs);
+  assertClose(t, await eager.data(), expected[0], 1e-6, 1e-5, 'eager');
+  assertClose(t, await (await jit(perBias)({ w, b: bs }, xs)).data(), expected[0], 1e-6, 1e-5, 'jit');
+  // b mapped along its second axis
+  const bT = sv.transpose(bs);
+  assertClose(t, await vmap(layer, { inAxes: [{ w: null, b: 1 }, 0] })({ w, b: bT }, xs).data(), expected[0], 1e-6, 1e-5, 'b mapped along axis 1');
+  // outAxes per leaf of the result; null for an output that does not depend on the mapped arguments
+  const split = vmap((x: Tensor<[4]>, v: Tensor<[2]>) => ({ y: layer({ w, b: v }, x), scale: sum(w) }), { inAxes: [0, null], outAxes: { y: 2, scale: null } });
+  const out = split(xs, rand([2], 63) as Tensor<[2]>);
+  t.deepEqual([...out.y.shape], [1, 2, B]);
+  t.deepEqual([...out.scale.shape], []);
+  assertClose(t, await out.scale.data(), [(await w.data()).reduce((a, v) => a + v, 0)], 1e-5, 1e-5, 'unmapped output kept as it is');
+});
+
+test('an axis tree that does not fit its argument or result fails naming the path', (t) => {
+  const w = rand([4, 2], 60);
+  const flipped = (x: Tensor<[4]>, p: Layer) => layer(p, x);
+  t.throws(() => (vmap(flipped, { inAxes: [0, { w: null, b: 0 }] }) as AnyF)(rand([4, 4], 1), { w, b: rand([3, 2], 2) }), { message: 'vmap: inAxes[1].b: axis 0 has size 3, expected 4' });
+  t.throws(() => (vmap(flipped, { inAxes: [0, { w: null }] } as never) as AnyF)(rand([4, 4], 1), { w, b: rand([4, 2], 2) }), { message: 'vmap: inAxes[1].b: no axis given (null for none)' });
+  t.throws(() => (vmap(flipped, { inAxes: [0, { w: null, b: 0, c: 0 }] } as never) as AnyF)(rand([4, 4], 1), { w, b: rand([4, 2], 2) }), { message: "vmap: inAxes[1].c: the argument has no 'c'" });
+  t.throws(() => (vmap(flipped, { inAxes: [{ x: 0 }, null] } as never) as AnyF)(rand([4, 4], 1), { w, b: rand([4, 2], 2) }), { message: 'vmap: inAxes[0]: a record of axes {x} for a tensor Tensor[4,4]' });
+  t.throws(() => (vmap((xs: Tensor[]) => xs[0], { inAxes: [[0, 0]] } as never) as AnyF)([rand([4, 4], 1)]), { message: 'vmap: inAxes[0]: an array of 2 axes for an array of 1' });
+  t.throws(() => (vmap((x: Tensor<[4]>) => ({ y: x }), { outAxes: { y: null } }) as AnyF)(rand([3, 4], 1)), { message: 'vmap: outAxes.y is null, but that output depends on the mapped arguments' });
 });
 
 eachBackend('a trace that throws leaves nothing behind for the next evaluation', async (t) => {

@@ -33,3 +33,26 @@ expectType<{ w: Tensor<[32, 6, 3]>; b: Tensor<[32, 3]> }>(perExample(params, zer
 perExample(params, zeros([32, 6]), zeros([31]));
 // jittable
 expectType<Promise<{ w: Tensor<[number, 6, 3]>; b: Tensor<[number, 3]> }>>(jit(perExample)(params, zeros([32, 6]), zeros([32])));
+
+// inAxes as a tree prefix of an argument (JAX's): only the leaves mapped with a number gain B
+type Layer = { w: Tensor<[4, 2]>; b: Tensor<[2]> };
+const layer = (p: Layer, x: Tensor<[4]>) => add(matmul(reshape(x, [1, 4]), p.w), p.b);
+const perBias = vmap(layer, { inAxes: [{ w: null, b: 0 }, 0] });
+expectType<Tensor<[5, 1, 2]>>(perBias({ w: zeros([4, 2]), b: zeros([5, 2]) }, zeros([5, 4])));
+// @ts-expect-error w is not mapped: it keeps its own shape
+perBias({ w: zeros([5, 4, 2]), b: zeros([5, 2]) }, zeros([5, 4]));
+// @ts-expect-error b is mapped with 5 examples, x with 6
+perBias({ w: zeros([4, 2]), b: zeros([5, 2]) }, zeros([6, 4]));
+// @ts-expect-error an axis tree covers every key of its argument
+vmap(layer, { inAxes: [{ w: null }, 0] });
+// @ts-expect-error a tensor argument takes one axis, not a record of them
+vmap(layer, { inAxes: [{ w: null, b: 0 }, { x: 0 }] });
+// a mapped axis other than the first, inside the tree
+const perBiasColumns = vmap(layer, { inAxes: [{ w: null, b: 1 }, 0] });
+expectType<Tensor<[3, 1, 2]>>(perBiasColumns({ w: zeros([4, 2]), b: zeros([2, 3]) }, zeros([3, 4])));
+
+// outAxes as a tree prefix of the result
+const pair = vmap((x: Tensor<[3]>) => ({ a: x, total: sum(x) }), { outAxes: { a: 1, total: 0 } });
+expectType<{ a: Tensor<[3, 7]>; total: Tensor<[7]> }>(pair(zeros([7, 3])));
+// @ts-expect-error outAxes covers every key of the result
+vmap((x: Tensor<[3]>) => ({ a: x, total: sum(x) }), { outAxes: { a: 1 } });

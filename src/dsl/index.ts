@@ -36,4 +36,4 @@ export { layerNorm, layerNormalize } from './ops/layernorm.js';
 export { crossEntropy, labelTensor } from './ops/loss.js';
 export { dropout, offsetSeed, type Seed } from './ops/dropout.js';
 export { exactAdd, exactMul, exactDiv, headWidth } from './shape-rules.js';
-export { vmap, type VmapOptions, type InAxis, type Batched, type InsertDim, type MapArgs } from './vmap.js';
+export { vmap, type VmapOptions, type InAxis, type AxisTree, type AxisPrefix, type InAxesOf, type Batched, type BatchedBy, type InsertDim, type MapArgs } from './vmap.js';
