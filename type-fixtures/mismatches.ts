@@ -1,6 +1,6 @@
 // Fixture for test/type-messages.test.ts (not a tsd test: it is meant to fail to compile). Each
 // `// error:` comment gives text that tsc 7 must print for the next line; no other line may fail.
-import { conv2d, maxPool2d, add, concat, linear, initLinear, matmul, mean, patchify, reshape, sum, splitHeads, vit, zeros, type Linear, type Tensor } from 'shaped-vit';
+import { conv2d, maxPool2d, add, concat, linear, initLinear, matmul, mean, patchify, reshape, slice, sum, splitHeads, vit, zeros, type Linear, type Tensor } from 'shaped-vit';
 
 const x = zeros([8, 17, 384]);
 // error: shapes [8,17,384] and [383] are not broadcastable (384 vs 383)
@@ -31,6 +31,8 @@ maxPool2d(zeros([1, 3, 8, 4]), 5);
 splitHeads(x, 7);
 // error: embedDim 64 is not divisible by heads 7
 splitHeads(zeros([2, 5, 64]), 7);
+// error: slice [2, 9) exceeds dim 5 on axis 1 of [2,5]
+slice(zeros([2, 5]), 1, 2, 9);
 // error: patch 5 does not divide height 32
 patchify(zeros([2, 3, 32, 32]), 5);
 // error: patch 4 does not divide width 30

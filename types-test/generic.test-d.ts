@@ -130,6 +130,16 @@ function window<B extends number, T extends number>(x: Tensor<[B, T]>) {
   return slice(x, 1, 2, 5);
 }
 expectType<Tensor<[4, 3]>>(window(zeros([4, 9])));
+expectType<Tensor<[2, 3]>>(slice(zeros([2, 5]), 1, 2, 5));
+// literal bounds outside a literal dim fail at the call
+// @ts-expect-error slice [2, 9) exceeds dim 5 on axis 1 of [2,5]
+slice(zeros([2, 5]), 1, 2, 9);
+// @ts-expect-error slice start 4 is greater than end 2
+slice(zeros([2, 5]), 1, 4, 2);
+function windowTo<B extends number, E extends number>(x: Tensor<[B, 5]>, end: E) {
+  return slice(x, 1, 0, end);
+}
+expectType<Tensor<[2, 3]>>(windowTo(zeros([2, 5]), 3));
 // the library's own layer, generic too
 function block<B extends number, T extends number, E extends number>(x: Tensor<[B, T, E]>, dim: E) {
   return selfAttention(initMultiheadAttention(dim, seedStream(0)), x, 4);

@@ -26,6 +26,7 @@ import type {
   CheckChunk,
   CheckConcat,
   CheckHeads,
+  CheckLiteral,
   CheckMergeHeads,
   CheckPatch,
   CheckPatches,
@@ -170,7 +171,7 @@ export function slice<S extends Shape, const Ax extends AxisIndex<S>, B extends 
   x: Tensor<S>,
   axis: Ax,
   start: B,
-  end: E,
+  end: E & NoInfer<CheckLiteral<SliceLength<S[AxisAt<S, Ax>], B, E>, S[AxisAt<S, Ax>] | B | E>>,
 ): Tensor<WithDim<S, AxisAt<S, Ax>, SliceLength<S[AxisAt<S, Ax>], B, E> & number>>;
 export function slice<S extends Shape, Ax extends number, B extends number, E extends number>(
   x: Tensor<S>,
