@@ -5,13 +5,10 @@
 // kernel of their own that computes the member ops producing the row op's inputs inline.
 import type { BackendName } from './backend.js';
 import type { Tensor } from './tensor.js';
-import { broadcastIndex, coordinates, kernelSource, localBinder, singleKernel, type Lowering } from './kernel-source.js';
+import { broadcastIndex, coordinates, kernelSource, localBinder, maxKernelInputs as maxInputs, singleKernel, type Lowering } from './kernel-source.js';
 import { readStats, rowStatsKernel, type Load, type RowStatsKernel } from './rows.js';
 import { elementwiseSource, isElementwise } from './primitive.js';
 import { fusedCompilerFor, rowsOf } from './kernel-table.js';
-
-// webgpu guarantees 8 storage buffers per shader stage; one is the output
-const maxInputs = 6;
 
 const sameShape = (a: Tensor, b: Tensor) => a.shape.length === b.shape.length && a.shape.every((d, k) => d === b.shape[k]);
 

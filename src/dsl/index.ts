@@ -37,3 +37,5 @@ export { crossEntropy, labelTensor } from './ops/loss.js';
 export { dropout, offsetSeed, type Seed } from './ops/dropout.js';
 export { exactAdd, exactMul, exactDiv, headWidth } from './shape-rules.js';
 export { vmap, type VmapOptions, type InAxis, type AxisTree, type AxisPrefix, type InAxesOf, type Batched, type BatchedBy, type InsertDim, type MapArgs } from './vmap.js';
+export { stack, expandDims, squeeze, flatten, pad, split, arange, eye, linspace, oneHot } from './ops/structure.js';
+export type { ShapesOf, TensorsOf, PadWidths, InsertAt, Flattened, Padded, ArangeLength } from './structure-types.js';

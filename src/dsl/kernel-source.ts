@@ -22,6 +22,9 @@ export function stridesOf(shape: readonly number[]): number[] {
   return strides;
 }
 
+/** Inputs one generated kernel may read: webgpu guarantees 8 storage buffers per shader stage, one is the output. */
+export const maxKernelInputs = 6;
+
 /** A float literal gpu.js types as float on every backend. */
 export function lit(x: number): string {
   if (!Number.isFinite(x)) throw new Error(`internal: non-finite kernel constant ${x}`);

@@ -258,7 +258,7 @@ type HasDynamic<S extends Shape> = number extends S[number] ? true : false;
 
 // First bad literal dim of a shape (negative, fractional, > 2^53 - 1), else never.
 // Dims equal to Allow (reshape's -1) are skipped.
-type DimsError<S extends Shape, Allow = never, All extends Shape = S> =
+export type DimsError<S extends Shape, Allow = never, All extends Shape = S> =
   S extends readonly [infer H extends number, ...infer R extends Shape]
     ? (number extends H ? DimsError<R, Allow, All>
       : [H] extends [Allow] ? DimsError<R, Allow, All>
@@ -278,7 +278,7 @@ export type SpliceAt<S extends Shape, I extends number, Repl extends Shape, C ex
 /** Two dims that must agree: the known one if the other is `number`, `false` on a mismatch. */
 export type UnifyDim<A extends number, B extends number> =
   number extends A ? B : number extends B ? A : [A] extends [B] ? A : false;
-type UnifyDims<A extends Shape, B extends Shape, Acc extends Shape = []> =
+export type UnifyDims<A extends Shape, B extends Shape, Acc extends Shape = []> =
   [A, B] extends [readonly [infer X extends number, ...infer RA extends Shape], readonly [infer Y extends number, ...infer RB extends Shape]]
     ? (UnifyDim<X, Y> extends infer D extends number ? UnifyDims<RA, RB, [...Acc, D]> : false)
     : [A, B] extends [readonly [], readonly []] ? Acc : false;

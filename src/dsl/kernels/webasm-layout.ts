@@ -3,7 +3,7 @@
 // loop, not gpu.js kernels that compute an index per element.
 import type { BackendLowering } from '../kernel-table.js';
 import { stridesOf } from '../kernel-source.js';
-import type { SliceAttrs } from '../ops/layout.js';
+import type { PadAttrs, SliceAttrs } from '../ops/layout.js';
 import { mergeLoops, runVector } from './webasm-elementwise.js';
 
 /** [outer, axis length, inner] around `axis`. */
@@ -24,26 +24,29 @@ export const webasmSlice: BackendLowering<'webasm', SliceAttrs> = (out, [x], { a
   };
 };
 
-export const webasmPad: BackendLowering<'webasm', SliceAttrs & { readonly length: number }> = (out, [x], { axis, start, length }) => {
+export const webasmPad: BackendLowering<'webasm', PadAttrs> = (out, [x], { axis, start, length, value = 0 }) => {
   const { outer, inner } = around(x.shape, axis);
   const [run, to] = [x.shape[axis] * inner, length * inner];
   return async (backend, [xs]) => {
     const src = backend.values(xs);
     const dst = new Float32Array(out.size);
+    if (value !== 0) dst.fill(value);
     for (let o = 0; o < outer; o++) dst.set(src.subarray(o * run, (o + 1) * run), o * to + start * inner);
     return backend.adopt(dst);
   };
 };
 
-export const webasmConcat: BackendLowering<'webasm', number> = (out, [a, b], axis) => {
-  const { outer, inner } = around(a.shape, axis);
-  const [runA, runB] = [a.shape[axis] * inner, b.shape[axis] * inner];
-  return async (backend, [as, bs]) => {
-    const [x, y] = [backend.values(as), backend.values(bs)];
+/** The inputs side by side along `axis`: per outer index, each input's contiguous run in turn. */
+export const webasmConcat: BackendLowering<'webasm', number> = (out, inputs, axis) => {
+  const { outer, inner } = around(out.shape, axis);
+  const runs = inputs.map((x) => x.shape[axis] * inner);
+  const width = out.shape[axis] * inner;
+  return async (backend, args) => {
+    const xs = args.map((a) => backend.values(a));
     const dst = new Float32Array(out.size);
-    for (let o = 0, at = 0; o < outer; o++, at += runA + runB) {
-      dst.set(x.subarray(o * runA, (o + 1) * runA), at);
-      dst.set(y.subarray(o * runB, (o + 1) * runB), at + runA);
+    for (let o = 0; o < outer; o++) {
+      let at = o * width;
+      xs.forEach((x, k) => (dst.set(x.subarray(o * runs[k], (o + 1) * runs[k]), at), (at += runs[k])));
     }
     return backend.adopt(dst);
   };

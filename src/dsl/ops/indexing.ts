@@ -120,8 +120,8 @@ const checkIndicesP: Primitive<CheckAttrs> = definePrimitive({
   batch: ([indices], _b, attrs) => apply(checkIndicesP, [indices], attrs),
 });
 
-/** `indices`, checked now if they are host values, else when they are computed. */
-function checked(op: string, indices: Tensor, bound: number, axis: number): Tensor {
+/** @internal `indices`, checked now if they are host values, else when they are computed. */
+export function checked(op: string, indices: Tensor, bound: number, axis: number): Tensor {
   if (indices.host && !indices.op) {
     const p = firstBadIndex(indices.host, bound);
     if (p >= 0) throw badIndexError(op, indices.host, indices.shape, p, bound, axis);

@@ -7,7 +7,6 @@ import { definePrimitive } from '../primitive.js';
 import { registerStridedView } from '../kernel-table.js';
 import {
   chunkShape,
-  concatShape,
   mergeHeadsShape,
   normalizeAxis,
   padShape,
@@ -55,7 +54,9 @@ import type {
   WithDim,
   WithoutAxis,
 } from '../shape-types.js';
-import { coordinates, flatIndex, kernelSource, programLowering, singleKernel, stridesOf } from '../kernel-source.js';
+import { coordinates, flatIndex, kernelSource, lit, maxKernelInputs, programLowering, singleKernel, stridesOf } from '../kernel-source.js';
+import { concatListShape } from '../structure-rules.js';
+import type { CheckConcatList, ConcatList, ShapesOf } from '../structure-types.js';
 
 // --- reshape: shares storage with its input -------------------------------------------------------
 
@@ -131,17 +132,17 @@ function windowIndex(outShape: readonly number[], inShape: readonly number[], ax
   return flatIndex(outShape.map((_, k) => (k === axis && start !== 0 ? `(c${k} + ${start})` : `c${k}`)), strides);
 }
 
-type PadAttrs = SliceAttrs & { readonly length: number };
+/** x placed at [start, end) of `axis` in a tensor of `length` along it filled with `value` (default 0). */
+export type PadAttrs = SliceAttrs & { readonly length: number; readonly value?: number };
 
 export const padP: Primitive<PadAttrs> = definePrimitive({
   name: 'pad',
   transforms: ['vjp', 'batch'],
   shape: ([x], { axis, start, end, length }: PadAttrs) => padShape(x, axis, start, end, length),
-  // places x at [start, end) of `axis` in a zero tensor of `length` along it
   lowering: {
-    kernel: (out, [x], { axis, start, end }) => {
+    kernel: (out, [x], { axis, start, end, value = 0 }) => {
       const idx = windowIndex(out.shape, x.shape, axis, -start);
-      const body = `${coordinates(out.shape)}\n  if (c${axis} < ${start} || c${axis} >= ${end}) { return 0.0; }\n  return x[${idx}];`;
+      const body = `${coordinates(out.shape)}\n  if (c${axis} < ${start} || c${axis} >= ${end}) { return ${lit(value)}; }\n  return x[${idx}];`;
       return singleKernel(kernelSource(['x'], body), out.size);
     },
   },
@@ -161,7 +162,8 @@ export const sliceP: Primitive<SliceAttrs> = definePrimitive({
   batch: ([x], _b, attrs) => apply(sliceP, [x], { ...attrs, axis: attrs.axis + 1 }),
 });
 
-function sliceAxis(x: Tensor, axis: number, start: number, end: number): Tensor {
+/** @internal elements [start, end) along `axis` (in [0, rank)), no copy when that is all of it */
+export function sliceAxis(x: Tensor, axis: number, start: number, end: number): Tensor {
   if (start === 0 && end === x.shape[axis]) return x;
   return apply(sliceP, [x], { axis, start, end });
 }
@@ -210,33 +212,59 @@ export function chunk(x: Tensor, count: number, width?: number): Tensor[] {
 
 // --- concat ------------------------------------------------------------------------------------------
 
+// n inputs (at most maxKernelInputs: one kernel reads them all); longer lists are concatenated in groups
 export const concatP: Primitive<number> = definePrimitive({
   name: 'concat',
   transforms: ['vjp', 'batch'],
-  shape: ([a, b], axis: number) => concatShape(a, b, axis),
+  shape: (inputs, axis: number) => concatListShape(inputs, axis),
   lowering: {
-    kernel: (out, [a, b], axis) => {
-      const split = a.shape[axis];
-      const body =
-        `${coordinates(out.shape)}\n  if (c${axis} < ${split}) { return a[${windowIndex(out.shape, a.shape, axis, 0)}]; }\n` +
-        `  return b[${windowIndex(out.shape, b.shape, axis, -split)}];`;
-      return singleKernel(kernelSource(['a', 'b'], body), out.size);
+    kernel: (out, inputs, axis) => {
+      let at = 0;
+      const reads = inputs.map((x, k) => {
+        const read = `return x${k}[${windowIndex(out.shape, x.shape, axis, -at)}];`;
+        at += x.shape[axis];
+        return k === inputs.length - 1 ? `  ${read}` : `  if (c${axis} < ${at}) { ${read} }`;
+      });
+      return singleKernel(kernelSource(inputs.map((_, k) => `x${k}`), `${coordinates(out.shape)}\n${reads.join('\n')}`), out.size);
     },
   },
-  vjp: (g, _out, [a], axis) => [sliceAxis(g, axis, 0, a.shape[axis]), sliceAxis(g, axis, a.shape[axis], g.shape[axis])],
+  vjp: (g, _out, inputs, axis) => {
+    let at = 0;
+    return inputs.map((x) => sliceAxis(g, axis, at, (at += x.shape[axis])));
+  },
   batch: (inputs, batched, axis, { expand }) => apply(concatP, inputs.map((x, k) => (batched[k] ? x : expand(x))), axis + 1),
 });
 
-/** Joins a and b along `axis`; all other dims must agree. */
+/** @internal the tensors joined along `axis` (in [0, rank)), in groups of at most maxKernelInputs per kernel */
+export function concatAll(list: readonly Tensor[], axis: number): Tensor {
+  if (list.length === 1) return list[0];
+  if (list.length <= maxKernelInputs) return apply(concatP, list, axis);
+  const groups: Tensor[] = [];
+  for (let k = 0; k < list.length; k += maxKernelInputs) groups.push(concatAll(list.slice(k, k + maxKernelInputs), axis));
+  return concatAll(groups, axis);
+}
+
+/**
+ * numpy's concatenate: `concat([a, b, c], axis)` joins a list along `axis` (all other dims equal);
+ * `concat(a, b, axis)` is the same for two. Literal shapes give the summed dim, or a compile error
+ * naming the first pair that differs; generic code may join tensors of one shape `S` (a list) or
+ * two whose dims other than the axis are the same types.
+ */
 export function concat<A extends Shape, B extends Shape, const Ax extends AxisIndex<A>>(
   a: Tensor<A>,
   b: Tensor<B> & Tensor<NoInfer<WithDim<A, AxisAt<A, Ax>, B[AxisAt<A, Ax>]>>>,
   axis: Ax,
 ): Tensor<WithDim<A, AxisAt<A, Ax>, Add<A[AxisAt<A, Ax>], B[AxisAt<A, Ax>]>>>;
 export function concat<A extends Shape, B extends Shape, Ax extends number>(a: Tensor<A>, b: Tensor<B> & CheckConcat<A, B, Ax>, axis: Ax): Tensor<Concat<A, B, Ax>>;
-export function concat(a: Tensor, b: Tensor, axis: number): Tensor {
-  const out = concatShape(a.shape, b.shape, axis);
-  return apply(concatP, [a, b], normalizeAxis(axis, a.shape.length));
+export function concat<S extends Shape, const L extends readonly Tensor<S>[], const Ax extends AxisIndex<S>>(
+  list: L & readonly [Tensor<S>, ...Tensor<S>[]],
+  axis: Ax,
+): Tensor<WithDim<S, AxisAt<S, Ax>, Mul<L['length'], S[AxisAt<S, Ax>]>>>;
+export function concat<const L extends readonly Tensor[], Ax extends number>(list: L & CheckConcatList<ShapesOf<L>, Ax>, axis: Ax): Tensor<ConcatList<ShapesOf<L>, Ax>>;
+export function concat(...args: [Tensor, Tensor, number] | [readonly Tensor[], number]): Tensor {
+  const [list, axis] = args.length === 3 ? [[args[0], args[1]], args[2]] : args;
+  concatListShape(list.map((x) => x.shape), axis);
+  return concatAll(list, normalizeAxis(axis, list[0].shape.length));
 }
 
 // --- attention heads -------------------------------------------------------------------------------

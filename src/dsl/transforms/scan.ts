@@ -2,26 +2,15 @@
 // graph, so the loop is unrolled into it (JAX's scan with unroll = T): grad, vmap and jit see
 // ordinary primitives, and a jitted scan is one plan.
 import { Tensor } from '../tensor.js';
-import { concat as concatTyped, reshape as reshapeTyped, take as takeTyped } from '../ops/layout.js';
+import { take as takeTyped } from '../ops/layout.js';
+import { stack as stackTyped } from '../ops/structure.js';
 import { ShapeError } from '../shape-error.js';
 import { tensorsIn } from '../tree.js';
 import type { Shape } from '../shape-types.js';
 
 // runtime boundary: the shapes below are computed from xs and checked by each op's shape rule
 const take = takeTyped as (x: Tensor, axis: number, index: number) => Tensor;
-const reshape = reshapeTyped as (x: Tensor, shape: readonly number[]) => Tensor;
-const concat = concatTyped as (a: Tensor, b: Tensor, axis: number) => Tensor;
-
-/** ys stacked along a new leading axis, concatenated pairwise (log depth, not a chain of T copies). */
-function stack(ys: readonly Tensor[]): Tensor {
-  let level = ys.map((y) => reshape(y, [1, ...y.shape]));
-  while (level.length > 1) {
-    const next: Tensor[] = [];
-    for (let k = 0; k < level.length; k += 2) next.push(k + 1 < level.length ? concat(level[k], level[k + 1], 0) : level[k]);
-    level = next;
-  }
-  return level[0];
-}
+const stack = stackTyped as (list: readonly Tensor[], axis: number) => Tensor;
 
 /**
  * `f` over the leading axis of `xs` (T steps), threading a carry (any pytree of tensors):
@@ -48,5 +37,5 @@ export function scan<C, X extends Shape, Y extends Shape, T extends number>(
     carry = next;
     ys.push(y);
   }
-  return [carry, stack(ys) as Tensor<[T, ...Y]>];
+  return [carry, stack(ys, 0) as Tensor<[T, ...Y]>];
 }
