@@ -3,8 +3,8 @@
 // fixtures. One checker (`--checkers 1`) makes the counts deterministic: with several, each
 // checker instantiates what its share of the files needs, and the sum depends on the split.
 // The budgets are on instantiation counts (times vary with the machine and its load), set on
-// 2026-12-04 from src 215,085 and types-test 376,823 (main at f53001a; 226,959 and 406,686 with the
-// structure ops then on their way), about 1.4× for what is added next
+// 2026-12-04 from src 226,959 and types-test 406,686 (main at b174d2d: einsum, indexing and
+// structure ops in), about 1.4× for what is added next
 // (`node build/bench/typecheck.js` prints figures and budgets).
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
