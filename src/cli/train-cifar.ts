@@ -8,22 +8,26 @@ import { resolveCifar10 } from '../data/source.js';
 import { CIFAR10_CLASSES, CIFAR_SIDE, loadCifar10, recordCounts } from '../data/cifar.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { ConfusionMatrix, renderConfusionSvg } from '../train/confusion.js';
-import { vit, type VitConfig, type VitConfigInput } from '../vit/index.js';
-import { CONFIG_LIMITS, describeConfig } from '../vit/checkpoint.js';
-import { inspectModel, loadModel } from '../vit/checkpoint-file.js';
+import { CONFIG_LIMITS } from '../vit/checkpoint.js';
+import { RESNET_LIMITS } from '../resnet/checkpoint.js';
+import { modelKinds, modelNames } from '../train/models.js';
+import { inspectModelFile, loadModelFile, type KindAndConfig } from '../train/model-file.js';
 import { evaluate, runTraining } from '../train/loop.js';
 import * as E from 'fp-ts/lib/Either.js';
 import { allOf, invalid, orThrow, valid, type Validation } from '../io/validation.js';
 import { availableMemory, fitsInMemory } from '../train/memory.js';
 import { nothingToResume, RunFolder, StopRun, type Found } from '../train/run-folder.js';
-import { augmentNames, optimizerNames, parseRecipe, presetNames, presets, recipeConfig, type PresetName, type Recipe } from '../train/presets.js';
+import { augmentNames, modelKnobs, optimizerNames, parseRecipe, presetNames, presets, recipeModel, type PresetName, type Recipe } from '../train/presets.js';
 import { FlagError, helpText, parseFlags } from './flags.js';
 import { ProgressReporter } from './progress.js';
 
 const showValue = (v: Recipe[keyof Recipe]) => (v === undefined ? 'all' : Array.isArray(v) ? v.join(',') : String(v));
 
 const spec = {
-  preset: { type: 'enum', values: presetNames, help: 'recipe preset: seed is the PyTorch recipe, quick a CPU-sized one (default: seed with a hardware GPU, quick otherwise)' },
+  preset: { type: 'enum', values: presetNames, help: 'recipe preset: seed is the PyTorch recipe, quick a CPU-sized one, resnet a CPU-sized ResNet (default: resnet with --model resnet, else seed with a hardware GPU, quick otherwise)' },
+  model: { type: 'enum', values: modelNames, help: 'the model: a ViT (--patch-size ... --layers) or a ResNet with GroupNorm (--width, --blocks); with --eval-only, the kind the checkpoint must hold' },
+  width: { type: 'int', min: 1, max: RESNET_LIMITS.width, help: `ResNet: channels of the first stage (then 2x, 4x); a multiple of 4` },
+  blocks: { type: 'int', min: 1, max: RESNET_LIMITS.blocks, help: `ResNet: basic blocks per stage` },
   'patch-size': { type: 'int', min: 1, max: 32, help: `patch size P, must divide 32` },
   'embed-dim': { type: 'int', min: 1, max: CONFIG_LIMITS.embed_dim, help: `embedding dim E` },
   heads: { type: 'int', min: 1, max: CONFIG_LIMITS.n_heads, help: `attention heads H, must divide E` },
@@ -83,15 +87,16 @@ export async function trainCifar(argv: string[]): Promise<number> {
   let folder: RunFolder | null = null;
   try {
     let recipe: Recipe | null = null;
-    if (opens && flags.outDir !== undefined) ({ folder, recipe } = await openRun(flags, flags.outDir, flags.preset));
+    const knownPreset = flags.preset ?? (flags.model === 'resnet' ? 'resnet' : undefined);
+    if (opens && flags.outDir !== undefined) ({ folder, recipe } = await openRun(flags, flags.outDir, knownPreset));
 
     if (flags.backend) setBackend(flags.backend as BackendName);
     const be = await backend();
     const hardwareGpu = be.name === 'webgpu' && !be.description.includes('software');
-    const presetName: PresetName = flags.preset ?? (hardwareGpu ? 'seed' : 'quick');
+    const presetName: PresetName = knownPreset ?? (hardwareGpu ? 'seed' : 'quick');
     if (opens && !folder) ({ folder, recipe } = await openRun(flags, path.join('runs', presetName), presetName));
     recipe ??= newRecipe(presets[presetName], flags);
-    if (!flags.preset && !flags.resume) info(`preset: ${presetName} (${hardwareGpu ? 'a hardware GPU is available' : 'no hardware GPU adapter: CPU-sized recipe; --preset seed runs the full one'})`);
+    if (!knownPreset && !flags.resume) info(`preset: ${presetName} (${hardwareGpu ? 'a hardware GPU is available' : 'no hardware GPU adapter: CPU-sized recipe; --preset seed runs the full one'})`);
     info(`backend: ${be.description}`);
 
     // every problem of the command line at once, one line each, before any data is read: flags that
@@ -99,7 +104,7 @@ export async function trainCifar(argv: string[]): Promise<number> {
     const local = flags.dataDir !== '' ? await resolveCifar10({ dataDir: flags.dataDir, download: false, log: info }).catch(() => null) : null;
     const counts = local && (await recordCounts(local.dir));
     const limits = { limitTrain: recipe.limitTrain, limitTest: recipe.limitTest };
-    orThrow(allOf([combinations, flags.resume ? valid(recipe) : recipeFits(recipe), limitsFit(limits, counts)]), (problems) => new FlagError(problems));
+    orThrow(allOf([combinations, knobsFit(recipe, flags), flags.resume ? valid(recipe) : recipeFits(recipe), limitsFit(limits, counts)]), (problems) => new FlagError(problems));
     if (!folder) throw new Error('internal: the run folder is held once the command line is valid');
 
     // the run's state is loaded and checked (a resume: consistent, finite, this recipe) before the data
@@ -107,8 +112,8 @@ export async function trainCifar(argv: string[]): Promise<number> {
     const data = local ?? (await resolveCifar10({ dataDir: flags.dataDir, log: info }));
     const { train, test, checksums } = await loadCifar10(data.dir);
 
-    const cfg = recipeConfig(recipe);
-    log(`#Parameter: ${vit.expectedShapes(cfg).reduce((s, e) => s + e.shape.reduce((p, d) => p * d, 1), 0)}`);
+    const { kind, cfg } = recipeModel(recipe);
+    log(`#Parameter: ${kind.parameterCount(cfg)}`);
     info(`losses: Train/Val Loss are the training criterion (cross-entropy with label smoothing ${recipe.labelSmoothing}); --eval-only reports plain cross-entropy`);
     const t0 = performance.now();
     const res = await runTraining({
@@ -133,18 +138,19 @@ export async function trainCifar(argv: string[]): Promise<number> {
 async function evalOnly(flags: Flags, combinations: Validation<unknown>): Promise<number> {
   orThrow(combinations, (problems) => new FlagError(problems));
   const given = flags.checkpoint ?? (flags.outDir !== undefined ? path.join(flags.outDir, 'best.safetensors') : null);
-  if (given) await checkFitsData(await inspectModel(given), given);
+  const kind = flags.model === undefined ? undefined : modelKinds[flags.model];
+  if (given) await checkFitsData(await inspectModelFile(given, kind), given);
   if (flags.backend) setBackend(flags.backend as BackendName);
   const be = await backend();
-  const file = given ?? path.join('runs', be.name === 'webgpu' && !be.description.includes('software') ? 'seed' : 'quick', 'best.safetensors');
-  if (!given) await checkFitsData(await inspectModel(file), file);
+  const file = given ?? path.join('runs', flags.model === 'resnet' ? 'resnet' : be.name === 'webgpu' && !be.description.includes('software') ? 'seed' : 'quick', 'best.safetensors');
+  if (!given) await checkFitsData(await inspectModelFile(file, kind), file);
   info(`backend: ${be.description}`);
-  const model = await loadModel(file);
+  const model = await loadModelFile(file, kind);
   const data = await resolveCifar10({ dataDir: flags.dataDir, log: info });
   orThrow(limitsFit({ limitTest: flags.limitTest }, await recordCounts(data.dir)), (problems) => new FlagError(problems));
   const { test } = await loadCifar10(data.dir);
   const confusion = new ConfusionMatrix(model.cfg.classes);
-  const res = (await evaluate(model.cfg, model.params, test, { batchSize: 250, limit: flags.limitTest, labelSmoothing: 0, confusion }))!;
+  const res = (await evaluate(model, model.params, test, { batchSize: 250, limit: flags.limitTest, labelSmoothing: 0, confusion }))!;
   log(`Test (${res.count} images) cross-entropy: ${res.loss.toFixed(4)} Accuracy: ${res.accuracy.toFixed(4)}`);
   await reportConfusion(confusion, flags.outDir ?? path.dirname(file));
   log(JSON.stringify({ checkpoint: file, n: res.count, accuracy: res.accuracy, mean_loss: res.loss }));
@@ -177,7 +183,7 @@ function limitsFit(limits: { limitTrain?: number; limitTest?: number }, counts: 
 }
 
 /** A model for other images or classes than CIFAR-10's is refused, naming both. */
-async function checkFitsData(cfg: VitConfigInput, file: string): Promise<void> {
+async function checkFitsData({ cfg }: KindAndConfig, file: string): Promise<void> {
   const want: { imageSize: number; channels: number; classes: number } = { imageSize: CIFAR_SIDE, channels: 3, classes: CIFAR10_CLASSES.length };
   const have = { imageSize: cfg.imageSize, channels: cfg.channels, classes: cfg.classes };
   if (JSON.stringify(have) === JSON.stringify(want)) return;
@@ -248,20 +254,27 @@ function killHook(): ((name: string) => void) | undefined {
 
 /** The recipe, if its model is valid (else the shape rules' message) and fits in memory: a model or batch that cannot is refused now, not after minutes of allocation. */
 function recipeFits(r: Recipe): Validation<Recipe> {
-  let cfg: VitConfig;
+  let model: KindAndConfig;
   try {
-    cfg = recipeConfig(r);
+    model = recipeModel(r);
   } catch (e) {
     return invalid(`invalid model: ${(e as Error).message}`);
   }
   const slots = r.optimizer === 'sgd' ? (r.momentum > 0 ? 1 : 0) : 2;
-  return E.map(() => r)(fitsInMemory(cfg, r.batchSize, slots, availableMemory()));
+  return E.map(() => r)(fitsInMemory(model.kind, model.cfg, r.batchSize, slots, availableMemory()));
+}
+
+/** A knob of the other model kind would be silently ignored: refused by name. */
+function knobsFit(r: Recipe, flags: Flags): Validation<unknown> {
+  const other = modelNames.filter((m) => m !== r.model).flatMap((m) => modelKnobs[m]).filter((k) => flags[k] !== undefined);
+  if (!other.length) return valid(null);
+  return invalid(`${other.map(flagName).join(', ')}: not a ${r.model === 'resnet' ? 'ResNet' : 'ViT'} flag; this run trains a ${r.model} (its flags: ${modelKnobs[r.model].map(flagName).join(', ')})`);
 }
 
 /** Flags that do not go together, each a problem of its own. */
 function flagCombinations(flags: Flags): Validation<unknown> {
   const problem = (bad: boolean, text: string) => (bad ? invalid(text) : valid(null));
-  const recipeFlags = recipeKeys.filter((k) => k !== 'limitTest' && flags[k] !== undefined).map(flagName);
+  const recipeFlags = recipeKeys.filter((k) => k !== 'limitTest' && k !== 'model' && flags[k] !== undefined).map(flagName);
   if (flags.preset) recipeFlags.unshift('--preset');
   return allOf([
     problem(flags.checkpoint !== undefined && !flags.evalOnly, '--checkpoint goes with --eval-only'),
@@ -289,7 +302,7 @@ async function checkOutDirPath(outDir: string): Promise<void> {
 
 /** The recipe of the run to resume, validated as if given as flags, and its model config checked against the stored one. */
 function storedRecipe(found: Extract<Found, { kind: 'run' }>): { recipe: Recipe; file: string } {
-  const { path: file, progress, config } = found.state;
+  const { path: file, progress, model } = found.state;
   const recipe = parseRecipe(progress.recipe);
   if (!recipe) throw new FlagError(`${file}: the stored recipe is not one this version writes`);
   try {
@@ -297,14 +310,14 @@ function storedRecipe(found: Extract<Found, { kind: 'run' }>): { recipe: Recipe;
   } catch (e) {
     throw new FlagError(`${file}: the stored recipe is invalid: ${(e as Error).message}`);
   }
-  let cfg: VitConfig;
+  let described: string;
   try {
-    cfg = recipeConfig(recipe);
+    const { kind, cfg } = recipeModel(recipe);
+    described = kind.describe(cfg);
   } catch (e) {
     throw new FlagError(`${file}: the stored recipe's model is invalid: ${(e as Error).message}`);
   }
-  const model = describeConfig(config);
-  if (describeConfig(cfg) !== model) throw new FlagError(`${file}: the stored recipe (${describeConfig(cfg)}) does not match the stored model (${model})`);
+  if (described !== model) throw new FlagError(`${file}: the stored recipe (${described}) does not match the stored model (${model})`);
   return { recipe, file };
 }
 

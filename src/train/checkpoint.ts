@@ -6,8 +6,8 @@
 import { disposeTree, fromTypedArray, mapTree, treeLeaves } from '../dsl/index.js';
 import { openSafetensors, type SafetensorsReader } from '../io/safetensors-file.js';
 import { checkTensors, encodeSafetensors, requireF32, tensorMismatchError, type LoadedTensor } from '../io/safetensors.js';
-import { checkCheckpointHeader, checkpointMetadata, configFromMetadata, requireFinite, tensorEntries, paramsFromTensors, CheckpointError } from '../vit/checkpoint.js';
-import { vit, type VitConfig, type VitConfigInput, type VitParams } from '../vit/index.js';
+import { CheckpointError, checkModelHeader, checkpointMetadata, modelParamsFromTensors, requireFinite, storedKind, tensorEntries } from '../nn/model-checkpoint.js';
+import { modelKinds, modelNames, type ImageModelConfig, type SomeModelKind } from './models.js';
 import type { Transform } from './optim.js';
 
 /** Where an interrupted epoch stood, for an exact mid-epoch resume. */
@@ -47,18 +47,27 @@ export const trainStatePath = (modelPath: string) => modelPath.replace(/\.safete
 export const pairMetadata = (p: TrainingProgress): Record<string, string> => ({ run: p.run, epoch: String(p.epoch), step: String(p.step) });
 
 /** The training state file's bytes (weights, optimizer state, progress); refuses non-finite values, naming `path`. */
-export async function encodeTrainState(path: string, cfg: VitConfigInput, params: VitParams, opt: unknown, progress: TrainingProgress): Promise<Uint8Array> {
-  const weights = await tensorEntries(vit.stateDict(params).map(([n, t]) => [`params.${n}`, t] as const));
+export async function encodeTrainState(kind: SomeModelKind, path: string, cfg: unknown, params: unknown, opt: unknown, progress: TrainingProgress): Promise<Uint8Array> {
+  const weights = await tensorEntries(kind.stateDict(params).map(([n, t]) => [`params.${n}`, t] as const));
   const state = await tensorEntries(treeLeaves(opt).map(([n, t]) => [`opt.${n}`, t] as const));
   requireFinite([...weights, ...state], path);
-  return encodeSafetensors([...weights, ...state], checkpointMetadata(cfg, { progress: JSON.stringify(progress) }));
+  return encodeSafetensors([...weights, ...state], checkpointMetadata(kind, cfg, { progress: JSON.stringify(progress) }));
 }
 
-/** A training state file, open, its header read once: the progress record and stored config, validated. */
+/** The model kind a checkpoint's metadata names, or a CheckpointError naming the file. */
+export function kindOf(metadata: Record<string, string>, path: string): SomeModelKind {
+  const name = storedKind(metadata);
+  const kind = modelNames.find((k) => k === name);
+  if (!kind) throw new CheckpointError(`${path}: __metadata__.model ${JSON.stringify(name).slice(0, 40)} is not a model kind this version knows (${modelNames.join(', ')})`);
+  return modelKinds[kind];
+}
+
+/** A training state file, open, its header read once: the progress record and stored model, validated. */
 export interface TrainStateFile {
   readonly path: string;
   readonly progress: TrainingProgress;
-  readonly config: VitConfigInput;
+  /** the stored model's kind and config, in words */
+  readonly model: string;
   /** its tensors, read by loadTrainState (which closes it); close() if it is not loaded */
   readonly reader: SafetensorsReader;
 }
@@ -69,23 +78,25 @@ export async function openTrainState(modelPath: string): Promise<TrainStateFile>
   const reader = await openSafetensors(path);
   try {
     const { metadata } = reader.header;
-    return { path, progress: parseProgress(metadata.progress, path), config: configFromMetadata(metadata, path), reader };
+    const kind = kindOf(metadata, path);
+    return { path, progress: parseProgress(metadata.progress, path), model: kind.describe(kind.configFromMetadata(metadata, path)), reader };
   } catch (e) {
     await reader.close();
     throw e;
   }
 }
 
-/** Reads an open training state (and closes it): all of it is validated before weights, then optimizer state, are read. */
+/** Reads an open training state of model `kind` (and closes it): all of it is validated before weights, then optimizer state, are read. */
 export async function loadTrainState(
   state: TrainStateFile,
+  kind: SomeModelKind,
   optimizer: Transform<unknown>,
-): Promise<{ cfg: VitConfig; params: VitParams; opt: unknown; progress: TrainingProgress }> {
+): Promise<{ cfg: ImageModelConfig; params: unknown; opt: unknown; progress: TrainingProgress }> {
   const { path, progress, reader: file } = state;
   try {
     const { header } = file;
     requireF32(header, path);
-    const cfg = checkCheckpointHeader(header, path, undefined, 'params.');
+    const cfg = checkModelHeader(kind, header, path, undefined, 'params.');
     let optBytes = 0;
     for (const [name, t] of header.tensors) {
       if (name.startsWith('opt.')) optBytes += t.end - t.begin;
@@ -96,7 +107,7 @@ export async function loadTrainState(
     if (optBytes > 2 * weightBytes) {
       throw new CheckpointError(`${path}: ${optBytes} bytes of optimizer state for ${weightBytes} bytes of weights; not a state this library writes`);
     }
-    const params = paramsFromTensors(cfg, await readAll(file, 'params.'), path, 'params.');
+    const params = modelParamsFromTensors(kind, cfg, await readAll(file, 'params.'), path, 'params.');
     const template = optimizer.init(params);
     try {
       const expected = treeLeaves(template).map(([name, t]) => ({ name: `opt.${name}`, shape: [...t.shape] }));

@@ -7,13 +7,13 @@ import path from 'node:path';
 import { disposeTree } from '../dsl/index.js';
 import { createLoader } from '../data/loader.js';
 import type { CifarSplit } from '../data/cifar.js';
-import type { VitConfig, VitParams } from '../vit/index.js';
 import type { DataSource, PartialEpoch, TrainingProgress } from './checkpoint.js';
 import type { ConfusionMatrix } from './confusion.js';
 import type { MetricsRecord } from './metrics.js';
-import { recipeConfig, recipeOptimizer, recipeSchedule, type Recipe } from './presets.js';
+import type { KindAndConfig } from './model-file.js';
+import { recipeModel, recipeOptimizer, recipeSchedule, type Recipe } from './presets.js';
 import { dataChange, StopRun, type PreparedRun, type RunFolder } from './run-folder.js';
-import { evalStep, trainStep, type StepMetrics } from './step.js';
+import { modelEvalStep, modelTrainStep, type StepMetrics } from './step.js';
 
 export { StopRun } from './run-folder.js';
 
@@ -53,12 +53,12 @@ export interface RunOptions {
  * so between batches. `labelSmoothing` 0 gives plain cross-entropy.
  */
 export async function evaluate(
-  cfg: VitConfig,
-  params: VitParams,
+  { kind, cfg }: KindAndConfig,
+  params: unknown,
   split: CifarSplit,
   o: { batchSize: number; limit?: number; labelSmoothing: number; stop?: () => boolean; confusion?: ConfusionMatrix },
 ): Promise<{ loss: number; accuracy: number; count: number } | null> {
-  const step = evalStep(cfg, { labelSmoothing: o.labelSmoothing });
+  const step = modelEvalStep(kind, cfg, { labelSmoothing: o.labelSmoothing });
   const loader = createLoader({ images: split.images, labels: split.labels, batchSize: o.batchSize, shuffle: false, augment: 'none', limit: o.limit });
   let loss = 0;
   let correct = 0;
@@ -79,7 +79,7 @@ export async function runTraining(o: RunOptions, run: PreparedRun): Promise<{ be
   const folder = o.folder;
   const f = folder.files;
   const reporter = o.reporter ?? silentReporter;
-  const cfg = recipeConfig(o.recipe);
+  const model = recipeModel(o.recipe);
   const optimizer = recipeOptimizer(o.recipe);
   const schedule = recipeSchedule(o.recipe);
   const recipeText = JSON.stringify(o.recipe);
@@ -113,7 +113,7 @@ export async function runTraining(o: RunOptions, run: PreparedRun): Promise<{ be
   const why = () => o.signal?.reason as { signal?: string; exitCode?: number } | undefined;
   const reason = () => (typeof why()?.signal === 'string' ? ` (${why()!.signal})` : '');
   const exitCode = () => why()?.exitCode ?? 130;
-  const step = trainStep(cfg, optimizer, { labelSmoothing: o.recipe.labelSmoothing, seed: o.recipe.seed });
+  const step = modelTrainStep(model.kind, model.cfg, optimizer, { labelSmoothing: o.recipe.labelSmoothing, seed: o.recipe.seed });
   try {
     for (let epoch = progress.epoch; epoch < epochs; epoch++) {
       const lr = schedule(epoch);
@@ -125,7 +125,7 @@ export async function runTraining(o: RunOptions, run: PreparedRun): Promise<{ be
       const stopHere = async (what: string): Promise<never> => {
         reporter.epochEnd();
         const seconds = (performance.now() - t0) / 1000;
-        await folder.saveState(cfg, state, { ...progress, step: state.step, partial: { stepInEpoch, lossSum, correct, seen, seconds } });
+        await folder.saveState(model, state, { ...progress, step: state.step, partial: { stepInEpoch, lossSum, correct, seen, seconds } });
         throw new StopRun(`stopped${reason()}: saved epoch ${epoch + 1} ${what} to ${f.last}; continue with --resume`, exitCode());
       };
       if (stopped()) await stopHere(`at step ${stepInEpoch}/${loader.batches}`);
@@ -146,7 +146,7 @@ export async function runTraining(o: RunOptions, run: PreparedRun): Promise<{ be
       }
       const trainSeconds = (performance.now() - t0) / 1000;
       reporter.evaluating({ images: Math.min(o.recipe.limitTest ?? o.test.count, o.test.count) });
-      const val = await evaluate(cfg, state.params, o.test, { batchSize: Math.max(batchSize, 250), limit: o.recipe.limitTest, labelSmoothing: o.recipe.labelSmoothing, stop: stopped });
+      const val = await evaluate(model, state.params, o.test, { batchSize: Math.max(batchSize, 250), limit: o.recipe.limitTest, labelSmoothing: o.recipe.labelSmoothing, stop: stopped });
       if (val === null) await stopHere('after its training steps, before validation');
       reporter.epochEnd();
       const seconds = (performance.now() - t0) / 1000;
@@ -166,7 +166,7 @@ export async function runTraining(o: RunOptions, run: PreparedRun): Promise<{ be
       const best = record.valAcc > progress.bestValAcc;
       progress = { run: progress.run, epoch: epoch + 1, step: state.step, bestValAcc: Math.max(progress.bestValAcc, record.valAcc), recipe: recipeText, data: progress.data };
       records = [...records, record];
-      await folder.saveEpoch(cfg, state, progress, records, best, `shaped-vit CIFAR-10 (${path.basename(folder.dir)})`);
+      await folder.saveEpoch(model, state, progress, records, best, `shaped-vit CIFAR-10 (${path.basename(folder.dir)})`);
       if (stopped() && epoch + 1 < epochs) throw new StopRun(`stopped${reason()} after epoch ${epoch + 1}; saved to ${f.last}; continue with --resume`, exitCode());
     }
     return { bestValAcc: progress.bestValAcc, lastValAcc: records.at(-1)?.valAcc ?? NaN };

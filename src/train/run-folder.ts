@@ -29,14 +29,11 @@ import { appendLine, isAtomicTemp, makeDir, writeFileAtomic } from '../io/atomic
 import { processAlive } from '../io/pid.js';
 import { describeFsError } from '../io/read-bounded.js';
 import { readSafetensorsHeader } from '../io/safetensors-file.js';
-import { describeConfig } from '../vit/checkpoint.js';
-import { encodeCheckpointFile } from '../vit/checkpoint-file.js';
-import type { VitConfig } from '../vit/index.js';
-import { vit } from '../vit/index.js';
+import { encodeModelFile, type KindAndConfig } from './model-file.js';
 import { encodeTrainState, loadTrainState, openTrainState, pairMetadata, pairMismatch, trainStatePath, type DataSource, type TrainingProgress, type TrainStateFile } from './checkpoint.js';
 import { formatMetricsLine, readMetrics, writeMetrics, type MetricsRecord } from './metrics.js';
 import { renderCurvesSvg } from './plot.js';
-import { recipeConfig, recipeOptimizer, type Recipe } from './presets.js';
+import { parseRecipe, recipeModel, recipeOptimizer, type Recipe } from './presets.js';
 import { initTrainState, type TrainState } from './step.js';
 
 /** Ends a run with a one-line message and an exit code (the CLI prints it). */
@@ -72,7 +69,7 @@ export type Found =
 
 /** A run found, validated and loaded (state on the device), before any file is changed. */
 export interface PreparedRun {
-  readonly state: TrainState;
+  readonly state: TrainState<unknown>;
   readonly progress: TrainingProgress;
   /** metrics.jsonl's records up to the checkpoint, and whether the file must be rewritten to them */
   readonly records: MetricsRecord[];
@@ -214,24 +211,24 @@ export class RunFolder {
    * (consistent, valid, this recipe), loaded. Reads only; refusals are StopRun naming the file.
    */
   async prepare(recipe: Recipe, resume: boolean): Promise<PreparedRun> {
-    const cfg = recipeConfig(recipe);
+    const { kind, cfg } = recipeModel(recipe);
     const recipeText = JSON.stringify(recipe);
     const f = this.files;
     const found = await this.found();
     if (!resume) {
       if (found.kind === 'run') throw new StopRun(`${this.dir} already holds a run (${path.basename(f.state)}); use --resume or another --out-dir`, 2);
-      const state = await initTrainState(vit.init(cfg, { seed: recipe.seed }), recipeOptimizer(recipe));
+      const state = await initTrainState<unknown>(kind.init(cfg, { seed: recipe.seed }), recipeOptimizer(recipe));
       const progress = { run: globalThis.crypto.randomUUID(), epoch: 0, step: 0, bestValAcc: -1, recipe: recipeText };
       return { state, progress, records: [], rewriteMetrics: false, resumedFrom: null };
     }
     if (found.kind !== 'run') throw new StopRun(nothingToResume(this.dir, found), 2);
     // the state found (its header read once, by found()) is read and closed here
     this.seen = null;
-    const loaded = await loadTrainState(found.state, recipeOptimizer(recipe));
+    const loaded = await loadTrainState(found.state, kind, recipeOptimizer(recipe));
     try {
       const p = loaded.progress;
-      if (p.recipe !== recipeText) throw new StopRun(`--resume: ${f.state} was written by a different recipe; pass the same flags (or none)`, 2);
-      if (describeConfig(loaded.cfg) !== describeConfig(cfg)) throw new StopRun(`--resume: ${f.state} holds a ${describeConfig(loaded.cfg)} model, the recipe asks for ${describeConfig(cfg)}`, 2);
+      if (JSON.stringify(parseRecipe(p.recipe)) !== recipeText) throw new StopRun(`--resume: ${f.state} was written by a different recipe; pass the same flags (or none)`, 2);
+      if (kind.describe(loaded.cfg) !== kind.describe(cfg)) throw new StopRun(`--resume: ${f.state} holds a ${kind.describe(loaded.cfg)} model, the recipe asks for ${kind.describe(cfg)}`, 2);
       if (p.epoch > recipe.epochs || (p.partial && p.epoch >= recipe.epochs)) {
         throw new StopRun(`--resume: ${f.state} says ${p.epoch} epochs${p.partial ? ' and part of another' : ''} are done, but the run has ${recipe.epochs}`, 2);
       }
@@ -239,8 +236,8 @@ export class RunFolder {
         // a save cut short after the state of the last epoch: its model file is written now
         const why = await readSafetensorsHeader(f.last).then((h) => pairMismatch(h.metadata, p), () => 'is unreadable');
         if (why !== null) {
-          const model = await encodeCheckpointFile(f.last, loaded.cfg, loaded.params, pairMetadata(p));
-          await this.saving(f.last, () => writeFileAtomic(f.last, model, this.hooks('model')));
+          const bytes = await encodeModelFile({ kind, cfg: loaded.cfg }, f.last, loaded.params, pairMetadata(p));
+          await this.saving(f.last, () => writeFileAtomic(f.last, bytes, this.hooks('model')));
           this.o.log(`${f.last} ${why}: the last save was cut short; it is written again from ${path.basename(f.state)}`);
         }
         const best = p.bestValAcc >= 0 && (await exists(f.best)) ? `, best val accuracy ${p.bestValAcc.toFixed(4)} in ${f.best}` : '';
@@ -288,7 +285,7 @@ export class RunFolder {
   }
 
   /** Steps 1-5 of the save order at the end of an epoch. */
-  async saveEpoch(cfg: VitConfig, state: TrainState, progress: TrainingProgress, records: readonly MetricsRecord[], best: boolean, title: string): Promise<void> {
+  async saveEpoch(model: KindAndConfig, state: TrainState<unknown>, progress: TrainingProgress, records: readonly MetricsRecord[], best: boolean, title: string): Promise<void> {
     const f = this.files;
     const record = records.at(-1)!;
     await this.saving(f.metrics, () => appendLine(f.metrics, formatMetricsLine(record), this.hooks('metrics')));
@@ -296,21 +293,21 @@ export class RunFolder {
     await this.saving(f.curves, () => writeFileAtomic(f.curves, renderCurvesSvg(records, { title }), this.hooks('curves')));
     this.o.boundary?.('curves');
     if (best) {
-      const bytes = await encodeCheckpointFile(f.best, cfg, state.params, { ...pairMetadata(progress), val_accuracy: String(record.valAcc) });
+      const bytes = await encodeModelFile(model, f.best, state.params, { ...pairMetadata(progress), val_accuracy: String(record.valAcc) });
       await this.saving(f.best, () => writeFileAtomic(f.best, bytes, this.hooks('best')));
       this.o.boundary?.('best');
     }
-    await this.saveState(cfg, state, progress);
+    await this.saveState(model, state, progress);
   }
 
   /** Steps 4-5: the resume point, then its model file. */
-  async saveState(cfg: VitConfig, state: TrainState, progress: TrainingProgress): Promise<void> {
+  async saveState(model: KindAndConfig, state: TrainState<unknown>, progress: TrainingProgress): Promise<void> {
     const f = this.files;
-    const stateBytes = await encodeTrainState(f.state, cfg, state.params, state.opt, progress);
+    const stateBytes = await encodeTrainState(model.kind, f.state, model.cfg, state.params, state.opt, progress);
     await this.saving(f.state, () => writeFileAtomic(f.state, stateBytes, this.hooks('state')));
     this.o.boundary?.('state');
-    const model = await encodeCheckpointFile(f.last, cfg, state.params, pairMetadata(progress));
-    await this.saving(f.last, () => writeFileAtomic(f.last, model, this.hooks('model')));
+    const bytes = await encodeModelFile(model, f.last, state.params, pairMetadata(progress));
+    await this.saving(f.last, () => writeFileAtomic(f.last, bytes, this.hooks('model')));
     this.o.boundary?.('model');
   }
 

@@ -2,11 +2,13 @@
 // whole computation lazily (forward, backward, optimizer) and evaluates it at once, compiled with
 // `jit` (traced on the first batch of each size, replayed after) unless `jit: false`.
 import { argmax, constant, crossEntropy, disposeTree, equal, jit, labelTensor, mean, realize, scalar, sum, tensorsIn, valueAndGradWithAux, type JitEntryInfo, type JitOptions, type Seed, type Tensor } from '../dsl/index.js';
-import { vit, type Images, type VitConfig, type VitConfigInput, type VitParams } from '../vit/index.js';
+import { vit, type VitConfig, type VitConfigInput, type VitParams } from '../vit/index.js';
+import type { BatchImages, Classifier, ImageModelConfig } from './models.js';
 import { applyUpdates, learningRateAt, type LearningRate, type Transform } from './optim.js';
 
-export interface TrainState<C extends VitConfigInput = VitConfigInput> {
-  readonly params: VitParams<C>;
+/** The state of a training run; `P` is the model's parameter tree (default a ViT's). */
+export interface TrainState<P = VitParams> {
+  readonly params: P;
   readonly opt: unknown;
   /** optimizer updates done so far */
   readonly step: number;
@@ -61,7 +63,7 @@ function compiled<A extends unknown[], R>(f: (...args: A) => R, options: StepOpt
 const withEntries = <F extends object>(step: F, run: { readonly entries: readonly JitEntryInfo[] }) =>
   Object.defineProperty(step, 'compiled', { get: () => run.entries }) as F & { readonly compiled: readonly JitEntryInfo[] };
 
-function batchTensors<C extends VitConfigInput>(cfg: VitConfig<C>, batch: Batch) {
+function batchTensors<Cfg extends ImageModelConfig>(cfg: Cfg, batch: Batch): { images: BatchImages<Cfg>; labels: Tensor<[number]> } {
   const images = constant(batch.images, [batch.count, cfg.channels, cfg.imageSize, cfg.imageSize]);
   const labels = labelTensor(batch.labels, cfg.classes, batch.count);
   labels.transient = true;
@@ -69,14 +71,14 @@ function batchTensors<C extends VitConfigInput>(cfg: VitConfig<C>, batch: Batch)
 }
 
 /** The batch's mean loss, correct count and predicted classes (argmax of the logits). */
-function batchOutputs<C extends VitConfigInput>(cfg: VitConfig<C>, params: VitParams<C>, images: Images<C, number>, labels: Tensor<[number]>, smoothing: number, train: boolean, seed: Seed) {
-  const logits = vit.apply(cfg, params, images, { train, seed });
+function batchOutputs<Cfg extends ImageModelConfig, P>(model: Classifier<Cfg, P>, cfg: Cfg, params: P, images: BatchImages<Cfg>, labels: Tensor<[number]>, smoothing: number, train: boolean, seed: Seed) {
+  const logits = model.apply(cfg, params, images, { train, seed });
   const predicted = argmax(logits, -1);
   return { loss: mean(crossEntropy(logits, labels, smoothing), 0), correct: sum(equal(predicted, labels)), predicted };
 }
 
-function lossAndCorrect<C extends VitConfigInput>(cfg: VitConfig<C>, params: VitParams<C>, images: Images<C, number>, labels: Tensor<[number]>, smoothing: number, train: boolean, seed: Seed) {
-  const { loss, correct } = batchOutputs(cfg, params, images, labels, smoothing, train, seed);
+function lossAndCorrect<Cfg extends ImageModelConfig, P>(model: Classifier<Cfg, P>, cfg: Cfg, params: P, images: BatchImages<Cfg>, labels: Tensor<[number]>, smoothing: number, train: boolean, seed: Seed) {
+  const { loss, correct } = batchOutputs(model, cfg, params, images, labels, smoothing, train, seed);
   return [loss, correct] as const;
 }
 
@@ -86,8 +88,11 @@ async function read1(t: Tensor): Promise<number> {
   return v;
 }
 
+/** The ViT as a classifier, keeping its config's literal types. */
+const vitClassifier = <C extends VitConfigInput>(): Classifier<VitConfig<C>, VitParams<C>> => ({ apply: (cfg, params, images, o) => vit.apply(cfg, params, images, o) });
+
 /** Initial training state: realized parameters and optimizer state. */
-export async function initTrainState<C extends VitConfigInput>(params: VitParams<C>, optimizer: Transform<unknown>): Promise<TrainState<C>> {
+export async function initTrainState<P>(params: P, optimizer: Transform<unknown>): Promise<TrainState<P>> {
   const opt = optimizer.init(params);
   await realize([...tensorsIn(params), ...tensorsIn(opt)]);
   return { params, opt, step: 0 };
@@ -98,17 +103,22 @@ export async function initTrainState<C extends VitConfigInput>(params: VitParams
  * `optim.adam({ learningRate })`). The previous state's device memory is released once the new one exists.
  */
 export function trainStep<C extends VitConfigInput>(cfg: VitConfig<C>, optimizer: Transform<unknown> & { readonly learningRate?: LearningRate }, options: StepOptions) {
+  return modelTrainStep(vitClassifier<C>(), cfg, optimizer, options);
+}
+
+/** trainStep for any model kind (models.ts). */
+export function modelTrainStep<Cfg extends ImageModelConfig, P>(model: Classifier<Cfg, P>, cfg: Cfg, optimizer: Transform<unknown> & { readonly learningRate?: LearningRate }, options: StepOptions) {
   const run = compiled(
-    (params: VitParams<C>, opt: unknown, images: Images<C, number>, labels: Tensor<[number]>, at: StepScalars) => {
+    (params: P, opt: unknown, images: BatchImages<Cfg>, labels: Tensor<[number]>, at: StepScalars) => {
       const seed = { base: at.seed, offset: 0 };
-      const [loss, correct, grads] = valueAndGradWithAux((p: VitParams<C>) => lossAndCorrect(cfg, p, images, labels, options.labelSmoothing, true, seed))(params);
+      const [loss, correct, grads] = valueAndGradWithAux((p: P) => lossAndCorrect(model, cfg, p, images, labels, options.labelSmoothing, true, seed))(params);
       const [updates, nextOpt] = optimizer.update(grads, opt, params, { count: at.count, learningRate: at.learningRate });
       return { loss, correct, params: applyUpdates(params, updates), opt: nextOpt };
     },
     options,
     'trainStep',
   );
-  return withEntries(async (state: TrainState<C>, batch: Batch, lr?: number): Promise<[TrainState<C>, StepMetrics]> => {
+  return withEntries(async (state: TrainState<P>, batch: Batch, lr?: number): Promise<[TrainState<P>, StepMetrics]> => {
     const step = state.step + 1;
     // a schedule is evaluated here, on the host, so the compiled step takes the rate as an input
     let rate = lr;
@@ -126,10 +136,15 @@ export function trainStep<C extends VitConfigInput>(cfg: VitConfig<C>, optimizer
 
 /** Loss (with the same label smoothing as training), correct predictions and each image's predicted class on a batch, no dropout. */
 export function evalStep<C extends VitConfigInput>(cfg: VitConfig<C>, options: StepOptions) {
-  const run = compiled((params: VitParams<C>, images: Images<C, number>, labels: Tensor<[number]>) => {
-    return batchOutputs(cfg, params, images, labels, options.labelSmoothing, false, 0);
+  return modelEvalStep(vitClassifier<C>(), cfg, options);
+}
+
+/** evalStep for any model kind (models.ts). */
+export function modelEvalStep<Cfg extends ImageModelConfig, P>(model: Classifier<Cfg, P>, cfg: Cfg, options: StepOptions) {
+  const run = compiled((params: P, images: BatchImages<Cfg>, labels: Tensor<[number]>) => {
+    return batchOutputs(model, cfg, params, images, labels, options.labelSmoothing, false, 0);
   }, options, 'evalStep');
-  return withEntries(async (params: VitParams<C>, batch: Batch): Promise<StepMetrics & { predicted: Float32Array }> => {
+  return withEntries(async (params: P, batch: Batch): Promise<StepMetrics & { predicted: Float32Array }> => {
     const { images, labels } = batchTensors(cfg, batch);
     const out = await run(params, images, labels);
     disposeTree([images, labels]);

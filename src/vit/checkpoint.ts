@@ -3,25 +3,21 @@
 // and save them; checkpoint-file.ts does the same for files. Checkpoints are untrusted: the config
 // is bounded and must describe exactly the bytes present before any tensor is listed or decoded,
 // every problem list is capped, and non-finite weights are refused.
-import { fromTypedArray, type Tensor } from '../dsl/index.js';
-import {
-  checkTensors,
-  decodeSafetensors,
-  encodeSafetensors,
-  inspectSafetensors,
-  summarize,
-  tensorMismatchError,
-  type LoadedTensor,
-  type SafetensorsHeader,
-  type TensorEntry,
-} from '../io/safetensors.js';
+import { decodeSafetensors, encodeSafetensors, inspectSafetensors, type LoadedTensor, type SafetensorsHeader, type TensorEntry } from '../io/safetensors.js';
 import { allFields, describeValue, invalid, oneLine, orThrow, valid, type Validation } from '../io/validation.js';
+import {
+  CheckpointError,
+  checkModelHeader,
+  checkpointMetadata as modelMetadata,
+  modelParamsFromTensors,
+  requireFinite,
+  tensorEntries,
+  type CheckpointModel,
+} from '../nn/model-checkpoint.js';
 import { config as makeConfig, torchConfig, type VitConfig, type VitConfigInput } from './config.js';
 import { expectedShapes, fromStateDict, stateDict, type VitParams } from './params.js';
 
-export class CheckpointError extends Error {
-  override name = 'CheckpointError';
-}
+export { CheckpointError, requireFinite, tensorEntries };
 
 /** Upper bounds on a stored config: far above any model this library trains, far below what would exhaust memory while checking one. */
 export const CONFIG_LIMITS = {
@@ -39,16 +35,9 @@ export async function checkpointEntries(params: VitParams): Promise<TensorEntry[
   return tensorEntries(stateDict(params));
 }
 
-/** Reads tensors back from the device as safetensors entries. */
-export async function tensorEntries(pairs: ReadonlyArray<readonly [string, Tensor]>): Promise<TensorEntry[]> {
-  const out: TensorEntry[] = [];
-  for (const [name, t] of pairs) out.push({ name, shape: [...t.shape], data: await t.data() });
-  return out;
-}
-
-/** The checkpoint's metadata: `extra` plus the model config. */
+/** The checkpoint's metadata: `extra`, the model kind and config. */
 export function checkpointMetadata(cfg: VitConfigInput, extra: Record<string, string> = {}): Record<string, string> {
-  return { ...extra, config: JSON.stringify(torchConfig(cfg)) };
+  return modelMetadata(vitCheckpoint, cfg, extra);
 }
 
 /** A ViT checkpoint as safetensors bytes (what saveModel writes). */
@@ -115,44 +104,31 @@ export function parameterCountOf(cfg: VitConfig): number {
 
 /**
  * Checks a checkpoint's header against a model (the expected config, else the stored one) before
- * any data is read: size first, then names, shapes and dtypes. Returns the model's config.
+ * any data is read: kind, size first, then names, shapes and dtypes. Returns the model's config.
  */
 export function checkCheckpointHeader(header: SafetensorsHeader, fileName: string, expected?: VitConfigInput, tensorPrefix = ''): VitConfig {
-  const cfg = validConfig(expected ?? configFromMetadata(header.metadata, fileName), fileName);
-  const want = parameterCountOf(cfg) * 4;
-  let have = 0;
-  for (const [name, t] of header.tensors) if (name.startsWith(tensorPrefix)) have += t.end - t.begin;
-  if (have !== want) {
-    throw new CheckpointError(`${fileName}: the model config (${describeConfig(cfg)}) needs ${want} bytes of weights, the file holds ${have}`);
-  }
-  const ours = new Map([...header.tensors].filter(([name]) => name.startsWith(tensorPrefix)).map(([name, t]) => [name.slice(tensorPrefix.length), t]));
-  const problems = checkTensors(ours, expectedShapes(cfg));
-  if (problems.length) throw tensorMismatchError(fileName, problems);
-  return cfg;
+  return checkModelHeader(vitCheckpoint, header, fileName, expected, tensorPrefix);
 }
 
 /** Builds the parameter tree from decoded tensors (names already checked); refuses NaN/Inf. */
 export function paramsFromTensors(cfg: VitConfig, tensors: ReadonlyMap<string, LoadedTensor>, fileName: string, tensorPrefix = ''): VitParams {
-  const entries = expectedShapes(cfg).map(({ name }) => {
-    const t = tensors.get(tensorPrefix + name);
-    if (!t) throw new CheckpointError(`${fileName}: missing tensor ${JSON.stringify(tensorPrefix + name)}`);
-    return { name: tensorPrefix + name, shape: t.shape, data: t.data };
-  });
-  requireFinite(entries, fileName);
-  return fromStateDict(cfg, (name, shape) => fromTypedArray(tensors.get(tensorPrefix + name)!.data, shape));
-}
-
-/** Throws a one-line error naming the tensors that hold NaN or Infinity. */
-export function requireFinite(entries: readonly TensorEntry[], fileName: string): void {
-  const bad: string[] = [];
-  for (const e of entries) {
-    let n = 0;
-    for (let i = 0; i < e.data.length; i++) if (!Number.isFinite(e.data[i])) n++;
-    if (n > 0) bad.push(`${JSON.stringify(e.name)} (${n} of ${e.data.length} values)`);
-  }
-  if (bad.length) throw new CheckpointError(`${fileName}: weights are not finite (NaN or Infinity) in ${summarize(bad, 4)}; refusing to use them`);
+  return modelParamsFromTensors(vitCheckpoint, cfg, tensors, fileName, tensorPrefix);
 }
 
 export function describeConfig(cfg: VitConfigInput): string {
   return `patch ${cfg.patchSize}, dim ${cfg.embedDim}, ${cfg.heads} heads, MLP ${cfg.mlpDim}, ${cfg.layers} layers, ${cfg.classes} classes, image ${cfg.imageSize}`;
 }
+
+/** The ViT as a checkpoint kind (absent `__metadata__.model` reads as this one). */
+export const vitCheckpoint: CheckpointModel<VitConfig, VitParams, VitConfigInput> = {
+  kind: 'vit',
+  label: 'ViT',
+  configFromMetadata: (metadata, fileName) => validConfig(configFromMetadata(metadata, fileName), fileName),
+  validConfig,
+  torchConfig,
+  describe: describeConfig,
+  parameterCount: parameterCountOf,
+  expectedShapes,
+  stateDict,
+  fromStateDict,
+};

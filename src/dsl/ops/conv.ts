@@ -1,7 +1,9 @@
 // Convolution and pooling (PyTorch layouts: NCHW inputs, OIHW weights) as im2col into the existing
-// matmul. Two primitives: im2col gathers every window of x ([G, B, OH, OW, C/G, kH, kW]) and
-// col2im, its transpose, sums windows back into an image; each is the other's VJP. conv2d and
-// convTranspose2d are matmuls around them; pooling reduces the windows (max, mean).
+// matmul. Two primitives: im2col gathers every window of x ([G, C/G, kH, kW, B, OH, OW]: each
+// row, a kernel tap of one channel, holds every output position, so a row of one image is a
+// contiguous run of the input at stride 1) and col2im, its transpose, sums windows back into an
+// image; each is the other's VJP. conv2d and convTranspose2d are matmuls around them; pooling
+// reduces the windows (max, mean).
 import { apply, constant, type Mutable, type Primitive, type Tensor } from '../tensor.js';
 import { definePrimitive } from '../primitive.js';
 import { coordinates, kernelSource, lit, singleKernel } from '../kernel-source.js';
@@ -13,7 +15,7 @@ import { permute, reshape } from './layout.js';
 import { mean } from './reduce.js';
 import { max } from './max.js';
 
-interface WindowAttrs extends ConvGeometry {
+export interface WindowAttrs extends ConvGeometry {
   /** the image [B, C, H, W] */
   readonly image: readonly number[];
   readonly kh: number;
@@ -24,7 +26,7 @@ interface WindowAttrs extends ConvGeometry {
   readonly fill: number;
 }
 
-const colsShape = ({ image: [b, c], groups, outH, outW, kh, kw }: WindowAttrs) => [groups, b, outH, outW, c / groups, kh, kw];
+const colsShape = ({ image: [b, c], groups, outH, outW, kh, kw }: WindowAttrs) => [groups, c / groups, kh, kw, b, outH, outW];
 
 function sameShape(got: readonly number[], want: readonly number[], op: string): number[] {
   if (got.length !== want.length || got.some((d, k) => d !== want[k])) throw new Error(`internal: ${op} input [${got}] is not [${want}]`);
@@ -43,10 +45,10 @@ export const im2colP: Primitive<WindowAttrs> = definePrimitive({
       const cg = c / groups;
       return [
         coordinates(out.shape),
-        `const y = c2 * ${stride} - ${padding} + c5 * ${dilation};`,
-        `const x = c3 * ${stride} - ${padding} + c6 * ${dilation};`,
+        `const y = c5 * ${stride} - ${padding} + c2 * ${dilation};`,
+        `const x = c6 * ${stride} - ${padding} + c3 * ${dilation};`,
         `if (y < 0 || y >= ${h} || x < 0 || x >= ${w}) { return ${lit(fill)}; }`,
-        `return x0[((c1 * ${c} + c0 * ${cg} + c4) * ${h} + y) * ${w} + x];`,
+        `return x0[((c4 * ${c} + c0 * ${cg} + c1) * ${h} + y) * ${w} + x];`,
       ].join('\n  ');
     },
   },
@@ -55,8 +57,8 @@ export const im2colP: Primitive<WindowAttrs> = definePrimitive({
   batch: ([x], _b, a, { size }) => {
     const [, b, ...rest] = x.shape;
     const cols = apply(im2colP, [reshape(x, [size * b, ...rest])], withImage(a, size * b));
-    const [g, , ...tail] = cols.shape;
-    return permute(reshape(cols, [g, size, b, ...tail]), [1, 0, 2, 3, 4, 5, 6, 7]);
+    const [g, cg, kh, kw, , oh, ow] = cols.shape;
+    return permute(reshape(cols, [g, cg, kh, kw, size, b, oh, ow]), [4, 0, 1, 2, 3, 5, 6, 7]);
   },
 });
 
@@ -81,7 +83,7 @@ export const col2imP: Primitive<WindowAttrs> = definePrimitive({
         `      const tx = c3 + ${padding} - q * ${dilation};`,
         `      const ox = Math.floor((tx + 0.5) / ${stride});`,
         `      if (tx >= 0 && ox * ${stride} == tx && ox < ${outW}) {`,
-        `        acc += x0[((((((g * ${b} + c0) * ${outH} + oy) * ${outW} + ox) * ${cg} + cc) * ${kh} + p) * ${kw} + q)];`,
+        `        acc += x0[((((((g * ${cg} + cc) * ${kh} + p) * ${kw} + q) * ${b} + c0) * ${outH} + oy) * ${outW} + ox];`,
         '      }',
         '    }',
         '  }',
@@ -91,10 +93,10 @@ export const col2imP: Primitive<WindowAttrs> = definePrimitive({
     },
   },
   vjp: (g, _out, _in, a) => [apply(im2colP, [g], { ...a, fill: 0 })],
-  // cols [N, G, B, ...]: G in front, N·B images, then the mapped axis back in front
+  // cols [N, G, Cg, kH, kW, B, OH, OW]: N beside B, N·B images, then the mapped axis back in front
   batch: ([cols], _b, a, { size }) => {
-    const [, g, b, ...tail] = cols.shape;
-    const folded = reshape(permute(cols, [1, 0, 2, 3, 4, 5, 6, 7]), [g, size * b, ...tail]);
+    const [, g, cg, kh, kw, b, oh, ow] = cols.shape;
+    const folded = reshape(permute(cols, [1, 2, 3, 4, 0, 5, 6, 7]), [g, cg, kh, kw, size * b, oh, ow]);
     const image = apply(col2imP, [folded], withImage(a, size * b));
     return reshape(image, [size, b, ...a.image.slice(1)]);
   },
@@ -113,18 +115,13 @@ function windows(x: Tensor, kh: number, kw: number, g: ConvGeometry, op: string,
   return apply(im2colP, [x], attrs);
 }
 
-/** cols [G, B, OH, OW, Cg, kH, kW] times w [O, Cg, kH, kW] per group: [B, O, OH, OW]. */
+/** w [O, Cg, kH, kW] times cols [G, Cg, kH, kW, B, OH, OW] per group: [O, B·OH·OW], as [B, O, OH, OW]. */
 function convFromCols(cols: Tensor, w: Tensor): Tensor {
-  const [groups, b, oh, ow, cg, kh, kw] = cols.shape;
+  const [groups, cg, kh, kw, b, oh, ow] = cols.shape;
   const o = w.shape[0];
   const k = cg * kh * kw;
-  const rows = b * oh * ow;
-  if (groups === 1) {
-    const y = matmulRaw(reshape(cols, [rows, k]), reshape(w, [o, k]), { transposeB: true });
-    return permute(reshape(y, [b, oh, ow, o]), [0, 3, 1, 2]);
-  }
-  const y = matmulRaw(reshape(cols, [groups, rows, k]), reshape(w, [groups, o / groups, k]), { transposeB: true });
-  return reshape(permute(reshape(y, [groups, b, oh, ow, o / groups]), [1, 0, 4, 2, 3]), [b, o, oh, ow]);
+  const y = matmulRaw(reshape(w, [groups, o / groups, k]), reshape(cols, [groups, k, b * oh * ow]));
+  return permute(reshape(y, [o, b, oh, ow]), [1, 0, 2, 3]);
 }
 
 /**
@@ -161,11 +158,11 @@ export function convTranspose2d(x: Tensor, w: Tensor, options: ConvOptions & { r
   const [, o, oh, ow] = convTranspose2dShape(x.shape, w.shape, g, options.outputPadding ?? 0);
   const groups = g.groups;
   const ci = c / groups;
-  // per group: the input pixels [B·H·W, Cin/G] times w [Cin/G, Cout/G·kH·kW] are the windows of the output
-  const pixels = reshape(permute(reshape(x, [b, groups, ci, h, wd]), [1, 0, 3, 4, 2]), [groups, b * h * wd, ci]);
-  const cols = matmulRaw(pixels, reshape(w, [groups, ci, og * kh * kw]));
+  // per group: w [Cin/G, Cout/G·kH·kW]ᵀ times the input pixels [Cin/G, B·H·W] are the windows of the output
+  const pixels = reshape(permute(reshape(x, [b, groups, ci, h * wd]), [1, 2, 0, 3]), [groups, ci, b * h * wd]);
+  const cols = matmulRaw(reshape(w, [groups, ci, og * kh * kw]), pixels, { transposeA: true });
   const attrs: WindowAttrs = { ...g, image: [b, o, oh, ow], kh, kw, outH: h, outW: wd, fill: 0 };
-  return apply(col2imP, [reshape(cols, [groups, b, h, wd, og, kh, kw])], attrs);
+  return apply(col2imP, [reshape(cols, [groups, og, kh, kw, b, h, wd])], attrs);
 }
 type TransposedOut<N extends number, K extends number, O> = Extract<
   TransposedSize<N, K, OptionOf<O, 'stride', 1>, OptionOf<O, 'padding', 0>, OptionOf<O, 'dilation', 1>, OptionOf<O, 'outputPadding', 0>>,
@@ -179,8 +176,8 @@ function pool(x: Tensor, kernel: number, options: PoolOptions, op: string, fill:
   const [b, c] = x.shape;
   const g = { ...geometry(options, kernel), groups: c };
   const [, , oh, ow] = pool2dShape(op, x.shape, kernel, g);
-  const cols = windows(x, kernel, kernel, g, op, fill); // [C, B, OH, OW, 1, k, k]
-  return permute(reduce(reshape(cols, [c, b, oh, ow, kernel * kernel])), [1, 0, 2, 3]);
+  const cols = windows(x, kernel, kernel, g, op, fill); // [C, 1, k, k, B, OH, OW]
+  return permute(reduce(reshape(cols, [c, kernel * kernel, b, oh, ow])), [1, 0, 2, 3]);
 }
 
 /** PyTorch's `max_pool2d` over K×K windows of x [B, C, H, W] (stride defaults to K; padding reads as −∞). */
@@ -191,7 +188,7 @@ export function maxPool2d<B extends number, C extends number, H extends number, 
 ): Tensor<[B, C, ConvDim<H, K, Opt, 'maxPool2d', K>, ConvDim<W, K, Opt, 'maxPool2d', K>]>;
 export function maxPool2d<X extends Shape, K extends number, const Opt extends PoolOptions = {}>(x: Tensor<X> & CheckPool2d<X, K, Opt, 'maxPool2d'>, kernel: K, options?: Opt): Tensor<Pool2d<X, K, Opt, 'maxPool2d'>>;
 export function maxPool2d(x: Tensor, kernel: number, options: PoolOptions = {}): Tensor {
-  return pool(x, kernel, options, 'maxPool2d', lowest, (t) => max(t, 4));
+  return pool(x, kernel, options, 'maxPool2d', lowest, (t) => max(t, 1));
 }
 
 /** PyTorch's `avg_pool2d` over K×K windows of x [B, C, H, W] (stride defaults to K; padding counts as zeros). */
@@ -202,7 +199,7 @@ export function avgPool2d<B extends number, C extends number, H extends number, 
 ): Tensor<[B, C, ConvDim<H, K, Opt, 'avgPool2d', K>, ConvDim<W, K, Opt, 'avgPool2d', K>]>;
 export function avgPool2d<X extends Shape, K extends number, const Opt extends PoolOptions = {}>(x: Tensor<X> & CheckPool2d<X, K, Opt, 'avgPool2d'>, kernel: K, options?: Opt): Tensor<Pool2d<X, K, Opt, 'avgPool2d'>>;
 export function avgPool2d(x: Tensor, kernel: number, options: PoolOptions = {}): Tensor {
-  return pool(x, kernel, options, 'avgPool2d', 0, (t) => mean(t, 4));
+  return pool(x, kernel, options, 'avgPool2d', 0, (t) => mean(t, 1));
 }
 
 /** Row i of the [out, n] averaging matrix averages [⌊i·n/out⌋, ⌈(i+1)·n/out⌉) (PyTorch's adaptive windows). */

@@ -1,0 +1,93 @@
+// Checkpoints of any model kind as safetensors bytes: the PyTorch state_dict names and shapes, the
+// model's kind (`__metadata__.model`; absent means a ViT, as files written before it existed) and
+// its config (the torch constructor's names, `__metadata__.config`). Pure (no node: imports).
+// Checkpoints are untrusted: the kind must be the one asked for, the config is bounded and must
+// describe exactly the bytes present before any tensor is listed or decoded, every problem list
+// is capped, and non-finite weights are refused.
+import { fromTypedArray, type Tensor } from '../dsl/index.js';
+import { checkTensors, summarize, tensorMismatchError, type LoadedTensor, type SafetensorsHeader, type TensorEntry } from '../io/safetensors.js';
+import type { ParameterReader } from './init.js';
+
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+}
+
+/** What a checkpoint needs to know of a model kind; `In` is a config as a caller gives it (validated into a `Cfg`). */
+export interface CheckpointModel<Cfg extends In, P, In = Cfg> {
+  /** stored in `__metadata__.model` */
+  readonly kind: string;
+  /** the kind in words ("ViT", "ResNet") */
+  readonly label: string;
+  /** the stored config (bounded, validated), every problem at once, as a CheckpointError naming the file */
+  configFromMetadata(metadata: Record<string, string>, fileName: string): Cfg;
+  /** a config given by the caller, validated (CheckpointError naming the file) */
+  validConfig(input: In, fileName: string): Cfg;
+  /** the torch constructor's names, for `__metadata__.config` */
+  torchConfig(cfg: In): Record<string, number>;
+  describe(cfg: In): string;
+  /** counted arithmetically, so a hostile config is refused by size before its tensors are listed */
+  parameterCount(cfg: Cfg): number;
+  expectedShapes(cfg: Cfg): Array<{ name: string; shape: number[] }>;
+  stateDict(params: P): Array<[string, Tensor]>;
+  fromStateDict(cfg: Cfg, get: ParameterReader): P;
+}
+
+/** The kind a checkpoint's metadata names (absent: a ViT). */
+export const storedKind = (metadata: Record<string, string>): string => metadata.model ?? 'vit';
+
+/** Refuses a checkpoint of another kind in one line, naming both. */
+export function requireKind(model: { readonly kind: string; readonly label: string }, metadata: Record<string, string>, fileName: string): void {
+  const kind = storedKind(metadata);
+  if (kind !== model.kind) throw new CheckpointError(`${fileName} is a ${JSON.stringify(kind).slice(0, 40)} checkpoint, not a ${JSON.stringify(model.kind)} one (a ${model.label})`);
+}
+
+/** Reads tensors back from the device as safetensors entries. */
+export async function tensorEntries(pairs: ReadonlyArray<readonly [string, Tensor]>): Promise<TensorEntry[]> {
+  const out: TensorEntry[] = [];
+  for (const [name, t] of pairs) out.push({ name, shape: [...t.shape], data: await t.data() });
+  return out;
+}
+
+/** The checkpoint's metadata: `extra`, the model's kind and config. */
+export function checkpointMetadata<In>(model: { readonly kind: string; torchConfig(cfg: In): Record<string, number> }, cfg: In, extra: Record<string, string> = {}): Record<string, string> {
+  return { ...extra, model: model.kind, config: JSON.stringify(model.torchConfig(cfg)) };
+}
+
+/**
+ * Checks a checkpoint's header against a model (the expected config, else the stored one) before
+ * any data is read: the kind, then the size, then names, shapes and dtypes. Returns the config.
+ */
+export function checkModelHeader<Cfg extends In, In>(model: CheckpointModel<Cfg, unknown, In>, header: SafetensorsHeader, fileName: string, expected?: In, tensorPrefix = ''): Cfg {
+  requireKind(model, header.metadata, fileName);
+  const cfg = expected !== undefined ? model.validConfig(expected, fileName) : model.configFromMetadata(header.metadata, fileName);
+  const want = model.parameterCount(cfg) * 4;
+  let have = 0;
+  for (const [name, t] of header.tensors) if (name.startsWith(tensorPrefix)) have += t.end - t.begin;
+  if (have !== want) throw new CheckpointError(`${fileName}: the model config (${model.describe(cfg)}) needs ${want} bytes of weights, the file holds ${have}`);
+  const ours = new Map([...header.tensors].filter(([name]) => name.startsWith(tensorPrefix)).map(([name, t]) => [name.slice(tensorPrefix.length), t]));
+  const problems = checkTensors(ours, model.expectedShapes(cfg));
+  if (problems.length) throw tensorMismatchError(fileName, problems);
+  return cfg;
+}
+
+/** Builds the parameter tree from decoded tensors (names already checked); refuses NaN/Inf. */
+export function modelParamsFromTensors<Cfg extends In, P, In>(model: CheckpointModel<Cfg, P, In>, cfg: Cfg, tensors: ReadonlyMap<string, LoadedTensor>, fileName: string, tensorPrefix = ''): P {
+  const entries = model.expectedShapes(cfg).map(({ name }) => {
+    const t = tensors.get(tensorPrefix + name);
+    if (!t) throw new CheckpointError(`${fileName}: missing tensor ${JSON.stringify(tensorPrefix + name)}`);
+    return { name: tensorPrefix + name, shape: t.shape, data: t.data };
+  });
+  requireFinite(entries, fileName);
+  return model.fromStateDict(cfg, (name, shape) => fromTypedArray(tensors.get(tensorPrefix + name)!.data, shape));
+}
+
+/** Throws a one-line error naming the tensors that hold NaN or Infinity. */
+export function requireFinite(entries: readonly TensorEntry[], fileName: string): void {
+  const bad: string[] = [];
+  for (const e of entries) {
+    let n = 0;
+    for (let i = 0; i < e.data.length; i++) if (!Number.isFinite(e.data[i])) n++;
+    if (n > 0) bad.push(`${JSON.stringify(e.name)} (${n} of ${e.data.length} values)`);
+  }
+  if (bad.length) throw new CheckpointError(`${fileName}: weights are not finite (NaN or Infinity) in ${summarize(bad, 4)}; refusing to use them`);
+}

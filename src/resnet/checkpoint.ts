@@ -1,0 +1,56 @@
+// The ResNet as a checkpoint kind (nn/model-checkpoint.ts): `__metadata__.model` "resnet", the
+// config under the PyTorch constructor's names (test/support/resnet_reference.py), bounded.
+import { allFields, describeValue, invalid, oneLine, orThrow, valid, type Validation } from '../io/validation.js';
+import { CheckpointError, type CheckpointModel } from '../nn/model-checkpoint.js';
+import { config, describeConfig, parameterCountOf, torchConfig, type ResnetConfig, type ResnetConfigInput } from './config.js';
+import { expectedShapes, fromStateDict, stateDict, type ResnetParams } from './params.js';
+
+/** Upper bounds on a stored config: far above any model trained here, far below what would exhaust memory while checking one. */
+export const RESNET_LIMITS = { num_classes: 1 << 20, image_size: 1 << 14, in_channels: 1 << 10, width: 1 << 12, blocks: 1 << 10, norm_groups: 1 << 12 } as const;
+
+function validConfig(input: ResnetConfigInput, fileName: string): ResnetConfig {
+  try {
+    return config(input);
+  } catch (e) {
+    throw new CheckpointError(`${fileName}: the stored model config is invalid: ${(e as Error).message}`);
+  }
+}
+
+function configFromMetadata(metadata: Record<string, string>, fileName: string): ResnetConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(metadata.config ?? 'null');
+  } catch {
+    throw new CheckpointError(`${fileName}: __metadata__.config is not valid JSON`);
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new CheckpointError(`${fileName}: no model config in __metadata__.config`);
+  const stored = raw as Record<string, unknown>;
+  const num = (k: keyof typeof RESNET_LIMITS): Validation<number> => {
+    const v = stored[k];
+    if (!Number.isSafeInteger(v) || (v as number) <= 0) return invalid(`__metadata__.config.${k} must be a positive integer, got ${describeValue(v)}`);
+    if ((v as number) > RESNET_LIMITS[k]) return invalid(`__metadata__.config.${k} is ${v}, above the limit ${RESNET_LIMITS[k]}`);
+    return valid(v as number);
+  };
+  const fields = allFields({
+    classes: num('num_classes'),
+    imageSize: num('image_size'),
+    channels: num('in_channels'),
+    width: num('width'),
+    blocks: num('blocks'),
+    normGroups: num('norm_groups'),
+  });
+  return validConfig(orThrow(fields, (problems) => new CheckpointError(`${fileName}: ${oneLine(problems)}`)), fileName);
+}
+
+export const resnetCheckpoint: CheckpointModel<ResnetConfig, ResnetParams, ResnetConfigInput> = {
+  kind: 'resnet',
+  label: 'ResNet',
+  configFromMetadata,
+  validConfig,
+  torchConfig,
+  describe: describeConfig,
+  parameterCount: parameterCountOf,
+  expectedShapes,
+  stateDict,
+  fromStateDict,
+};
