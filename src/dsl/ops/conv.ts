@@ -83,7 +83,7 @@ export const col2imP: Primitive<WindowAttrs> = definePrimitive({
         `      const tx = c3 + ${padding} - q * ${dilation};`,
         `      const ox = Math.floor((tx + 0.5) / ${stride});`,
         `      if (tx >= 0 && ox * ${stride} == tx && ox < ${outW}) {`,
-        `        acc += x0[((((((g * ${cg} + cc) * ${kh} + p) * ${kw} + q) * ${b} + c0) * ${outH} + oy) * ${outW} + ox];`,
+        `        acc += x0[(((((g * ${cg} + cc) * ${kh} + p) * ${kw} + q) * ${b} + c0) * ${outH} + oy) * ${outW} + ox];`,
         '      }',
         '    }',
         '  }',
