@@ -11,7 +11,7 @@ import { saveModel, vit, type VitConfig } from '../src/index.js';
 import { runTrainCifar } from './support/cli-run.js';
 import { syntheticCifarDir } from './support/synthetic-cifar.js';
 
-const tiny = ['--model', 'resnet', '--width', '4', '--blocks', '1', '--batch-size', '16', '--limit-train', '64', '--limit-test', '32', '--epochs', '2', '--backend', 'webasm'];
+const tiny = ['--model', 'resnet', '--width', '4', '--blocks', '1', '--batch-size', '16', '--limit-train', '32', '--limit-test', '16', '--epochs', '2', '--backend', 'webasm'];
 const epochLines = (s: string) => s.split('\n').filter((l) => l.startsWith('Epoch:'));
 const lastLine = (s: string) => s.trim().split('\n').at(-1) ?? '';
 
@@ -59,9 +59,9 @@ test('a ResNet run stopped mid-epoch resumes to the same result as a straight ru
 test('--eval-only reads a ResNet checkpoint without being told its kind; a checkpoint of the other kind is refused in one line', async (t) => {
   const { data, dir } = await setup;
   const best = path.join(dir, 'a', 'best.safetensors');
-  const evaluated = await runTrainCifar(['--eval-only', '--checkpoint', best, '--data-dir', data, '--limit-test', '32', '--backend', 'webasm']);
+  const evaluated = await runTrainCifar(['--eval-only', '--checkpoint', best, '--data-dir', data, '--limit-test', '16', '--backend', 'webasm']);
   t.is(evaluated.code, 0, evaluated.stderr);
-  t.regex(evaluated.stdout, /Test \(32 images\) cross-entropy: [\d.]+ Accuracy: [\d.]+/);
+  t.regex(evaluated.stdout, /Test \(16 images\) cross-entropy: [\d.]+ Accuracy: [\d.]+/);
 
   const asVit = await runTrainCifar(['--eval-only', '--model', 'vit', '--checkpoint', best, '--data-dir', data, '--backend', 'webasm']);
   t.not(asVit.code, 0);
