@@ -7,9 +7,11 @@ export class TreeMismatchError extends Error {
   override name = 'TreeMismatchError';
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Tensor);
+/** A plain record of a pytree (not an array, not a tensor). */
+export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Tensor);
 const join = (path: string, key: string | number) => (path ? `${path}.${key}` : `${key}`);
-const kind = (v: unknown) => (v instanceof Tensor ? `a tensor ${v}` : Array.isArray(v) ? `an array of ${v.length}` : isRecord(v) ? `a record {${Object.keys(v).join(', ')}}` : `${v}`);
+/** What a pytree node is, for error messages: "a tensor Tensor[2,3]", "an array of 2", "a record {w, b}". */
+export const kind = (v: unknown) => (v instanceof Tensor ? `a tensor ${v}` : Array.isArray(v) ? `an array of ${v.length}` : isRecord(v) ? `a record {${Object.keys(v).join(', ')}}` : `${v}`);
 
 // Walks several trees in step; `leaf` gets the tensors at one place (all trees must hold a tensor
 // there) and `path` names it; containers and non-tensor leaves must agree in kind.

@@ -6,7 +6,7 @@
 // graph too, vmap(grad(loss)) gives per-example gradients, and jit compiles the result.
 import { apply, onTensorCreated, postOrder, Tensor, type BatchAxis, type BatchRule, type Primitive } from './tensor.js';
 import { isElementwise, ruleOf } from './primitive.js';
-import { mapTree, tensorsIn, treeLeaves } from './tree.js';
+import { isRecord, kind, mapTree, tensorsIn, treeLeaves } from './tree.js';
 import { normalizeAxis } from './shape-rules.js';
 import { ShapeError } from './shape-error.js';
 import type { Shape } from './shape-types.js';
@@ -93,8 +93,6 @@ export function vmap<A extends unknown[], R, const I extends InAxesOf<A> = 0, co
   return ((...args: A) => mapped(f, args, (options.inAxes ?? 0) as AxisTree, (options.outAxes ?? 0) as AxisTree)) as unknown as <B extends number>(...args: MapArgs<A, I, B>) => BatchedBy<R, O, B>;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Tensor);
-
 /**
  * The axis of every tensor of `tree` (in `tensorsIn` order) with its path, from the axis tree
  * `spec`, a prefix of `tree`; a spec that does not fit is an error naming its path.
@@ -106,11 +104,11 @@ function leafAxes(spec: AxisTree, tree: unknown, path: string, out: Array<{ axis
     return out;
   }
   if (Array.isArray(spec)) {
-    if (!Array.isArray(tree) || tree.length !== spec.length) throw new Error(`vmap: ${path}: an array of ${spec.length} axes for ${describe(tree)}`);
+    if (!Array.isArray(tree) || tree.length !== spec.length) throw new Error(`vmap: ${path}: an array of ${spec.length} axes for ${kind(tree)}`);
     spec.forEach((s, k) => leafAxes(s, tree[k], `${path}[${k}]`, out));
     return out;
   }
-  if (!isRecord(tree)) throw new Error(`vmap: ${path}: a record of axes {${Object.keys(spec).join(', ')}} for ${describe(tree)}`);
+  if (!isRecord(tree)) throw new Error(`vmap: ${path}: a record of axes {${Object.keys(spec).join(', ')}} for ${kind(tree)}`);
   const record = spec as { readonly [key: string]: AxisTree };
   const extra = Object.keys(record).find((key) => !(key in tree));
   if (extra !== undefined) throw new Error(`vmap: ${path}.${extra}: the argument has no '${extra}'`);
@@ -120,8 +118,6 @@ function leafAxes(spec: AxisTree, tree: unknown, path: string, out: Array<{ axis
   }
   return out;
 }
-
-const describe = (v: unknown) => (v instanceof Tensor ? `a tensor ${v}` : Array.isArray(v) ? `an array of ${v.length}` : isRecord(v) ? `a record {${Object.keys(v).join(', ')}}` : `${v}`);
 
 function argumentAxes(inAxes: AxisTree, count: number): readonly AxisTree[] {
   if (!Array.isArray(inAxes)) return Array.from({ length: count }, () => inAxes);
