@@ -182,9 +182,10 @@ test('--help: one "Usage:" and every preset\'s values', async (t) => {
   t.is(r.code, 0);
   t.true(r.stdout.startsWith('Usage: shaped-vit train-cifar [flags]'));
   t.false(/usage:/i.test(r.stdout.slice(6)));
-  t.regex(r.stdout, /\n +seed +quick\n/);
-  t.regex(r.stdout, /\n  --embed-dim +384 +64\n/);
-  t.regex(r.stdout, /\n  --epochs +250 +14\n/);
+  t.regex(r.stdout, /\n +seed +quick +resnet\n/);
+  t.regex(r.stdout, /\n  --embed-dim +384 +64 +64\n/);
+  t.regex(r.stdout, /\n  --epochs +250 +14 +4\n/);
+  t.regex(r.stdout, /\n  --width +8 +8 +8\n/);
 });
 
 test('a torn checkpoint pair resumes from the training state, says so, and ends as a straight run', async (t) => {
