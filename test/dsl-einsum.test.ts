@@ -3,18 +3,19 @@
 // of 'bij,bjk->bik' is matmul's; vmap; and the rejections: tsc prints each sentence of
 // type-fixtures/einsum-mismatches.ts at its line, and the same call at runtime throws it.
 import test from 'ava';
-import { execFile, execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import path from 'node:path';
 import * as sv from '../src/index.js';
-import { fromTypedArray, mul, realize, sum, valueAndGrad, type Tensor } from '../src/index.js';
+import { fromTypedArray, mul, realize, sum, type Tensor } from '../src/index.js';
 import { einsumRaw } from '../src/dsl/ops/einsum.js';
 import { einsumSpec } from '../src/dsl/einsum-rules.js';
 import { scaledDotProductAttention } from '../src/nn/attention.js';
 import { eachBackend } from './support/backends.js';
 import { checkOp } from './support/op-check.js';
-import { assertClose, forEachIndex, randomArray, sizeOf, strides, type Ref } from './support/reference.js';
+import { torchDifferential } from './support/torch-diff.js';
+import { repoRoot } from './support/cifar-fixture.js';
+import { tscErrorsByLine } from './support/tsc-errors.js';
+import { assertClose, forEachIndex, sizeOf, strides, type Ref } from './support/reference.js';
 
 /** float64 einsum by definition: every assignment of the labels, the operands' product added into the output. */
 function einsumRef(subscripts: string, xs: readonly Ref[]): Ref {
@@ -158,24 +159,11 @@ eachBackend('jit of an einsum program (3 operands, a diagonal, a gradient) equal
 
 // --- rejections: compile time and runtime, the same sentences -------------------------------------------
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = 'type-fixtures/einsum-mismatches.ts';
 
 test('einsum rejections print their sentence at compile time (tsc 7) and throw it at runtime', async (t) => {
-  const tsc = `${root}node_modules/.bin/tsc`;
-  const args = ['--ignoreConfig', '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--skipLibCheck', fixture];
-  const output = await promisify(execFile)(tsc, args, { cwd: root }).then(
-    () => '',
-    (e: { stdout: string }) => e.stdout,
-  );
-  const errors = new Map<number, string>();
-  let line = 0;
-  for (const text of output.split('\n')) {
-    const head = /^type-fixtures\/einsum-mismatches\.ts\((\d+),\d+\): (.*)$/.exec(text);
-    if (head) errors.set((line = Number(head[1])), (errors.get(line) ?? '') + head[2]);
-    else if (line) errors.set(line, errors.get(line) + text);
-  }
-  const source = (await readFile(`${root}${fixture}`, 'utf8')).split('\n');
+  const errors = await tscErrorsByLine(fixture);
+  const source = (await readFile(path.join(repoRoot, fixture), 'utf8')).split('\n');
   let checked = 0;
   source.forEach((s, k) => {
     const sentence = /\/\/ error: (.*)$/.exec(s)?.[1];
@@ -193,50 +181,9 @@ test('einsum rejections print their sentence at compile time (tsc 7) and throw i
 
 // --- PyTorch 1.13 -------------------------------------------------------------------------------------------
 
-const python = '/usr/bin/python3';
-const script = fileURLToPath(new URL('../../test/support/torch_reference.py', import.meta.url));
-const hasTorch = (() => {
-  try {
-    execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-interface TorchResult {
-  shape: number[];
-  out: number[];
-  grads: number[][];
-}
-async function torchResults(payload: object[]): Promise<TorchResult[]> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(python, [script], { maxBuffer: 1 << 26 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout))));
-    child.stdin!.end(JSON.stringify(payload));
-  });
-}
-
-if (!hasTorch) {
-  test('PyTorch is installed for the einsum differential cases', (t) => t.fail(`${python} cannot import torch: install Debian's python3-torch (.ci/run does)`));
-} else {
-  // the same inputs and weights through torch.einsum once, then ours on every backend
-  const drawn = cases.map(({ shapes, out }, k) => ({
-    inputs: shapes.map((shape, j) => ({ shape, data: [...randomArray(sizeOf(shape), 500 * k + j + 1).map(Math.fround)], grad: true })),
-    weights: [...randomArray(sizeOf(out), 31 * k + 5).map(Math.fround)],
-  }));
-  const refs = torchResults(cases.map((c, k) => ({ op: 'einsum', args: { subscripts: c.subscripts }, ...drawn[k] })));
-  eachBackend('einsum forward and gradients equal torch.einsum (PyTorch 1.13) on every case', async (t) => {
-    const torch = await refs;
-    for (const [k, c] of cases.entries()) {
-      const leaves = drawn[k].inputs.map((i) => fromTypedArray(Float32Array.from(i.data), i.shape));
-      const w = fromTypedArray(Float32Array.from(drawn[k].weights), c.out);
-      const [value, grads] = valueAndGrad((xs: Tensor[]) => sum(mul(einsumRaw(c.subscripts, xs), w)))(leaves);
-      const out = einsumRaw(c.subscripts, leaves);
-      await realize([value, out, ...grads]);
-      t.deepEqual([...out.shape], torch[k].shape, `${c.subscripts}: shape`);
-      assertClose(t, await out.data(), torch[k].out, 1e-5, 1e-4, `${c.subscripts}: forward`);
-      for (const [j, g] of grads.entries()) assertClose(t, await g.data(), torch[k].grads[j], 1e-5, 1e-4, `${c.subscripts}: gradient of input ${j}`);
-      [value, out, w, ...grads, ...leaves].forEach((x) => x.dispose());
-    }
-  });
-}
+torchDifferential(
+  'einsum forward and gradients equal torch.einsum (PyTorch 1.13) on every case',
+  'test/support/torch_reference.py',
+  cases.map(({ subscripts, shapes }) => ({ name: subscripts, op: 'einsum', args: { subscripts }, inputs: shapes.map((shape) => ({ shape: [...shape] })) })),
+  (_op, xs, { subscripts }) => einsumRaw(subscripts, xs),
+);
