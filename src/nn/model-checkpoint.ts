@@ -6,6 +6,7 @@
 // is capped, and non-finite weights are refused.
 import { fromTypedArray, type Tensor } from '../dsl/index.js';
 import { checkTensors, summarize, tensorMismatchError, type LoadedTensor, type SafetensorsHeader, type TensorEntry } from '../io/safetensors.js';
+import { describeValue, invalid, valid, type Validation } from '../io/validation.js';
 import type { ParameterReader } from './init.js';
 
 export class CheckpointError extends Error {
@@ -13,6 +14,27 @@ export class CheckpointError extends Error {
 }
 
 /** What a checkpoint needs to know of a model kind; `In` is a config as a caller gives it (validated into a `Cfg`). */
+/**
+ * `__metadata__.config` of a checkpoint as a record (one line naming the file when it is missing or
+ * not JSON), and a reader of its positive integer fields, each bounded by `limits`.
+ */
+export function storedConfigFields<K extends string>(metadata: Record<string, string>, fileName: string, limits: Readonly<Record<K, number>>): (k: K) => Validation<number> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(metadata.config ?? 'null');
+  } catch {
+    throw new CheckpointError(`${fileName}: __metadata__.config is not valid JSON`);
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new CheckpointError(`${fileName}: no model config in __metadata__.config`);
+  const stored = raw as Record<string, unknown>;
+  return (k) => {
+    const v = stored[k];
+    if (!Number.isSafeInteger(v) || (v as number) <= 0) return invalid(`__metadata__.config.${k} must be a positive integer, got ${describeValue(v)}`);
+    if ((v as number) > limits[k]) return invalid(`__metadata__.config.${k} is ${v}, above the limit ${limits[k]}`);
+    return valid(v as number);
+  };
+}
+
 export interface CheckpointModel<Cfg extends In, P, In = Cfg> {
   /** stored in `__metadata__.model` */
   readonly kind: string;

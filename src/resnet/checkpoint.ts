@@ -1,7 +1,7 @@
 // The ResNet as a checkpoint kind (nn/model-checkpoint.ts): `__metadata__.model` "resnet", the
 // config under the PyTorch constructor's names (test/support/resnet_reference.py), bounded.
-import { allFields, describeValue, invalid, oneLine, orThrow, valid, type Validation } from '../io/validation.js';
-import { CheckpointError, type CheckpointModel } from '../nn/model-checkpoint.js';
+import { allFields, oneLine, orThrow } from '../io/validation.js';
+import { CheckpointError, storedConfigFields, type CheckpointModel } from '../nn/model-checkpoint.js';
 import { config, describeConfig, parameterCountOf, torchConfig, type ResnetConfig, type ResnetConfigInput } from './config.js';
 import { expectedShapes, fromStateDict, stateDict, type ResnetParams } from './params.js';
 
@@ -17,20 +17,7 @@ function validConfig(input: ResnetConfigInput, fileName: string): ResnetConfig {
 }
 
 function configFromMetadata(metadata: Record<string, string>, fileName: string): ResnetConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(metadata.config ?? 'null');
-  } catch {
-    throw new CheckpointError(`${fileName}: __metadata__.config is not valid JSON`);
-  }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new CheckpointError(`${fileName}: no model config in __metadata__.config`);
-  const stored = raw as Record<string, unknown>;
-  const num = (k: keyof typeof RESNET_LIMITS): Validation<number> => {
-    const v = stored[k];
-    if (!Number.isSafeInteger(v) || (v as number) <= 0) return invalid(`__metadata__.config.${k} must be a positive integer, got ${describeValue(v)}`);
-    if ((v as number) > RESNET_LIMITS[k]) return invalid(`__metadata__.config.${k} is ${v}, above the limit ${RESNET_LIMITS[k]}`);
-    return valid(v as number);
-  };
+  const num = storedConfigFields(metadata, fileName, RESNET_LIMITS);
   const fields = allFields({
     classes: num('num_classes'),
     imageSize: num('image_size'),

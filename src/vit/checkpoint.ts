@@ -4,13 +4,14 @@
 // is bounded and must describe exactly the bytes present before any tensor is listed or decoded,
 // every problem list is capped, and non-finite weights are refused.
 import { decodeSafetensors, encodeSafetensors, inspectSafetensors, type LoadedTensor, type SafetensorsHeader, type TensorEntry } from '../io/safetensors.js';
-import { allFields, describeValue, invalid, oneLine, orThrow, valid, type Validation } from '../io/validation.js';
+import { allFields, oneLine, orThrow, valid } from '../io/validation.js';
 import {
   CheckpointError,
   checkModelHeader,
   checkpointMetadata as modelMetadata,
   modelParamsFromTensors,
   requireFinite,
+  storedConfigFields,
   tensorEntries,
   type CheckpointModel,
 } from '../nn/model-checkpoint.js';
@@ -57,20 +58,7 @@ export function decodeCheckpoint(bytes: Uint8Array, opts: { fileName?: string; e
 
 /** The config stored in a checkpoint's metadata (PyTorch names), bounded by CONFIG_LIMITS. */
 export function configFromMetadata(metadata: Record<string, string>, fileName: string): VitConfigInput {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(metadata.config ?? 'null');
-  } catch {
-    throw new CheckpointError(`${fileName}: __metadata__.config is not valid JSON`);
-  }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new CheckpointError(`${fileName}: no model config in __metadata__.config`);
-  const stored = raw as Record<string, unknown>;
-  const num = (k: keyof typeof CONFIG_LIMITS): Validation<number> => {
-    const v = stored[k];
-    if (!Number.isSafeInteger(v) || (v as number) <= 0) return invalid(`__metadata__.config.${k} must be a positive integer, got ${describeValue(v)}`);
-    if ((v as number) > CONFIG_LIMITS[k]) return invalid(`__metadata__.config.${k} is ${v}, above the limit ${CONFIG_LIMITS[k]}`);
-    return valid(v as number);
-  };
+  const num = storedConfigFields(metadata, fileName, CONFIG_LIMITS);
   // every bad field at once
   const fields = allFields({
     classes: num('num_classes'),
