@@ -1,5 +1,5 @@
 // npm run bench -- [--configs quick,small,seed] [--backends webasm,cpu] [--batch 128] [--steps 3] [--warmup 1] [--json]
-//                  [--vs tfjs|tfjs-xnn] [--profile]
+//                  [--vs tfjs|tfjs-xnn] [--profile] [--executor auto|pipeline|kernels]
 // Training throughput (forward + backward + Adam on a fixed synthetic batch; trainStep, compiled with
 // jit, and the natural loop that builds its graph each step and only reads the loss) and forward-only
 // throughput of the ViT, per config and backend. Reports the median step after warm-up.
@@ -23,6 +23,7 @@ const spec = {
   json: { type: 'bool', help: 'one JSON line per result' },
   vs: { type: 'string', help: 'tfjs: also run TF.js-wasm (tfjs-vit, stock and tuned gradients) on the same configs; tfjs-xnn: tuned gradients only (the seed config\'s stock run takes minutes a step)' },
   profile: { type: 'bool', help: 'print time per kernel kind for one training step' },
+  executor: { type: 'string', default: 'auto', help: "how the jitted step runs: auto, pipeline (one gpu.js pipeline) or kernels (one by one)" },
 } as const;
 
 // peak resident memory of the process so far (earlier configs included) and its live threads
@@ -44,6 +45,7 @@ const parsed = parseFlags(spec, process.argv.slice(2));
 if (parsed.help) process.exit(0);
 const f = parsed.flags;
 enableRelaxedSimd();
+if (f.executor !== 'auto' && f.executor !== 'pipeline' && f.executor !== 'kernels') throw new Error(`--executor: auto, pipeline or kernels, got '${f.executor}'`);
 if (f.vs !== undefined && f.vs !== 'tfjs' && f.vs !== 'tfjs-xnn') throw new Error(`--vs: 'tfjs' or 'tfjs-xnn', got '${f.vs}'`);
 const backends = f.backends ? (f.backends.split(',') as BackendName[]) : await availableBackends();
 for (const name of f.configs.split(',') as ConfigName[]) {
@@ -52,10 +54,10 @@ for (const name of f.configs.split(',') as ConfigName[]) {
   const tf = f.vs && name !== 'quick' ? tfjsTrain(name, f.batch, f.steps, f.warmup, f.vs === 'tfjs') : null;
   if (f.vs && !tf) console.log(`${name}: tfjs-vit has no such config, no comparison`);
   for (const b of backends) {
-    const res = { ...(await measure(name, b, f.batch, f.steps, f.warmup, !!f.profile)), peak_rss_mib: peakRssMiB(), threads: threads(), relaxed_simd: relaxedSimd(), ...tf };
+    const res = { ...(await measure(name, b, f.batch, f.steps, f.warmup, !!f.profile, f.executor)), peak_rss_mib: peakRssMiB(), threads: threads(), relaxed_simd: relaxedSimd(), ...tf };
     if (f.json) console.log(JSON.stringify(res));
     else {
-      console.log(`${res.config.padEnd(6)} ${b.padEnd(8)} batch ${res.batch}: train (jit) ${res.train_ms_per_step} ms/step (${res.train_img_per_s} img/s; natural loop ${res.natural_loop_img_per_s} img/s, ${(res.natural_loop_img_per_s / res.train_img_per_s).toFixed(2)}x), forward ${res.forward_ms} ms (${res.forward_img_per_s} img/s), peak RSS ${res.peak_rss_mib} MiB, ${res.threads ?? '?'} threads${b === 'webasm' ? `, relaxed SIMD ${res.relaxed_simd ? 'on' : 'off'}` : ''}`);
+      console.log(`${res.config.padEnd(6)} ${b.padEnd(8)} batch ${res.batch}: train (jit${f.executor === 'auto' ? '' : `, ${f.executor}`}) ${res.train_ms_per_step} ms/step (${res.train_img_per_s} img/s; natural loop ${res.natural_loop_img_per_s} img/s, ${(res.natural_loop_img_per_s / res.train_img_per_s).toFixed(2)}x), forward ${res.forward_ms} ms (${res.forward_img_per_s} img/s), peak RSS ${res.peak_rss_mib} MiB, ${res.threads ?? '?'} threads${b === 'webasm' ? `, relaxed SIMD ${res.relaxed_simd ? 'on' : 'off'}` : ''}`);
       if (tf) {
         const ratio = (x: number) => (res.train_img_per_s / x).toFixed(2);
         const stock = tf.tfjs_wasm_img_per_s === undefined ? '' : `${tf.tfjs_wasm_img_per_s} img/s (stock gradients), `;

@@ -3,6 +3,9 @@
 // and the natural loop that only reads the loss) and forward-only passes of the ViT, median after
 // warm-up; `profiled` prints time per kernel kind for one step.
 import { backend as activeBackend, constant, crossEntropy, disposeTree, evalStep, initTrainState, labelTensor, mean, optim, presets, profile, recipeConfig, setBackend, trainStep, valueAndGrad, vit, type BackendName } from '../src/core.js';
+import type { JitOptions } from '../src/dsl/index.js';
+
+type Executor = NonNullable<JitOptions['executor']>;
 
 const { adam, applyUpdates } = optim;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -11,7 +14,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 export const configs = { ...presets, small: { ...presets.seed, embedDim: 128, heads: 4, mlpDim: 256, layers: 4 } };
 export type ConfigName = keyof typeof configs;
 
-export async function measure(name: ConfigName, backend: BackendName, batch: number, steps: number, warmup: number, profiled: boolean) {
+/** `executor` picks how the jitted step runs (trainStep's executor: 'auto', 'pipeline' or 'kernels'). */
+export async function measure(name: ConfigName, backend: BackendName, batch: number, steps: number, warmup: number, profiled: boolean, executor: Executor = 'auto') {
   setBackend(backend);
   const r = configs[name];
   const cfg = recipeConfig(r);
@@ -20,7 +24,7 @@ export async function measure(name: ConfigName, backend: BackendName, batch: num
   const images = new Float32Array(batch * 3072);
   for (let k = 0; k < images.length; k++) images[k] = Math.sin(k * 12.9898) * 1.5;
   const data = { images, labels: Array.from({ length: batch }, (_, i) => i % 10), count: batch };
-  const step = trainStep(cfg, optimizer, { labelSmoothing: r.labelSmoothing });
+  const step = trainStep(cfg, optimizer, { labelSmoothing: r.labelSmoothing, executor });
   const forward = evalStep(cfg, { labelSmoothing: r.labelSmoothing });
   // the loop a user writes first: valueAndGrad, the optimizer's update as tensor ops, read the
   // loss with data(); no realize (the new state is a pending sibling of the loss)
@@ -69,6 +73,7 @@ export async function measure(name: ConfigName, backend: BackendName, batch: num
   return {
     library: 'shaped-vit',
     backend,
+    executor,
     config: name,
     batch,
     params: vit.parameterCount(state.params),
