@@ -170,4 +170,10 @@ test('conv2d runtime sentences', (t) => {
   throwsShape(() => sv.conv2d(z([1, 3, 2, 8]) as never, z([4, 3, 3, 3]) as never), 'conv2d: the window 3 (kernel 3, dilation 1) exceeds the padded height 2')(t);
   throwsShape(() => sv.maxPool2d(z([1, 3, 8]) as never, 2), 'maxPool2d needs x [batch, channels, height, width], got [1,3,8]')(t);
   throwsShape(() => sv.adaptiveAvgPool2d(z([1, 3, 4, 4]) as never, [5, 1]), 'adaptiveAvgPool2d: output size 5 is not in [1, 4]')(t);
+  // the sentences the types print for the same numbers (types-test/conv.test-d.ts)
+  throwsShape(() => sv.convTranspose2d(z([1, 3, 1, 8]) as never, z([3, 4, 3, 3]) as never, { padding: 2 }), 'convTranspose2d: padding 2 leaves an empty output')(t);
+  throwsShape(
+    () => sv.convTranspose2d(z([1, 3, 8, 8]) as never, z([3, 4, 3, 3]) as never, { stride: 2, outputPadding: 2 }),
+    'convTranspose2d: outputPadding 2 must be a non-negative integer below the stride or the dilation',
+  )(t);
 });

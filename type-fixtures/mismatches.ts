@@ -1,6 +1,6 @@
 // Fixture for test/type-messages.test.ts (not a tsd test: it is meant to fail to compile). Each
 // `// error:` comment gives text that tsc 7 must print for the next line; no other line may fail.
-import { conv2d, maxPool2d, add, concat, linear, initLinear, matmul, mean, patchify, reshape, slice, sum, splitHeads, vit, zeros, type Linear, type Tensor } from 'shaped-vit';
+import { conv2d, convTranspose2d, maxPool2d, add, concat, linear, initLinear, matmul, mean, patchify, reshape, slice, sum, splitHeads, vit, zeros, type Linear, type Tensor } from 'shaped-vit';
 
 const x = zeros([8, 17, 384]);
 // error: shapes [8,17,384] and [383] are not broadcastable (384 vs 383)
@@ -27,6 +27,10 @@ maxPool2d(zeros([3, 32, 32]), 2);
 conv2d(zeros([1, 3, 4, 4]), zeros([8, 3, 5, 5]));
 // error: maxPool2d: the window 5 (kernel 5, dilation 1) exceeds the padded width 4
 maxPool2d(zeros([1, 3, 8, 4]), 5);
+// error: convTranspose2d: padding 2 leaves an empty output
+convTranspose2d(zeros([1, 3, 1, 8]), zeros([3, 4, 3, 3]), { padding: 2 });
+// error: convTranspose2d: outputPadding 2 must be a non-negative integer below the stride or the dilation
+convTranspose2d(zeros([1, 3, 8, 8]), zeros([3, 4, 3, 3]), { stride: 2, outputPadding: 2 });
 // error: embedDim 384 is not divisible by heads 7
 splitHeads(x, 7);
 // error: embedDim 64 is not divisible by heads 7

@@ -44,6 +44,19 @@ expectType<Tensor<[8, 3, 1, 1]>>(adaptiveAvgPool2d(img, [1, 1]));
 expectType<Tensor<[8, 4, 32, 32]>>(convTranspose2d(zeros([8, 3, 16, 16]), zeros([3, 4, 3, 3]), { stride: 2, padding: 1, outputPadding: 1 }));
 // @ts-expect-error x has 3 channels, w expects 5
 convTranspose2d(zeros([8, 3, 16, 16]), zeros([5, 4, 3, 3]));
+// padding that leaves an empty output, or an output padding not below the stride, fails at the call
+// (1 − 1)·1 + 3 = 3 ≤ 2·2
+// @ts-expect-error convTranspose2d: padding 2 leaves an empty output
+convTranspose2d(zeros([1, 3, 1, 8]), zeros([3, 4, 3, 3]), { padding: 2 });
+// @ts-expect-error convTranspose2d: outputPadding 2 must be a non-negative integer below the stride or the dilation
+convTranspose2d(zeros([1, 3, 8, 8]), zeros([3, 4, 3, 3]), { stride: 2, outputPadding: 2 });
+// (1 − 1)·1 + 3 − 2 = 1: the smallest output passes
+expectType<Tensor<[1, 4, 1, 6]>>(convTranspose2d(zeros([1, 3, 1, 6]), zeros([3, 4, 3, 3]), { padding: 1 }));
+// generic sizes: the check waits for literal sizes, the output size stays an expression
+export function upsample<B extends number, C extends number, H extends number, W extends number>(x: Tensor<[B, C, H, W]>, w: Tensor<[C, 8, 4, 4]>) {
+  return convTranspose2d(x, w, { stride: 2, padding: 1 });
+}
+expectType<Tensor<[2, 8, 10, 12]>>(upsample(zeros([2, 5, 5, 6]), zeros([5, 8, 4, 4])));
 
 // the arithmetic is exact and cheap for large literals: digit by digit
 expectType<300001>(0 as WindowCount<600000, 2, 2, 1, 1>);

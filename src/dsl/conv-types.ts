@@ -42,9 +42,28 @@ export type WindowCount<N extends number, K extends number, S extends number, P 
       : KernelSpan<K, D>
     : Add<N, Mul<2, P>>;
 
-/** Transposed-conv size along an axis: (N − 1)s − 2p + d(k − 1) + outputPadding + 1. */
+/**
+ * Transposed-conv size along an axis: (N − 1)s − 2p + d(k − 1) + outputPadding + 1, or the error
+ * naming the numbers: an output padding not below the stride or the dilation, or padding that
+ * leaves an empty output (conv-rules.ts throws the same sentences).
+ */
 export type TransposedSize<N extends number, K extends number, S extends number, P extends number, D extends number, OP extends number> =
-  number extends N | K | S | P | D | OP ? number : Sub<Add<Add<Mul<Sub<N, 1>, S>, KernelSpan<K, D>>, OP>, Mul<2, P>>;
+  number extends N | K | S | P | D | OP ? number
+  : [Lt<OP, S> | Lt<OP, D>] extends [false] ? ShapeError<`convTranspose2d: outputPadding ${OP} must be a non-negative integer below the stride or the dilation`>
+  : Add<Add<Mul<Sub<N, 1>, S>, KernelSpan<K, D>>, OP> extends infer Full extends number
+    ? Lt<Mul<2, P>, Full> extends true ? Sub<Full, Mul<2, P>> : ShapeError<`convTranspose2d: padding ${P} leaves an empty output`>
+    : Add<Add<Mul<Sub<N, 1>, S>, KernelSpan<K, D>>, OP>;
+
+type TransposedOf<N extends number, K extends number, O> =
+  TransposedSize<N, K, OptionOf<O, 'stride', 1>, OptionOf<O, 'padding', 0>, OptionOf<O, 'dilation', 1>, OptionOf<O, 'outputPadding', 0>>;
+/** One convTranspose2d output dim (a generic dim stays an expression). */
+export type TransposedDim<N extends number, K extends number, O> = Extract<TransposedOf<N, K, O>, number>;
+/** `unknown` when convTranspose2d's output is non-empty (or a dim is generic), else the error naming the numbers. */
+export type CheckTransposed<H extends number, W extends number, KH extends number, KW extends number, O> =
+  CheckLiteral<
+    TransposedOf<H, KH, O> extends infer OH ? (TransposedOf<W, KW, O> extends infer OW ? (OH extends number ? (OW extends number ? [OH, OW] : OW) : OH) : never) : never,
+    H | W | KH | KW | OptionOf<O, 'stride', 1> | OptionOf<O, 'padding', 0> | OptionOf<O, 'dilation', 1> | OptionOf<O, 'outputPadding', 0>
+  >;
 
 type Divides<A extends number, B extends number> = number extends A | B ? true : Eq<B, 0> extends true ? false : Mod<A, B> extends 0 ? true : false;
 type Spatial<H extends number, W extends number, KH extends number, KW extends number, O, Op extends string, Def extends number> =

@@ -8,7 +8,7 @@ import { apply, constant, type Mutable, type Primitive, type Tensor } from '../t
 import { definePrimitive } from '../primitive.js';
 import { coordinates, kernelSource, lit, singleKernel } from '../kernel-source.js';
 import { adaptivePoolShape, conv2dShape, convTranspose2dShape, pool2dShape, windowCount, type ConvGeometry } from '../conv-rules.js';
-import type { CheckConv2d, CheckPool2d, CheckWindows, Conv2d, ConvDim, ConvOptions, OptionOf, Pool2d, PoolOptions, TransposedSize } from '../conv-types.js';
+import type { CheckConv2d, CheckPool2d, CheckTransposed, CheckWindows, Conv2d, ConvDim, ConvOptions, Pool2d, PoolOptions, TransposedDim } from '../conv-types.js';
 import type { Shape } from '../shape-types.js';
 import { matmulRaw } from './matmul.js';
 import { permute, reshape } from './layout.js';
@@ -148,9 +148,9 @@ export function conv2d(x: Tensor, w: Tensor, options?: ConvOptions): Tensor {
  */
 export function convTranspose2d<B extends number, C extends number, H extends number, W extends number, O extends number, KH extends number, KW extends number, const Opt extends ConvOptions & { readonly groups?: 1; readonly outputPadding?: number } = {}>(
   x: Tensor<[B, C, H, W]>,
-  w: Tensor<[NoInfer<C>, O, KH, KW]>,
+  w: Tensor<[NoInfer<C>, O, KH, KW]> & NoInfer<CheckTransposed<H, W, KH, KW, Opt>>,
   options?: Opt,
-): Tensor<[B, O, TransposedOut<H, KH, Opt>, TransposedOut<W, KW, Opt>]>;
+): Tensor<[B, O, TransposedDim<H, KH, Opt>, TransposedDim<W, KW, Opt>]>;
 export function convTranspose2d(x: Tensor, w: Tensor, options: ConvOptions & { readonly outputPadding?: number } = {}): Tensor {
   const g = geometry(options);
   const [b, c, h, wd] = x.shape;
@@ -164,10 +164,6 @@ export function convTranspose2d(x: Tensor, w: Tensor, options: ConvOptions & { r
   const attrs: WindowAttrs = { ...g, image: [b, o, oh, ow], kh, kw, outH: h, outW: wd, fill: 0 };
   return apply(col2imP, [reshape(cols, [groups, og, kh, kw, b, h, wd])], attrs);
 }
-type TransposedOut<N extends number, K extends number, O> = Extract<
-  TransposedSize<N, K, OptionOf<O, 'stride', 1>, OptionOf<O, 'padding', 0>, OptionOf<O, 'dilation', 1>, OptionOf<O, 'outputPadding', 0>>,
-  number
->;
 
 // the lowest float32: max pooling's padding never wins
 const lowest = -3.4028234663852886e38;
