@@ -106,6 +106,8 @@ export interface WebgpuBackend extends Backend {
   readonly wgslLimits: WgslLimits;
   /** Whether matmuls run as the tiled WGSL kernel (not on SwiftShader, where it is far slower). */
   readonly tiledMatmul: boolean;
+  /** Whether row statistics (softmax, layerNorm) run as our WGSL workgroup reductions (kernels/webgpu-rows.ts). */
+  readonly rowKernels: boolean;
   /** Runs one of the project's own WGSL kernels (backends/wgsl.ts) on gpu.js's device and buffers. */
   runWgsl(spec: WgslSpec, args: readonly Storage[]): Promise<Storage>;
 }

@@ -153,7 +153,7 @@ export function groupRowStats(row: Tensor, group: Group): { kernel: RowStatsKern
     const { lines, value } = valueAt(input, members, index, `${into}_`, buffer, noStats);
     return [...lines, `const ${into} = ${value};`].join(' ');
   };
-  const kernel = rowStatsKernel(rowsOf(row.op)!, row.shape, row.attrs, load);
+  const kernel = rowStatsKernel(rowsOf(row.op)!, row.shape, row.attrs, load, { inputs: row.inputs, members, reads });
   return { kernel, args: reads.map((_, k) => `buf${k}`), reads };
 }
 

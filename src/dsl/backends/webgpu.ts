@@ -38,6 +38,7 @@ export async function createWebgpu(): Promise<WebgpuBackend | null> {
     // SwiftShader runs the tiled kernel far slower than gpu.js's: Chromium's demo test took over
     // 300 s for its WebGPU steps with it and 76 s without (shared machine); Mesa runs it 1.1-3.2x faster
     tiledMatmul: !/swiftshader/i.test(adapter.description),
+    rowKernels: true,
     async runWgsl(spec, args) {
       launched();
       return wrap(wgsl.run(spec, await Promise.all(args.map(resident))), spec.length);

@@ -1,11 +1,11 @@
 // webasm's softmax and logSoftmax: the portable kernels with an exp-free e^v (gpu.js's webasm
 // backend calls out to JavaScript for Math.exp once per lane, and softmax takes two per element).
 import type { BackendLowering } from '../kernel-table.js';
-import { expNegative, sourceArith } from '../arith.js';
+import { expNegative } from '../arith.js';
 import { softmaxRule, type ExpOfNonPositive } from '../ops/softmax.js';
 import { rowLowering } from '../rows.js';
 
-const expNonPositive: ExpOfNonPositive = (v, local) => expNegative(sourceArith(local), `-(${v})`);
+const expNonPositive: ExpOfNonPositive = (m, v) => expNegative(m, m.neg(v));
 const softmaxOf = softmaxRule(false, expNonPositive);
 const logSoftmaxOf = softmaxRule(true, expNonPositive);
 

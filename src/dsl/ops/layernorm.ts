@@ -6,8 +6,7 @@ import { definePrimitive } from '../primitive.js';
 import { registerRows } from '../kernel-table.js';
 import { layerNormParamsShape, layerNormShape, sameShape } from '../shape-rules.js';
 import type { Shape } from '../shape-types.js';
-import { lit } from '../kernel-source.js';
-import { rowLowering, type Load, type RowRule } from '../rows.js';
+import { rowLowering, type RowPass, type RowRule } from '../rows.js';
 import { add, addScalar, mul, neg, rsqrt, sub } from './elementwise.js';
 import { mean } from './reduce.js';
 
@@ -18,20 +17,22 @@ export interface LayerNormAttrs {
 
 const lastAxis = (_shape: readonly number[], { length }: LayerNormAttrs) => ({ length, inner: 1 });
 
-/** Statements binding the row's mean `m` and reciprocal standard deviation `r` (two passes over input 0). */
-const moments = (load: Load, at: (l: string) => string, { length, eps }: LayerNormAttrs) => [
-  'let s = 0.0;',
-  `for (let l = 0; l < ${length}; l++) { ${load(0, at('l'), 'x1')} s += x1; }`,
-  `const m = s / ${lit(length)};`,
-  'let q = 0.0;',
-  `for (let l = 0; l < ${length}; l++) { ${load(0, at('l'), 'x2')} const d = x2 - m; q += d * d; }`,
-  `const r = 1.0 / Math.sqrt(q / ${lit(length)} + ${lit(eps)});`,
+/** The row's mean `m` and reciprocal standard deviation `r` (two passes over input 0). */
+const moments = ({ length, eps }: LayerNormAttrs): RowPass[] => [
+  { folds: (_m, x) => [{ op: 'sum', value: x(0) }], then: (m, [s]) => [m.div(s, m.const(length))] },
+  {
+    folds: (m, x, [mean]) => {
+      const d = m.bind(m.sub(x(0), mean));
+      return [{ op: 'sum', value: m.mul(d, d) }];
+    },
+    then: (m, [q], [mean]) => [mean, m.div(m.const(1), m.sqrt(m.add(m.div(q, m.const(length)), m.const(eps))))],
+  },
 ];
 
 const normalizeRule: RowRule<LayerNormAttrs> = {
   layout: lastAxis,
   width: 2,
-  stats: (load, at, _layout, attrs) => ({ lines: moments(load, at, attrs), values: ['m', 'r'] }),
+  passes: (_layout, attrs) => moments(attrs),
   element: ([x], [m, r]) => `(${x} - ${m}) * ${r}`,
 };
 
@@ -39,15 +40,19 @@ const normalizeRule: RowRule<LayerNormAttrs> = {
 const normalizeGradRule: RowRule<LayerNormAttrs> = {
   layout: lastAxis,
   width: 4,
-  stats: (load, at, _layout, attrs) => ({
-    lines: [
-      ...moments(load, at, attrs),
-      'let ga = 0.0;',
-      'let gx = 0.0;',
-      `for (let l = 0; l < ${attrs.length}; l++) { ${load(0, at('l'), 'x3')} ${load(1, at('l'), 'g')} ga += g; gx += g * (x3 - m) * r; }`,
-    ],
-    values: ['m', 'r', `ga / ${lit(attrs.length)}`, `gx / ${lit(attrs.length)}`],
-  }),
+  passes: (_layout, attrs) => [
+    ...moments(attrs),
+    {
+      folds: (m, x, [mean, r]) => {
+        const g = m.bind(x(1));
+        return [
+          { op: 'sum', value: g },
+          { op: 'sum', value: m.mul(m.mul(g, m.sub(x(0), mean)), r) },
+        ];
+      },
+      then: (m, [ga, gx], [mean, r]) => [mean, r, m.div(ga, m.const(attrs.length)), m.div(gx, m.const(attrs.length))],
+    },
+  ],
   element: ([x, g], [m, r, ga, gx], _attrs, local) => {
     const rstd = local(r);
     return `${rstd} * (${g} - ${ga} - (${x} - ${m}) * ${rstd} * ${gx})`;

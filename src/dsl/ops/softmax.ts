@@ -6,14 +6,15 @@ import { definePrimitive } from '../primitive.js';
 import { registerRows } from '../kernel-table.js';
 import { normalizeAxis, sameShape, softmaxShape } from '../shape-rules.js';
 import type { AxisIndex, CheckAxis, Shape } from '../shape-types.js';
-import { kernelSource, localBinder } from '../kernel-source.js';
-import { rowLowering, type RowLayout, type RowRule } from '../rows.js';
+import { kernelSource } from '../kernel-source.js';
+import { sourceArith, type Arith } from '../arith.js';
+import { passesSource, rowLowering, type RowLayout, type RowPass, type RowRule } from '../rows.js';
 import { exp, mul, sub } from './elementwise.js';
 import { sum } from './reduce.js';
 
-/** How kernels compute e^v for v <= 0 (the max-shifted values): an expression, `local` binding repeated parts. */
-export type ExpOfNonPositive = (v: string, local: (expr: string) => string) => string;
-const mathExp: ExpOfNonPositive = (v) => `Math.exp(${v})`;
+/** How kernels compute e^v for v <= 0 (the max-shifted values). */
+export type ExpOfNonPositive = <V>(m: Arith<V>, v: V) => V;
+const mathExp: ExpOfNonPositive = (m, v) => m.exp(v);
 
 /** The rows of x along `axis`. */
 export const rowsAlong = (shape: readonly number[], axis: number): RowLayout => ({
@@ -21,37 +22,27 @@ export const rowsAlong = (shape: readonly number[], axis: number): RowLayout => 
   inner: shape.slice(axis + 1).reduce((p, d) => p * d, 1),
 });
 
-/** Statements binding `into` to the row's log-sum-exp, each element read by `read(l, into)` (statements). */
-function logSumExp(length: number, read: (l: string, into: string) => string, expOf: ExpOfNonPositive, into: string): string[] {
-  const { lines, local } = localBinder(`${into}_e`);
-  const e = expOf(`${into}_v1 - ${into}_m`, local);
-  return [
-    `let ${into}_m = -3.4e38;`,
-    `for (let l = 0; l < ${length}; l++) { ${read('l', `${into}_v0`)} ${into}_m = Math.max(${into}_m, ${into}_v0); }`,
-    `let ${into}_s = 0.0;`,
-    `for (let l = 0; l < ${length}; l++) { ${read('l', `${into}_v1`)} ${lines.join(' ')} ${into}_s += ${e}; }`,
-    `const ${into} = ${into}_m + Math.log(${into}_s);`,
-  ];
-}
+/** A row's log-sum-exp, max-shifted: its maximum, then the sum of e^(x - max). */
+const logSumExp = (expOf: ExpOfNonPositive): readonly RowPass[] => [
+  { folds: (_m, x) => [{ op: 'max', value: x(0) }], then: (_m, [max]) => [max] },
+  { folds: (m, x, [max]) => [{ op: 'sum', value: expOf(m, m.sub(x(0), max)) }], then: (m, [s], [max]) => [m.add(max, m.log(s))] },
+];
 
 /** Kernel source: log-sum-exp of each row of x viewed as [outer, length, inner]; output [outer*inner]. */
 export function logSumExpSource(length: number, inner: number): string {
-  const body = [
-    `const o = Math.floor((i + 0.5) / ${inner});`,
-    `const base = o * ${length * inner} + (i - o * ${inner});`,
-    ...logSumExp(length, (l, into) => `const ${into} = x[base + ${l} * ${inner}];`, mathExp, 'lse'),
-    'return lse;',
-  ];
+  const { lines, values } = passesSource(logSumExp(mathExp), length, (_k, index, into) => `const ${into} = x[${index}];`, (l) => `base + ${l} * ${inner}`);
+  const body = [`const o = Math.floor((i + 0.5) / ${inner});`, `const base = o * ${length * inner} + (i - o * ${inner});`, ...lines, `return ${values[0]};`];
   return kernelSource(['x'], body.join('\n  '));
 }
 
 /** softmax (`log: false`) or logSoftmax along the axis, with `expOf` for e^v, v <= 0. */
 export function softmaxRule(log: boolean, expOf: ExpOfNonPositive = mathExp): RowRule<number> {
+  const passes = logSumExp(expOf);
   return {
     layout: rowsAlong,
     width: 1,
-    stats: (load, at, { length }) => ({ lines: logSumExp(length, (l, into) => load(0, at(l), into), expOf, 'lse'), values: ['lse'] }),
-    element: ([x], [lse], _axis, local) => (log ? `${x} - ${lse}` : expOf(`${x} - ${lse}`, local)),
+    passes: () => passes,
+    element: ([x], [lse], _axis, local) => (log ? `${x} - ${lse}` : expOf(sourceArith(local), `(${x} - ${lse})`)),
   };
 }
 
@@ -59,10 +50,7 @@ export function softmaxRule(log: boolean, expOf: ExpOfNonPositive = mathExp): Ro
 const softmaxGradRule: RowRule<number> = {
   layout: rowsAlong,
   width: 1,
-  stats: (load, at, { length }) => ({
-    lines: ['let gy = 0.0;', `for (let l = 0; l < ${length}; l++) { ${load(0, at('l'), 'y')} ${load(1, at('l'), 'g')} gy += g * y; }`],
-    values: ['gy'],
-  }),
+  passes: () => [{ folds: (m, x) => [{ op: 'sum', value: m.mul(x(1), x(0)) }], then: (_m, [gy]) => [gy] }],
   element: ([y, g], [gy]) => `${y} * (${g} - ${gy})`,
 };
 
