@@ -1,4 +1,4 @@
-// npm run bench:browser -- [--configs quick,small] [--backends webgpu,webasm] [--batch 128] [--steps 3] [--warmup 1] [--json]
+// npm run bench:browser -- [--configs quick,small] [--backends webgpu,webasm] [--batch 128] [--steps 3] [--warmup 1] [--json] [--rows]
 // The measurement of `npm run bench` (bench/measure.ts) inside headless Chromium: WebGPU on its
 // SwiftShader Vulkan device (software here; a GPU's driver on a desktop), or webasm. The page is
 // bundled and served like the browser tests (test/support/browser.ts).
@@ -9,6 +9,7 @@ import { parseFlags } from '../src/cli/flags.js';
 import { bundleTestPage, chromiumPath, launchChromium, serveDir } from '../test/support/browser.js';
 import { repoRoot } from '../test/support/cifar-fixture.js';
 import type { ConfigName, measure } from './measure.js';
+import type { rowTimings } from './rows.js';
 
 const spec = {
   configs: { type: 'string', default: 'quick', help: 'comma-separated: quick, small, seed' },
@@ -17,9 +18,10 @@ const spec = {
   steps: { type: 'int', default: 3, min: 1, help: 'timed steps' },
   warmup: { type: 'int', default: 1, min: 0, help: 'untimed steps first (kernel compilation)' },
   json: { type: 'bool', help: 'one JSON line per result' },
+  rows: { type: 'bool', help: "instead: webgpu's row statistics kernels, ours vs gpu.js's (bench/rows.ts), at --batch" },
 } as const;
 
-declare const shapedVitBench: { measure: typeof measure };
+declare const shapedVitBench: { measure: typeof measure; rowTimings: typeof rowTimings };
 
 const parsed = parseFlags(spec, process.argv.slice(2));
 if (parsed.help) process.exit(0);
@@ -33,7 +35,8 @@ try {
   await page.goto(server.url);
   await page.waitForFunction(() => 'shapedVitBench' in globalThis, { timeout: 120_000 });
   const version = await chromium.browser.version();
-  for (const name of f.configs.split(',') as ConfigName[]) {
+  if (f.rows) for (const line of await page.evaluate((b) => shapedVitBench.rowTimings(7, b), f.batch)) console.log(line);
+  for (const name of f.rows ? [] : (f.configs.split(',') as ConfigName[])) {
     for (const b of f.backends.split(',')) {
       const res = await page.evaluate((...a) => shapedVitBench.measure(...a), name, b as 'webgpu', f.batch, f.steps, f.warmup, false);
       const line = { ...res, browser: `${version} (${chromiumPath})` };

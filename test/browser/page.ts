@@ -2,6 +2,7 @@
 // place of ava) and the quick-ViT training steps, for the Node side to call through puppeteer.
 import { runRegistered, registeredTitles } from './ava-shim.js';
 import '../dsl-ops.test.js';
+import '../webgpu-rows.test.js';
 import { availableBackends, backend, type BackendName } from '../../src/core.js';
 import { quickTrainLosses } from '../support/quick-train.js';
 

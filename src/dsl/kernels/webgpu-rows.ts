@@ -1,8 +1,9 @@
-// webgpu's row statistics (softmax, layerNorm and their gradients, rows.ts). Ours, in WGSL: one
-// workgroup per row, its threads folding every T-th element of the row, then a tree reduction in
-// workgroup memory, one per pass; inputs that fusion computes inline (elementwise producers) are
-// computed from their `arith` rules. Where ours is off (SwiftShader) or cannot express a row,
-// gpu.js's: one thread per row returns all its statistics as a vector, or the portable kernel.
+// webgpu's row statistics (softmax, layerNorm and their gradients, rows.ts). Ours, in WGSL: a
+// workgroup takes one row (or a few short ones), its threads folding every perRow-th element, then
+// a tree reduction in workgroup memory, one per pass; inputs that fusion computes inline
+// (elementwise producers) are computed from their `arith` rules. Where ours is off (software
+// adapters, backend.rowKernels) or cannot express a row, gpu.js's: one thread per row returns all
+// its statistics as a vector (width 1: the portable kernel).
 import type { Arith } from '../arith.js';
 import type { WgslLimits, WgslSpec } from '../backend.js';
 import type { RowStatsCompiler } from '../kernel-table.js';
@@ -47,12 +48,20 @@ export function wgslArith(local: (expr: string) => string): Arith<string> {
 
 const jsPow = 'fn jsPow(a: f32, b: f32) -> f32 {\n  if (b == 0.0) { return 1.0; }\n  return pow(a, b);\n}';
 
-/** A row's workgroup: a power of two from 32 to 256 threads, about half the row's length (each thread folds 2+ elements). */
-export function rowThreads(length: number, limits: WgslLimits): number {
-  let threads = 32;
-  while (threads < 256 && threads * 2 < length) threads *= 2;
-  while (threads > limits.maxComputeInvocationsPerWorkgroup) threads /= 2;
-  return threads;
+/** A workgroup: `perRow` threads fold each row's elements, `rows` rows at once (powers of two, perRow >= 2). */
+export interface RowGroup {
+  readonly perRow: number;
+  readonly rows: number;
+}
+
+/** About half the row's length in threads per row (each folds 2+ elements), 4 to 256, and rows enough for 64+ threads. */
+export function rowGroup(length: number, limits: WgslLimits): RowGroup {
+  let perRow = 4;
+  while (perRow < 256 && perRow * 2 < length) perRow *= 2;
+  while (perRow > limits.maxComputeInvocationsPerWorkgroup) perRow /= 2;
+  let rows = 1;
+  while (perRow * rows < 64 && perRow * rows * 2 <= limits.maxComputeInvocationsPerWorkgroup) rows *= 2;
+  return { perRow, rows };
 }
 
 /**
@@ -101,9 +110,11 @@ function loader(kernel: RowStatsKernel, prefix: string, lines: string[]): (t: Te
 export function rowStatsWgsl(kernel: RowStatsKernel, limits: WgslLimits): WgslSpec | null {
   const { rows, width, layout, passes, sources } = kernel;
   const { length, inner } = layout;
-  const threads = rowThreads(length, limits);
-  const across = Math.min(rows, limits.maxComputeWorkgroupsPerDimension);
-  const workgroups = [across, Math.ceil(rows / across), 1] as const;
+  const group = rowGroup(length, limits);
+  const threads = group.perRow * group.rows;
+  const groups = Math.ceil(rows / group.rows);
+  const across = Math.min(groups, limits.maxComputeWorkgroupsPerDimension);
+  const workgroups = [across, Math.ceil(groups / across), 1] as const;
   if (workgroups[1] > limits.maxComputeWorkgroupsPerDimension) return null;
   const body: string[] = [];
   let stats: readonly string[] = [];
@@ -124,24 +135,25 @@ export function rowStatsWgsl(kernel: RowStatsKernel, limits: WgslLimits): WgslSp
     const combine = (op: 'sum' | 'max', a: string, b: string) => (op === 'sum' ? `${a} + ${b}` : `max(${a}, ${b})`);
     body.push(
       ...folds.map((f, j) => `var ${acc[j]} = ${f.op === 'sum' ? '0.0' : '-3.4e38'};`),
-      `for (var l = lid; l < ${u(length)}; l += ${u(threads)}) {`,
+      `for (var l = lane; l < end; l += ${u(group.perRow)}) {`,
       `  let e = rowBase + l${inner === 1 ? '' : ` * ${u(inner)}`};`,
       ...[...loads, ...perElement.lines].map((l) => `  ${l}`),
       ...folds.map((f, j) => `  ${acc[j]} = ${combine(f.op, acc[j], f.value)};`),
       '}',
       ...acc.map((a, j) => `${red[j]}[lid] = ${a};`),
       'workgroupBarrier();',
-      `for (var s = ${u(threads / 2)}; s > 0u; s = s / 2u) {`,
-      `  if (lid < s) { ${folds.map((f, j) => `${red[j]}[lid] = ${combine(f.op, `${red[j]}[lid]`, `${red[j]}[lid + s]`)};`).join(' ')} }`,
+      `for (var s = ${u(group.perRow / 2)}; s > 0u; s = s / 2u) {`,
+      `  if (lane < s) { ${folds.map((f, j) => `${red[j]}[lid] = ${combine(f.op, `${red[j]}[lid]`, `${red[j]}[lid + s]`)};`).join(' ')} }`,
       '  workgroupBarrier();',
       '}',
-      ...acc.map((a, j) => `let ${a}r = ${red[j]}[0];`),
+      ...acc.map((a, j) => `let ${a}r = ${red[j]}[first];`),
     );
     const outer = letBinder(`p${p}q`);
     const next = pass.then(wgslArith(outer.local), acc.map((a) => `${a}r`), stats);
     body.push(...outer.lines, ...next.map((v, j) => `let p${p}s${j} = ${v};`));
     stats = next.map((_, j) => `p${p}s${j}`);
   }
+  if (shared.length * threads * 4 > limits.maxComputeWorkgroupStorageSize) return null;
   const source = [
     ...sources.reads.map((_, k) => `@group(0) @binding(${k}) var<storage, read> buf${k}: array<f32>;`),
     `@group(0) @binding(${sources.reads.length}) var<storage, read_write> out: array<f32>;`,
@@ -149,11 +161,14 @@ export function rowStatsWgsl(kernel: RowStatsKernel, limits: WgslLimits): WgslSp
     jsPow,
     `@compute @workgroup_size(${threads})`,
     'fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {',
-    `  let row = wg.x + wg.y * ${u(across)};`,
-    `  if (row >= ${u(rows)}) { return; }`,
+    // threads of rows past the end fold nothing (and reach every barrier) and write nothing
+    `  let lane = lid % ${u(group.perRow)};`,
+    `  let first = lid - lane;`,
+    `  let row = (wg.x + wg.y * ${u(across)}) * ${u(group.rows)} + lid / ${u(group.perRow)};`,
+    `  let end = select(0u, ${u(length)}, row < ${u(rows)});`,
     inner === 1 ? `  let rowBase = row * ${u(length)};` : `  let rowBase = (row / ${u(inner)}) * ${u(length * inner)} + row % ${u(inner)};`,
     ...body.map((l) => `  ${l}`),
-    `  if (lid == 0u) {`,
+    `  if (lane == 0u && row < ${u(rows)}) {`,
     ...stats.map((s, j) => `    out[row${width === 1 ? '' : ` * ${u(width)}`}${j ? ` + ${u(j)}` : ''}] = ${s};`),
     '  }',
     '}',
