@@ -18,7 +18,7 @@ const spec = {
   steps: { type: 'int', default: 3, min: 1, help: 'timed steps' },
   warmup: { type: 'int', default: 1, min: 0, help: 'untimed steps first (kernel compilation)' },
   json: { type: 'bool', help: 'one JSON line per result' },
-  rows: { type: 'bool', help: "instead: webgpu's row statistics kernels, ours vs gpu.js's (bench/rows.ts), at --batch" },
+  rows: { type: 'bool', help: "instead: webgpu's row statistics kernels, ours vs gpu.js's (bench/rows.ts) at --batch, --steps rounds" },
 } as const;
 
 declare const shapedVitBench: { measure: typeof measure; rowTimings: typeof rowTimings };
@@ -35,7 +35,7 @@ try {
   await page.goto(server.url);
   await page.waitForFunction(() => 'shapedVitBench' in globalThis, { timeout: 120_000 });
   const version = await chromium.browser.version();
-  if (f.rows) for (const line of await page.evaluate((b) => shapedVitBench.rowTimings(7, b), f.batch)) console.log(line);
+  if (f.rows) for (const line of await page.evaluate((...a) => shapedVitBench.rowTimings(...a), f.steps, f.batch)) console.log(line);
   for (const name of f.rows ? [] : (f.configs.split(',') as ConfigName[])) {
     for (const b of f.backends.split(',')) {
       const res = await page.evaluate((...a) => shapedVitBench.measure(...a), name, b as 'webgpu', f.batch, f.steps, f.warmup, false);

@@ -129,9 +129,18 @@ export async function runTraining(o: RunOptions, run: PreparedRun): Promise<{ be
         throw new StopRun(`stopped${reason()}: saved epoch ${epoch + 1} ${what} to ${f.last}; continue with --resume`, exitCode());
       };
       if (stopped()) await stopHere(`at step ${stepInEpoch}/${loader.batches}`);
-      for await (const batch of loader) {
+      // each step makes and uploads the following batch while it runs (step.ts `next`)
+      const batches = loader[Symbol.asyncIterator]();
+      for (let current = await batches.next(); !current.done; ) {
+        const batch = current.value;
+        const following: { result?: Awaited<ReturnType<typeof batches.next>> } = {};
+        const next = async () => {
+          const r = (following.result = await batches.next());
+          return r.done ? undefined : r.value;
+        };
         let m: StepMetrics;
-        [state, m] = await step(state, batch, lr);
+        [state, m] = await step(state, batch, lr, next);
+        current = following.result ?? (await batches.next());
         if (!Number.isFinite(m.loss)) {
           reporter.epochEnd();
           const kept = progress.epoch > 0 || progress.partial ? `${f.last} (saved after epoch ${progress.epoch}${progress.partial ? `, step ${progress.partial.stepInEpoch} of the next` : ''}) is kept` : 'no checkpoint had been written yet';
@@ -171,6 +180,7 @@ export async function runTraining(o: RunOptions, run: PreparedRun): Promise<{ be
     }
     return { bestValAcc: progress.bestValAcc, lastValAcc: records.at(-1)?.valAcc ?? NaN };
   } finally {
+    step.discardNext();
     disposeTree([state.params, state.opt]);
   }
 }

@@ -98,9 +98,15 @@ export async function initTrainState<P>(params: P, optimizer: Transform<unknown>
   return { params, opt, step: 0 };
 }
 
+/** A batch to upload ahead: called once a step's kernels are queued, before its results are read. */
+export type NextBatch = () => Batch | undefined | Promise<Batch | undefined>;
+
 /**
  * (state, batch) -> (state', metrics) for learning rate `lr` (else the optimizer's own, as built by
- * `optim.adam({ learningRate })`). The previous state's device memory is released once the new one exists.
+ * `optim.adam({ learningRate })`). The previous state's device memory is released once the new one
+ * exists. `next`, when given, is called while the step runs (its kernels queued, its results not
+ * yet read): the batch it gives is made and uploaded then, while a GPU computes, and the call with
+ * that batch uses the upload. `discardNext()` frees an upload that no call used.
  */
 export function trainStep<C extends VitConfigInput>(cfg: VitConfig<C>, optimizer: Transform<unknown> & { readonly learningRate?: LearningRate }, options: StepOptions) {
   return modelTrainStep(vitClassifier<C>(), cfg, optimizer, options);
@@ -118,7 +124,13 @@ export function modelTrainStep<Cfg extends ImageModelConfig, P>(model: Classifie
     options,
     'trainStep',
   );
-  return withEntries(async (state: TrainState<P>, batch: Batch, lr?: number): Promise<[TrainState<P>, StepMetrics]> => {
+  // the batch uploaded ahead by the previous call's `next`
+  let ahead: { batch: Batch; tensors: ReturnType<typeof batchTensors<Cfg>> } | null = null;
+  const discardNext = () => {
+    if (ahead) disposeTree([ahead.tensors.images, ahead.tensors.labels]);
+    ahead = null;
+  };
+  const step = async (state: TrainState<P>, batch: Batch, lr?: number, next?: NextBatch): Promise<[TrainState<P>, StepMetrics]> => {
     const step = state.step + 1;
     // a schedule is evaluated here, on the host, so the compiled step takes the rate as an input
     let rate = lr;
@@ -126,12 +138,21 @@ export function modelTrainStep<Cfg extends ImageModelConfig, P>(model: Classifie
       if (optimizer.learningRate === undefined) throw new Error('trainStep: no learning rate; pass one per step, or build the optimizer with one (optim.adam({ learningRate: 1e-3 }))');
       rate = learningRateAt(optimizer.learningRate, step);
     }
-    const { images, labels } = batchTensors(cfg, batch);
+    const uploaded = ahead?.batch === batch ? ahead.tensors : null;
+    if (!uploaded) discardNext();
+    ahead = null;
+    const { images, labels } = uploaded ?? batchTensors(cfg, batch);
     const at = { count: scalar(step), learningRate: scalar(rate), seed: scalar(dropoutSeed(options.seed ?? 0, state.step)) };
     const out = await run(state.params, state.opt, images, labels, at);
     disposeTree([images, labels, at, state.params, state.opt]);
+    const following = await next?.();
+    if (following) {
+      ahead = { batch: following, tensors: batchTensors(cfg, following) };
+      await realize([ahead.tensors.images, ahead.tensors.labels]);
+    }
     return [{ params: out.params, opt: out.opt, step }, { loss: await read1(out.loss), correct: await read1(out.correct), count: batch.count }];
-  }, run);
+  };
+  return withEntries(Object.assign(step, { discardNext }), run);
 }
 
 /** Loss (with the same label smoothing as training), correct predictions and each image's predicted class on a batch, no dropout. */
