@@ -109,6 +109,7 @@ const convCases: Array<[string, number[], number[], Geo]> = [
   ['dilation 2 padding 2', [1, 2, 6, 6], [2, 2, 3, 3], { padding: 2, dilation: 2 }],
   ['groups 2 stride 2 padding 1', [2, 4, 5, 5], [6, 2, 3, 3], { groups: 2, stride: 2, padding: 1 }],
   ['depthwise 1x1', [1, 3, 4, 4], [3, 1, 1, 1], { groups: 3 }],
+  ['3x3 padding 1, width 13 (whole vectors and a tail)', [2, 2, 4, 13], [3, 2, 3, 3], { padding: 1 }],
 ];
 for (const [title, xs, ws, geo] of convCases) {
   eachBackend(`conv2d ${title}`, async (t) => {
@@ -131,6 +132,7 @@ const poolCases: Array<[string, number[], number, number, number]> = [
   ['2x2 default stride', [2, 3, 6, 6], 2, 2, 0],
   ['3x3 stride 2 padding 1, odd size', [1, 2, 7, 5], 3, 2, 1],
   ['3x3 stride 1 overlapping', [1, 1, 5, 5], 3, 1, 0],
+  ['2x2 stride 1 padding 1, width 10', [2, 2, 3, 10], 2, 1, 1],
 ];
 for (const [title, xs, k, stride, padding] of poolCases) {
   for (const kind of ['max', 'avg'] as const) {

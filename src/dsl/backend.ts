@@ -91,6 +91,11 @@ export interface WebasmBackend extends Backend {
   values(storage: Storage): Float32Array;
   /** Takes ownership of values computed on the host as this backend's storage (no copy). */
   adopt(values: Float32Array): Storage;
+  /**
+   * An array of `length` floats for a kernel to fill and `adopt`: its contents are undefined (a
+   * released result's, reused), so the kernel writes every element.
+   */
+  allocate(length: number): Float32Array;
 }
 
 /** webgpu storage is a gpu.js buffer handle; kernels may write 2 or 4 floats per thread. */

@@ -2,6 +2,7 @@
 // rows, and gpu.js's own kernels: webasm-heap-kernels.ts): a kernel copies its operands in, runs,
 // and slices its result out. Evaluations are serialized and a kernel runs synchronously once
 // compiled, so kernels never overlap in it.
+import type { Storage, WebasmBackend } from '../backend.js';
 
 // lib es2023 and @types/node 20 declare no WebAssembly (lib.dom does); the part used here:
 declare const WebAssembly: {
@@ -77,4 +78,11 @@ export function heapLayout(lengths: readonly number[]): { readonly at: number[];
   }
   heapOfPages(Math.ceil(end / 65536));
   return { at, heap: heapViews().f32 };
+}
+
+/** `length` floats of the heap from byte `at` as `backend`'s storage (a copy, into a reused array where one is free). */
+export function heapResult(backend: WebasmBackend, heap: Float32Array, at: number, length: number): Storage {
+  const out = backend.allocate(length);
+  out.set(heap.subarray(at / 4, at / 4 + length));
+  return backend.adopt(out);
 }

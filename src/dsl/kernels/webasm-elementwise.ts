@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor.js';
 import { stridesOf } from '../kernel-source.js';
 import { FunctionBody, moduleBytes, v128 } from './wasm-emit.js';
 import { Simd, type SimdValue } from './wasm-simd.js';
-import { compiledKernel, heapLayout } from './wasm-heap.js';
+import { compiledKernel, heapLayout, heapResult } from './wasm-heap.js';
 import type { Storage, WebasmBackend } from '../backend.js';
 import type { BackendLowering } from '../kernel-table.js';
 import { arithOf, arithWithout } from '../primitive.js';
@@ -116,7 +116,7 @@ export async function runVector(key: string, loops: Loops, value: VectorValue, l
   const { at, heap } = heapLayout([length, ...args.map((a) => a.length)]);
   args.forEach((a, k) => heap.set(backend.values(a), at[k + 1] / 4));
   run(...at);
-  return backend.adopt(heap.slice(at[0] / 4, at[0] / 4 + length));
+  return heapResult(backend, heap, at[0], length);
 }
 
 /** One kernel computing `root` from `externals` (nodes in evaluation order), or null when a node has no `arith` rule. */

@@ -187,8 +187,8 @@ type Gemm = (a: number, b: number, c: number, pack: number) => void;
 // asynchronously, as browsers require on their main thread for all but tiny modules
 const compiled = new Map<string, Promise<Gemm>>();
 
-/** op(A) op(B) per the plan, on the operands' host values; the result is a fresh array. */
-export async function gemm(p: MatmulPlan, aValues: Float32Array, bValues: Float32Array): Promise<Float32Array> {
+/** op(A) op(B) per the plan, on the operands' host values, written into `out` (a fresh array by default). */
+export async function gemm(p: MatmulPlan, aValues: Float32Array, bValues: Float32Array, out: Float32Array = new Float32Array(p.batch * p.m * p.n)): Promise<Float32Array> {
   const key = `${p.batch},${p.m},${p.k},${p.n},${p.transposeA},${p.transposeB},${p.batchedB}`;
   const team = threads > 1 ? threadTeam() : null;
   const parts = split(p, team ? Math.min(team.size, threads) : 1);
@@ -209,5 +209,6 @@ export async function gemm(p: MatmulPlan, aValues: Float32Array, bValues: Float3
     }
     (await instance)(aAt, bAt, cAt, packAt[0]);
   }
-  return heap.slice(cAt / 4, cAt / 4 + outLength);
+  out.set(heap.subarray(cAt / 4, cAt / 4 + outLength));
+  return out;
 }

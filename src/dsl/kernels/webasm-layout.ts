@@ -18,7 +18,7 @@ export const webasmSlice: BackendLowering<'webasm', SliceAttrs> = (out, [x], { a
   const [from, run] = [x.shape[axis] * inner, (end - start) * inner];
   return async (backend, [xs]) => {
     const src = backend.values(xs);
-    const dst = new Float32Array(out.size);
+    const dst = backend.allocate(out.size);
     for (let o = 0; o < outer; o++) dst.set(src.subarray(o * from + start * inner, o * from + start * inner + run), o * run);
     return backend.adopt(dst);
   };
@@ -29,8 +29,7 @@ export const webasmPad: BackendLowering<'webasm', PadAttrs> = (out, [x], { axis,
   const [run, to] = [x.shape[axis] * inner, length * inner];
   return async (backend, [xs]) => {
     const src = backend.values(xs);
-    const dst = new Float32Array(out.size);
-    if (value !== 0) dst.fill(value);
+    const dst = backend.allocate(out.size).fill(value);
     for (let o = 0; o < outer; o++) dst.set(src.subarray(o * run, (o + 1) * run), o * to + start * inner);
     return backend.adopt(dst);
   };
@@ -43,7 +42,7 @@ export const webasmConcat: BackendLowering<'webasm', number> = (out, inputs, axi
   const width = out.shape[axis] * inner;
   return async (backend, args) => {
     const xs = args.map((a) => backend.values(a));
-    const dst = new Float32Array(out.size);
+    const dst = backend.allocate(out.size);
     for (let o = 0; o < outer; o++) {
       let at = o * width;
       xs.forEach((x, k) => (dst.set(x.subarray(o * runs[k], (o + 1) * runs[k]), at), (at += runs[k])));

@@ -6,5 +6,5 @@ import { gemm } from './webasm-gemm.js';
 
 export const webasmMatmul: BackendLowering<'webasm', MatmulAttrs> = (out, _in, attrs) => {
   const p = matmulPlan(out, attrs);
-  return async (backend, [a, b]) => backend.adopt(await gemm(p, backend.values(a), backend.values(b)));
+  return async (backend, [a, b]) => backend.adopt(await gemm(p, backend.values(a), backend.values(b), backend.allocate(out.size)));
 };

@@ -9,7 +9,7 @@ import type { Tensor } from '../tensor.js';
 import { expNegative } from '../arith.js';
 import { FunctionBody, f32, i32, moduleBytes, v128 } from './wasm-emit.js';
 import { Simd, type SimdValue } from './wasm-simd.js';
-import { compiledKernel, heapLayout } from './wasm-heap.js';
+import { compiledKernel, heapLayout, heapResult } from './wasm-heap.js';
 import { webasmSoftmax as gpujsSoftmax } from './webasm-softmax.js';
 import { portableLowering } from '../primitive.js';
 
@@ -103,7 +103,7 @@ async function runRows(key: string, emit: () => Uint8Array, backend: WebasmBacke
   const { at, heap } = heapLayout([length, ...args.map((a) => a.length)]);
   args.forEach((a, k) => heap.set(backend.values(a), at[k + 1] / 4));
   run(...at);
-  return backend.adopt(heap.slice(at[0] / 4, at[0] / 4 + length));
+  return heapResult(backend, heap, at[0], length);
 }
 
 interface NormAttrs {
