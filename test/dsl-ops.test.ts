@@ -262,6 +262,10 @@ const largeMatmuls: Array<[number[], number[], boolean, boolean]> = [
   // a transposed A over 64 KiB is packed per row block on webasm (row tail 3, odd k, column tail 1)
   [[2, 1101, 19], [1101, 9], true, false],
   [[2, 1101, 19], [2, 1101, 9], true, false],
+  // op(B) over 4 MiB, op(A) within 512 KiB: webasm packs one panel at a time, panels outside row blocks, split by columns
+  [[2, 9, 17], [2, 17, 61699], false, false],
+  [[2049, 8], [2049, 520], true, false],
+  [[7, 5], [209999, 5], false, true],
 ];
 for (const c of largeMatmuls) eachBackend(`large ${matmulTitle(c)} (forward)`, (t) => checkMatmul(t, c, true));
 

@@ -15,6 +15,7 @@ export const plans: MatmulPlan[] = [
   { batch: 512, m: 17, k: 32, n: 17, transposeA: false, transposeB: true, batchedB: true }, // threaded by batches
   { batch: 3, m: 7, k: 5, n: 13, transposeA: true, transposeB: false, batchedB: true }, // one thread, tails
   { batch: 1, m: 9, k: 1, n: 8, transposeA: false, transposeB: false, batchedB: false },
+  { batch: 1, m: 10, k: 72, n: 14571, transposeA: false, transposeB: false, batchedB: false }, // panels outer, split by columns
 ];
 
 /** Float64 op(A) op(B) of a plan. */

@@ -19,13 +19,23 @@ const NR = 4 * NV;
 /** k steps per loop iteration (immediate offsets instead of pointer bumps). */
 const UNROLL = 2;
 
-/** Whether op(A) = Aᵀ is packed per row block: when one batch of A exceeds 64 KiB. */
+/** Whether op(A) = Aᵀ is packed (per row block, or whole when panels are outer): when one batch of A exceeds 64 KiB. */
 const packsA = (p: MatmulPlan) => p.transposeA && p.m * p.k * 4 > 1 << 16;
 
-/** Which batches and rows of C a part computes (half-open ranges). */
+/**
+ * Whether the panel loop is outside the row-block loop: each panel of op(B) is packed, then every
+ * row block of op(A) multiplies it while it is in L1, so B is read once and A (small: in L2) once
+ * per panel. Else all of B is packed first and reread for every row block, which is right while
+ * packed B stays in cache and costs a pass over memory per row block when it does not (a conv's
+ * [576, 32768] windows: 16 passes over 75 MB, and 75 MB of scratch per thread).
+ */
+export const panelsOuter = (p: MatmulPlan) => p.k * p.n * 4 > 1 << 22 && p.m * p.k * 4 <= 1 << 19;
+
+/** Which batches, rows and columns of C a part computes (half-open ranges; columns in whole panels but the last). */
 interface Part {
   readonly batches: readonly [number, number];
   readonly rows: readonly [number, number];
+  readonly cols: readonly [number, number];
 }
 
 /**
@@ -37,23 +47,25 @@ function emitGemm(p: MatmulPlan, part: Part, shared: boolean): Uint8Array {
   // element strides: op(A)[r][l] = a[r * ar + l * al], op(B)[l][j] = b[l * bl + j * bj]
   const [ar, al] = p.transposeA ? [1, m] : [k, 1];
   const [bl, bj] = p.transposeB ? [1, k] : [n, 1];
-  const fullPanels = Math.floor(n / NR);
-  const tailCols = n % NR;
+  const outer = panelsOuter(p);
+  const [colFrom, colTo] = part.cols;
+  const fullPanels = Math.floor((colTo - colFrom) / NR);
+  const tailCols = (colTo - colFrom) % NR;
   const f = new FunctionBody(4);
   const [a, b, c, pack] = [0, 1, 2, 3];
-  const [src, dst, aRow, cRow, pa, pb, pc] = Array.from({ length: 7 }, () => f.local(i32));
+  const [src, dst, aRow, aBlock, cRow, cPanel, pa, pb, pc] = Array.from({ length: 9 }, () => f.local(i32));
   const acc = Array.from({ length: MR }, () => Array.from({ length: NV }, () => f.local(v128)));
   const bv = Array.from({ length: NV }, () => f.local(v128));
   const av = f.local(v128);
   // op(A) = Aᵀ larger than the cache: a row block's k columns are strided rows of A (a new cache
-  // line per k step, reread for every panel), so each block is first copied contiguous into the
-  // scratch after B's panels (measured: dW 9.7 -> 11.3 GFLOP/s; small attention shapes lose by it)
+  // line per k step, reread for every panel), so it is first copied contiguous into the scratch
+  // after B's panels (measured: dW 9.7 -> 11.3 GFLOP/s; small attention shapes lose by it)
   const packedA = packsA(p);
-  const packAAt = Math.ceil(n / NR) * NR * k * 4;
+  const packAAt = (outer ? NR : Math.ceil(n / NR) * NR) * k * 4;
   const [stepA, rowA] = packedA ? [MR, 1] : [al, ar];
   const relaxed = relaxedSimd();
 
-  // op(B) -> panels: pack[panel][l][0..NR), columns past n zero
+  // op(B)'s columns from src -> a panel at dst: [l][0..NR), columns past `cols` zero
   const packPanel = (cols: number) => {
     f.repeat(k, () => {
       if (cols === NR && bj === 1) {
@@ -86,10 +98,10 @@ function emitGemm(p: MatmulPlan, part: Part, shared: boolean): Uint8Array {
       }
     }
   };
+  // the rows x cols tile of op(A) rows at aBlock and the panel at pb, stored at pc (then the next tile's)
   const tile = (rows: number, cols: number) => {
     for (let r = 0; r < rows; r++) for (let v = 0; v < NV; v++) f.v128Zero().set(acc[r][v]);
-    if (packedA) f.get(pack).i32Const(packAAt).i32Add().set(pa);
-    else f.get(aRow).set(pa);
+    f.get(aBlock).set(pa);
     f.repeat(Math.floor(k / UNROLL), () => {
       for (let u = 0; u < UNROLL; u++) step(rows, u);
       f.bump(pa, UNROLL * stepA * 4).bump(pb, UNROLL * NR * 4);
@@ -105,46 +117,93 @@ function emitGemm(p: MatmulPlan, part: Part, shared: boolean): Uint8Array {
     }
     f.bump(pc, NR * 4);
   };
+  // the op(A) rows at aRow -> MR-wide k steps at dst
   const packA = (rows: number) => {
-    f.get(aRow).set(src).get(pack).i32Const(packAAt).i32Add().set(dst);
+    f.get(aRow).set(src);
     f.repeat(k, () => {
       if (rows === MR) f.get(dst).get(src).v128Load().v128Store();
       else for (let r = 0; r < rows; r++) f.get(dst).get(src).f32Load(r * 4).f32Store(r * 4);
       f.bump(src, al * 4).bump(dst, MR * 4);
     });
   };
-  const rowBlock = (rows: number) => {
-    if (packedA) packA(rows);
-    f.get(pack).set(pb).get(cRow).set(pc);
-    f.repeat(fullPanels, () => tile(rows, NR));
-    if (tailCols) tile(rows, tailCols);
-    f.bump(aRow, rows * ar * 4).bump(cRow, rows * n * 4);
+  const [rowFrom, rowTo] = part.rows;
+  const rows = rowTo - rowFrom;
+  const eachRowBlock = (body: (rows: number) => void) => {
+    f.repeat(Math.floor(rows / MR), () => body(MR));
+    if (rows % MR) body(rows % MR);
+  };
+
+  // B packed whole, then per row block (A's packed first), every panel
+  const rowsOuter = () => {
+    if (!p.batchedB) packB();
+    f.repeat(batchTo - batchFrom, () => {
+      if (p.batchedB) packB();
+      f.get(a).set(aRow).get(c).set(cRow);
+      f.bump(aRow, rowFrom * ar * 4).bump(cRow, rowFrom * n * 4);
+      eachRowBlock((rows) => {
+        if (packedA) {
+          f.get(pack).i32Const(packAAt).i32Add().tee(aBlock).set(dst);
+          packA(rows);
+        } else f.get(aRow).set(aBlock);
+        f.get(pack).set(pb).get(cRow).set(pc);
+        f.repeat(fullPanels, () => tile(rows, NR));
+        if (tailCols) tile(rows, tailCols);
+        f.bump(aRow, rows * ar * 4).bump(cRow, rows * n * 4);
+      });
+      f.bump(a, m * k * 4).bump(c, m * n * 4);
+      if (p.batchedB) f.bump(b, k * n * 4);
+    });
+  };
+
+  // per panel of this part's columns: pack it, then every row block (A's all packed first)
+  const blocksOfPanel = (cols: number) => {
+    f.get(pack).set(dst);
+    packPanel(cols);
+    f.get(a).set(aRow).get(cPanel).set(cRow);
+    if (packedA) f.get(pack).i32Const(packAAt).i32Add().set(aBlock);
+    eachRowBlock((rows) => {
+      if (!packedA) f.get(aRow).set(aBlock);
+      f.get(pack).set(pb).get(cRow).set(pc);
+      tile(rows, cols);
+      f.bump(aRow, rows * ar * 4).bump(cRow, rows * n * 4);
+      if (packedA) f.bump(aBlock, MR * k * 4);
+    });
+    f.bump(cPanel, NR * 4);
+  };
+  const panelsFirst = () => {
+    f.repeat(batchTo - batchFrom, () => {
+      if (packedA) {
+        f.get(a).set(aRow).get(pack).i32Const(packAAt).i32Add().set(dst);
+        // block after block, MR * k floats each (packA leaves dst at the next)
+        eachRowBlock((rows) => {
+          packA(rows);
+          f.bump(aRow, rows * ar * 4);
+        });
+      }
+      f.get(b).i32Const(colFrom * bj * 4).i32Add().set(src);
+      f.get(c).i32Const(colFrom * 4).i32Add().set(cPanel);
+      f.repeat(fullPanels, () => blocksOfPanel(NR));
+      if (tailCols) blocksOfPanel(tailCols);
+      f.bump(a, m * k * 4).bump(c, m * n * 4);
+      if (p.batchedB) f.bump(b, k * n * 4);
+    });
   };
 
   const [batchFrom, batchTo] = part.batches;
-  const [rowFrom, rowTo] = part.rows;
-  const rows = rowTo - rowFrom;
+  if (outer && rows !== m) throw new Error('internal: a GEMM with panels outer is split by batches or columns, not rows');
   f.bump(a, batchFrom * m * k * 4).bump(c, batchFrom * m * n * 4);
   if (p.batchedB) f.bump(b, batchFrom * k * n * 4);
-  if (!p.batchedB) packB();
-  f.repeat(batchTo - batchFrom, () => {
-    if (p.batchedB) packB();
-    f.get(a).set(aRow).get(c).set(cRow);
-    f.bump(aRow, rowFrom * ar * 4).bump(cRow, rowFrom * n * 4);
-    f.repeat(Math.floor(rows / MR), () => rowBlock(MR));
-    if (rows % MR) rowBlock(rows % MR);
-    f.bump(a, m * k * 4).bump(c, m * n * 4);
-    if (p.batchedB) f.bump(b, k * n * 4);
-  });
+  if (outer) panelsFirst();
+  else rowsOuter();
   return moduleBytes(f, 'run', shared ? maxPages : undefined);
 }
 
 /** Multiply-adds below which a GEMM runs whole on this thread (a part's round trip costs ~0.1 ms). */
 const minThreadedWork = 2_000_000;
 
-/** C split into at most `count` parts: by batches when there are enough, else by rows (in whole tiles). */
+/** C split into at most `count` parts: by batches when there are enough, else by columns (panels outer) or rows, in whole tiles. */
 function split(p: MatmulPlan, count: number): Part[] {
-  const all = (b: readonly [number, number], r: readonly [number, number]): Part => ({ batches: b, rows: r });
+  const all = (b: readonly [number, number], r: readonly [number, number], c: readonly [number, number] = [0, p.n]): Part => ({ batches: b, rows: r, cols: c });
   if (count < 2 || p.batch * p.m * p.n * p.k < minThreadedWork) return [all([0, p.batch], [0, p.m])];
   const cuts = (total: number, unit: number) => {
     const size = Math.ceil(total / count / unit) * unit;
@@ -152,7 +211,9 @@ function split(p: MatmulPlan, count: number): Part[] {
     for (let from = 0; from < total; from += size) out.push([from, Math.min(total, from + size)]);
     return out;
   };
-  return p.batch >= count ? cuts(p.batch, 1).map((b) => all(b, [0, p.m])) : cuts(p.m, MR).map((r) => all([0, p.batch], r));
+  if (p.batch >= count) return cuts(p.batch, 1).map((b) => all(b, [0, p.m]));
+  if (panelsOuter(p)) return cuts(p.n, NR).map((c) => all([0, p.batch], [0, p.m], c));
+  return cuts(p.m, MR).map((r) => all([0, p.batch], r));
 }
 
 // SHAPED_VIT_GEMM_THREADS=1 keeps every GEMM on one thread (for comparisons)
@@ -193,14 +254,14 @@ export async function gemm(p: MatmulPlan, aValues: Float32Array, bValues: Float3
   const team = threads > 1 ? threadTeam() : null;
   const parts = split(p, team ? Math.min(team.size, threads) : 1);
   const outLength = p.batch * p.m * p.n;
-  // B's panels, then (op(A) = Aᵀ) one row block of A
-  const packLength = Math.ceil(p.n / NR) * NR * p.k + (packsA(p) ? MR * p.k : 0);
+  // B's panels (one, when panels are outer), then (op(A) = Aᵀ) one row block of A (all of them)
+  const packLength = panelsOuter(p) ? NR * p.k + (packsA(p) ? Math.ceil(p.m / MR) * MR * p.k : 0) : Math.ceil(p.n / NR) * NR * p.k + (packsA(p) ? MR * p.k : 0);
   const [aAt, bAt, cAt, ...packAt] = offsets([aValues.length, bValues.length, outLength, ...parts.map(() => packLength)]);
   const heap = heapOf(team ? team.memory : wasmMemory(), packAt.at(-1)! + packLength * 4);
   heap.set(aValues, aAt / 4);
   heap.set(bValues, bAt / 4);
   if (team) {
-    await team.run(parts.map((part, j): KernelPart => ({ key: `${key}|${part.batches}|${part.rows}`, emit: () => emitGemm(p, part, true), args: [aAt, bAt, cAt, packAt[j]] })));
+    await team.run(parts.map((part, j): KernelPart => ({ key: `${key}|${part.batches}|${part.rows}|${part.cols}`, emit: () => emitGemm(p, part, true), args: [aAt, bAt, cAt, packAt[j]] })));
   } else {
     let instance = compiled.get(key);
     if (!instance) {
