@@ -4,7 +4,7 @@
 // the same-sized matrix product ([C, 9C] × [9C, batch·size²]), and TF.js-wasm's conv2d (XNNPACK,
 // one thread in Node) forward and input gradient on the same layer. Rounds alternate every
 // measurement, so machine load hits each alike; under load only the ratios mean anything.
-// Also the 2×2 max / average pooling of the layer's output, ours vs TF.js.
+// Also the 2×2 max / average pooling of the layer's output and their input gradients, ours vs TF.js.
 import { avgPool2d, conv2d, fromTypedArray, matmul, maxPool2d, realize, setBackend, vjp, type Tensor } from '../src/index.js';
 import { tfjsWasm } from './tfjs.js';
 
@@ -36,7 +36,10 @@ const read = async (t: Tensor) => {
 // dx: the pullback of x alone (w^T·g, then col2im); dw: of w alone (g·colsᵀ, the windows of x already made by the forward)
 const [yx, pullX] = vjp((xx: Image) => conv(xx, w), x);
 const [yw, pullW] = vjp((ww: Image) => conv(x, ww), w);
-await realize([yx, yw]);
+const [ym, pullMax] = vjp((xx: Image) => maxPool2d(xx, 2), g);
+const [ya, pullAvg] = vjp((xx: Image) => avgPool2d(xx, 2), g);
+const gp = fromTypedArray(values((batch * channels * size * size) / 4, (i) => Math.cos(i * 0.3)), [batch, channels, size / 2, size / 2]);
+await realize([yx, yw, ym, ya, gp]);
 const ours = {
   forward: () => read(conv(x, w)),
   dx: () => read(pullX(g)),
@@ -44,6 +47,8 @@ const ours = {
   gemm: () => read(matmul(a, b)),
   maxPool: () => read(maxPool2d(g, 2)),
   avgPool: () => read(avgPool2d(g, 2)),
+  maxPoolGrad: () => read(pullMax(gp)),
+  avgPoolGrad: () => read(pullAvg(gp)),
 };
 // TF.js: NHWC images, HWIO filters; the input gradient is conv2dTranspose (its Conv2DBackpropInput kernel)
 const tx = tf.tensor(xv, [batch, channels, size, size]).transpose([0, 2, 3, 1]);
@@ -59,6 +64,16 @@ const theirs: Record<string, () => Promise<void>> = {
   maxPool: () => tfRead(tf.maxPool(tg, 2, 2, 'valid')),
   avgPool: () => tfRead(tf.avgPool(tg, 2, 2, 'valid')),
 };
+const tgp = tf.tensor(await gp.data(), [batch, channels, size / 2, size / 2]).transpose([0, 2, 3, 1]);
+for (const [name, op] of [['maxPoolGrad', tf.maxPool], ['avgPoolGrad', tf.avgPool]] as const) {
+  try {
+    const pull = tf.grad((xx: any) => op(xx, 2, 2, 'valid'));
+    await tfRead(pull(tg, tgp));
+    theirs[name] = () => tfRead(pull(tg, tgp));
+  } catch {
+    // not measured: its wasm backend lacks the kernel (the line says n/a)
+  }
+}
 let dwNote = '';
 try {
   const dw = tf.grad((f: any) => tf.conv2d(tx, f, 1, 'same'));
@@ -87,5 +102,8 @@ for (const part of ['forward', 'dx', 'dw']) {
   const vsTf = times.has(`TF.js ${part}`) ? `  TF.js ${gflops(`TF.js ${part}`, convFlops)}${part === 'dw' ? dwNote : ''}  ours/TF.js ${(ms(`TF.js ${part}`) / ms(`ours ${part}`)).toFixed(2)}` : `  TF.js n/a${part === 'dw' ? dwNote : ''}`;
   console.log(`${part.padEnd(8)} ours ${gflops(`ours ${part}`, convFlops)} = ${share.toFixed(0)}% of the GEMM's${vsTf}`);
 }
-for (const p of ['maxPool', 'avgPool']) console.log(`${p} 2x2: ours ${ms(`ours ${p}`).toFixed(1)} ms, TF.js ${ms(`TF.js ${p}`).toFixed(1)} ms (TF.js/ours ${(ms(`TF.js ${p}`) / ms(`ours ${p}`)).toFixed(2)})`);
+for (const p of ['maxPool', 'avgPool', 'maxPoolGrad', 'avgPoolGrad']) {
+  const tfPart = times.has(`TF.js ${p}`) ? `TF.js ${ms(`TF.js ${p}`).toFixed(1)} ms (TF.js/ours ${(ms(`TF.js ${p}`) / ms(`ours ${p}`)).toFixed(2)})` : 'TF.js n/a (no wasm kernel)';
+  console.log(`${p.padEnd(11)} 2x2: ours ${ms(`ours ${p}`).toFixed(1)} ms, ${tfPart}`);
+}
 process.exit(0);

@@ -133,6 +133,8 @@ const poolCases: Array<[string, number[], number, number, number]> = [
   ['3x3 stride 2 padding 1, odd size', [1, 2, 7, 5], 3, 2, 1],
   ['3x3 stride 1 overlapping', [1, 1, 5, 5], 3, 1, 0],
   ['2x2 stride 1 padding 1, width 10', [2, 2, 3, 10], 2, 1, 1],
+  ['2x2 stride 2, width 19 (whole vectors and a tail)', [2, 2, 4, 19], 2, 2, 0],
+  ['3x3 stride 3 padding 1 (one output at a time)', [1, 2, 7, 8], 3, 3, 1],
 ];
 for (const [title, xs, k, stride, padding] of poolCases) {
   for (const kind of ['max', 'avg'] as const) {
@@ -162,6 +164,17 @@ eachBackend('vmap of conv2d equals conv2d per example', async (t) => {
   const flat = each.flatMap((a) => [...a]);
   t.is(batched.length, flat.length);
   batched.forEach((v, k) => t.true(Math.abs(v - flat[k]) < 1e-4, `element ${k}`));
+});
+
+eachBackend('vmap of maxPool2d and avgPool2d equals pooling per example', async (t) => {
+  const xs = sv.randn([3, 2, 2, 5, 6], { seed: 3 });
+  for (const f of [(x: Tensor) => sv.maxPool2d(x as never, 2, { stride: 1 }) as Tensor, (x: Tensor) => sv.avgPool2d(x as never, 3, { stride: 2, padding: 1 }) as Tensor]) {
+    const batched = await sv.vmap(f)(xs).data();
+    const each = await Promise.all([0, 1, 2].map((k) => f(sv.take(xs as never, 0, k as never) as Tensor).data()));
+    const flat = each.flatMap((a) => [...a]);
+    t.is(batched.length, flat.length);
+    batched.forEach((v, k) => t.true(Math.abs(v - flat[k]) < 1e-5, `element ${k}`));
+  }
 });
 
 const throwsShape = (f: () => unknown, message: string) => (t: import('ava').ExecutionContext) => t.throws(f, { message });

@@ -29,7 +29,8 @@ export { reshape, permute, transpose, slice, take, chunk, concat, splitHeads, me
 export { matmul, type MatmulOptions } from './ops/matmul.js';
 export { einsum } from './ops/einsum.js';
 export type { Einsum, CheckEinsum, EinsumResult } from './einsum-types.js';
-export { conv2d, convTranspose2d, maxPool2d, avgPool2d, adaptiveAvgPool2d } from './ops/conv.js';
+export { conv2d, convTranspose2d, adaptiveAvgPool2d } from './ops/conv.js';
+export { maxPool2d, avgPool2d } from './ops/pool.js';
 export type { ConvOptions, PoolOptions, Conv2d, CheckConv2d, WindowCount, KernelSpan, TransposedSize } from './conv-types.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { layerNorm, layerNormalize } from './ops/layernorm.js';

@@ -100,6 +100,13 @@ export class FunctionBody {
   v128Store(offset = 0): this {
     return this.simd(0x0b).memarg(4, offset);
   }
+  /** Bytes of two vectors by index (0-15 the first's, 16-31 the second's). */
+  i8x16Shuffle(lanes: readonly number[]): this {
+    if (lanes.length !== 16) throw new Error('internal: i8x16.shuffle takes 16 lane indices');
+    this.simd(0x0d);
+    this.code.push(...lanes);
+    return this;
+  }
   v128Zero(): this {
     this.simd(0x0c);
     this.code.push(...new Array(16).fill(0));

@@ -4,9 +4,12 @@
 // a cols row read padded row oy·s + p·d at columns ox·s + q·d, a contiguous run at stride 1 (copied
 // four floats at a time), else one float at a time. col2im adds the same runs into a zeroed padded
 // image and copies its inside out. (A JavaScript loop over the rows took 0.7 s for a 75 MB cols.)
+// Pooling reduces each window of the padded image in place: four outputs at a time at stride 1,
+// and at stride 2 (two loads, their even lanes), else one at a time.
 import type { Storage, WebasmBackend } from '../backend.js';
 import type { BackendLowering } from '../kernel-table.js';
 import type { WindowAttrs } from '../ops/conv.js';
+import type { PoolAttrs } from '../ops/pool.js';
 import { FunctionBody, i32, moduleBytes } from './wasm-emit.js';
 import { compiledKernel, heapLayout, heapResult } from './wasm-heap.js';
 
@@ -124,5 +127,71 @@ export const webasmCol2im: BackendLowering<'webasm', WindowAttrs> = (out, [cols]
     heap.set(backend.values(cs), at[1] / 4);
     run(at[1], at[0]);
     return backend.adopt(copyOutside(heap, at[0] / 4, a, backend.allocate(out.size)));
+  };
+};
+
+// floats 0, 2, 4, 6 of two vectors: the stride-2 reads of four outputs
+const evenFloats = [0, 2, 4, 6].flatMap((f) => [0, 1, 2, 3].map((byte) => f * 4 + byte));
+
+/** `run(out, image)`: each output row of each image plane from the padded planes. */
+function emitPool(a: PoolAttrs): Uint8Array {
+  const f = new FunctionBody(2);
+  const [out, image] = [0, 1];
+  const [b, c] = a.image;
+  const { wp, plane } = paddedSizes(a);
+  const { kh, kw, outH, outW, stride, dilation, kind } = a;
+  // each tap's byte offset from the window's first read
+  const taps = Array.from({ length: kh * kw }, (_, t) => (Math.floor(t / kw) * dilation * wp + (t % kw) * dilation) * 4);
+  const scale = 1 / (kh * kw);
+  const src = f.local(i32);
+  const combine = () => (kind === 'max' ? f.f32x4Max() : f.f32x4Add());
+  const combineOne = () => (kind === 'max' ? f.f32Max() : f.f32Add());
+  // four outputs per vector; the last may write past the row (the next row overwrites it)
+  const vectorRow = () => {
+    const vectors = Math.ceil(outW / 4);
+    f.repeat(vectors, () => {
+      f.get(out);
+      taps.forEach((at, t) => {
+        f.get(src).v128Load(at);
+        if (stride === 2) f.get(src).v128Load(at + 16).i8x16Shuffle(evenFloats);
+        if (t > 0) combine();
+      });
+      if (kind === 'avg') f.v128Const([scale, scale, scale, scale]).f32x4Mul();
+      f.v128Store().bump(src, 16 * stride).bump(out, 16);
+    });
+    f.bump(out, (outW - 4 * vectors) * 4);
+  };
+  const scalarRow = () =>
+    f.repeat(outW, () => {
+      f.get(out);
+      taps.forEach((at, t) => {
+        f.get(src).f32Load(at);
+        if (t > 0) combineOne();
+      });
+      if (kind === 'avg') f.f32Const(scale).f32Mul();
+      f.f32Store().bump(src, 4 * stride).bump(out, 4);
+    });
+  f.repeat(b * c, () => {
+    f.repeat(outH, () => {
+      f.get(image).set(src);
+      if (stride <= 2) vectorRow();
+      else scalarRow();
+      f.bump(image, stride * wp * 4);
+    });
+    f.bump(image, (plane - outH * stride * wp) * 4);
+  });
+  return moduleBytes(f, 'run');
+}
+
+export const webasmPool2d: BackendLowering<'webasm', PoolAttrs> = (out, _inputs, a) => {
+  const paddedLength = a.image[0] * a.image[1] * paddedSizes(a).plane;
+  return async (backend: WebasmBackend, [xs]: readonly Storage[]) => {
+    const run = await compiledKernel<(out: number, image: number) => void>(`${keyOf('pool2d', a)} ${a.kind}`, () => emitPool(a), 'run');
+    // room for the vector reads past the last row (at stride 2: up to eight floats)
+    const { at, heap } = heapLayout([out.size, paddedLength + 32]);
+    if (a.padding > 0) heap.fill(a.fill, at[1] / 4, at[1] / 4 + paddedLength);
+    copyInside(heap, at[1] / 4, backend.values(xs), a);
+    run(at[0], at[1]);
+    return heapResult(backend, heap, at[0], out.size);
   };
 };

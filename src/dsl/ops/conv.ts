@@ -1,19 +1,17 @@
-// Convolution and pooling (PyTorch layouts: NCHW inputs, OIHW weights) as im2col into the existing
-// matmul. Two primitives: im2col gathers every window of x ([G, C/G, kH, kW, B, OH, OW]: each
-// row, a kernel tap of one channel, holds every output position, so a row of one image is a
-// contiguous run of the input at stride 1) and col2im, its transpose, sums windows back into an
-// image; each is the other's VJP. conv2d and convTranspose2d are matmuls around them; pooling
-// reduces the windows (max, mean).
+// Convolution (PyTorch layouts: NCHW inputs, OIHW weights) as im2col into the existing matmul.
+// Two primitives: im2col gathers every window of x ([G, C/G, kH, kW, B, OH, OW]: each row, a
+// kernel tap of one channel, holds every output position, so a row of one image is a contiguous
+// run of the input at stride 1) and col2im, its transpose, sums windows back into an image; each
+// is the other's VJP. conv2d and convTranspose2d are matmuls around them; pooling (pool.ts)
+// differentiates through the same windows.
 import { apply, constant, type Mutable, type Primitive, type Tensor } from '../tensor.js';
 import { definePrimitive } from '../primitive.js';
 import { coordinates, kernelSource, lit, singleKernel } from '../kernel-source.js';
-import { adaptivePoolShape, conv2dShape, convTranspose2dShape, pool2dShape, windowCount, type ConvGeometry } from '../conv-rules.js';
-import type { CheckConv2d, CheckPool2d, CheckTransposed, CheckWindows, Conv2d, ConvDim, ConvOptions, Pool2d, PoolOptions, TransposedDim } from '../conv-types.js';
+import { adaptivePoolShape, conv2dShape, convTranspose2dShape, windowCount, type ConvGeometry } from '../conv-rules.js';
+import type { CheckConv2d, CheckTransposed, CheckWindows, Conv2d, ConvDim, ConvOptions, TransposedDim } from '../conv-types.js';
 import type { Shape } from '../shape-types.js';
 import { matmulRaw } from './matmul.js';
 import { permute, reshape } from './layout.js';
-import { mean } from './reduce.js';
-import { max } from './max.js';
 
 export interface WindowAttrs extends ConvGeometry {
   /** the image [B, C, H, W] */
@@ -26,15 +24,15 @@ export interface WindowAttrs extends ConvGeometry {
   readonly fill: number;
 }
 
-const colsShape = ({ image: [b, c], groups, outH, outW, kh, kw }: WindowAttrs) => [groups, c / groups, kh, kw, b, outH, outW];
+export const colsShape = ({ image: [b, c], groups, outH, outW, kh, kw }: WindowAttrs) => [groups, c / groups, kh, kw, b, outH, outW];
 
-function sameShape(got: readonly number[], want: readonly number[], op: string): number[] {
+export function sameShape(got: readonly number[], want: readonly number[], op: string): number[] {
   if (got.length !== want.length || got.some((d, k) => d !== want[k])) throw new Error(`internal: ${op} input [${got}] is not [${want}]`);
   return [...want];
 }
 
 /** [N, ...rest] as [N·rest[0], ...rest.slice(1)] and back: a batching rule folds the mapped axis into B. */
-const withImage = (a: WindowAttrs, b: number): WindowAttrs => ({ ...a, image: [b, ...a.image.slice(1)] });
+export const withImage = (a: WindowAttrs, b: number): WindowAttrs => ({ ...a, image: [b, ...a.image.slice(1)] });
 
 export const im2colP: Primitive<WindowAttrs> = definePrimitive({
   name: 'im2col',
@@ -102,17 +100,17 @@ export const col2imP: Primitive<WindowAttrs> = definePrimitive({
   },
 });
 
-const geometry = (o: ConvOptions = {}, defaultStride = 1): ConvGeometry => ({
+export const geometry = (o: ConvOptions = {}, defaultStride = 1): ConvGeometry => ({
   stride: o.stride ?? defaultStride,
   padding: o.padding ?? 0,
   dilation: o.dilation ?? 1,
   groups: o.groups ?? 1,
 });
 
-function windows(x: Tensor, kh: number, kw: number, g: ConvGeometry, op: string, fill: number): Tensor {
+/** The window attributes of x [B, C, H, W] under a kh × kw kernel. */
+export function windowAttrs(x: Tensor, kh: number, kw: number, g: ConvGeometry, op: string, fill: number): WindowAttrs {
   const [, , h, w] = x.shape;
-  const attrs: WindowAttrs = { ...g, image: [...x.shape], kh, kw, outH: windowCount(op, 'height', h, kh, g), outW: windowCount(op, 'width', w, kw, g), fill };
-  return apply(im2colP, [x], attrs);
+  return { ...g, image: [...x.shape], kh, kw, outH: windowCount(op, 'height', h, kh, g), outW: windowCount(op, 'width', w, kw, g), fill };
 }
 
 /** w [O, Cg, kH, kW] times cols [G, Cg, kH, kW, B, OH, OW] per group: [O, B·OH·OW], as [B, O, OH, OW]. */
@@ -139,7 +137,7 @@ export function conv2d<X extends Shape, W extends Shape, const Opt extends ConvO
 export function conv2d(x: Tensor, w: Tensor, options?: ConvOptions): Tensor {
   const g = geometry(options);
   conv2dShape(x.shape, w.shape, g);
-  return convFromCols(windows(x, w.shape[2], w.shape[3], g, 'conv2d', 0), w);
+  return convFromCols(apply(im2colP, [x], windowAttrs(x, w.shape[2], w.shape[3], g, 'conv2d', 0)), w);
 }
 
 /**
@@ -163,39 +161,6 @@ export function convTranspose2d(x: Tensor, w: Tensor, options: ConvOptions & { r
   const cols = matmulRaw(reshape(w, [groups, ci, og * kh * kw]), pixels, { transposeA: true });
   const attrs: WindowAttrs = { ...g, image: [b, o, oh, ow], kh, kw, outH: h, outW: wd, fill: 0 };
   return apply(col2imP, [reshape(cols, [groups, og, kh, kw, b, h, wd])], attrs);
-}
-
-// the lowest float32: max pooling's padding never wins
-const lowest = -3.4028234663852886e38;
-
-function pool(x: Tensor, kernel: number, options: PoolOptions, op: string, fill: number, reduce: (t: Tensor) => Tensor): Tensor {
-  const [b, c] = x.shape;
-  const g = { ...geometry(options, kernel), groups: c };
-  const [, , oh, ow] = pool2dShape(op, x.shape, kernel, g);
-  const cols = windows(x, kernel, kernel, g, op, fill); // [C, 1, k, k, B, OH, OW]
-  return permute(reduce(reshape(cols, [c, kernel * kernel, b, oh, ow])), [1, 0, 2, 3]);
-}
-
-/** PyTorch's `max_pool2d` over K×K windows of x [B, C, H, W] (stride defaults to K; padding reads as −∞). */
-export function maxPool2d<B extends number, C extends number, H extends number, W extends number, K extends number, const Opt extends PoolOptions = {}>(
-  x: Tensor<[B, C, H, W]>,
-  kernel: K & NoInfer<CheckWindows<H, W, K, K, Opt, 'maxPool2d', K>>,
-  options?: Opt,
-): Tensor<[B, C, ConvDim<H, K, Opt, 'maxPool2d', K>, ConvDim<W, K, Opt, 'maxPool2d', K>]>;
-export function maxPool2d<X extends Shape, K extends number, const Opt extends PoolOptions = {}>(x: Tensor<X> & CheckPool2d<X, K, Opt, 'maxPool2d'>, kernel: K, options?: Opt): Tensor<Pool2d<X, K, Opt, 'maxPool2d'>>;
-export function maxPool2d(x: Tensor, kernel: number, options: PoolOptions = {}): Tensor {
-  return pool(x, kernel, options, 'maxPool2d', lowest, (t) => max(t, 1));
-}
-
-/** PyTorch's `avg_pool2d` over K×K windows of x [B, C, H, W] (stride defaults to K; padding counts as zeros). */
-export function avgPool2d<B extends number, C extends number, H extends number, W extends number, K extends number, const Opt extends PoolOptions = {}>(
-  x: Tensor<[B, C, H, W]>,
-  kernel: K & NoInfer<CheckWindows<H, W, K, K, Opt, 'avgPool2d', K>>,
-  options?: Opt,
-): Tensor<[B, C, ConvDim<H, K, Opt, 'avgPool2d', K>, ConvDim<W, K, Opt, 'avgPool2d', K>]>;
-export function avgPool2d<X extends Shape, K extends number, const Opt extends PoolOptions = {}>(x: Tensor<X> & CheckPool2d<X, K, Opt, 'avgPool2d'>, kernel: K, options?: Opt): Tensor<Pool2d<X, K, Opt, 'avgPool2d'>>;
-export function avgPool2d(x: Tensor, kernel: number, options: PoolOptions = {}): Tensor {
-  return pool(x, kernel, options, 'avgPool2d', 0, (t) => mean(t, 1));
 }
 
 /** Row i of the [out, n] averaging matrix averages [⌊i·n/out⌋, ⌈(i+1)·n/out⌉) (PyTorch's adaptive windows). */
