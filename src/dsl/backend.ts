@@ -115,6 +115,22 @@ export interface WebgpuBackend extends Backend {
   readonly rowKernels: boolean;
   /** Runs one of the project's own WGSL kernels (backends/wgsl.ts) on gpu.js's device and buffers. */
   runWgsl(spec: WgslSpec, args: readonly Storage[]): Promise<Storage>;
+  /** Copies contiguous runs of its arguments into a new buffer: one command encoder, one submit, no kernel. */
+  runCopies(spec: CopySpec, args: readonly Storage[]): Promise<Storage>;
+}
+
+/** `count` floats of argument `source`, from its float `from`, to the result's float `to`. */
+export interface CopyRun {
+  readonly source: number;
+  readonly from: number;
+  readonly to: number;
+  readonly count: number;
+}
+
+/** A result of `length` floats made of contiguous runs of the arguments (floats no run covers are 0). */
+export interface CopySpec {
+  readonly length: number;
+  readonly runs: readonly CopyRun[];
 }
 
 export interface WgslLimits {

@@ -7,6 +7,7 @@ export { randn, uniform, generator } from './random.js';
 export { realize, setBackend, backend, availableBackends, memory, resetPeakMemory, tidy, disposeTree, keep } from './runtime.js';
 export { profile, type ProfileEntry } from './plan.js';
 export { mapTree, zipTrees, treeLeaves, tensorsIn, unflatten, TreeMismatchError } from './tree.js';
+export { ravelPytree } from './ravel.js';
 export { backendNames, type BackendName, type MemoryInfo } from './backend.js';
 export { jit, type Jitted, type JitControls, type JitEntryInfo, type JitOptions } from './jit.js';
 export { vjp, grad, valueAndGrad, valueAndGradWithAux, type Pullback } from './autodiff.js';

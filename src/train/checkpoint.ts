@@ -4,11 +4,12 @@
 // and step: a save cut short between the two files is detected, never silently mixed.
 // Everything is validated (progress record, config, sizes) before any tensor is read.
 import { disposeTree, fromTypedArray, mapTree, treeLeaves } from '../dsl/index.js';
+import { sizeOf } from '../dsl/shape-rules.js';
 import { openSafetensors, type SafetensorsReader } from '../io/safetensors-file.js';
 import { checkTensors, encodeSafetensors, requireF32, tensorMismatchError, type LoadedTensor } from '../io/safetensors.js';
 import { CheckpointError, checkModelHeader, checkpointMetadata, modelParamsFromTensors, requireFinite, storedKind, tensorEntries } from '../nn/model-checkpoint.js';
 import { modelKinds, modelNames, type ImageModelConfig, type SomeModelKind } from './models.js';
-import type { Transform } from './optim.js';
+import { flatten, type Transform } from './optim.js';
 
 /** Where an interrupted epoch stood, for an exact mid-epoch resume. */
 export interface PartialEpoch {
@@ -108,15 +109,25 @@ export async function loadTrainState(
       throw new CheckpointError(`${path}: ${optBytes} bytes of optimizer state for ${weightBytes} bytes of weights; not a state this library writes`);
     }
     const params = modelParamsFromTensors(kind, cfg, await readAll(file, 'params.'), path, 'params.');
-    const template = optimizer.init(params);
+    const template = flatten(optimizer).init(params);
     try {
       const expected = treeLeaves(template).map(([name, t]) => ({ name: `opt.${name}`, shape: [...t.shape] }));
       const found = new Map([...header.tensors].filter(([name]) => name.startsWith('opt.')));
       const problems = checkTensors(found, expected);
-      if (problems.length) throw tensorMismatchError(path, problems);
+      // a file written before the state was flat holds each vector as one tensor per parameter
+      const perTensor = problems.length ? perTensorLayout(template, params) : null;
+      if (problems.length && checkTensors(found, [...perTensor!.values()].flat()).length) throw tensorMismatchError(path, problems);
       const tensors = await readAll(file, 'opt.');
       requireFinite([...tensors].map(([name, t]) => ({ name, ...t })), path);
-      const opt = mapTree(template, (t, name) => fromTypedArray(tensors.get(`opt.${name}`)!.data, t.shape));
+      const values = (name: string) => {
+        const parts = perTensor?.get(name);
+        if (!parts) return tensors.get(`opt.${name}`)!.data;
+        const out = new Float32Array(parts.reduce((n, p) => n + sizeOf(p.shape), 0));
+        let at = 0;
+        for (const p of parts) out.set(tensors.get(p.name)!.data, (at += sizeOf(p.shape)) - sizeOf(p.shape));
+        return out;
+      };
+      const opt = mapTree(template, (t, name) => fromTypedArray(values(name), t.shape));
       return { cfg, params, opt, progress };
     } finally {
       disposeTree(template);
@@ -124,6 +135,22 @@ export async function loadTrainState(
   } finally {
     await file.close();
   }
+}
+
+/**
+ * The per-tensor layout of flat state `template`: each leaf of the raveled parameters' length as
+ * the tensors of the parameter tree under its path (how optimizer state was stored before it was
+ * flat), other leaves as they are.
+ */
+function perTensorLayout(template: unknown, params: unknown): Map<string, Array<{ name: string; shape: number[] }>> {
+  const leaves = treeLeaves(params);
+  const total = leaves.reduce((n, [, t]) => n + t.size, 0);
+  const layout = new Map<string, Array<{ name: string; shape: number[] }>>();
+  for (const [name, t] of treeLeaves(template)) {
+    const under = (p: string) => `opt.${[name, p].filter(Boolean).join('.')}`;
+    layout.set(name, t.shape.length === 1 && t.size === total ? leaves.map(([p, w]) => ({ name: under(p), shape: [...w.shape] })) : [{ name: under(''), shape: [...t.shape] }]);
+  }
+  return layout;
 }
 
 function byteCount(header: SafetensorsReader['header'], prefix: string): number {

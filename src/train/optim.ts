@@ -3,7 +3,8 @@
 // constants, so kernels compile once; given as tensors (jit inputs), they are computed in the graph.
 // The learning rate is given as in Optax, at construction (a number or a schedule of the update
 // count), or per step in `update`'s StepInfo (which then wins, so a schedule can run on the host).
-import { add, addScalar, constant, div, exp, keep, mapTree, mul, mulScalar, rsqrt, sqrt, zeros, zipTrees, type Tensor } from '../dsl/index.js';
+import { add, addScalar, constant, div, exp, keep, mapTree, mul, mulScalar, ravelPytree, rsqrt, sqrt, zeros, zipTrees, type Tensor } from '../dsl/index.js';
+import { isolated } from '../dsl/runtime.js';
 
 /** A per-step value: a number, or a scalar tensor (a per-call input of a jitted step). */
 export type StepScalar = number | Tensor<[]>;
@@ -126,6 +127,24 @@ export function chain(...transforms: Transform<any>[]): Transform<unknown[]> {
   };
 }
 
+/**
+ * optax.flatten: `inner` run on the tree raveled into one vector (ravelPytree), so its state is
+ * flat vectors and each of its elementwise steps is one kernel over every parameter, not one per
+ * tensor (the same float operations, so the same values); updates come back as a tree.
+ */
+export function flatten<S>(inner: Transform<S>): Transform<S> {
+  return {
+    // the raveled parameters only tell init the state's layout unless it keeps them: built
+    // isolated, an unused vector is never computed beside the state (a pending sibling)
+    init: (params) => inner.init(isolated(() => ravelPytree(params)[0])),
+    update: (updates, state, params, step) => {
+      const [flat, unravel] = ravelPytree(updates);
+      const [u, next] = inner.update(flat, state, ravelPytree(params)[0], step);
+      return [unravel(u), next];
+    },
+  };
+}
+
 /** params + updates */
 export function applyUpdates<P>(params: P, updates: P): P {
   return zipTrees([params, updates], (p, u) => add(p, u));
@@ -138,7 +157,9 @@ export interface OptimizerOptions {
 }
 type AdamOptions = OptimizerOptions & { readonly betas?: readonly [number, number]; readonly eps?: number };
 
-const withRate = (t: Transform<unknown[]>, learningRate: LearningRate | undefined): Optimizer => (learningRate === undefined ? t : { ...t, learningRate });
+// the library's optimizers run flat (flatten): their state is one vector per moment, and the
+// same float operations run as per tensor, in a few kernels over every parameter
+const withRate = (t: Transform<unknown[]>, learningRate: LearningRate | undefined): Optimizer => (learningRate === undefined ? flatten(t) : { ...flatten(t), learningRate });
 
 /** torch.optim.Adam(lr, betas, eps, weight_decay): L2 penalty added to the gradient. */
 export const adam = (o: AdamOptions = {}): Optimizer =>

@@ -1,14 +1,15 @@
 // One training step and one evaluation step as pure functions of (state, batch): each builds the
 // whole computation lazily (forward, backward, optimizer) and evaluates it at once, compiled with
 // `jit` (traced on the first batch of each size, replayed after) unless `jit: false`.
-import { argmax, constant, crossEntropy, disposeTree, equal, jit, labelTensor, mean, realize, scalar, sum, tensorsIn, valueAndGradWithAux, type JitEntryInfo, type JitOptions, type Seed, type Tensor } from '../dsl/index.js';
+import { argmax, constant, crossEntropy, disposeTree, equal, jit, labelTensor, mean, ravelPytree, realize, scalar, sum, tensorsIn, valueAndGradWithAux, type JitEntryInfo, type JitOptions, type Seed, type Tensor } from '../dsl/index.js';
 import { vit, type VitConfig, type VitConfigInput, type VitParams } from '../vit/index.js';
 import type { BatchImages, Classifier, ImageModelConfig } from './models.js';
-import { applyUpdates, learningRateAt, type LearningRate, type Transform } from './optim.js';
+import { applyUpdates, flatten, learningRateAt, type LearningRate, type Transform } from './optim.js';
 
 /** The state of a training run; `P` is the model's parameter tree (default a ViT's). */
 export interface TrainState<P = VitParams> {
   readonly params: P;
+  /** the optimizer's state over the parameters raveled into one vector (optim.flatten) */
   readonly opt: unknown;
   /** optimizer updates done so far */
   readonly step: number;
@@ -91,9 +92,13 @@ async function read1(t: Tensor): Promise<number> {
 /** The ViT as a classifier, keeping its config's literal types. */
 const vitClassifier = <C extends VitConfigInput>(): Classifier<VitConfig<C>, VitParams<C>> => ({ apply: (cfg, params, images, o) => vit.apply(cfg, params, images, o) });
 
-/** Initial training state: realized parameters and optimizer state. */
+/**
+ * Initial training state: realized parameters and optimizer state. The step runs the optimizer on
+ * the parameters raveled into one vector (optim.flatten): a few kernels over one buffer update all
+ * of them, not a few per parameter tensor.
+ */
 export async function initTrainState<P>(params: P, optimizer: Transform<unknown>): Promise<TrainState<P>> {
-  const opt = optimizer.init(params);
+  const opt = flatten(optimizer).init(params);
   await realize([...tensorsIn(params), ...tensorsIn(opt)]);
   return { params, opt, step: 0 };
 }
@@ -118,8 +123,10 @@ export function modelTrainStep<Cfg extends ImageModelConfig, P>(model: Classifie
     (params: P, opt: unknown, images: BatchImages<Cfg>, labels: Tensor<[number]>, at: StepScalars) => {
       const seed = { base: at.seed, offset: 0 };
       const [loss, correct, grads] = valueAndGradWithAux((p: P) => lossAndCorrect(model, cfg, p, images, labels, options.labelSmoothing, true, seed))(params);
-      const [updates, nextOpt] = optimizer.update(grads, opt, params, { count: at.count, learningRate: at.learningRate });
-      return { loss, correct, params: applyUpdates(params, updates), opt: nextOpt };
+      // flatten(optimizer)'s update, with the updates applied to the flat vector before it is cut back into tensors
+      const [flat, unravel] = ravelPytree(params);
+      const [updates, nextOpt] = optimizer.update(ravelPytree(grads)[0], opt, flat, { count: at.count, learningRate: at.learningRate });
+      return { loss, correct, params: unravel(applyUpdates(flat, updates)), opt: nextOpt };
     },
     options,
     'trainStep',

@@ -45,5 +45,9 @@ export async function createWebgpu(): Promise<WebgpuBackend | null> {
       launched();
       return wrap(wgsl.run(spec, await Promise.all(args.map(resident))), spec.length);
     },
+    async runCopies(spec, args) {
+      launched();
+      return wrap(wgsl.copy(spec, await Promise.all(args.map(resident))), spec.length);
+    },
   };
 }

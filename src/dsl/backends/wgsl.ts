@@ -2,7 +2,7 @@
 // buffers and return gpu.js buffer handles (WebGPUBufferResult), so gpu.js kernels read our results
 // and ours read theirs, all in one queue's order.
 import gpujs from 'gpu.js';
-import type { WgslLimits, WgslSpec } from '../backend.js';
+import type { CopySpec, WgslLimits, WgslSpec } from '../backend.js';
 
 // exported by gpu.js 2.24 (Node and browser builds) though absent from its typings
 const { WebGPUContext, WebGPUBufferResult } = gpujs as unknown as { WebGPUContext: any; WebGPUBufferResult: any };
@@ -18,6 +18,8 @@ export interface WgslRunner {
   readonly limits: WgslLimits;
   /** runs `spec` over the device buffers of `handles`; resolves to a gpu.js handle of `spec.length` floats */
   run(spec: WgslSpec, handles: readonly any[]): any;
+  /** copies the runs of `spec` out of the device buffers of `handles`; resolves to a gpu.js handle of `spec.length` floats */
+  copy(spec: CopySpec, handles: readonly any[]): any;
 }
 
 export async function wgslRunner(): Promise<WgslRunner> {
@@ -45,12 +47,14 @@ export async function wgslRunner(): Promise<WgslRunner> {
       return values;
     },
   };
+  // a storage binding must not be empty
+  const output = (length: number) => device.createBuffer({ size: Math.max(4, length * 4), usage: STORAGE | COPY_SRC | COPY_DST });
+  const handle = (buffer: any, length: number) => new WebGPUBufferResult({ buffer, output: [length], componentCount: 1, context, kernel: reader });
   return {
     limits: device.limits,
     run(spec, handles) {
       const pipeline = pipelineOf(spec.source);
-      // a storage binding must not be empty
-      const buffer = device.createBuffer({ size: Math.max(4, spec.length * 4), usage: STORAGE | COPY_SRC | COPY_DST });
+      const buffer = output(spec.length);
       const entries = [...handles.map((h) => h.buffer), buffer].map((b, binding) => ({ binding, resource: { buffer: b } }));
       const encoder = device.createCommandEncoder();
       const pass = encoder.beginComputePass();
@@ -59,7 +63,14 @@ export async function wgslRunner(): Promise<WgslRunner> {
       pass.dispatchWorkgroups(...spec.workgroups);
       pass.end();
       device.queue.submit([encoder.finish()]);
-      return new WebGPUBufferResult({ buffer, output: [spec.length], componentCount: 1, context, kernel: reader });
+      return handle(buffer, spec.length);
+    },
+    copy(spec, handles) {
+      const buffer = output(spec.length);
+      const encoder = device.createCommandEncoder();
+      for (const r of spec.runs) if (r.count > 0) encoder.copyBufferToBuffer(handles[r.source].buffer, r.from * 4, buffer, r.to * 4, r.count * 4);
+      device.queue.submit([encoder.finish()]);
+      return handle(buffer, spec.length);
     },
   };
 }

@@ -16,6 +16,7 @@ import { logSoftmaxP, softmaxGradP, softmaxP } from '../ops/softmax.js';
 import { webasmBroadcastTo, webasmElementwise } from './webasm-elementwise.js';
 import { webgpuMatmul } from './webgpu-matmul.js';
 import { webgpuRowStats } from './webgpu-rows.js';
+import { webgpuConcat, webgpuSlice } from './webgpu-layout.js';
 
 registerKernel(matmulP, 'webasm', webasmMatmul);
 registerKernel(matmulP, 'cpu', cpuMatmul);
@@ -35,4 +36,6 @@ registerKernel(im2colP, 'webasm', webasmIm2col);
 registerKernel(col2imP, 'webasm', webasmCol2im);
 registerKernel(pool2dP, 'webasm', webasmPool2d);
 registerFusedKernel('webasm', webasmElementwise);
+registerKernel(sliceP, 'webgpu', webgpuSlice);
+registerKernel(concatP, 'webgpu', webgpuConcat);
 registerRowStatsKernel('webgpu', webgpuRowStats);

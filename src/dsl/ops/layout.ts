@@ -13,6 +13,7 @@ import {
   patchesShape,
   permuteShape,
   reshapeShape,
+  sizeOf,
   sliceShape,
   splitHeadsShape,
   takeShape,
@@ -54,7 +55,7 @@ import type {
   WithDim,
   WithoutAxis,
 } from '../shape-types.js';
-import { coordinates, flatIndex, kernelSource, lit, maxKernelInputs, programLowering, singleKernel, stridesOf } from '../kernel-source.js';
+import { coordinates, flatIndex, kernelSource, lit, maxKernelInputs, programLowering, singleKernel, stridesOf, type ProgramKernel } from '../kernel-source.js';
 import { concatListShape } from '../structure-rules.js';
 import type { CheckConcatList, ConcatList, ShapesOf } from '../structure-types.js';
 
@@ -212,20 +213,44 @@ export function chunk(x: Tensor, count: number, width?: number): Tensor[] {
 
 // --- concat ------------------------------------------------------------------------------------------
 
-// n inputs (at most maxKernelInputs: one kernel reads them all); longer lists are concatenated in groups
+/** The portable concat kernel of inputs `shapes` (at most maxKernelInputs) into `out` along `axis`. */
+function concatSource(out: readonly number[], shapes: readonly (readonly number[])[], axis: number): string {
+  let at = 0;
+  const reads = shapes.map((x, k) => {
+    const read = `return x${k}[${windowIndex(out, x, axis, -at)}];`;
+    at += x[axis];
+    return k === shapes.length - 1 ? `  ${read}` : `  if (c${axis} < ${at}) { ${read} }`;
+  });
+  return kernelSource(shapes.map((_, k) => `x${k}`), `${coordinates(out)}\n${reads.join('\n')}`);
+}
+
+/**
+ * Kernels joining program values `values` (of shapes `shapes`) along `axis`, appended to `kernels`
+ * (value `first + k` is kernel k's output): one kernel reads at most maxKernelInputs, so longer
+ * lists are joined in groups, then the groups. Returns the value holding the result.
+ */
+function concatKernels(shapes: readonly (readonly number[])[], values: readonly number[], axis: number, kernels: ProgramKernel[], first: number): { value: number; shape: number[] } {
+  const shape = concatListShape(shapes, axis);
+  if (values.length <= maxKernelInputs) {
+    kernels.push({ spec: { source: concatSource(shape, shapes, axis), length: sizeOf(shape) }, args: values });
+    return { value: first + kernels.length - 1, shape };
+  }
+  const groups: Array<{ value: number; shape: number[] }> = [];
+  for (let k = 0; k < values.length; k += maxKernelInputs) groups.push(concatKernels(shapes.slice(k, k + maxKernelInputs), values.slice(k, k + maxKernelInputs), axis, kernels, first));
+  return concatKernels(groups.map((g) => g.shape), groups.map((g) => g.value), axis, kernels, first);
+}
+
+// any number of inputs: the portable lowering joins more than one kernel's inputs in groups, and a
+// backend's own kernel sees them all (webgpu copies contiguous runs; webasm copies on the host)
 export const concatP: Primitive<number> = definePrimitive({
   name: 'concat',
   transforms: ['vjp', 'batch'],
   shape: (inputs, axis: number) => concatListShape(inputs, axis),
   lowering: {
-    kernel: (out, inputs, axis) => {
-      let at = 0;
-      const reads = inputs.map((x, k) => {
-        const read = `return x${k}[${windowIndex(out.shape, x.shape, axis, -at)}];`;
-        at += x.shape[axis];
-        return k === inputs.length - 1 ? `  ${read}` : `  if (c${axis} < ${at}) { ${read} }`;
-      });
-      return singleKernel(kernelSource(inputs.map((_, k) => `x${k}`), `${coordinates(out.shape)}\n${reads.join('\n')}`), out.size);
+    kernel: (_out, inputs, axis) => {
+      const kernels: ProgramKernel[] = [];
+      concatKernels(inputs.map((x) => x.shape), inputs.map((_, k) => k), axis, kernels, inputs.length);
+      return programLowering({ kernels });
     },
   },
   vjp: (g, _out, inputs, axis) => {
@@ -235,13 +260,9 @@ export const concatP: Primitive<number> = definePrimitive({
   batch: (inputs, batched, axis, { expand }) => apply(concatP, inputs.map((x, k) => (batched[k] ? x : expand(x))), axis + 1),
 });
 
-/** @internal the tensors joined along `axis` (in [0, rank)), in groups of at most maxKernelInputs per kernel */
+/** @internal the tensors joined along `axis` (in [0, rank)) */
 export function concatAll(list: readonly Tensor[], axis: number): Tensor {
-  if (list.length === 1) return list[0];
-  if (list.length <= maxKernelInputs) return apply(concatP, list, axis);
-  const groups: Tensor[] = [];
-  for (let k = 0; k < list.length; k += maxKernelInputs) groups.push(concatAll(list.slice(k, k + maxKernelInputs), axis));
-  return concatAll(groups, axis);
+  return list.length === 1 ? list[0] : apply(concatP, list, axis);
 }
 
 /**
