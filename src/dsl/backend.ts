@@ -79,6 +79,11 @@ export interface Backend {
   memory(): MemoryInfo;
   /** Starts a new peak: peakBytes becomes the bytes held now. */
   resetPeak(): void;
+  /**
+   * Submits device work the backend has recorded but not yet submitted (webgpu batches its own
+   * commands); the profiler calls it after each step, so a step's time is its own work's.
+   */
+  readonly flush?: () => void;
   readonly kernelsCompiled: () => number;
   /** gpu.js kernels run one by one so far (run, runPacked, runMap; not pipelines or the backend's own code) */
   readonly kernelLaunches: () => number;

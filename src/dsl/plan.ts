@@ -191,10 +191,12 @@ export async function profile<T>(fn: () => Promise<T>): Promise<[T, ProfileEntry
   }
 }
 
-export async function timed<T>(kernel: string, work: () => Promise<T>): Promise<T> {
+/** `work`, timed under `kernel` while profiling; `flush` first submits whatever it recorded (Backend.flush). */
+export async function timed<T>(kernel: string, work: () => Promise<T>, flush?: () => void): Promise<T> {
   if (!profiling) return work();
   const t0 = performance.now();
   const out = await work();
+  flush?.();
   const entry = profiling.get(kernel) ?? { kernel, ms: 0, calls: 0 };
   entry.ms += performance.now() - t0;
   entry.calls++;
@@ -213,7 +215,7 @@ export async function runPlan(plan: Plan, backend: Backend, bound: ReadonlyMap<n
   try {
     for (const step of plan.steps) {
       const args = step.args.map((a) => store[a]!);
-      store[step.out] = await timed(step.label, () => step.run(backend, args));
+      store[step.out] = await timed(step.label, () => step.run(backend, args), backend.flush);
       for (const f of step.frees) {
         backend.release(store[f]!);
         store[f] = null;

@@ -1,8 +1,9 @@
-// The browser test page: the shared op checks (test/dsl-ops.test.ts, bundled with ava-shim.ts in
+// The browser test page: the shared op checks (test/dsl-ops.test.ts and the files imported below, bundled with ava-shim.ts in
 // place of ava) and the quick-ViT training steps, for the Node side to call through puppeteer.
 import { runRegistered, registeredTitles } from './ava-shim.js';
 import '../dsl-ops.test.js';
 import '../webgpu-rows.test.js';
+import '../flat-optim.test.js';
 import { availableBackends, backend, type BackendName } from '../../src/core.js';
 import { quickTrainLosses } from '../support/quick-train.js';
 

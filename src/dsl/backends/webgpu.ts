@@ -10,15 +10,29 @@ export async function createWebgpu(): Promise<WebgpuBackend | null> {
   const description = `webgpu (${adapter.description}${adapter.software ? ', software' : ''})`;
   const { base, gpu, wrap, cached, resident, launched } = gpujsBackend('webgpu', { description, software: adapter.software, asyncCalls: true, hostMemory: false });
   // after gpu.js's backend exists: both share the device gpu.js acquires
-  const wgsl = await wgslRunner();
+  const wgsl = await wgslRunner(launched);
+  // our recorded commands are submitted before gpu.js uses the queue (a kernel, an upload, a read)
+  // and before a buffer they may use is destroyed (a pipeline takes and gives host values only)
+  const flushed =
+    <A extends unknown[], R>(f: (...a: A) => R) =>
+    (...a: A): R => (wgsl.flush(), f(...a));
   return {
     ...base,
     name: 'webgpu',
+    run: flushed(base.run),
+    upload: flushed(base.upload),
+    read: flushed(base.read),
+    release(storage) {
+      if (storage.refs === 1) wgsl.flush();
+      base.release(storage);
+    },
+    flush: () => wgsl.flush(),
     // on every adapter: a gpu.js pipeline reads all its results back to the host and takes host
     // arguments (parameters and optimizer state would cross both ways every step), and runs only
     // gpu.js kernels; one by one, state stays in device buffers and our WGSL kernels run
     jitPipelines: false,
     async runPacked(spec, width, args) {
+      wgsl.flush();
       launched();
       const cells = Math.ceil(spec.length / width);
       const kernel = cached(`packed ${width}`, spec, args, (settings) => gpu.createKernel(spec.source, { ...settings, output: [cells] }));
@@ -42,11 +56,9 @@ export async function createWebgpu(): Promise<WebgpuBackend | null> {
     // gpu.js's one-thread-per-row time in their best shape, 5-10x in the GPU's (bench/rows.ts, README)
     rowKernels: !adapter.software,
     async runWgsl(spec, args) {
-      launched();
       return wrap(wgsl.run(spec, await Promise.all(args.map(resident))), spec.length);
     },
     async runCopies(spec, args) {
-      launched();
       return wrap(wgsl.copy(spec, await Promise.all(args.map(resident))), spec.length);
     },
   };

@@ -1,6 +1,9 @@
 // The project's own WGSL compute kernels, on gpu.js's shared WebGPU device: they bind gpu.js's
 // buffers and return gpu.js buffer handles (WebGPUBufferResult), so gpu.js kernels read our results
-// and ours read theirs, all in one queue's order.
+// and ours read theirs, all in one queue's order. Our commands (dispatches, buffer copies) are
+// recorded into one command encoder that is submitted when anything else is about to use the
+// queue or destroy a buffer (`flush`, which the backend calls first): a run of them costs one
+// submit, not one each (a raveled parameter vector cut back into 94 tensors: one).
 import gpujs from 'gpu.js';
 import type { CopySpec, WgslLimits, WgslSpec } from '../backend.js';
 
@@ -20,9 +23,12 @@ export interface WgslRunner {
   run(spec: WgslSpec, handles: readonly any[]): any;
   /** copies the runs of `spec` out of the device buffers of `handles`; resolves to a gpu.js handle of `spec.length` floats */
   copy(spec: CopySpec, handles: readonly any[]): any;
+  /** submits the commands recorded so far (none: nothing happens); whatever else uses the queue or destroys a buffer calls it first */
+  flush(): void;
 }
 
-export async function wgslRunner(): Promise<WgslRunner> {
+/** `submitted` is called once per submit of our commands. */
+export async function wgslRunner(submitted: () => void): Promise<WgslRunner> {
   const context = await WebGPUContext.acquire();
   const device = context.device;
   const pipelines = new Map<string, any>();
@@ -47,6 +53,8 @@ export async function wgslRunner(): Promise<WgslRunner> {
       return values;
     },
   };
+  let pending: any = null;
+  const recording = () => (pending ??= device.createCommandEncoder());
   // a storage binding must not be empty
   const output = (length: number) => device.createBuffer({ size: Math.max(4, length * 4), usage: STORAGE | COPY_SRC | COPY_DST });
   const handle = (buffer: any, length: number) => new WebGPUBufferResult({ buffer, output: [length], componentCount: 1, context, kernel: reader });
@@ -56,21 +64,24 @@ export async function wgslRunner(): Promise<WgslRunner> {
       const pipeline = pipelineOf(spec.source);
       const buffer = output(spec.length);
       const entries = [...handles.map((h) => h.buffer), buffer].map((b, binding) => ({ binding, resource: { buffer: b } }));
-      const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
+      const pass = recording().beginComputePass();
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
       pass.dispatchWorkgroups(...spec.workgroups);
       pass.end();
-      device.queue.submit([encoder.finish()]);
       return handle(buffer, spec.length);
     },
     copy(spec, handles) {
       const buffer = output(spec.length);
-      const encoder = device.createCommandEncoder();
+      const encoder = recording();
       for (const r of spec.runs) if (r.count > 0) encoder.copyBufferToBuffer(handles[r.source].buffer, r.from * 4, buffer, r.to * 4, r.count * 4);
-      device.queue.submit([encoder.finish()]);
       return handle(buffer, spec.length);
+    },
+    flush() {
+      if (!pending) return;
+      device.queue.submit([pending.finish()]);
+      pending = null;
+      submitted();
     },
   };
 }
