@@ -36,6 +36,16 @@ class Assertions {
   deepEqual(actual: unknown, expected: unknown, message?: string) {
     return this.check(equalDeep(actual, expected), `${JSON.stringify(actual)} deep-differs from ${JSON.stringify(expected)}`, message);
   }
+  throws(fn: () => unknown, expectation?: { readonly message?: RegExp | string }, message?: string) {
+    try {
+      fn();
+    } catch (e) {
+      const got = (e as Error)?.message ?? String(e);
+      const want = expectation?.message;
+      return this.check(want === undefined || (typeof want === 'string' ? got === want : want.test(got)), `threw "${got}", expected ${String(want)}`, message);
+    }
+    return this.check(false, 'did not throw', message);
+  }
   fail(message?: string) {
     return this.check(false, 'failed', message);
   }
