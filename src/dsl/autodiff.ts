@@ -7,6 +7,7 @@
 // serve their values to the VJP rules; the others are recomputed from their inputs.
 import { Tensor } from './tensor.js';
 import { add } from './ops/elementwise.js';
+import { concatAll, padP, type PadAttrs } from './ops/layout.js';
 import { constant, onTensorCreated, postOrder, type Primitive } from './tensor.js';
 import { mapTree, tensorsIn } from './tree.js';
 import { cotangentShape, scalarShape } from './shape-rules.js';
@@ -36,10 +37,15 @@ function recordGraph(out: Tensor, wrt: readonly Tensor[]): Recorded[] {
 /** Cotangents of `wrt` for output cotangent `seed`, over a recorded graph; inputs it does not reach get none. */
 function backward(graph: readonly Recorded[], out: Tensor, seed: Tensor, wrt: readonly Tensor[]): Map<Tensor, Tensor> {
   const relevant = new Set<Tensor>([...wrt, ...graph.map((r) => r.node)]);
-  const cotangents = new Map<Tensor, Tensor>([[out, seed]]);
+  // each tensor's cotangent contributions, summed once all are in (sumCotangents)
+  const contributions = new Map<Tensor, Tensor[]>([[out, [seed]]]);
+  const total = (t: Tensor) => {
+    const list = contributions.get(t);
+    return list && sumCotangents(list);
+  };
   for (let k = graph.length - 1; k >= 0; k--) {
     const { node, op, inputs, attrs } = graph[k];
-    const g = cotangents.get(node);
+    const g = total(node);
     if (!g) continue;
     // loud, as tinygrad's gradient.py: a silent skip would give wrong (zero) gradients
     if (!op.vjp) throw new Error(`autodiff: ${op.name} has no VJP, but Tensor[${node.shape.join(',')}] (${op.name}) lies between the output and an input being differentiated`);
@@ -50,11 +56,35 @@ function backward(graph: readonly Recorded[], out: Tensor, seed: Tensor, wrt: re
     inputs.forEach((input, i) => {
       const gi = grads[i];
       if (!gi || !relevant.has(input)) return;
-      const prev = cotangents.get(input);
-      cotangents.set(input, prev ? add(prev, gi) : gi);
+      const list = contributions.get(input);
+      if (list) list.push(gi);
+      else contributions.set(input, [gi]);
     });
   }
-  return cotangents;
+  return new Map(wrt.flatMap((t) => (contributions.has(t) ? [[t, total(t)!] as const] : [])));
+}
+
+const isZeroPad = (t: Tensor) => t.op === padP && !(t.attrs as PadAttrs).value;
+
+/**
+ * The sum of cotangent contributions, in order. Consecutive zero pads whose windows tile one axis
+ * (the cotangents of a tensor's slices: chunk's q, k and v) are one concat of the slices'
+ * cotangents: one kernel, not a pad each and their sum, and the same values (each element has one
+ * nonzero term among them).
+ */
+function sumCotangents(list: readonly Tensor[]): Tensor {
+  const first = list.findIndex(isZeroPad);
+  let terms = list;
+  if (first >= 0) {
+    const { axis, length } = list[first].attrs as PadAttrs;
+    let end = first;
+    while (end < list.length && isZeroPad(list[end]) && (list[end].attrs as PadAttrs).axis === axis) end++;
+    const pieces = list.slice(first, end).sort((a, b) => (a.attrs as PadAttrs).start - (b.attrs as PadAttrs).start);
+    let at = 0;
+    for (const p of pieces) at = (p.attrs as PadAttrs).start === at && (p.attrs as PadAttrs).length === length ? (p.attrs as PadAttrs).end : -1;
+    if (pieces.length > 1 && at === length) terms = [...list.slice(0, first), concatAll(pieces.map((p) => p.inputs[0]), axis), ...list.slice(end)];
+  }
+  return terms.reduce((sum, t) => add(sum, t));
 }
 
 /**
