@@ -83,10 +83,11 @@ function lossAndCorrect<Cfg extends ImageModelConfig, P>(model: Classifier<Cfg, 
   return [loss, correct] as const;
 }
 
-async function read1(t: Tensor): Promise<number> {
-  const [v] = await t.data();
+/** The values of tensors computed together, read back in one transfer (one vector of them all). */
+async function readAll(t: Tensor<[number]>): Promise<Float32Array> {
+  const values = await t.data();
   t.dispose();
-  return v;
+  return values;
 }
 
 /** The ViT as a classifier, keeping its config's literal types. */
@@ -126,7 +127,7 @@ export function modelTrainStep<Cfg extends ImageModelConfig, P>(model: Classifie
       // flatten(optimizer)'s update, with the updates applied to the flat vector before it is cut back into tensors
       const [flat, unravel] = ravelPytree(params);
       const [updates, nextOpt] = optimizer.update(ravelPytree(grads)[0], opt, flat, { count: at.count, learningRate: at.learningRate });
-      return { loss, correct, params: unravel(applyUpdates(flat, updates)), opt: nextOpt };
+      return { metrics: ravelPytree([loss, correct])[0], params: unravel(applyUpdates(flat, updates)), opt: nextOpt };
     },
     options,
     'trainStep',
@@ -157,7 +158,8 @@ export function modelTrainStep<Cfg extends ImageModelConfig, P>(model: Classifie
       ahead = { batch: following, tensors: batchTensors(cfg, following) };
       await realize([ahead.tensors.images, ahead.tensors.labels]);
     }
-    return [{ params: out.params, opt: out.opt, step }, { loss: await read1(out.loss), correct: await read1(out.correct), count: batch.count }];
+    const [loss, correct] = await readAll(out.metrics);
+    return [{ params: out.params, opt: out.opt, step }, { loss, correct, count: batch.count }];
   };
   return withEntries(Object.assign(step, { discardNext }), run);
 }
@@ -170,14 +172,14 @@ export function evalStep<C extends VitConfigInput>(cfg: VitConfig<C>, options: S
 /** evalStep for any model kind (models.ts). */
 export function modelEvalStep<Cfg extends ImageModelConfig, P>(model: Classifier<Cfg, P>, cfg: Cfg, options: StepOptions) {
   const run = compiled((params: P, images: BatchImages<Cfg>, labels: Tensor<[number]>) => {
-    return batchOutputs(model, cfg, params, images, labels, options.labelSmoothing, false, 0);
+    const { loss, correct, predicted } = batchOutputs(model, cfg, params, images, labels, options.labelSmoothing, false, 0);
+    return ravelPytree([loss, correct, predicted])[0];
   }, options, 'evalStep');
   return withEntries(async (params: P, batch: Batch): Promise<StepMetrics & { predicted: Float32Array }> => {
     const { images, labels } = batchTensors(cfg, batch);
     const out = await run(params, images, labels);
     disposeTree([images, labels]);
-    const predicted = await out.predicted.data();
-    out.predicted.dispose();
-    return { loss: await read1(out.loss), correct: await read1(out.correct), count: batch.count, predicted };
+    const values = await readAll(out);
+    return { loss: values[0], correct: values[1], count: batch.count, predicted: values.slice(2) };
   }, run);
 }
