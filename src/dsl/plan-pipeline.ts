@@ -14,6 +14,8 @@ export interface RecordedPlan {
 }
 
 export function recordPlan(plan: Plan): RecordedPlan | { readonly reason: string } {
+  const empty = plan.nodes.find((t) => t?.size === 0);
+  if (empty) return { reason: `the zero-size ${empty} has no gpu.js kernel` };
   const argSlots = plan.bound;
   const valueOf = new Map<number, number>(argSlots.map((s, k) => [s, k]));
   const kernels: Array<PipelineProgram['kernels'][number]> = [];

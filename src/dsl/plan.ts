@@ -114,10 +114,14 @@ function lower(work: readonly Work[], backend: BackendName): { nodes: (Tensor | 
         bound.push(slotOf(t));
         break;
       case 'upload':
-        steps.push({ label: 'upload', run: (be) => be.upload(w.values), args: [], out: slotOf(t) });
+        steps.push({ label: 'upload', run: t.size === 0 ? emptyOutput : (be) => be.upload(w.values), args: [], out: slotOf(t) });
         break;
       case 'group': {
         const { group } = w;
+        if (t.size === 0) {
+          steps.push({ label: t.op!.name, run: emptyOutput, args: group.externals.map(slotOf), out: slotOf(t) });
+          break;
+        }
         const statsSlots = group.rows.map((row) => {
           const { kernel, args, reads } = groupRowStats(row, group);
           const out = nodes.push(null) - 1;
@@ -132,13 +136,19 @@ function lower(work: readonly Work[], backend: BackendName): { nodes: (Tensor | 
       case 'op': {
         const strides = w.views.some(Boolean) ? w.views.map((v) => (v ? stridedViewOf(v.op)!(v.inputs[0].shape, v.attrs) : null)) : undefined;
         const args = t.inputs.map((i, k) => slotOf(w.views[k] ? i.inputs[0] : i));
-        steps.push({ label: t.op!.name, run: loweringFor(t, backend, strides), args, out: slotOf(t) });
+        steps.push({ label: t.op!.name, run: t.size === 0 ? emptyOutput : loweringFor(t, backend, strides), args, out: slotOf(t) });
         break;
       }
     }
   }
   return { nodes, bound, steps };
 }
+
+/**
+ * A zero-size result (a dim of 0): nothing runs, not even a backend's own kernel; its storage is an
+ * empty host array, which every backend reads and releases (gpujs.ts `sized`).
+ */
+const emptyOutput: Lowering = async (be) => be.fromHost(new Float32Array(0));
 
 /** For each step, the temporaries whose last use it is (neither bound nor kept): released right after it. */
 function lifetimes(steps: ReadonlyArray<Pick<Step, 'args'>>, bound: ReadonlySet<number>, kept: ReadonlySet<number>): number[][] {

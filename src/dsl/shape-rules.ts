@@ -193,6 +193,14 @@ export function reduceShape(s: readonly number[], axis?: number | readonly numbe
   return keepDims ? s.map((d, i) => (axes.has(i) ? 1 : d)) : s.filter((_, i) => !axes.has(i));
 }
 
+/**
+ * A reduction with no identity (max, min, argmax, argmin) over `axis` has values to reduce: an
+ * axis of 0 is an error naming it, as numpy's and JAX's (sum, prod and mean have their identities).
+ */
+export function nonEmptyAxes(op: string, s: readonly number[], axis?: number | readonly number[]): void {
+  for (const a of reduceAxes(s, axis)) if (s[a] === 0) fail(`${op} over axis ${a} of ${formatShape(s)}: the axis is empty and ${op} has no identity`);
+}
+
 /** A leaf's shape for `count` values: the dims valid and holding exactly that many. */
 export function dataShape(s: readonly number[], count: number): number[] {
   const size = sizeOf(s);

@@ -3,16 +3,18 @@ import type { CpuBackend } from '../backend.js';
 import { gpujsBackend } from './gpujs.js';
 
 export async function createCpu(): Promise<CpuBackend> {
-  const { base, gpu, wrap, cached, launched } = gpujsBackend('cpu', { description: 'cpu (gpu.js JavaScript)', software: false, asyncCalls: false, hostMemory: true });
+  const { base, gpu, wrap, cached, launched, sized } = gpujsBackend('cpu', { description: 'cpu (gpu.js JavaScript)', software: false, asyncCalls: false, hostMemory: true });
   return {
     ...base,
     name: 'cpu',
-    async runMap(spec, extra, args) {
-      launched();
-      const outs = Array.from({ length: extra }, (_, j) => `function out${j + 1}(v) { return v; }`);
-      const kernel = cached(`map ${extra}`, spec, args, (settings) => gpu.createKernelMap(outs, spec.source, { ...settings, output: [spec.length / (extra + 1)] }));
-      const out = await kernel(...args.map((a) => a.raw));
-      return wrap(concat([out.result, ...Array.from({ length: extra }, (_, j) => out[j])], spec.length), spec.length);
+    runMap(spec, extra, args) {
+      return sized(spec.length, args, async (args) => {
+        launched();
+        const outs = Array.from({ length: extra }, (_, j) => `function out${j + 1}(v) { return v; }`);
+        const kernel = cached(`map ${extra}`, spec, args, (settings) => gpu.createKernelMap(outs, spec.source, { ...settings, output: [spec.length / (extra + 1)] }));
+        const out = await kernel(...args.map((a) => a.raw));
+        return wrap(concat([out.result, ...Array.from({ length: extra }, (_, j) => out[j])], spec.length), spec.length);
+      });
     },
   };
 }

@@ -32,6 +32,11 @@ export interface GpujsBackend {
   resident(s: Storage): Promise<any>;
   /** counts one kernel launch */
   launched(): void;
+  /**
+   * runs `launch` for a result of `length` floats, safe for zero sizes (see below); `release` frees
+   * a stand-in argument (a backend whose commands may still be pending gives its own)
+   */
+  sized(length: number, args: readonly Storage[], launch: (args: readonly Storage[]) => Promise<Storage>, release?: (s: Storage) => void): Promise<Storage>;
 }
 
 export function gpujsBackend(name: BackendName, options: GpujsOptions): GpujsBackend {
@@ -91,12 +96,15 @@ export function gpujsBackend(name: BackendName, options: GpujsOptions): GpujsBac
     name,
     description,
     jitPipelines: !software,
-    async run(spec, args) {
-      launches++;
-      const raws = await Promise.all(args.map(resident));
-      return wrap(await flatKernel(spec, args)(...raws), spec.length);
+    run(spec, args) {
+      return sized(spec.length, args, async (args) => {
+        launches++;
+        const raws = await Promise.all(args.map(resident));
+        return wrap(await flatKernel(spec, args)(...raws), spec.length);
+      });
     },
     async upload(data) {
+      if (data.length === 0) return wrap(new Float32Array(0), 0);
       // every kernel argument is device storage, so one compiled kernel never sees mixed argument kinds
       return wrap(await uploadRaw(data), data.length);
     },
@@ -155,5 +163,18 @@ export function gpujsBackend(name: BackendName, options: GpujsOptions): GpujsBac
     kernelsCompiled: () => kernels.compiled,
     kernelLaunches: () => launches,
   };
-  return { base, gpu, wrap, cached, resident, launched: () => void launches++ };
+  // Zero sizes (a dim of 0), which gpu.js refuses: an empty result is an empty host array and no
+  // kernel runs; a kernel with a non-empty result reads an empty argument only in a loop of 0
+  // iterations (a sum over an axis of 0, a matmul with k = 0), so one float stands in for it.
+  const sized = async (length: number, args: readonly Storage[], launch: (args: readonly Storage[]) => Promise<Storage>, release = base.release) => {
+    if (length === 0) return wrap(new Float32Array(0), 0);
+    if (!args.some((a) => a.length === 0)) return launch(args);
+    const stand = wrap(new Float32Array(1), 1);
+    try {
+      return await launch(args.map((a) => (a.length === 0 ? stand : a)));
+    } finally {
+      release(stand);
+    }
+  };
+  return { base, gpu, wrap, cached, resident, launched: () => void launches++, sized };
 }

@@ -1,6 +1,6 @@
 // webgpu: gpu.js's WebGPU mode on the platform's adapter; kernels may write 2 or 4 floats per thread.
 import { platform } from '#platform';
-import type { WebgpuBackend } from '../backend.js';
+import type { Storage, WebgpuBackend } from '../backend.js';
 import { gpujsBackend } from './gpujs.js';
 import { wgslRunner } from './wgsl.js';
 
@@ -8,7 +8,7 @@ export async function createWebgpu(): Promise<WebgpuBackend | null> {
   const adapter = await platform.provideWebGpu();
   if (!adapter) return null;
   const description = `webgpu (${adapter.description}${adapter.software ? ', software' : ''})`;
-  const { base, gpu, wrap, cached, resident, launched } = gpujsBackend('webgpu', { description, software: adapter.software, asyncCalls: true, hostMemory: false });
+  const { base, gpu, wrap, cached, resident, launched, sized } = gpujsBackend('webgpu', { description, software: adapter.software, asyncCalls: true, hostMemory: false });
   // after gpu.js's backend exists: both share the device gpu.js acquires
   const wgsl = await wgslRunner(launched);
   // our recorded commands are submitted before gpu.js uses the queue (a kernel, an upload, a read)
@@ -16,37 +16,40 @@ export async function createWebgpu(): Promise<WebgpuBackend | null> {
   const flushed =
     <A extends unknown[], R>(f: (...a: A) => R) =>
     (...a: A): R => (wgsl.flush(), f(...a));
+  const release = (storage: Storage) => {
+    if (storage.refs === 1) wgsl.flush();
+    base.release(storage);
+  };
   return {
     ...base,
     name: 'webgpu',
     run: flushed(base.run),
     upload: flushed(base.upload),
     read: flushed(base.read),
-    release(storage) {
-      if (storage.refs === 1) wgsl.flush();
-      base.release(storage);
-    },
+    release,
     flush: () => wgsl.flush(),
     // on every adapter: a gpu.js pipeline reads all its results back to the host and takes host
     // arguments (parameters and optimizer state would cross both ways every step), and runs only
     // gpu.js kernels; one by one, state stays in device buffers and our WGSL kernels run
     jitPipelines: false,
-    async runPacked(spec, width, args) {
-      wgsl.flush();
-      launched();
-      const cells = Math.ceil(spec.length / width);
-      const kernel = cached(`packed ${width}`, spec, args, (settings) => gpu.createKernel(spec.source, { ...settings, output: [cells] }));
-      // host values (a pipeline's results) are uploaded first, as for run(): a kernel compiled for
-      // device buffers misreads a host array as a buffer of another device
-      const packed = await kernel(...(await Promise.all(args.map(resident))));
-      if (packed.componentCount !== width) throw new Error(`internal: a packed kernel returned ${packed.componentCount} floats per thread, not ${width}`);
-      // the same buffer seen as flat floats, which later kernels read like any storage (gpu.js
-      // refuses vector results as arguments, though a vector buffer is laid out as its floats)
-      const flat = packed.clone();
-      flat.componentCount = 1;
-      flat.output = [spec.length];
-      packed.delete();
-      return wrap(flat, spec.length);
+    runPacked(spec, width, args) {
+      return sized(spec.length, args, async (args) => {
+        wgsl.flush();
+        launched();
+        const cells = Math.ceil(spec.length / width);
+        const kernel = cached(`packed ${width}`, spec, args, (settings) => gpu.createKernel(spec.source, { ...settings, output: [cells] }));
+        // host values (a pipeline's results) are uploaded first, as for run(): a kernel compiled for
+        // device buffers misreads a host array as a buffer of another device
+        const packed = await kernel(...(await Promise.all(args.map(resident))));
+        if (packed.componentCount !== width) throw new Error(`internal: a packed kernel returned ${packed.componentCount} floats per thread, not ${width}`);
+        // the same buffer seen as flat floats, which later kernels read like any storage (gpu.js
+        // refuses vector results as arguments, though a vector buffer is laid out as its floats)
+        const flat = packed.clone();
+        flat.componentCount = 1;
+        flat.output = [spec.length];
+        packed.delete();
+        return wrap(flat, spec.length);
+      });
     },
     wgslLimits: wgsl.limits,
     // SwiftShader runs the tiled kernel far slower than gpu.js's: Chromium's demo test took over
@@ -55,11 +58,11 @@ export async function createWebgpu(): Promise<WebgpuBackend | null> {
     // a CPU runs a workgroup's barriers as thread switches: on Mesa our row kernels took 0.4-1.2x
     // gpu.js's one-thread-per-row time in their best shape, 5-10x in the GPU's (bench/rows.ts, README)
     rowKernels: !adapter.software,
-    async runWgsl(spec, args) {
-      return wrap(wgsl.run(spec, await Promise.all(args.map(resident))), spec.length);
+    runWgsl(spec, args) {
+      return sized(spec.length, args, async (args) => wrap(wgsl.run(spec, await Promise.all(args.map(resident))), spec.length), release);
     },
-    async runCopies(spec, args) {
-      return wrap(wgsl.copy(spec, await Promise.all(args.map(resident))), spec.length);
+    runCopies(spec, args) {
+      return sized(spec.length, args, async (args) => wrap(wgsl.copy(spec, await Promise.all(args.map(resident))), spec.length), release);
     },
   };
 }

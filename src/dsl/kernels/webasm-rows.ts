@@ -153,9 +153,9 @@ interface ReduceAttrs {
 
 /** x viewed as [outer, length, inner]. */
 function around(x: Tensor, axis: number) {
-  const length = x.shape[axis];
-  const inner = x.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
-  return { outer: x.size / (length * inner), length, inner };
+  const count = (dims: readonly number[]) => dims.reduce((p, d) => p * d, 1);
+  // each a product of dims, not a quotient of sizes: an axis of 0 leaves the others' counts
+  return { outer: count(x.shape.slice(0, axis)), length: x.shape[axis], inner: count(x.shape.slice(axis + 1)) };
 }
 
 /** Sum over `axis` times `scale`: run(out, x). Rows (inner 1) fold; otherwise output rows accumulate. */

@@ -4,7 +4,7 @@
 // (stopGradient semantics): a loss that uses an index is differentiated as if it were a constant.
 import { apply, type Primitive, type Tensor } from '../tensor.js';
 import { definePrimitive, zeroDerivative } from '../primitive.js';
-import { normalizeAxis, reduceShape } from '../shape-rules.js';
+import { nonEmptyAxes, normalizeAxis, reduceShape } from '../shape-rules.js';
 import type { AxisIndex, CheckAxis, Reduced, Shape } from '../shape-types.js';
 import { kernelSource, singleKernel } from '../kernel-source.js';
 import { reshape } from './layout.js';
@@ -54,6 +54,7 @@ export interface ArgReduction {
 const argReduction = (largest: boolean) =>
   ((x: Tensor, axis?: number, keepDims = false): Tensor => {
     const out = reduceShape(x.shape, axis, keepDims);
+    nonEmptyAxes(largest ? 'argmax' : 'argmin', x.shape, axis);
     if (axis === undefined) return reshape(apply(argReduceP, [reshape(x, [x.size])], { axis: 0, largest }), out);
     return reshape(apply(argReduceP, [x], { axis: normalizeAxis(axis, x.shape.length), largest }), out);
   }) as ArgReduction;

@@ -1,10 +1,10 @@
 // max over axes. Its gradient is shared evenly by the positions that attain the maximum (JAX's and
 // torch.amax's rule), g / count where x == max, written in differentiable ops so that it can be
 // differentiated again (the mask's derivative is zero: `equal`).
-import { apply, type Primitive } from '../tensor.js';
+import { apply, type Primitive, type Tensor } from '../tensor.js';
 import { definePrimitive } from '../primitive.js';
-import { reduceShape } from '../shape-rules.js';
-import { reduceKernel, reduction, sumP, type ReduceAttrs } from './reduce.js';
+import { nonEmptyAxes, reduceShape } from '../shape-rules.js';
+import { reduceKernel, reduction, sumP, type ReduceAttrs, type Reduction } from './reduce.js';
 import { div, equal, mul } from './elementwise.js';
 
 // keeps the reduced axis as 1 (the public function reshapes); batched, the axis moves up one
@@ -21,5 +21,10 @@ const maxP: Primitive<ReduceAttrs> = definePrimitive({
   batch: ([x], _b, { axis, scale }) => apply(maxP, [x], { axis: axis + 1, scale }),
 });
 
-/** Maximum over the given axes (all by default). */
-export const max = reduction(maxP, false);
+const maxOver = reduction(maxP, false);
+// runtime boundary: the overloads are maxOver's
+/** Maximum over the given axes (all by default); an empty axis is an error naming it. */
+export const max = ((x: Tensor, axis?: number | readonly number[], keepDims?: boolean) => {
+  nonEmptyAxes('max', x.shape, axis);
+  return (maxOver as (x: Tensor, axis?: number | readonly number[], keepDims?: boolean) => Tensor)(x, axis, keepDims);
+}) as Reduction;

@@ -1,9 +1,9 @@
 // Reductions (sum, mean; max in max.ts) over one axis, a list of axes, or all of them; broadcastTo
 // and its transpose sumTo. Needs nothing from elementwise.ts (which needs sumTo): mean is a sum whose
 // kernel scales; max, whose gradient is elementwise, lives above both.
-import { apply, full, type Mutable, type Primitive, type Tensor } from '../tensor.js';
+import { apply, constant, full, type Mutable, type Primitive, type Tensor } from '../tensor.js';
 import { definePrimitive } from '../primitive.js';
-import { broadcastToShape, reduceAxes, reduceShape } from '../shape-rules.js';
+import { broadcastToShape, reduceAxes, reduceShape, sizeOf } from '../shape-rules.js';
 import type { AxisIndex, BroadcastsTo, CheckAxes, CheckDistinctAxes, Reduced, Shape } from '../shape-types.js';
 import { coordinates, flatIndex, kernelSource, lit, singleKernel, stridesOf } from '../kernel-source.js';
 import { reshape } from './layout.js';
@@ -58,9 +58,22 @@ function reduceRuns(p: Primitive<ReduceAttrs>, x: Tensor, reduced: readonly bool
   return reshape(t, x.shape.map((d, k) => (reduced[k] ? 1 : d)));
 }
 
+/**
+ * A reduction over no values whose result is not a sum (a mean's NaN, logsumexp's −∞), as numpy's:
+ * `value` as the result shape (axes kept as 1) when an axis in `axis` is empty, else null. A
+ * constant is exact here: x has no elements for the result to depend on.
+ */
+export function overEmpty(x: Tensor, axis: number | readonly number[] | undefined, value: number): Tensor | null {
+  if (!reduceAxes(x.shape, axis).some((a) => x.shape[a] === 0)) return null;
+  const shape = reduceShape(x.shape, axis, true);
+  return constant(new Float32Array(sizeOf(shape)).fill(value), shape);
+}
+
 /** `p` over `axis` (numpy's axes: none, one, or a list), the axes dropped or kept as 1. */
 export function reduceOver(p: Primitive<ReduceAttrs>, x: Tensor, axis: number | readonly number[] | undefined, keepDims: boolean, mean: boolean): Tensor {
   const out = reduceShape(x.shape, axis, keepDims);
+  const empty = mean ? overEmpty(x, axis, NaN) : null;
+  if (empty) return reshape(empty, out);
   const axes = reduceAxes(x.shape, axis);
   const count = axes.reduce((n, a) => n * x.shape[a], 1);
   const reduced = x.shape.map((_, k) => axes.includes(k));
