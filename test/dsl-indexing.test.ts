@@ -29,12 +29,18 @@ function gatherRef(x: Ref, idx: Ref, axis: number): Ref {
   return { shape, data };
 }
 
+/** numpy's take_along_axis in float64, the dims other than the axis broadcast. */
 function takeAlongRef(x: Ref, idx: Ref, axis: number): Ref {
   const a = norm(axis, x.shape.length);
-  const st = strides(x.shape);
-  const data = new Float64Array(idx.data.length);
-  forEachIndex(idx.shape, (c, i) => (data[i] = x.data[c.reduce((s, v, k) => s + (k === a ? idx.data[i] : v) * st[k], 0)]));
-  return { shape: idx.shape, data };
+  const shape = x.shape.map((d, k) => (k === a || d === 1 ? idx.shape[k] : d));
+  const [xs, is] = [strides(x.shape), strides(idx.shape)];
+  const at = (dims: readonly number[], st: readonly number[], c: readonly number[]) => c.reduce((s, v, k) => s + (dims[k] === 1 ? 0 : v * st[k]), 0);
+  const data = new Float64Array(sizeOf(shape));
+  forEachIndex(shape, (c, i) => {
+    const j = idx.data[at(idx.shape, is, c)];
+    data[i] = x.data[at(x.shape, xs, c.map((v, k) => (k === a ? j : v)))];
+  });
+  return { shape, data };
 }
 
 function scatterAddRef(x: Ref, idx: Ref, updates: Ref, axis: number): Ref {
@@ -90,6 +96,24 @@ for (const [shape, idxShape, axis] of [
   });
 }
 
+// numpy's broadcasting of the dims other than the axis: indices [1, K] pick the same columns in
+// every row; x [1, N] is picked from by each row of indices; both ways at once
+for (const [shape, idxShape, axis] of [
+  [[3, 4], [1, 6], 1],
+  [[1, 4], [3, 2], 1],
+  [[2, 1, 4], [1, 3, 2], -1],
+  [[4, 3, 1], [2, 1, 5], 0],
+] as const) {
+  eachBackend(`takeAlongAxis broadcasts ${JSON.stringify(shape)} with indices ${JSON.stringify(idxShape)} along ${axis}`, async (t) => {
+    const n = shape[norm(axis, shape.length)];
+    await checkOp(t, {
+      inputs: [{ shape }, { shape: idxShape, values: indices(sizeOf(idxShape), n, 10) }],
+      ours: (x, i) => tal(x, i, axis),
+      ref: (x, i) => takeAlongRef(x, i, axis),
+    });
+  });
+}
+
 eachBackend('gather with a scalar index is take; repeated indices accumulate in the gradient', async (t) => {
   const x = sv.tensor([[1, 2, 3], [4, 5, 6]], [2, 3]);
   t.deepEqual([...(await gather(x, sv.scalar(2), 1).data())], [...(await sv.take(x, 1, 2).data())]);
@@ -109,7 +133,7 @@ async function rejects(t: ExecutionContext, run: () => Promise<unknown>, message
 
 test('shape mismatches throw the sentences the types print (types-test/indexing.test-d.ts)', (t) => {
   const x = sv.zeros([4, 5, 3]);
-  t.throws(() => tal(x, sv.zeros([4, 7, 2]), 1), { message: 'takeAlongAxis along axis 1: x [4,5,3] and indices [4,7,2] differ at axis 2 (3 vs 2)' });
+  t.throws(() => tal(x, sv.zeros([4, 7, 2]), 1), { message: 'takeAlongAxis along axis 1: x [4,5,3] and indices [4,7,2] do not broadcast at axis 2 (3 vs 2)' });
   t.throws(() => tal(x, sv.zeros([4, 7]), 1), { message: "takeAlongAxis needs indices of x's rank: x [4,5,3] and indices [4,7]" });
   t.throws(() => sa(x, sv.zeros([2, 5, 1]), sv.zeros([2, 5, 1]), 0), { message: 'scatterAdd along axis 0: x [4,5,3] and indices [2,5,1] differ at axis 2 (3 vs 1)' });
   t.throws(() => sa(x, sv.zeros([4, 2, 3]), sv.zeros([4, 3, 3]), 1), { message: "scatterAdd: updates [4,3,3] must have the indices' shape [4,2,3]" });

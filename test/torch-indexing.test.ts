@@ -51,6 +51,7 @@ const cases: TorchCase[] = [
   { name: 'gather axis 1 with repeats', op: 'gather', args: { axis: 1 }, inputs: [{ shape: [2, 4, 3] }, { shape: [6], values: [3, 3, 0, 1, 3, 0], grad: false }] },
   { name: 'takeAlongAxis axis 1', op: 'takeAlongAxis', args: { axis: 1 }, inputs: [{ shape: [3, 4] }, { shape: [3, 5], values: [0, 3, 3, 1, 2, 2, 2, 0, 1, 3, 1, 1, 1, 1, 0], grad: false }] },
   { name: 'takeAlongAxis axis 0', op: 'takeAlongAxis', args: { axis: 0 }, inputs: [{ shape: [3, 2, 2] }, { shape: [2, 2, 2], values: [2, 0, 1, 1, 0, 0, 2, 2], grad: false }] },
+  { name: 'takeAlongAxis broadcasting both ways', op: 'takeAlongAxis', args: { axis: -1 }, inputs: [{ shape: [2, 1, 4] }, { shape: [1, 3, 2], values: [3, 0, 1, 1, 2, 3], grad: false }] },
   { name: 'scatterAdd axis 1 with repeats', op: 'scatterAdd', args: { axis: 1 }, inputs: [{ shape: [3, 4] }, { shape: [3, 3], values: [0, 0, 3, 2, 1, 2, 3, 3, 3], grad: false }, { shape: [3, 3] }] },
   { name: 'scatterAdd axis 0', op: 'scatterAdd', args: { axis: 0 }, inputs: [{ shape: [2, 3, 2] }, { shape: [4, 3, 2], values: [0, 1, 1, 1, 0, 0, 1, 0, 1, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 1, 1], grad: false }, { shape: [4, 3, 2] }] },
   ...randomPrograms(6),

@@ -71,7 +71,7 @@ cumprod(x, -4);
 // error: axis 3 is out of range for rank 3
 argmax(x, 3);
 import { gather, scatterAdd, takeAlongAxis } from 'shaped-vit';
-// error: takeAlongAxis along axis 1: x [8,17,384] and indices [8,4,383] differ at axis 2 (384 vs 383)
+// error: takeAlongAxis along axis 1: x [8,17,384] and indices [8,4,383] do not broadcast at axis 2 (384 vs 383)
 takeAlongAxis(x, zeros([8, 4, 383]), 1);
 // error: scatterAdd needs indices of x's rank: x [8,17,384] and indices [8,4]
 scatterAdd(x, zeros([8, 4]), zeros([8, 4]), 1);

@@ -1,5 +1,6 @@
 // Types of gather (numpy's take: the indices' dims replace the axis), takeAlongAxis and scatterAdd
-// (indices of x's rank, other dims equal to x's; updates shaped like the indices), for literal
+// (indices of x's rank, other dims broadcast with x's for takeAlongAxis, equal for scatterAdd;
+// updates shaped like the indices), for literal
 // shapes and generic dims; mismatches are compile errors naming the shapes and the axis.
 import { expectType } from 'tsd';
 import { gather, scatterAdd, takeAlongAxis, zeros, type Tensor } from 'shaped-vit';
@@ -16,7 +17,10 @@ expectType<Tensor<[4, 5, 3]>>(scatterAdd(x, zeros([4, 2, 3]), zeros([4, 2, 3]), 
 
 // @ts-expect-error axis 2 is out of range for rank 2
 gather(table, tokens, 2);
-// @ts-expect-error takeAlongAxis along axis 1: x [4,5,3] and indices [4,7,2] differ at axis 2 (3 vs 2)
+// numpy's broadcasting of the other dims (a dim of 1 on either side)
+expectType<Tensor<[4, 7, 3]>>(takeAlongAxis(x, zeros([1, 7, 3]), 1));
+expectType<Tensor<[4, 2, 6]>>(takeAlongAxis(zeros([4, 5, 1]), zeros([1, 2, 6]), 1));
+// @ts-expect-error takeAlongAxis along axis 1: x [4,5,3] and indices [4,7,2] do not broadcast at axis 2 (3 vs 2)
 takeAlongAxis(x, zeros([4, 7, 2]), 1);
 // @ts-expect-error takeAlongAxis needs indices of x's rank: x [4,5,3] and indices [4,7]
 takeAlongAxis(x, zeros([4, 7]), 1);

@@ -16,14 +16,19 @@ export function gatherShape(x: readonly number[], indices: readonly number[], ax
   return [...x.slice(0, a), ...indices, ...x.slice(a + 1)];
 }
 
-/** Indices of x's rank along `axis`, other dims equal to x's (Op names the op): x with the indices' dim at the axis. */
-export function alongAxisShape(op: string, x: readonly number[], indices: readonly number[], axis: number): number[] {
+/**
+ * Indices of x's rank along `axis` (Op names the op), the other dims broadcast with x's (takeAlongAxis,
+ * numpy's) or equal to them (scatterAdd, torch's): the result's shape, the indices' dim at the axis.
+ */
+export function alongAxisShape(op: 'takeAlongAxis' | 'scatterAdd', x: readonly number[], indices: readonly number[], axis: number): number[] {
   checkDims(x), checkDims(indices);
   if (x.length !== indices.length) fail(`${op} needs indices of x's rank: x ${formatShape(x)} and indices ${formatShape(indices)}`);
   const a = normalizeAxis(axis, x.length);
-  const k = x.findIndex((d, j) => j !== a && d !== indices[j]);
-  if (k >= 0) fail(`${op} along axis ${axis}: x ${formatShape(x)} and indices ${formatShape(indices)} differ at axis ${k} (${x[k]} vs ${indices[k]})`);
-  return x.map((d, j) => (j === a ? indices[a] : d));
+  const broadcast = op === 'takeAlongAxis';
+  const fits = (d: number, i: number) => d === i || (broadcast && (d === 1 || i === 1));
+  const k = x.findIndex((d, j) => j !== a && !fits(d, indices[j]));
+  if (k >= 0) fail(`${op} along axis ${axis}: x ${formatShape(x)} and indices ${formatShape(indices)} ${broadcast ? 'do not broadcast' : 'differ'} at axis ${k} (${x[k]} vs ${indices[k]})`);
+  return x.map((d, j) => (j === a || d === 1 ? indices[j] : d));
 }
 
 /** scatterAdd: indices along `axis` of x, updates shaped like the indices; the result is x's shape. */

@@ -327,7 +327,8 @@ export type CheckAxis<S extends Shape, Axis extends number> = AxisOf<S, Axis> ex
 // ---------------------------------------------------------------------------
 // Elementwise broadcasting (NumPy): trailing dims align; 1 stretches; `number` matches anything.
 
-type BroadcastDim<A extends number, B extends number> =
+/** Two dims broadcast (equal, or one of them 1), `false` when they do not. */
+export type BroadcastDim<A extends number, B extends number> =
   [A] extends [1] ? B : [B] extends [1] ? A : UnifyDim<A, B>;
 type BroadcastLoop<A extends Shape, B extends Shape, FA extends Shape, FB extends Shape, Acc extends Shape = []> =
   A extends readonly [...infer RA extends Shape, infer X extends number]

@@ -150,9 +150,11 @@ export function gather(x: Tensor, indices: Tensor, axis: number): Tensor {
 }
 
 /**
- * numpy's `take_along_axis` (torch.take_along_dim): indices of x's rank, other dims equal to x's;
- * out[..., j, ...] = x[..., indices[..., j, ...], ...]. Indices are float32 integers in [0, n).
- * The gradient is scatterAdd of the cotangent; the indices get none.
+ * numpy's `take_along_axis` (torch.take_along_dim): indices of x's rank whose other dims broadcast
+ * with x's (equal, or one of them 1); out[..., j, ...] = x[..., indices[..., j, ...], ...], the
+ * other dims broadcast. Indices are float32 integers in [0, n). The gradient is scatterAdd of the
+ * cotangent (summed over the dims x broadcast); the indices get none. Code generic over the dims
+ * passes indices with x's dims; literal shapes may broadcast.
  */
 export function takeAlongAxis<S extends Shape, I extends Shape, const Ax extends AxisIndex<S>>(
   x: Tensor<S>,
