@@ -17,6 +17,8 @@ import { webasmBroadcastTo, webasmElementwise } from './webasm-elementwise.js';
 import { webgpuMatmul } from './webgpu-matmul.js';
 import { webgpuRowStats } from './webgpu-rows.js';
 import { webgpuConcat, webgpuSlice } from './webgpu-layout.js';
+import { hostScatterAdd } from './host-scatter.js';
+import { scatterP } from '../ops/indexing.js';
 
 registerKernel(matmulP, 'webasm', webasmMatmul);
 registerKernel(matmulP, 'cpu', cpuMatmul);
@@ -35,6 +37,8 @@ registerKernel(concatP, 'webasm', webasmConcat);
 registerKernel(im2colP, 'webasm', webasmIm2col);
 registerKernel(col2imP, 'webasm', webasmCol2im);
 registerKernel(pool2dP, 'webasm', webasmPool2d);
+registerKernel(scatterP, 'webasm', hostScatterAdd);
+registerKernel(scatterP, 'cpu', hostScatterAdd);
 registerFusedKernel('webasm', webasmElementwise);
 registerKernel(sliceP, 'webgpu', webgpuSlice);
 registerKernel(concatP, 'webgpu', webgpuConcat);

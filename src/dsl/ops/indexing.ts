@@ -25,7 +25,7 @@ import { reshape } from './layout.js';
 interface AlongAttrs {
   readonly axis: number;
 }
-interface ScatterAttrs extends AlongAttrs {
+export interface ScatterAttrs extends AlongAttrs {
   /** the result's dim at the axis (x's) */
   readonly length: number;
 }
@@ -57,7 +57,7 @@ const takeAlongP: Primitive<AlongAttrs> = definePrimitive({
 });
 
 /** out[c] = Σ_j updates[c with c_axis = j] over the j where indices[same] == c_axis: the transpose of takeAlongAxis. */
-const scatterP: Primitive<ScatterAttrs> = definePrimitive({
+export const scatterP: Primitive<ScatterAttrs> = definePrimitive({
   name: 'scatterAdd',
   transforms: ['vjp', 'batch'],
   shape: ([indices, updates], { axis, length }: ScatterAttrs) => scatterShape(indices, updates, axis, length),
