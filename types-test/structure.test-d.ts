@@ -3,7 +3,7 @@
 // test/type-messages.test.ts on type-fixtures/structure-mismatches.ts).
 import { expectType } from 'tsd';
 import {
-  arange, concat, expandDims, eye, flatten, linspace, oneHot, pad, split, squeeze, stack, zeros, type Add, type Mul, type Tensor,
+  arange, concat, expandDims, eye, flatten, linspace, oneHot, pad, split, squeeze, stack, zeros, type Add, type Div, type Mul, type Sub, type Tensor,
 } from 'shaped-vit';
 
 const a = zeros([2, 3]);
@@ -101,5 +101,27 @@ function generic<B extends number, T extends number, E extends number>(u: Tensor
   // a generic dim is not provably 1
   // @ts-expect-error
   squeeze(u, 1);
+  // @ts-expect-error
+  squeeze(expandDims(u, 0), [0, 1]);
+  // a list of axes whose dims are literal 1s (the other dims generic)
+  const ones = expandDims(expandDims(u, 0), 2);
+  expectType<Tensor<[1, B, 1, T, E]>>(ones);
+  expectType<Tensor<[B, T, E]>>(squeeze(ones, [0, 2]));
+  expectType<Tensor<[B, 1, T, E]>>(squeeze(ones, [-5]));
+  // @ts-expect-error axis 2 is repeated in [2,-3]
+  squeeze(ones, [2, -3]);
+  // split on a generic dim: N sections of Div<E, N>; literal cuts then the rest, Sub<T, last cut>
+  expectType<[Tensor<[B, T, Div<E, 2>]>, Tensor<[B, T, Div<E, 2>]>]>(split(u, 2, 2));
+  const [q, k, v2] = split(u, 3, -1);
+  expectType<Tensor<[B, T, Div<E, 3>]>>(q);
+  expectType<[typeof q, typeof q]>([k, v2]);
+  expectType<[Tensor<[B, 1, E]>, Tensor<[B, 2, E]>, Tensor<[B, Sub<T, 3>, E]>]>(split(u, [1, 3], 1));
+  expectType<[Tensor<[1, T, E]>, Tensor<[Sub<B, 1>, T, E]>]>(split(u, [1]));
 }
 void generic;
+// a literal split axis beside generic dims gets the numbers
+function head<B extends number, E extends number>(x: Tensor<[B, 6, E]>) {
+  expectType<[Tensor<[B, 1, E]>, Tensor<[B, 2, E]>, Tensor<[B, 3, E]>]>(split(x, [1, 3], 1));
+  expectType<[Tensor<[B, 3, E]>, Tensor<[B, 3, E]>]>(split(x, 2, 1));
+}
+void head;

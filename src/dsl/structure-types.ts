@@ -6,10 +6,12 @@ import type { ShapeError } from './shape-error.js';
 import type { Tensor } from './tensor.js';
 import type {
   Add,
+  AxisAt,
   CheckAxes,
   CheckOf,
   ConcatResult,
   DimsError,
+  Div,
   DivExact,
   Eq,
   FormatShape,
@@ -104,6 +106,9 @@ type NotOne<S extends Shape, Ax extends readonly number[]> =
       : never)
     : never;
 type AxisList<Ax> = Ax extends readonly number[] ? Ax : Ax extends number ? [Ax] : [];
+/** `true` when S's dim at every listed axis is the literal 1 (known even when S's other dims are generic). */
+export type OnesAt<S extends Shape, Ax extends readonly number[]> =
+  Ax extends readonly [infer A extends number, ...infer R extends readonly number[]] ? ([S[AxisAt<S, A>]] extends [1] ? OnesAt<S, R> : false) : true;
 /** S without the given axes (each of dim 1), or without every dim that is 1 when Ax is undefined. */
 export type SqueezeResult<S extends Shape, Ax extends number | readonly number[] | undefined> =
   IsTuple<S> extends false ? number[]
@@ -215,6 +220,18 @@ export type SplitResult<S extends Shape, Spec extends number | readonly number[]
           : PositiveError<Spec & number, 'split sections'>)
       : NormalizeAxis<Axis, S['length']>)
     : DimsError<S>;
+// The part widths of a dim D cut at literal indices I (D may be generic: the last is `Sub<D, …>`).
+type CutWidths<D extends number, I extends readonly number[], Prev extends number = 0, Acc extends readonly number[] = []> =
+  I extends readonly [infer H extends number, ...infer R extends readonly number[]] ? CutWidths<D, R, H, [...Acc, Sub<H, Prev>]> : [...Acc, Sub<D, Prev>];
+/**
+ * The parts' shapes of numpy's split of S along axis X for a literal Spec, computed structurally so
+ * that generic dims stay expressions: N sections of `Div<D, N>`, or the widths between the cuts.
+ */
+export type SplitParts<S extends Shape, Spec extends number | readonly number[], X extends number> =
+  (Spec extends readonly number[] ? CutWidths<S[X], Spec> : Spec extends number ? Repeat<Spec, Div<S[X], Spec>> : never) extends infer W extends readonly number[]
+    ? { -readonly [K in keyof W]: SpliceAt<S, X, [W[K]]> }
+    : never;
+
 /** `unknown` when the split is valid. */
 export type CheckSplit<S extends Shape, Spec extends number | readonly number[], Axis extends number> = SplitResult<S, Spec, Axis> extends infer R ? CheckOf<R> : never;
 /** The parts' shapes (`never` if invalid). */

@@ -2,14 +2,14 @@
 // constructors arange, eye, linspace, oneHot (concat's list form is in layout.ts, beside concat).
 // They compose primitives (reshape is free, concat and pad are one kernel each, oneHot is `equal`
 // against arange after the shared index check), so grad, vmap and jit see only those.
-import { apply, fromTypedArray, zeros, type Tensor } from '../tensor.js';
+import { apply, fromTypedArray, type Tensor } from '../tensor.js';
 import { concatAll, padP, reshape as reshapeTyped, sliceAxis } from './layout.js';
 import { checked } from './indexing.js';
 import { equal } from './elementwise.js';
 import { checkDims, normalizeAxis } from '../shape-rules.js';
 import { ShapeError } from '../shape-error.js';
 import { arangeLength, expandDimsShape, flattenShape, padWidthsShape, splitBounds, squeezeShape, stackShape } from '../structure-rules.js';
-import type { AxisAt, AxisIndex, CheckDims, Lt, Shape, WithoutAxis } from '../shape-types.js';
+import type { AxisAt, AxisIndex, CheckDims, CheckDistinctAxes, CheckLiteral, Lt, Reduced, Shape, WithoutAxis } from '../shape-types.js';
 import type {
   ArangeLength,
   CheckExpandDims,
@@ -29,6 +29,9 @@ import type {
   Squeeze,
   Stack,
   TensorsOf,
+  OnesAt,
+  SplitParts,
+  SplitResult,
 } from '../structure-types.js';
 
 // runtime boundary: shapes computed here are checked by reshape's rule
@@ -67,6 +70,10 @@ export function expandDims(x: Tensor, axis: number): Tensor {
  * no axis, without every dim that is 1 (a shape with `number` dims then has an unknown rank). No copy.
  */
 export function squeeze<S extends Shape, const Ax extends AxisIndex<S>>(x: Tensor<S>, axis: Ax & (S[AxisAt<S, Ax>] extends 1 ? unknown : never)): Tensor<WithoutAxis<S, AxisAt<S, Ax>>>;
+export function squeeze<S extends Shape, const Ax extends readonly AxisIndex<S>[]>(
+  x: Tensor<S>,
+  axis: Ax & CheckDistinctAxes<S, Ax> & (OnesAt<S, Ax> extends true ? unknown : never),
+): Tensor<Reduced<S, Ax>>;
 export function squeeze<S extends Shape, const Ax extends number | readonly number[] | undefined = undefined>(x: Tensor<S>, axis?: Ax & CheckSqueeze<S, Ax>): Tensor<Squeeze<S, Ax>>;
 export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
   return reshape(x, squeezeShape(x.shape, axis));
@@ -108,6 +115,11 @@ export function pad(x: Tensor, widths: PadWidths, value = 0): Tensor {
  * `split(x, [2, 5])` cuts before indices 2 and 5 (increasing, within the dim: numpy's empty parts
  * for indices past the end are an error here). A tuple of typed parts for literal shapes.
  */
+export function split<S extends Shape, const Spec extends number | readonly number[], const Ax extends AxisIndex<S> = AxisIndex<S> & 0>(
+  x: Tensor<S>,
+  sections: Spec & NoInfer<CheckLiteral<SplitResult<S, Spec, Ax>, S[number]>>,
+  axis?: Ax,
+): TensorsOf<SplitParts<S, Spec, AxisAt<S, Ax>>>;
 export function split<S extends Shape, const Spec extends number | readonly number[], Ax extends number = 0>(
   x: Tensor<S>,
   sections: Spec & CheckSplit<S, Spec, Ax>,
@@ -115,8 +127,7 @@ export function split<S extends Shape, const Spec extends number | readonly numb
 ): TensorsOf<Split<S, Spec, Ax>>;
 export function split(x: Tensor, sections: number | readonly number[], axis = 0): Tensor[] {
   const at = normalizeAxis(axis, x.shape.length);
-  // an empty part is a leaf: no kernel has zero threads (its gradient to x is zero anyway)
-  return splitBounds(x.shape, sections, axis).map(([start, end]) => (start === end ? zeros(x.shape.map((d, k) => (k === at ? 0 : d))) : sliceAxis(x, at, start, end)));
+  return splitBounds(x.shape, sections, axis).map(([start, end]) => sliceAxis(x, at, start, end));
 }
 
 // --- constructors --------------------------------------------------------------------------------------
