@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fromTypedArray, decodeCheckpoint, encodeCheckpoint, encodeSafetensors, inspectSafetensors, setBackend, vit, type VitParams } from '../src/index.js';
+import { fromTypedArray, decodeCheckpoint, encodeCheckpoint, encodeSafetensors, inspectSafetensors, setBackend, vit, type VitConfigInput, type VitParams } from '../src/index.js';
 import { loadModel, saveModel } from '../src/vit/checkpoint-file.js';
 
 setBackend('cpu');
@@ -13,7 +13,7 @@ setBackend('cpu');
 const small = vit.config({ imageSize: 8, patchSize: 4, channels: 3, embedDim: 8, heads: 2, mlpDim: 6, layers: 2, classes: 5 });
 const tmp = () => mkdtemp(path.join(os.tmpdir(), 'shaped-vit-ckpt-'));
 
-async function flat(params: VitParams): Promise<number[]> {
+async function flat<C extends VitConfigInput>(params: VitParams<C>): Promise<number[]> {
   const out: number[] = [];
   for (const [, t] of vit.stateDict(params)) out.push(...(await t.data()));
   return out;
@@ -27,7 +27,7 @@ function withConfig(bytes: Uint8Array, config: Record<string, unknown>): Uint8Ar
 }
 
 test('bytes round trip: encodeCheckpoint -> decodeCheckpoint restores config, weights and metadata', async (t) => {
-  const params = vit.init(small, { seed: 4 }) as VitParams;
+  const params = vit.init(small, { seed: 4 });
   const bytes = await encodeCheckpoint(small, params, { note: 'hi' });
   const back = decodeCheckpoint(bytes);
   t.is(back.cfg.layers, 2);
@@ -39,7 +39,7 @@ test('bytes round trip: encodeCheckpoint -> decodeCheckpoint restores config, we
 test('file round trip, and the file is exactly the bytes encodeCheckpoint makes', async (t) => {
   const dir = await tmp();
   const file = path.join(dir, 'm.safetensors');
-  const params = vit.init(small, { seed: 5 }) as VitParams;
+  const params = vit.init(small, { seed: 5 });
   await saveModel(file, small, params, { epoch: '3' });
   const back = await loadModel(file);
   t.deepEqual(await flat(back.params), await flat(params));
@@ -48,7 +48,7 @@ test('file round trip, and the file is exactly the bytes encodeCheckpoint makes'
 });
 
 test('a stored config of a million (or 10^12) layers is refused at once, in a short line', async (t) => {
-  const bytes = await encodeCheckpoint(small, vit.init(small, { seed: 1 }) as VitParams);
+  const bytes = await encodeCheckpoint(small, vit.init(small, { seed: 1 }));
   const torch = vit.torchConfig(small);
   for (const layers of [1_000_000, 1e12]) {
     const err = t.throws(() => decodeCheckpoint(withConfig(bytes, { ...torch, num_layers: layers }), { fileName: 'evil.safetensors' }));
@@ -60,7 +60,7 @@ test('a stored config of a million (or 10^12) layers is refused at once, in a sh
 });
 
 test('every bad field of a stored config is named at once', async (t) => {
-  const bytes = await encodeCheckpoint(small, vit.init(small, { seed: 1 }) as VitParams);
+  const bytes = await encodeCheckpoint(small, vit.init(small, { seed: 1 }));
   const torch = vit.torchConfig(small);
   const err = t.throws(() => decodeCheckpoint(withConfig(bytes, { ...torch, num_layers: 1e6, n_heads: '2', embed_dim: -1 }), { fileName: 'evil.safetensors' }));
   t.is(
@@ -70,7 +70,7 @@ test('every bad field of a stored config is named at once', async (t) => {
 });
 
 test('mismatch lists are capped', async (t) => {
-  const bytes = await encodeCheckpoint(small, vit.init(small, { seed: 1 }) as VitParams);
+  const bytes = await encodeCheckpoint(small, vit.init(small, { seed: 1 }));
   const header = inspectSafetensors(bytes, 'x');
   // same byte count, every name wrong
   const entries = [...header.tensors].map(([name, t]) => ({ name: `x.${name}`, shape: t.shape, data: new Float32Array((t.end - t.begin) / 4) }));
@@ -80,7 +80,7 @@ test('mismatch lists are capped', async (t) => {
 });
 
 test('NaN or Infinity weights are refused on load and on save', async (t) => {
-  const params = vit.init(small, { seed: 1 }) as VitParams;
+  const params = vit.init(small, { seed: 1 });
   const bytes = await encodeCheckpoint(small, params);
   const header = inspectSafetensors(bytes, 'x');
   const pos = header.tensors.get('ln.weight')!;
@@ -91,7 +91,7 @@ test('NaN or Infinity weights are refused on load and on save', async (t) => {
   const file = path.join(dir, 'nan.safetensors');
   await writeFile(file, bytes);
   await t.throwsAsync(loadModel(file), { message: /weights are not finite/ });
-  const poisoned = { ...params, ln: { ...params.ln, weight: fromTypedArray(new Float32Array(8).fill(Infinity), [8]) } } as VitParams;
+  const poisoned = { ...params, ln: { ...params.ln, weight: fromTypedArray(new Float32Array(8).fill(Infinity), [8]) } };
   const saved = path.join(dir, 'never.safetensors');
   await t.throwsAsync(saveModel(saved, small, poisoned), { message: /never\.safetensors: weights are not finite .*"ln\.weight" \(8 of 8 values\)/ });
   t.false(existsSync(saved));

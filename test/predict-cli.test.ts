@@ -15,7 +15,7 @@ import { toNormalizedCHW } from '../src/data/augment.js';
 import { CIFAR10_CLASSES } from '../src/data/cifar.js';
 import { decodeImage } from '../src/data/image-decode.js';
 import { resizeCenterCrop } from '../src/data/resize.js';
-import { vit, type VitParams } from '../src/vit/index.js';
+import { vit } from '../src/vit/index.js';
 import { saveModel } from '../src/vit/checkpoint-file.js';
 import { realCifarDir, repoRoot } from './support/cifar-fixture.js';
 import { SIGNATURE, chunk, encodePng, ihdr } from './support/png-encode.js';
@@ -47,7 +47,7 @@ const require = createRequire(import.meta.url);
 async function fixtures() {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'shaped-vit-predict-'));
   const checkpoint = path.join(dir, 'tiny.safetensors');
-  await saveModel(checkpoint, cfg, vit.init(cfg, { seed: 3 }) as VitParams);
+  await saveModel(checkpoint, cfg, vit.init(cfg, { seed: 3 }));
   const images = path.join(dir, 'images');
   await mkdir(images);
   const w = 45;

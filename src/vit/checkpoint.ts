@@ -41,19 +41,38 @@ export function checkpointMetadata(cfg: VitConfigInput, extra: Record<string, st
   return modelMetadata(vitCheckpoint, cfg, extra);
 }
 
-/** A ViT checkpoint as safetensors bytes (what saveModel writes). */
+/** A ViT checkpoint as safetensors bytes (what saveModel writes); `params` are typed by `cfg`. */
+export async function encodeCheckpoint<C extends VitConfigInput>(cfg: VitConfig<C> | C, params: VitParams<NoInfer<C>>, extra?: Record<string, string>): Promise<Uint8Array>;
 export async function encodeCheckpoint(cfg: VitConfigInput, params: VitParams, extra: Record<string, string> = {}): Promise<Uint8Array> {
   const entries = await checkpointEntries(params);
   requireFinite(entries, 'encodeCheckpoint');
   return encodeSafetensors(entries, checkpointMetadata(cfg, extra));
 }
 
-/** Decodes checkpoint bytes; `expected` (else the stored config) decides the model. */
-export function decodeCheckpoint(bytes: Uint8Array, opts: { fileName?: string; expected?: VitConfigInput } = {}): { cfg: VitConfig; params: VitParams; metadata: Record<string, string> } {
+/**
+ * Decodes checkpoint bytes; `expected` (else the stored config) decides the model, and types the
+ * result: a literal config gives parameters with its literal dims.
+ */
+export function decodeCheckpoint<C extends VitConfigInput = VitConfigInput>(bytes: Uint8Array, opts: { fileName?: string; expected?: VitConfig<C> | C } = {}): Loaded<C> {
   const fileName = opts.fileName ?? 'checkpoint';
   const cfg = checkCheckpointHeader(inspectSafetensors(bytes, fileName), fileName, opts.expected);
   const { tensors, metadata } = decodeSafetensors(bytes, fileName);
-  return { cfg, params: paramsFromTensors(cfg, tensors, fileName), metadata };
+  return typedAs<C>({ cfg, params: paramsFromTensors(cfg, tensors, fileName), metadata });
+}
+
+/** A loaded checkpoint, typed by the config it was checked against. */
+export interface Loaded<C extends VitConfigInput = VitConfigInput> {
+  readonly cfg: VitConfig<C>;
+  readonly params: VitParams<C>;
+  readonly metadata: Record<string, string>;
+}
+
+/**
+ * The runtime boundary of loading: checkCheckpointHeader has checked that the file holds exactly
+ * the model `expected` describes (every name and shape), so its tensors have C's dims.
+ */
+export function typedAs<C extends VitConfigInput>(loaded: Loaded): Loaded<C> {
+  return loaded as unknown as Loaded<C>;
 }
 
 /** The config stored in a checkpoint's metadata (PyTorch names), bounded by CONFIG_LIMITS. */

@@ -51,7 +51,7 @@ export function parameterCount(tree: unknown): number {
 }
 
 /** (PyTorch state_dict name, tensor) for every parameter, in the model's order. */
-export function stateDict(p: VitParams): Array<[string, Tensor]> {
+export function stateDict<C extends VitConfigInput>(p: VitParams<C>): Array<[string, Tensor]> {
   const out: Array<[string, Tensor]> = [
     ['pos_embedding', p.posEmbedding],
     ['class_token', p.classToken],
