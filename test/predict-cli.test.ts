@@ -17,6 +17,9 @@ import { decodeImage } from '../src/data/image-decode.js';
 import { resizeCenterCrop } from '../src/data/resize.js';
 import { vit } from '../src/vit/index.js';
 import { saveModel } from '../src/vit/checkpoint-file.js';
+import { resnet } from '../src/resnet/index.js';
+import { saveModelFile } from '../src/train/model-file.js';
+import { resnetKind } from '../src/train/models.js';
 import { realCifarDir, repoRoot } from './support/cifar-fixture.js';
 import { SIGNATURE, chunk, encodePng, ihdr } from './support/png-encode.js';
 
@@ -145,6 +148,28 @@ test('hostile files: one clear line each, the good image still gets its result, 
     const kb = Number(/maxrss_kb=(\d+)/.exec(r.stderr)?.[1]);
     t.true(kb > 0 && kb < 512 * 1024, `peak RSS ${kb} kB`);
   }
+});
+
+test('predict runs a ResNet checkpoint (its kind read from the file); --attention on one is refused in one line', async (t) => {
+  const f = await fixtures();
+  const rcfg = resnet.config({ imageSize: 32, channels: 3, classes: 10, width: 4, blocks: 1, normGroups: 2 });
+  const params = resnet.init(rcfg, { seed: 5 });
+  const file = path.join(f.dir, 'resnet.safetensors');
+  await saveModelFile({ kind: resnetKind, cfg: rcfg }, file, params);
+  const image = path.join(f.images, 'b.png');
+  const r = await run(['predict', '--json', '--checkpoint', file, '--backend', 'cpu', '--top-k', '10', image]);
+  t.is(r.code, 0, r.stderr);
+  const [line] = jsonLines(r.stdout);
+  const input = resizeCenterCrop(await decodeImage(await readFile(image)), 32);
+  const logits = [...(await resnet.apply(rcfg, params, fromTypedArray(toNormalizedCHW(input), [1, 3, 32, 32])).data())];
+  const e = logits.map((v) => Math.exp(v - Math.max(...logits)));
+  const want = e.map((v) => v / e.reduce((a, b) => a + b, 0));
+  for (const x of line.top) t.true(Math.abs(x.p - want[CIFAR10_CLASSES.indexOf(x.label)]) < 1e-5, `${x.label}: ${x.p} vs ${want[CIFAR10_CLASSES.indexOf(x.label)]}`);
+  const att = await run(['predict', '--checkpoint', file, '--backend', 'cpu', '--attention', path.join(f.dir, 'att'), image]);
+  t.is(att.code, 2);
+  t.is(att.stderr.trim().split('\n').length, 1, att.stderr);
+  t.regex(att.stderr, /--attention draws a ViT's attention rollout; .*resnet\.safetensors is a "resnet" checkpoint, which has no attention/);
+  t.false(existsSync(path.join(f.dir, 'att')));
 });
 
 test('predict refuses bad usage with one line and exit 2', async (t) => {

@@ -1,11 +1,11 @@
-// `shaped-vit predict --checkpoint FILE IMAGE|FOLDER ...`: a trained ViT on the user's own PNG and
-// JPEG files. Each file is decoded (header checked against --max-pixels first), resized and
+// `shaped-vit predict --checkpoint FILE IMAGE|FOLDER ...`: a trained model (a ViT or a ResNet, the
+// kind the file says) on the user's own PNG and JPEG files. Each file is decoded (header checked against --max-pixels first), resized and
 // center-cropped like torchvision's Resize+CenterCrop, normalized like training, and classified in
 // batches; one result or one error line per file, in the order given. Exit 1 if any file failed.
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pngjs from 'pngjs';
-import { backend, backendNames, fromTypedArray, setBackend, tidy, type BackendName } from '../dsl/index.js';
+import { backend, backendNames, fromTypedArray, setBackend, tidy, type BackendName, type Tensor } from '../dsl/index.js';
 import { toNormalizedCHW, type RgbImage } from '../data/augment.js';
 import { CIFAR10_CLASSES } from '../data/cifar.js';
 import { DEFAULT_MAX_PIXELS, decodeImage } from '../data/image-decode.js';
@@ -14,14 +14,16 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { readFileBounded } from '../io/read-bounded.js';
 import { vit, type VitConfig, type VitParams } from '../vit/index.js';
 import { attentionRollout } from '../vit/attention-rollout.js';
-import { inspectModel, loadModel } from '../vit/checkpoint-file.js';
+import { loadModel } from '../vit/checkpoint-file.js';
+import { inspectModelFile, loadModelFile } from '../train/model-file.js';
+import { vitKind, type ImageModelConfig } from '../train/models.js';
 import { FlagError, helpText, parseFlags, type FlagSpecs } from './flags.js';
 
 const spec = {
-  checkpoint: { type: 'string', required: true, help: 'the model: a .safetensors file written by train-cifar (e.g. runs/quick/best.safetensors)' },
+  checkpoint: { type: 'string', required: true, help: 'the model, a ViT or a ResNet: a .safetensors file written by train-cifar (e.g. runs/quick/best.safetensors)' },
   'top-k': { type: 'int', min: 1, default: 5, help: 'classes shown per image' },
   json: { type: 'bool', help: 'one JSON object per line: {"file","top":[{"label","p"}]} or {"file","error"} (the default when stdout is not a terminal)' },
-  attention: { type: 'string', help: 'folder to write each image with its attention-rollout map as PNG' },
+  attention: { type: 'string', help: 'folder to write each image with its attention-rollout map as PNG (a ViT only)' },
   'max-pixels': { type: 'int', min: 1, default: DEFAULT_MAX_PIXELS, help: 'refuse images whose header declares more pixels (checked before decoding)' },
   backend: { type: 'enum', values: backendNames, help: 'compute backend (default: a hardware WebGPU adapter, else webasm)' },
 } as const satisfies FlagSpecs;
@@ -51,11 +53,15 @@ export async function predict(argv: string[]): Promise<number> {
   if (!inputs.length) throw new FlagError(`no images given; ${usage}`);
   if (flags.checkpoint === '') throw new FlagError('--checkpoint is empty; give a .safetensors file');
   const files = await listImages(inputs);
-  await inspectModel(flags.checkpoint);
+  const { kind } = await inspectModelFile(flags.checkpoint);
+  if (flags.attention !== undefined && kind !== vitKind) {
+    throw new FlagError(`--attention draws a ViT's attention rollout; ${flags.checkpoint} is a "${kind.kind}" checkpoint, which has no attention`);
+  }
 
   if (flags.backend) setBackend(flags.backend as BackendName);
   await backend();
-  const { cfg, params } = await loadModel(flags.checkpoint);
+  const model = flags.attention !== undefined ? vitPredictor(await loadModel(flags.checkpoint)) : kindPredictor(await loadModelFile(flags.checkpoint, kind));
+  const { cfg } = model;
   const labels = cfg.classes === CIFAR10_CLASSES.length ? [...CIFAR10_CLASSES] : Array.from({ length: cfg.classes }, (_, i) => `class ${i}`);
   const json = flags.json || !process.stdout.isTTY;
   if (flags.attention !== undefined) await mkdir(flags.attention, { recursive: true });
@@ -68,7 +74,7 @@ export async function predict(argv: string[]): Promise<number> {
     // one file at a time: only one full-size image is ever in memory
     for (const file of chunk) decoded.push(await readImage(file, cfg.imageSize, flags.maxPixels));
     const ok = decoded.flatMap((d, i) => (d.image ? [{ file: chunk[i], image: d.image }] : []));
-    const results = await classify(cfg, params, ok.map((o) => o.image), flags.attention !== undefined);
+    const results = await classify(model, ok.map((o) => o.image));
     const byFile = new Map(ok.map((o, i) => [o.file, results[i]]));
     for (let i = 0; i < chunk.length; i++) {
       const file = chunk[i];
@@ -79,7 +85,7 @@ export async function predict(argv: string[]): Promise<number> {
         out = { file, top: topK(result.probs, labels, flags.topK) };
         if (flags.attention !== undefined) {
           const name = uniqueName(attentionNames, `${path.basename(file)}.png`);
-          await writeFileAtomic(path.join(flags.attention, name), attentionPng(decoded[i].image!, result.rollout!, cfg.imageSize / cfg.patchSize));
+          await writeFileAtomic(path.join(flags.attention, name), attentionPng(decoded[i].image!, result.rollout!, model.rolloutGrid!));
         }
       }
       if (out.error) failed++;
@@ -134,22 +140,44 @@ async function readImage(file: string, size: number, maxPixels: number): Promise
   }
 }
 
-/** Softmax probabilities (float64) of each image, and with `attention` its rollout map. */
-async function classify(cfg: VitConfig, params: VitParams, images: RgbImage[], attention: boolean): Promise<{ probs: Float64Array; rollout?: Float32Array }[]> {
+/** What predict runs: a model's logits for a batch and, for a ViT asked for them, its attention rollouts. */
+interface Predictor {
+  readonly cfg: ImageModelConfig;
+  logits(x: Tensor<[number, 3, number, number]>): { logits: Tensor; attention: readonly Tensor[] };
+  /** the rollout map of image `b` from the attention layers' values (a ViT asked for attention) */
+  readonly rollout?: (layers: readonly Float32Array[], b: number) => Float32Array;
+  /** patches per side of a rollout map */
+  readonly rolloutGrid?: number;
+}
+
+/** A ViT with its attention maps (the --attention path). */
+function vitPredictor({ cfg, params }: { cfg: VitConfig; params: VitParams }): Predictor {
+  return {
+    cfg,
+    logits: (x) => vit.applyWithAttention(cfg, params, x),
+    rollout: (layers, b) => attentionRollout(layers, b, cfg.heads, cfg.tokens),
+    rolloutGrid: cfg.imageSize / cfg.patchSize,
+  };
+}
+
+/** A model of the kind its file says, in evaluation mode. */
+function kindPredictor({ kind, cfg, params }: Awaited<ReturnType<typeof loadModelFile>>): Predictor {
+  return { cfg, logits: (x) => ({ logits: kind.apply(cfg, params, x, { train: false, seed: 0 }), attention: [] }) };
+}
+
+/** Softmax probabilities (float64) of each image, and its rollout map where the predictor draws one. */
+async function classify(model: Predictor, images: RgbImage[]): Promise<{ probs: Float64Array; rollout?: Float32Array }[]> {
   if (!images.length) return [];
+  const { cfg } = model;
   const n = images.length;
   const plane = 3 * cfg.imageSize * cfg.imageSize;
   const input = new Float32Array(n * plane);
   images.forEach((img, i) => toNormalizedCHW(img, input, i * plane));
   return tidy(async () => {
-    const x = fromTypedArray(input, [n, 3, cfg.imageSize, cfg.imageSize]);
-    const out = attention ? vit.applyWithAttention(cfg, params, x) : { logits: vit.apply(cfg, params, x), attention: [] };
+    const out = model.logits(fromTypedArray(input, [n, 3, cfg.imageSize, cfg.imageSize]));
     const logits = await out.logits.data();
     const layers = await Promise.all(out.attention.map((a) => a.data()));
-    return images.map((_, b) => ({
-      probs: softmaxRow(logits, b, cfg.classes),
-      rollout: attention ? attentionRollout(layers, b, cfg.heads, cfg.tokens) : undefined,
-    }));
+    return images.map((_, b) => ({ probs: softmaxRow(logits, b, cfg.classes), rollout: model.rollout?.(layers, b) }));
   });
 }
 
