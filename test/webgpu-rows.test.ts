@@ -2,8 +2,9 @@
 // WebGPU adapter this run has (Dawn on Mesa in Node; SwiftShader in Chromium, the page runs this
 // file too): each row rule's statistics from our kernel and from gpu.js's portable kernel (the
 // fallback) against float64, for the ViT's row lengths and odd ones; rows along a middle axis; more
-// rows than one dispatch dimension holds; then softmax and layerNorm values and gradients through
-// the ops at the ViT's lengths.
+// rows than one dispatch dimension holds; elementwise producers computed inside (as fusion asks);
+// then softmax and layerNorm values and gradients through the ops at the ViT's lengths (these run
+// ours only where the backend turns it on: not on software adapters).
 import test from 'ava';
 import * as sv from '../src/index.js';
 import type { Tensor } from '../src/index.js';
@@ -12,6 +13,7 @@ import { rowsOf } from '../src/dsl/kernel-table.js';
 import { normalizeGradP, normalizeP } from '../src/dsl/ops/layernorm.js';
 import { softmaxGradP, softmaxP } from '../src/dsl/ops/softmax.js';
 import { portableRowStats, rowStatsKernel } from '../src/dsl/rows.js';
+import { groupRowStats } from '../src/dsl/fusion.js';
 import { rowStatsWgsl } from '../src/dsl/kernels/webgpu-rows.js';
 import { backendsUnderTest } from './support/backends.js';
 import { checkOp } from './support/op-check.js';
@@ -124,6 +126,55 @@ webgpuTest('[webgpu] softmax statistics along a middle axis (rows 5 apart) and o
   const rows = be.wgslLimits.maxComputeWorkgroupsPerDimension + 7;
   const { ours, ref } = await statsOf(be, rules[2], rows, 3, 1);
   t.true(worst(ours, ref, 1e-5, 1e-4) <= 1, `${rows} rows`);
+});
+
+/** The statistics of `row`, whose inputs' elementwise producers `members` run inside the kernel (fusion's groupRowStats), ours and gpu.js's. */
+async function fusedStats(be: WebgpuBackend, row: Tensor, members: Tensor[], externals: Tensor[], values: Float32Array[]) {
+  const { kernel, args, reads } = groupRowStats(row, { nodes: [...members, row], externals, rows: [row] });
+  const spec = rowStatsWgsl(kernel, be.wgslLimits);
+  if (!spec) throw new Error('no WGSL kernel for the fused statistics');
+  const storage = await Promise.all(reads.map((t) => be.upload(values[externals.indexOf(t)])));
+  const outs = [await be.runWgsl(spec, storage), await portableRowStats(kernel, args)(be, storage)];
+  const [ours, gpujs] = [await be.read(outs[0]), await be.read(outs[1])];
+  for (const s of [...storage, ...outs]) be.release(s);
+  return { ours, gpujs };
+}
+
+webgpuTest('[webgpu] statistics with producers inside: softmax of scaled scores plus a broadcast bias, layerNormGrad of a gradient times the broadcast scale', async (t) => {
+  sv.setBackend('webgpu');
+  const be = (await sv.backend()) as WebgpuBackend;
+  const [heads, tokens] = [3, 65];
+  const x = randomArray(2 * heads * tokens * tokens, 5, -4, 4).map(Math.fround);
+  const bias = randomArray(heads, 6).map(Math.fround);
+  const [xt, bt] = [sv.fromTypedArray(x, [2, heads, tokens, tokens]), sv.fromTypedArray(bias, [heads, 1, 1])];
+  const scaled = sv.mulScalar(xt, 0.7);
+  const shifted = sv.add(scaled, bt);
+  const soft = sv.softmax(shifted, -1);
+  const a = await fusedStats(be, soft, [scaled, shifted], [xt, bt], [Float32Array.from(x), Float32Array.from(bias)]);
+  const lse: number[] = [];
+  for (let r = 0; r < 2 * heads * tokens; r++) {
+    const v = Array.from({ length: tokens }, (_, l) => Math.fround(x[r * tokens + l] * Math.fround(0.7)) + bias[Math.floor(r / tokens) % heads]);
+    lse.push(...rules[0].stats([v]));
+  }
+  t.true(worst(a.ours, lse, 1e-5, 1e-4) <= 1, `softmax: ours ${worst(a.ours, lse, 1e-5, 1e-4).toFixed(2)} of the tolerance`);
+  t.true(worst(a.gpujs, lse, 1e-5, 1e-4) <= 1, 'softmax: gpu.js');
+
+  const [n, e] = [7, 384];
+  const xs = randomArray(n * e, 7, -2, 2).map(Math.fround);
+  const g = randomArray(n * e, 8).map(Math.fround);
+  const w = randomArray(e, 9).map(Math.fround);
+  const [xn, gn, wn] = [sv.fromTypedArray(xs, [n, e]), sv.fromTypedArray(g, [n, e]), sv.fromTypedArray(w, [e])];
+  const gw = sv.mul(gn, wn);
+  const grad = sv.apply(normalizeGradP, [xn, gw], { eps, length: e });
+  const b = await fusedStats(be, grad, [gw], [xn, gn, wn], [Float32Array.from(xs), Float32Array.from(g), Float32Array.from(w)]);
+  const ref: number[] = [];
+  for (let r = 0; r < n; r++) {
+    const row = (d: Float64Array) => Array.from({ length: e }, (_, l) => d[r * e + l]);
+    ref.push(...rules[3].stats([row(xs), row(g).map((v, l) => Math.fround(v * w[l]))]));
+  }
+  t.true(worst(b.ours, ref, 1e-5, 1e-4) <= 1, `layerNormGrad: ours ${worst(b.ours, ref, 1e-5, 1e-4).toFixed(2)} of the tolerance`);
+  t.true(worst(b.gpujs, ref, 1e-5, 1e-4) <= 1, 'layerNormGrad: gpu.js');
+  for (const u of [xt, bt, scaled, shifted, soft, xn, gn, wn, gw, grad]) u.dispose();
 });
 
 const softmaxRef = (v: number[]) => {
