@@ -55,8 +55,8 @@ export async function createWebgpu(): Promise<WebgpuBackend | null> {
     // SwiftShader runs the tiled kernel far slower than gpu.js's: Chromium's demo test took over
     // 300 s for its WebGPU steps with it and 76 s without (shared machine); Mesa runs it 1.1-3.2x faster
     tiledMatmul: !/swiftshader/i.test(adapter.description),
-    // a CPU runs a workgroup's barriers as thread switches: on Mesa our row kernels took 0.4-1.2x
-    // gpu.js's one-thread-per-row time in their best shape, 5-10x in the GPU's (bench/rows.ts, README)
+    // a CPU runs a workgroup's barriers as thread switches: our row kernels took 4-14x gpu.js's
+    // one-thread-per-row time on Mesa (1-2x with 4 threads a row), 4-260x on SwiftShader (bench/rows.ts, README)
     rowKernels: !adapter.software,
     runWgsl(spec, args) {
       return sized(spec.length, args, async (args) => wrap(wgsl.run(spec, await Promise.all(args.map(resident))), spec.length), release);
