@@ -95,6 +95,11 @@ for run in "$config pipeline" "quick auto"; do
   say "ours $1 executor $2 (rc $?): $(grep "^$1 *webgpu" "$out/ours.txt" | tail -n 1)"
 done
 
+# webgpu's row statistics kernels, ours (WGSL workgroup reduction) vs gpu.js's, at the ViT's row shapes
+echo "== bench/rows.js 5 $batch" >> "$out/ours.txt"
+(cd "$app" && timeout 300 "$node" build/bench/rows.js 5 "$batch") >> "$out/ours.txt" 2>&1
+say "ours row statistics (rc $?): bench/rows.js in ours.txt"
+
 # PyTorch eager on the same device, same config and batch
 torch_ms=
 if [ -f "$bundle/torch-vit/bench.py" ] && command -v python3 >/dev/null; then
