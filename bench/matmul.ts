@@ -1,4 +1,5 @@
-// node build/bench/matmul.js [backends, default webasm] [reps, default 7]   (SHAPED_VIT_RELAXED_SIMD=0: plain SIMD)
+// node build/bench/matmul.js [backends, default webasm] [reps, default 7]   (SHAPED_VIT_RELAXED_SIMD=0: plain SIMD;
+// SHAPED_VIT_NO_TFJS=1: ours (and gpu.js's) only, where the TF.js peer cannot be installed, as on the GPU machine)
 // GFLOP/s of the matmuls a small-config ViT training step runs (B=128, T=17, E=128, H=4, MLP 256),
 // through the DSL (`matmul`), side by side with TF.js-wasm's tf.matMul on the same shapes in the
 // same process (rounds interleaved, so machine load hits both alike). Prints the median and best
@@ -37,10 +38,10 @@ function reference(c: Case, a: Float32Array, b: Float32Array, m: number, k: numb
 const maxErr = (x: Float32Array, ref: Float64Array) => x.reduce((e, v, i) => Math.max(e, Math.abs(v - ref[i])), 0);
 const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[xs.length >> 1];
 
-async function benchBackend(name: BackendName, reps: number, tf: any): Promise<void> {
+async function benchBackend(name: BackendName, reps: number, tf: any | null): Promise<void> {
   setBackend(name);
   const be = await backend();
-  console.log(`\nshaped-vit on ${be.description} vs TF.js ${tf.version_core} ${tf.getBackend()} (XNNPACK, one thread)`);
+  console.log(`\nshaped-vit on ${be.description}${tf ? ` vs TF.js ${tf.version_core} ${tf.getBackend()} (XNNPACK, one thread)` : ' (TF.js not run: SHAPED_VIT_NO_TFJS)'}`);
   console.log('GFLOP/s, median / best; TF.js as asked (transpose flags) and untransposed (operands transposed beforehand, untimed)');
   const gpujsColumn = be.name === 'webgpu';
   console.log(`${'case'.padEnd(38)} ${'ours'.padEnd(20)} ${'TF.js'.padEnd(20)} ${'TF.js untransposed'.padEnd(22)} ours/best TF.js  our max err${gpujsColumn ? '  gpu.js kernel         ours/gpu.js' : ''}`);
@@ -56,11 +57,11 @@ async function benchBackend(name: BackendName, reps: number, tf: any): Promise<v
     const a = fromTypedArray(av, c.a) as Tensor;
     const b = fromTypedArray(bv, c.b) as Tensor;
     await realize([a, b]);
-    const ta = tf.tensor(av, c.a);
-    const tb = tf.tensor(bv, c.b);
+    const ta = tf?.tensor(av, c.a);
+    const tb = tf?.tensor(bv, c.b);
     // XNNPACK's route in TF.js: untransposed operands (tfjs-vit's --grad xnn materialises them)
     const flip = (x: any, on?: boolean) => (on ? tf.transpose(x, [...x.shape.keys()].map((d: number, _: number, all: number[]) => (d < all.length - 2 ? d : 2 * all.length - 3 - d))) : x.clone());
-    const [ua, ub] = [flip(ta, c.transposeA), flip(tb, c.transposeB)];
+    const [ua, ub] = tf ? [flip(ta, c.transposeA), flip(tb, c.transposeB)] : [];
     const runOurs = async () => {
       const out = matmul(a, b as never, { transposeA: c.transposeA, transposeB: c.transposeB }) as Tensor;
       const values = await out.data();
@@ -73,12 +74,14 @@ async function benchBackend(name: BackendName, reps: number, tf: any): Promise<v
       out.dispose();
       return values;
     };
-    const runTf = runTfWith(ta, tb, !!c.transposeA, !!c.transposeB);
+    // without TF.js its columns time a no-op (shown as '-')
+    const skip = async () => new Float32Array(0);
+    const runTf = tf ? runTfWith(ta, tb, !!c.transposeA, !!c.transposeB) : skip;
     const runGpujs = gpujsColumn ? gpujsMatmul(be as WebgpuBackend, a, b, c) : null;
-    const runTfPlain = runTfWith(ua, ub, false, false);
+    const runTfPlain = tf ? runTfWith(ua, ub, false, false) : skip;
     // two warm-up runs each: compilation, then the tiered-up wasm code
     const err = maxErr(await runOurs(), ref);
-    const tfErr = maxErr(await runTfPlain(), ref);
+    const tfErr = tf ? maxErr(await runTfPlain(), ref) : 0;
     if (tfErr > 1e-3) throw new Error(`internal: TF.js untransposed route disagrees (${tfErr})`);
     await runTf();
     await runOurs();
@@ -107,17 +110,17 @@ async function benchBackend(name: BackendName, reps: number, tf: any): Promise<v
       }
     }
     const gf = (ms: number) => (2 * batch * m * n * k) / ms / 1e6;
-    const fmt = (xs: number[], w: number) => `${gf(median(xs)).toFixed(2)} / ${gf(Math.min(...xs)).toFixed(2)}`.padEnd(w);
+    const fmt = (xs: number[], w: number, shown = true) => (shown ? `${gf(median(xs)).toFixed(2)} / ${gf(Math.min(...xs)).toFixed(2)}` : '-').padEnd(w);
     // against TF.js's faster route for this shape
     const ratio = Math.min(median(theirs), median(plain)) / median(ours);
-    ratios.push(ratio);
+    if (tf) ratios.push(ratio);
     const gpujsCells = runGpujs ? `  ${fmt(gpujsTimes, 20)} ${(median(gpujsTimes) / median(ours)).toFixed(2)} (gpu.js err ${gpujsErr.toExponential(1)})` : '';
-    console.log(`${c.name.padEnd(38)} ${fmt(ours, 20)} ${fmt(theirs, 20)} ${fmt(plain, 22)} ${ratio.toFixed(2).padEnd(11)} ${err.toExponential(1)}${gpujsCells}`);
+    console.log(`${c.name.padEnd(38)} ${fmt(ours, 20)} ${fmt(theirs, 20, !!tf)} ${fmt(plain, 22, !!tf)} ${(tf ? ratio.toFixed(2) : '-').padEnd(11)} ${err.toExponential(1)}${gpujsCells}`);
     a.dispose();
     b.dispose();
-    for (const x of [ta, tb, ua, ub]) x.dispose();
+    for (const x of [ta, tb, ua, ub]) x?.dispose();
   }
-  console.log(`lowest ours/best TF.js: ${Math.min(...ratios).toFixed(2)}`);
+  if (tf) console.log(`lowest ours/best TF.js: ${Math.min(...ratios).toFixed(2)}`);
 }
 
 /** gpu.js's webgpu kernel for case `c` on realized a and b: the packed vec4 kernel where 4 | n, else the portable one. */
@@ -140,6 +143,6 @@ function gpujsMatmul(be: WebgpuBackend, a: Tensor, b: Tensor, c: Case): () => Pr
 enableRelaxedSimd();
 const names = (process.argv[2] ?? 'webasm').split(',') as BackendName[];
 const reps = Number(process.argv[3] ?? 7);
-const tf = await tfjsWasm();
+const tf = process.env.SHAPED_VIT_NO_TFJS === '1' ? null : await tfjsWasm();
 for (const name of names) await benchBackend(name, reps, tf);
 process.exit(0);
