@@ -114,7 +114,7 @@ function lower(work: readonly Work[], backend: BackendName): { nodes: (Tensor | 
         bound.push(slotOf(t));
         break;
       case 'upload':
-        steps.push({ label: 'upload', run: t.size === 0 ? emptyOutput : (be) => be.upload(w.values), args: [], out: slotOf(t) });
+        steps.push(uploadStep(w.values, slotOf(t)));
         break;
       case 'group': {
         const { group } = w;
@@ -149,6 +149,11 @@ function lower(work: readonly Work[], backend: BackendName): { nodes: (Tensor | 
  * empty host array, which every backend reads and releases (gpujs.ts `sized`).
  */
 const emptyOutput: Lowering = async (be) => be.fromHost(new Float32Array(0));
+
+/** The step that uploads a host leaf's `values` into slot `out`. */
+export function uploadStep(values: Float32Array, out: number): Omit<Step, 'frees'> {
+  return { label: 'upload', run: values.length === 0 ? emptyOutput : (be) => be.upload(values), args: [], out };
+}
 
 /** For each step, the temporaries whose last use it is (neither bound nor kept): released right after it. */
 function lifetimes(steps: ReadonlyArray<Pick<Step, 'args'>>, bound: ReadonlySet<number>, kept: ReadonlySet<number>): number[][] {

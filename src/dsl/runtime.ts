@@ -12,7 +12,8 @@ import { backendNames, type Backend, type BackendName, type MemoryInfo } from '.
 import { createBackend } from './backends/index.js';
 import { onTensorCreated, postOrder, setReader, Tensor } from './tensor.js';
 import { tensorsIn } from './tree.js';
-import { makePlan, runPlan, tensorAt, timed } from './plan.js';
+import { runPlan, tensorAt, timed } from './plan.js';
+import { evaluationPlan } from './plan-cache.js';
 import './kernels/index.js';
 
 let chosen: BackendName | null = null;
@@ -149,7 +150,7 @@ async function evaluate(be: Backend, requested: readonly Tensor[]): Promise<void
   for (const t of order) {
     if (t.storage && t.backend !== be) throw new Error(`${t} lives on backend ${t.backend?.name}, not ${be.name}`);
   }
-  const plan = makePlan(targets, order, be.name, (t) => t.storage !== null);
+  const plan = evaluationPlan(targets, order, be.name);
   const store = await runPlan(plan, be, new Map(plan.bound.map((s) => [s, tensorAt(plan, s).storage!])));
   plan.nodes.forEach((t, s) => {
     const storage = store[s];

@@ -18,7 +18,8 @@ export const formatShape = (s: readonly number[]): string => `[${s.join(',')}]`;
 
 /** Throws unless every dim is an integer in [0, 2^53 - 1] (reshape passes allow = -1). */
 export function checkDims(s: readonly number[], allow?: number): void {
-  for (const d of s) if (d !== allow) nat(d, `dim ${d} in ${formatShape(s)}`);
+  // the message is formatted only on failure: every op checks its shapes
+  for (const d of s) if (d !== allow && !isNat(d)) nat(d, `dim ${d} in ${formatShape(s)}`);
 }
 
 // exactAdd / exactMul / exactDiv are typed as their type-level twins, so code that computes a dim
@@ -91,18 +92,18 @@ export function matmulShape(a: readonly number[], b: readonly number[], options:
   const ta = options.transposeA ?? false;
   const tb = options.transposeB ?? false;
   checkDims(a), checkDims(b);
-  const ops = `${formatShape(a)}${ta ? '^T' : ''} x ${formatShape(b)}${tb ? '^T' : ''}`;
-  if (a.length < 2 || b.length < 2) fail(`matmul needs operands of rank >= 2: ${ops}`);
+  const ops = () => `${formatShape(a)}${ta ? '^T' : ''} x ${formatShape(b)}${tb ? '^T' : ''}`;
+  if (a.length < 2 || b.length < 2) fail(`matmul needs operands of rank >= 2: ${ops()}`);
   const [a1, a2] = a.slice(-2);
   const [b1, b2] = b.slice(-2);
   const [m, k] = ta ? [a2, a1] : [a1, a2];
   const [k2, n] = tb ? [b2, b1] : [b1, b2];
-  if (k !== k2) fail(`matmul inner dimensions differ: ${ops} (${k} vs ${k2})`);
+  if (k !== k2) fail(`matmul inner dimensions differ: ${ops()} (${k} vs ${k2})`);
   const batchA = a.slice(0, -2);
   const batchB = b.slice(0, -2);
   const sameBatch = batchA.length === batchB.length && batchA.every((d, i) => d === batchB[i]);
   if (batchB.length > 0 && !sameBatch) {
-    fail(`matmul batch dimensions differ: ${ops} (${formatShape(batchA)} vs ${formatShape(batchB)})`);
+    fail(`matmul batch dimensions differ: ${ops()} (${formatShape(batchA)} vs ${formatShape(batchB)})`);
   }
   return [...batchA, m, n];
 }
@@ -114,10 +115,10 @@ export function reshapeShape(from: readonly number[], to: readonly number[]): nu
   if (minus > 1) fail(`reshape to ${formatShape(to)} has more than one -1`);
   const nf = sizeOf(from);
   const nt = sizeOf(to.filter((d) => d !== -1));
-  const head = `reshape from ${formatShape(from)} (${nf} elements) to ${formatShape(to)}`;
-  if (minus === 0) return nf === nt ? [...to] : fail(`${head} (${nt} elements)`);
-  if (nt === 0) fail(`${head} (cannot infer -1 when the other dims multiply to 0)`);
-  if (nf % nt !== 0) fail(`${head} (${nf} is not divisible by ${nt})`);
+  const head = () => `reshape from ${formatShape(from)} (${nf} elements) to ${formatShape(to)}`;
+  if (minus === 0) return nf === nt ? [...to] : fail(`${head()} (${nt} elements)`);
+  if (nt === 0) fail(`${head()} (cannot infer -1 when the other dims multiply to 0)`);
+  if (nf % nt !== 0) fail(`${head()} (${nf} is not divisible by ${nt})`);
   return to.map((d) => (d === -1 ? nf / nt : d));
 }
 

@@ -124,12 +124,18 @@ export function webasmElementwise(root: Tensor, nodes: readonly Tensor[], extern
   if (!nodes.every((t) => arithWithout(t, Simd.lacks))) return null;
   const loops = loopsOf(root.shape, externals.map((e) => e.shape));
   const key = keyOf(root, nodes, externals, loops);
+  // what the kernel computes, taken now: a plan reused for a later graph (plan-cache.ts) may compile
+  // it again after the graph it was made for is gone (values: the externals, then the nodes)
+  const position = (t: Tensor) => (externals.includes(t) ? externals.indexOf(t) : externals.length + nodes.indexOf(t));
+  const program = nodes.map((t) => ({ rule: arithOf(t.op!)!, inputs: t.inputs.map(position), attrs: t.attrs }));
+  const result = position(root);
+  const length = root.size;
   const value: VectorValue = (s, operands) => {
-    const values = new Map<Tensor, SimdValue>(externals.map((e, k) => [e, operands[k]]));
-    for (const t of nodes) values.set(t, arithOf(t.op!)!(s, t.inputs.map((i) => values.get(i)!), t.attrs));
-    return values.get(root)!;
+    const values = [...operands];
+    for (const { rule, inputs, attrs } of program) values.push(rule(s, inputs.map((k) => values[k]), attrs));
+    return values[result];
   };
-  return (backend: WebasmBackend, args: readonly Storage[]) => runVector(key, loops, value, root.size, backend, args);
+  return (backend: WebasmBackend, args: readonly Storage[]) => runVector(key, loops, value, length, backend, args);
 }
 
 /** broadcastTo (times its scale) by the same loops. */
