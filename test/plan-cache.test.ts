@@ -76,6 +76,14 @@ eachBackend('graphs that differ only in an attribute, a shape or what is realize
     t.true(close(got, xs.map((v) => Math.exp(v * k))), `mulScalar ${k}: ${got}`);
     t.is(hits, reused, `mulScalar ${k}: plan reuse`);
   }
+  // one op alone, over two realized tensors (the elementwise kernel of a single node)
+  const x2 = sv.tensor([4, 3, 2, 1], [4]);
+  await sv.realize([x2]);
+  for (const reused of [0, 1]) {
+    let got: ArrayLike<number> = [];
+    t.is(await hitsOf(async () => (got = await sv.sub(x2, x).data())), reused);
+    t.deepEqual(Array.from(got), [3, 5, -1, 0.5]);
+  }
   // another shape
   const y = sv.tensor([1, 2, 3, 4, 5, 6], [6]);
   await sv.realize([y]);
@@ -86,7 +94,7 @@ eachBackend('graphs that differ only in an attribute, a shape or what is realize
   const leaf = sv.tensor([0.5, 1, 1.5, 2], [4]);
   t.is(await hitsOf(async () => (got = await scaled(leaf, 2).data())), 0);
   t.true(close(got, [1, 2, 3, 4].map(Math.exp)));
-  sv.disposeTree([x, y, leaf]);
+  sv.disposeTree([x, x2, y, leaf]);
 });
 
 class Factor {

@@ -132,6 +132,8 @@ export function loweringFor(t: Tensor, backend: BackendName, strides?: InputStri
   if (own) return own.lower(t, t.inputs, t.attrs, strides);
   const inputs = [...new Set(t.inputs)];
   const single = isElementwise(op) ? fusedTable.get(backend)?.(t, [t], inputs) : null;
-  if (single) return (be, args) => single(be, inputs.map((i) => args[t.inputs.indexOf(i)]));
+  // positions taken now: the lowering may outlive the graph (plan-cache.ts)
+  const positions = inputs.map((i) => t.inputs.indexOf(i));
+  if (single) return (be, args) => single(be, positions.map((k) => args[k]));
   return portableLowering(t, strides);
 }
