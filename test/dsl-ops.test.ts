@@ -4,19 +4,7 @@ import * as sv from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { eachBackend } from './support/backends.js';
 import { checkOp } from './support/op-check.js';
-import { alongAxis, binaryRef, matmulRef, permuteRef, unaryRef, type Ref } from './support/reference.js';
-
-const erf = (x: number) => {
-  // high-accuracy erf for the float64 reference (series / continued fraction via Math)
-  const t = 1 / (1 + 0.5 * Math.abs(x));
-  const y =
-    1 -
-    t *
-      Math.exp(
-        -x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-      );
-  return x >= 0 ? y : -y;
-};
+import { alongAxis, binaryRef, erf, matmulRef, permuteRef, unaryRef, type Ref } from './support/reference.js';
 
 const any = sv as unknown as Record<string, (...a: unknown[]) => Tensor>;
 

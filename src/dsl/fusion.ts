@@ -8,7 +8,7 @@ import type { Tensor } from './tensor.js';
 import { broadcastIndex, coordinates, kernelSource, localBinder, maxKernelInputs as maxInputs, singleKernel, type Lowering } from './kernel-source.js';
 import { readStats, rowStatsKernel, type Load, type RowStatsKernel } from './rows.js';
 import { elementwiseSource, isElementwise } from './primitive.js';
-import { fusedCompilerFor, rowsOf } from './kernel-table.js';
+import { epilogueLoweringFor, fusedCompilerFor, hasEpilogue, rowsOf } from './kernel-table.js';
 
 const sameShape = (a: Tensor, b: Tensor) => a.shape.length === b.shape.length && a.shape.every((d, k) => d === b.shape[k]);
 
@@ -164,4 +164,44 @@ export function groupRowStats(row: Tensor, group: Group): { kernel: RowStatsKern
 export function fusedLoweringFor(root: Tensor, group: Group, backend: BackendName): Lowering {
   const own = group.rows.length ? null : (fusedCompilerFor(backend)?.(root, group.nodes, group.externals) as Lowering | null);
   return own ?? singleKernel(fusedSource(root, group), root.size);
+}
+
+/** A producer (a matmul) computed with the elementwise group that reads it, in one kernel. */
+export interface Epilogue {
+  readonly producer: Tensor;
+  readonly group: Group;
+  readonly run: Lowering;
+}
+
+/**
+ * The groups computed in their producer's kernel, by root: a producer whose kernel on `backend`
+ * takes an epilogue (kernel-table.ts), computed here, read only by one member of an elementwise
+ * group of its shape, and neither kept nor reading a view in place. The group's other externals
+ * become the kernel's extra operands; the producer's output never touches memory.
+ */
+export function fuseEpilogues(
+  computed: readonly Tensor[],
+  rootOf: ReadonlyMap<Tensor, Tensor>,
+  uses: ReadonlyMap<Tensor, number>,
+  keep: ReadonlySet<Tensor>,
+  views: ReadonlySet<Tensor>,
+  backend: BackendName,
+): Map<Tensor, Epilogue> {
+  const found = new Map<Tensor, Epilogue>();
+  const here = new Set(computed);
+  for (const c of computed) {
+    if (!isElementwise(c.op)) continue;
+    const root = rootOf.get(c) ?? c;
+    if (found.has(root) || !isElementwise(root.op)) continue;
+    for (const producer of c.inputs) {
+      const fits = here.has(producer) && producer.size > 0 && hasEpilogue(producer.op, backend) && !keep.has(producer) && uses.get(producer) === 1 && sameShape(producer, root) && !producer.inputs.some((i) => views.has(i));
+      if (!fits) continue;
+      const group = groupOf(root, rootOf);
+      if (group.rows.length) break;
+      const run = epilogueLoweringFor(producer, root, group.nodes, group.externals, backend);
+      if (run) found.set(root, { producer, group, run });
+      break;
+    }
+  }
+  return found;
 }

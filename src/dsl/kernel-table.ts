@@ -100,6 +100,34 @@ export const registerFusedKernel: <N extends BackendName>(backend: N, compile: F
 /** `backend`'s compiler for elementwise groups, if it has one. */
 export const fusedCompilerFor = (backend: BackendName): FusedCompiler<any> | undefined => fusedTable.get(backend);
 
+/**
+ * A backend's kernel for a producer op that also computes an elementwise group (fusion.ts) from the
+ * producer's output as it stores it (a GEMM epilogue: bias, GELU, a residual add). It reads the
+ * producer's inputs, then the group's other externals in order; null where it cannot.
+ */
+export type EpilogueCompiler<N extends BackendName> = (
+  producer: Tensor,
+  root: Tensor,
+  nodes: readonly Tensor[],
+  externals: readonly Tensor[],
+) => ((backend: BackendOf[N], args: readonly Storage[]) => Promise<Storage>) | null;
+
+const epilogues = new Map<string, EpilogueCompiler<any>>();
+
+/** Registers `backend`'s kernel for `op` with an elementwise epilogue; one per (op, backend). */
+export function registerEpilogue<N extends BackendName>(op: Primitive, backend: N, compile: EpilogueCompiler<N>): void {
+  if (epilogues.has(key(op.name, backend))) throw new Error(`internal: a ${backend} epilogue kernel for ${op.name} is already registered`);
+  epilogues.set(key(op.name, backend), compile);
+}
+
+/** Whether `backend` can compute `op` with an epilogue. */
+export const hasEpilogue = (op: Primitive | null, backend: BackendName): boolean => !!op && epilogues.has(key(op.name, backend));
+
+/** `producer` and the group of `root` (which reads it) as one kernel on `backend`, or null. */
+export function epilogueLoweringFor(producer: Tensor, root: Tensor, nodes: readonly Tensor[], externals: readonly Tensor[], backend: BackendName): Lowering | null {
+  return (epilogues.get(key(producer.op!.name, backend))?.(producer, root, nodes, externals) as Lowering | null | undefined) ?? null;
+}
+
 /** A backend's lowering of a row op's statistics kernel over buffers `args`, or null (then the portable one runs). */
 export type RowStatsCompiler<N extends BackendName> = (
   kernel: RowStatsKernel,

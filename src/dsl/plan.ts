@@ -3,7 +3,7 @@
 // release decided up front. The
 // eager runtime plans and runs one per evaluation; `jit` plans once and replays the plan.
 import type { Backend, BackendName, Storage } from './backend.js';
-import { fuseElementwise, fusedLoweringFor, groupOf, groupRowStats, type Group } from './fusion.js';
+import { fuseElementwise, fuseEpilogues, fusedLoweringFor, groupOf, groupRowStats, type Epilogue, type Group } from './fusion.js';
 import { hasOwnKernel, loweringFor, readsStrided, rowsOf, rowStatsLoweringFor, stridedViewOf } from './kernel-table.js';
 import { isElementwise } from './primitive.js';
 import { platform } from '#platform';
@@ -39,6 +39,8 @@ type Work =
   | { readonly kind: 'upload'; readonly node: Tensor; readonly values: Float32Array }
   /** a fusion group computed by one kernel (after its row ops' statistics kernels), `node` its root */
   | { readonly kind: 'group'; readonly node: Tensor; readonly group: Group }
+  /** a group computed by its producer's kernel (fusion.ts), `node` its root */
+  | { readonly kind: 'epilogue'; readonly node: Tensor; readonly epilogue: Epilogue }
   /** one op alone; `views[k]`: input k read in place through that view's strides */
   | { readonly kind: 'op'; readonly node: Tensor; readonly views: readonly (Tensor | null)[] };
 
@@ -54,9 +56,11 @@ export function makePlan(targets: readonly Tensor[], order: readonly Tensor[], b
   for (const t of computed) if (t.host && !t.transient) kept.add(t);
   // row ops run as statistics + an elementwise stage unless the backend has its own kernel for them
   const fusesRows = (t: Tensor) => !!rowsOf(t.op) && !hasOwnKernel(t.op!, backend);
-  const rootOf = fusionEnabled ? fuseElementwise(computed, usesOf(computed), kept, fusesRows) : new Map<Tensor, Tensor>();
+  const uses = usesOf(computed);
+  const rootOf = fusionEnabled ? fuseElementwise(computed, uses, kept, fusesRows) : new Map<Tensor, Tensor>();
   const views = readInPlace(computed, kept, backend);
-  const work = schedule(order, isBound, rootOf, views, fusesRows);
+  const epilogues = fusionEnabled ? fuseEpilogues(computed, rootOf, uses, kept, views, backend) : new Map<Tensor, Epilogue>();
+  const work = schedule(order, isBound, rootOf, views, fusesRows, epilogues);
   const { nodes, bound, steps } = lower(work, backend);
   const slotOf = new Map(nodes.map((t, s) => [t, s]));
   const keptSlots = new Set([...kept].map((t) => slotOf.get(t)!));
@@ -78,12 +82,16 @@ function schedule(
   rootOf: ReadonlyMap<Tensor, Tensor>,
   views: ReadonlySet<Tensor>,
   fusesRows: (t: Tensor) => boolean,
+  epilogues: ReadonlyMap<Tensor, Epilogue>,
 ): Work[] {
   const work: Work[] = [];
+  const producers = new Set([...epilogues.values()].map((e) => e.producer));
   for (const t of order) {
     if (isBound(t)) work.push({ kind: 'bound', node: t });
     else if (t.host) work.push({ kind: 'upload', node: t, values: t.host });
-    else if (rootOf.has(t) || views.has(t)) continue; // computed inside its group's kernel, or read in place
+    // computed inside its group's kernel, or its consumer's, or read in place
+    else if (rootOf.has(t) || producers.has(t) || views.has(t)) continue;
+    else if (epilogues.has(t)) work.push({ kind: 'epilogue', node: t, epilogue: epilogues.get(t)! });
     else {
       const group = isElementwise(t.op) || fusesRows(t) ? groupOf(t, rootOf) : null;
       if (group && (group.nodes.length > 1 || group.rows.length)) work.push({ kind: 'group', node: t, group });
@@ -128,9 +136,13 @@ function lower(work: readonly Work[], backend: BackendName): { nodes: (Tensor | 
           steps.push({ label: `${row.op!.name}.stats`, run: rowStatsLoweringFor(kernel, args, backend), args: reads.map(slotOf), out });
           return out;
         });
-        const names = [...new Set(group.nodes.map((n) => n.op!.name))].sort();
-        const label = group.nodes.length > 1 ? `fused(${names.join('+')})` : t.op!.name;
-        steps.push({ label, run: fusedLoweringFor(t, group, backend), args: [...group.externals.map(slotOf), ...statsSlots], out: slotOf(t) });
+        steps.push({ label: groupLabel(group), run: fusedLoweringFor(t, group, backend), args: [...group.externals.map(slotOf), ...statsSlots], out: slotOf(t) });
+        break;
+      }
+      case 'epilogue': {
+        const { producer, group, run } = w.epilogue;
+        const args = [...producer.inputs, ...group.externals.filter((e) => e !== producer)].map(slotOf);
+        steps.push({ label: `${producer.op!.name}+${groupLabel(group)}`, run, args, out: slotOf(t) });
         break;
       }
       case 'op': {
@@ -149,6 +161,12 @@ function lower(work: readonly Work[], backend: BackendName): { nodes: (Tensor | 
  * empty host array, which every backend reads and releases (gpujs.ts `sized`).
  */
 const emptyOutput: Lowering = async (be) => be.fromHost(new Float32Array(0));
+
+/** What the profile calls a group's kernel: `fused(add+gelu)`, or the op of a group of one. */
+function groupLabel(group: Group): string {
+  const names = [...new Set(group.nodes.map((n) => n.op!.name))].sort();
+  return group.nodes.length > 1 ? `fused(${names.join('+')})` : group.nodes[0].op!.name;
+}
 
 /** The step that uploads a host leaf's `values` into slot `out`. */
 export function uploadStep(values: Float32Array, out: number): Omit<Step, 'frees'> {

@@ -142,3 +142,15 @@ export function finiteDifferences(x: Float64Array, f: (x: Float64Array) => numbe
   }
   return g;
 }
+
+/** erf to ~1e-7 (Numerical Recipes' erfc), for float64 references of GELU. */
+export const erf = (x: number) => {
+  const t = 1 / (1 + 0.5 * Math.abs(x));
+  const y =
+    1 -
+    t *
+      Math.exp(
+        -x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+      );
+  return x >= 0 ? y : -y;
+};

@@ -1,8 +1,8 @@
 // The kernel table's entries: each backend's own kernels, by op. Imported once by the runtime.
-import { registerFusedKernel, registerKernel, registerRowStatsKernel } from '../kernel-table.js';
+import { registerEpilogue, registerFusedKernel, registerKernel, registerRowStatsKernel } from '../kernel-table.js';
 import { matmulP } from '../ops/matmul.js';
 import { cpuMatmul } from './cpu-matmul.js';
-import { webasmMatmul } from './webasm-matmul.js';
+import { webasmMatmul, webasmMatmulEpilogue } from './webasm-matmul.js';
 import { webasmConcat, webasmPad, webasmPermute, webasmSlice } from './webasm-layout.js';
 import { concatP, padP, permuteP, sliceP } from '../ops/layout.js';
 import { webasmCol2im, webasmIm2col, webasmPool2d } from './webasm-windows.js';
@@ -21,6 +21,7 @@ import { hostScatterAdd } from './host-scatter.js';
 import { scatterP } from '../ops/indexing.js';
 
 registerKernel(matmulP, 'webasm', webasmMatmul);
+registerEpilogue(matmulP, 'webasm', webasmMatmulEpilogue);
 registerKernel(matmulP, 'cpu', cpuMatmul);
 registerKernel(matmulP, 'webgpu', webgpuMatmul, { readsStrided: true });
 registerKernel(softmaxP, 'webasm', webasmSoftmax);

@@ -19,7 +19,7 @@ export interface Loops {
 }
 
 /** Strides of `input` read at the coordinates of `output` (NumPy broadcasting, trailing-aligned): 0 where broadcast. */
-function broadcastStrides(input: readonly number[], output: readonly number[]): number[] {
+export function broadcastStrides(input: readonly number[], output: readonly number[]): number[] {
   const offset = output.length - input.length;
   const own = stridesOf(input);
   return output.map((_, k) => (k < offset || input[k - offset] === 1 ? 0 : own[k - offset]));
@@ -102,13 +102,27 @@ function emit(operands: number, loops: Loops, value: VectorValue): Uint8Array {
   return moduleBytes(f, 'run');
 }
 
-const keyOf = (root: Tensor, nodes: readonly Tensor[], externals: readonly Tensor[], loops: Loops) => {
-  const ref = (t: Tensor) => (externals.includes(t) ? `x${externals.indexOf(t)}` : `t${nodes.indexOf(t)}`);
+/**
+ * An elementwise group's SIMD value over its externals' vectors (in order) and its key text, taken
+ * now: a plan reused for a later graph (plan-cache.ts) may compile it after this graph is gone.
+ * Null when a node lacks a SIMD form.
+ */
+export function groupProgram(root: Tensor, nodes: readonly Tensor[], externals: readonly Tensor[]): { readonly key: string; readonly value: VectorValue } | null {
+  if (!nodes.every((t) => arithWithout(t, Simd.lacks))) return null;
+  // values: the externals, then the nodes
+  const position = (t: Tensor) => (externals.includes(t) ? externals.indexOf(t) : externals.length + nodes.indexOf(t));
   // non-finite constants spelled out (JSON writes them all as null)
   const attrs = (a: unknown) => JSON.stringify(a, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) ?? '';
-  const ops = nodes.map((t) => `${t.op!.name}${attrs(t.attrs)}(${t.inputs.map(ref)})`);
-  return `elementwise ${ops.join(' ')} ${root.size} ${JSON.stringify(loops)}`;
-};
+  const key = nodes.map((t) => `${t.op!.name}${attrs(t.attrs)}(${t.inputs.map(position)})`).join(' ');
+  const program = nodes.map((t) => ({ rule: arithOf(t.op!)!, inputs: t.inputs.map(position), attrs: t.attrs }));
+  const result = position(root);
+  const value: VectorValue = (s, operands) => {
+    const values = [...operands];
+    for (const { rule, inputs, attrs } of program) values.push(rule(s, inputs.map((k) => values[k]), attrs));
+    return values[result];
+  };
+  return { key, value };
+}
 
 /** Runs the kernel over the operands' host values; the result is `length` floats. */
 export async function runVector(key: string, loops: Loops, value: VectorValue, length: number, backend: WebasmBackend, args: readonly Storage[]): Promise<Storage> {
@@ -119,23 +133,14 @@ export async function runVector(key: string, loops: Loops, value: VectorValue, l
   return heapResult(backend, heap, at[0], length);
 }
 
-/** One kernel computing `root` from `externals` (nodes in evaluation order), or null when a node has no `arith` rule. */
+/** One kernel computing `root` from `externals` (nodes in evaluation order), or null when a node has no SIMD form. */
 export function webasmElementwise(root: Tensor, nodes: readonly Tensor[], externals: readonly Tensor[]) {
-  if (!nodes.every((t) => arithWithout(t, Simd.lacks))) return null;
+  const group = groupProgram(root, nodes, externals);
+  if (!group) return null;
   const loops = loopsOf(root.shape, externals.map((e) => e.shape));
-  const key = keyOf(root, nodes, externals, loops);
-  // what the kernel computes, taken now: a plan reused for a later graph (plan-cache.ts) may compile
-  // it again after the graph it was made for is gone (values: the externals, then the nodes)
-  const position = (t: Tensor) => (externals.includes(t) ? externals.indexOf(t) : externals.length + nodes.indexOf(t));
-  const program = nodes.map((t) => ({ rule: arithOf(t.op!)!, inputs: t.inputs.map(position), attrs: t.attrs }));
-  const result = position(root);
+  const key = `elementwise ${group.key} ${root.size} ${JSON.stringify(loops)}`;
   const length = root.size;
-  const value: VectorValue = (s, operands) => {
-    const values = [...operands];
-    for (const { rule, inputs, attrs } of program) values.push(rule(s, inputs.map((k) => values[k]), attrs));
-    return values[result];
-  };
-  return (backend: WebasmBackend, args: readonly Storage[]) => runVector(key, loops, value, length, backend, args);
+  return (backend: WebasmBackend, args: readonly Storage[]) => runVector(key, loops, group.value, length, backend, args);
 }
 
 /** broadcastTo (times its scale) by the same loops. */

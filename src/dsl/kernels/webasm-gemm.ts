@@ -5,8 +5,11 @@
 // keeps its sums in MR * NR / 4 f32x4 registers: per k, NR / 4 vector loads of the panel and
 // MR broadcast loads of op(A) feed MR * NR multiply-adds (the XNNPACK "splat" micro-kernel shape),
 // each one relaxed_madd where the engine has relaxed SIMD (wasm-features.ts), else a mul and an add.
+// An epilogue (an elementwise group reading C: bias, GELU, a residual add) is applied to each tile's
+// sums as they are stored, so C never goes through memory before it.
 import type { MatmulPlan } from '../ops/matmul.js';
 import { FunctionBody, i32, moduleBytes, v128 } from './wasm-emit.js';
+import { Simd, type SimdValue } from './wasm-simd.js';
 import { relaxedSimd } from './wasm-features.js';
 import { maxPages, threadTeam, type KernelPart } from './wasm-threads.js';
 import { wasmMemory } from './wasm-heap.js';
@@ -43,11 +46,23 @@ interface Part {
   readonly cols: readonly [number, number];
 }
 
+/** How an epilogue operand is read at C's element (row, column): C's own index, the column, or one value. */
+export type EpilogueAccess = 'full' | 'column' | 'scalar';
+
+/** An elementwise computation applied to C as it is stored: its value from C's vector and the operands'. */
+export interface EpilogueCode {
+  /** the key of the computation (compiled kernels are cached by it) */
+  readonly key: string;
+  readonly access: readonly EpilogueAccess[];
+  /** the stored vector from C's vector and one vector per operand, in order */
+  readonly value: (s: Simd, c: SimdValue, operands: readonly SimdValue[]) => SimdValue;
+}
+
 /**
- * The generated function `run(a, b, c, pack)` (byte offsets of op(A), op(B), C and the pack
- * scratch) computing `part` of C, over a shared memory when `shared`.
+ * The generated function `run(a, b, c, pack, ...operands)` (byte offsets of op(A), op(B), C, the
+ * pack scratch and the epilogue's operands) computing `part` of C, over a shared memory when `shared`.
  */
-function emitGemm(p: MatmulPlan, part: Part, shared: boolean): Uint8Array {
+function emitGemm(p: MatmulPlan, part: Part, shared: boolean, epilogue: EpilogueCode | null): Uint8Array {
   const { m, k, n } = p;
   // element strides: op(A)[r][l] = a[r * ar + l * al], op(B)[l][j] = b[l * bl + j * bj]
   const [ar, al] = p.transposeA ? [1, m] : [k, 1];
@@ -56,8 +71,11 @@ function emitGemm(p: MatmulPlan, part: Part, shared: boolean): Uint8Array {
   const [colFrom, colTo] = part.cols;
   const fullPanels = Math.floor((colTo - colFrom) / NR);
   const tailCols = (colTo - colFrom) % NR;
-  const f = new FunctionBody(4);
+  const access = epilogue?.access ?? [];
+  const f = new FunctionBody(4 + access.length);
   const [a, b, c, pack] = [0, 1, 2, 3];
+  const operand = (x: number) => 4 + x;
+  const simd = new Simd(f);
   const [src, dst, aRow, aBlock, cRow, cPanel, pa, pb, pc] = Array.from({ length: 9 }, () => f.local(i32));
   const acc = Array.from({ length: MR }, () => Array.from({ length: NV }, () => f.local(v128)));
   const bv = Array.from({ length: NV }, () => f.local(v128));
@@ -69,6 +87,25 @@ function emitGemm(p: MatmulPlan, part: Part, shared: boolean): Uint8Array {
   const packAAt = (outer ? NR : Math.ceil(n / NR) * NR) * k * 4;
   const [stepA, rowA] = packedA ? [MR, 1] : [al, ar];
   const relaxed = relaxedSimd();
+  // an operand read like C: its byte distance from C, taken before C is moved per batch
+  const distance = access.map((kind, x) => {
+    if (kind !== 'full') return -1;
+    const local = f.local(i32);
+    f.get(operand(x)).get(c).i32Sub().set(local);
+    return local;
+  });
+  // byte offset in C's row of the current tile's first column (operands read by column)
+  const column = f.local(i32);
+  // operand x's vector at C's byte offset `at` from the tile (vector v of its row); a partial
+  // tile's loads run past its last column, into memory the operands are followed by
+  const operandVector = (kind: EpilogueAccess, x: number, at: number, v: number): SimdValue => {
+    if (kind === 'scalar') f.get(operand(x)).v128Load32Splat();
+    else if (kind === 'column') f.get(operand(x)).get(column).i32Add().v128Load(v * 16);
+    else f.get(pc).get(distance[x]).i32Add().v128Load(at);
+    const local = f.local(v128);
+    f.set(local);
+    return local;
+  };
 
   // op(B)'s columns from src -> a panel at dst: [l][0..NR), columns past `cols` zero
   const packPanel = (cols: number) => {
@@ -114,10 +151,11 @@ function emitGemm(p: MatmulPlan, part: Part, shared: boolean): Uint8Array {
     for (let u = 0; u < k % UNROLL; u++) step(rows, u);
     f.bump(pb, (k % UNROLL) * NR * 4);
     for (let r = 0; r < rows; r++) {
-      for (let col = 0; col < cols; col += cols === NR ? 4 : 1) {
-        f.get(pc).get(acc[r][col >> 2]);
-        if (cols === NR) f.v128Store((r * n + col) * 4);
-        else f.f32x4ExtractLane(col & 3).f32Store((r * n + col) * 4);
+      for (let v = 0; v < Math.ceil(cols / 4); v++) {
+        const at = (r * n + v * 4) * 4;
+        const value = epilogue ? epilogue.value(simd, acc[r][v], access.map((kind, x) => operandVector(kind, x, at, v))) : acc[r][v];
+        if (cols === NR) f.get(pc).get(value).v128Store(at);
+        else for (let lane = 0; lane < Math.min(4, cols - v * 4); lane++) f.get(pc).get(value).f32x4ExtractLane(lane).f32Store(at + lane * 4);
       }
     }
     f.bump(pc, NR * 4);
@@ -150,8 +188,11 @@ function emitGemm(p: MatmulPlan, part: Part, shared: boolean): Uint8Array {
           f.get(pack).i32Const(packAAt).i32Add().tee(aBlock).set(dst);
           packA(rows);
         } else f.get(aRow).set(aBlock);
-        f.get(pack).set(pb).get(cRow).set(pc);
-        f.repeat(fullPanels, () => tile(rows, NR));
+        f.get(pack).set(pb).get(cRow).set(pc).i32Const(colFrom * 4).set(column);
+        f.repeat(fullPanels, () => {
+          tile(rows, NR);
+          f.bump(column, NR * 4);
+        });
         if (tailCols) tile(rows, tailCols);
         f.bump(aRow, rows * ar * 4).bump(cRow, rows * n * 4);
       });
@@ -164,7 +205,7 @@ function emitGemm(p: MatmulPlan, part: Part, shared: boolean): Uint8Array {
   const blocksOfPanel = (cols: number) => {
     f.get(pack).set(dst);
     packPanel(cols);
-    f.get(a).set(aRow).get(cPanel).set(cRow);
+    f.get(a).set(aRow).get(cPanel).set(cRow).get(cPanel).get(c).i32Sub().set(column);
     if (packedA) f.get(pack).i32Const(packAAt).i32Add().set(aBlock);
     eachRowBlock((rows) => {
       if (!packedA) f.get(aRow).set(aBlock);
@@ -248,32 +289,48 @@ function heapOf(memory: { readonly buffer: ArrayBufferLike; grow(pages: number):
   if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
   return new Float32Array(memory.buffer);
 }
-type Gemm = (a: number, b: number, c: number, pack: number) => void;
+type Gemm = (a: number, b: number, c: number, pack: number, ...operands: number[]) => void;
 // every shape's instance shares the one memory (a page may hold only so many); compiled
 // asynchronously, as browsers require on their main thread for all but tiny modules
 const compiled = new Map<string, Promise<Gemm>>();
 
-/** op(A) op(B) per the plan, on the operands' host values, written into `out` (a fresh array by default). */
-export async function gemm(p: MatmulPlan, aValues: Float32Array, bValues: Float32Array, out: Float32Array = new Float32Array(p.batch * p.m * p.n)): Promise<Float32Array> {
-  const key = `${p.batch},${p.m},${p.k},${p.n},${p.transposeA},${p.transposeB},${p.batchedB}`;
+/**
+ * op(A) op(B) per the plan, on the operands' host values, with the epilogue applied to it (over
+ * `operands`, read as its `access` says), written into `out` (a fresh array by default).
+ */
+export async function gemm(
+  p: MatmulPlan,
+  aValues: Float32Array,
+  bValues: Float32Array,
+  out: Float32Array = new Float32Array(p.batch * p.m * p.n),
+  epilogue: EpilogueCode | null = null,
+  operands: readonly Float32Array[] = [],
+): Promise<Float32Array> {
+  const key = `${p.batch},${p.m},${p.k},${p.n},${p.transposeA},${p.transposeB},${p.batchedB}${epilogue ? ` ${epilogue.access} ${epilogue.key}` : ''}`;
   const team = threads > 1 ? threadTeam() : null;
   const parts = split(p, team ? Math.min(team.size, threads) : 1);
   const outLength = p.batch * p.m * p.n;
   // B's panels (one, when panels are outer), then (op(A) = Aᵀ) one row block of A (all of them)
   const packLength = panelsOuter(p) ? NR * p.k + (packsA(p) ? Math.ceil(p.m / MR) * MR * p.k : 0) : Math.ceil(p.n / NR) * NR * p.k + (packsA(p) ? MR * p.k : 0);
-  const [aAt, bAt, cAt, ...packAt] = offsets([aValues.length, bValues.length, outLength, ...parts.map(() => packLength)]);
-  const heap = heapOf(team ? team.memory : wasmMemory(), packAt.at(-1)! + packLength * 4);
+  // operands before the pack scratch, so an epilogue's loads past an operand's end read the next array
+  const at = offsets([aValues.length, bValues.length, outLength, ...operands.map((o) => o.length), ...parts.map(() => packLength)]);
+  const [aAt, bAt, cAt] = at;
+  const operandAt = at.slice(3, 3 + operands.length);
+  const packAt = at.slice(3 + operands.length);
+  // 16 spare bytes: an epilogue's loads run up to 3 floats past an operand's end
+  const heap = heapOf(team ? team.memory : wasmMemory(), packAt.at(-1)! + packLength * 4 + 16);
   heap.set(aValues, aAt / 4);
   heap.set(bValues, bAt / 4);
+  operands.forEach((o, x) => heap.set(o, operandAt[x] / 4));
   if (team) {
-    await team.run(parts.map((part, j): KernelPart => ({ key: `${key}|${part.batches}|${part.rows}|${part.cols}`, emit: () => emitGemm(p, part, true), args: [aAt, bAt, cAt, packAt[j]] })));
+    await team.run(parts.map((part, j): KernelPart => ({ key: `${key}|${part.batches}|${part.rows}|${part.cols}`, emit: () => emitGemm(p, part, true, epilogue), args: [aAt, bAt, cAt, packAt[j], ...operandAt] })));
   } else {
     let instance = compiled.get(key);
     if (!instance) {
-      instance = WebAssembly.instantiate(emitGemm(p, parts[0], false), { env: { memory: wasmMemory() } }).then((r) => r.instance.exports.run as Gemm);
+      instance = WebAssembly.instantiate(emitGemm(p, parts[0], false, epilogue), { env: { memory: wasmMemory() } }).then((r) => r.instance.exports.run as Gemm);
       compiled.set(key, instance);
     }
-    (await instance)(aAt, bAt, cAt, packAt[0]);
+    (await instance)(aAt, bAt, cAt, packAt[0], ...operandAt);
   }
   out.set(heap.subarray(cAt / 4, cAt / 4 + outLength));
   return out;
