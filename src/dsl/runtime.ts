@@ -131,15 +131,22 @@ function pendingSiblings(targets: readonly Tensor[], order: readonly Tensor[]): 
   const planned = new Set(order);
   const consumed = new Set<Tensor>();
   for (const t of window) for (const i of t.inputs) consumed.add(i);
+  const candidate = (t: Tensor) => !(t.disposed || t.storage || (consumed.has(t) && !held.has(t)) || targets.includes(t));
+  const unplanned = [...window].filter((t) => candidate(t) && !planned.has(t));
+  // one walk over the unplanned candidates' graphs (down to realized or planned tensors): which
+  // reach a disposed tensor, which share work with the evaluation
+  const stop = (u: Tensor) => u.storage !== null || planned.has(u);
+  const reachesDisposed = new Set<Tensor>();
+  const sharesWork = new Set<Tensor>();
+  for (const u of postOrder(unplanned, stop)) {
+    const below = stop(u) ? [] : u.inputs;
+    if (u.disposed || below.some((i) => reachesDisposed.has(i))) reachesDisposed.add(u);
+    if (planned.has(u) || below.some((i) => sharesWork.has(i))) sharesWork.add(u);
+  }
   const out: Tensor[] = [];
   for (const t of window) {
-    if (t.disposed || t.storage || (consumed.has(t) && !held.has(t)) || targets.includes(t)) continue;
-    if (planned.has(t)) {
-      if (held.has(t)) out.push(t);
-      continue;
-    }
-    const graph = postOrder([t], (u) => u.storage !== null || planned.has(u));
-    if (!graph.some((u) => u.disposed) && graph.some((u) => planned.has(u))) out.push(t);
+    if (!candidate(t)) continue;
+    if (planned.has(t) ? held.has(t) : sharesWork.has(t) && !reachesDisposed.has(t)) out.push(t);
   }
   return out;
 }

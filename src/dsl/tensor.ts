@@ -185,17 +185,26 @@ export const scalar = (value: number): Tensor<[]> => full([], value);
 export function postOrder(roots: readonly Tensor[], stopAt: (t: Tensor) => boolean): Tensor[] {
   const order: Tensor[] = [];
   const seen = new Set<Tensor>();
-  const stack: Array<[Tensor, boolean]> = roots.map((t) => [t, false]);
+  // two stacks in step (a tensor, and whether its inputs are pushed already): no pair per push,
+  // since every evaluation walks its whole graph
+  const stack = roots.slice();
+  const expanded = roots.map(() => false);
   while (stack.length) {
-    const [t, expanded] = stack.pop()!;
-    if (expanded) {
+    const t = stack.pop()!;
+    if (expanded.pop()) {
       order.push(t);
       continue;
     }
     if (seen.has(t)) continue;
     seen.add(t);
-    stack.push([t, true]);
-    if (!stopAt(t)) for (const i of t.inputs) if (!seen.has(i)) stack.push([i, false]);
+    stack.push(t);
+    expanded.push(true);
+    if (stopAt(t)) continue;
+    for (const i of t.inputs) {
+      if (seen.has(i)) continue;
+      stack.push(i);
+      expanded.push(false);
+    }
   }
   return order;
 }
