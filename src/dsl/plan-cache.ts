@@ -120,21 +120,28 @@ function rebind({ plan, slotIndex, uploads }: Template, order: readonly Tensor[]
   return { ...plan, nodes, steps };
 }
 
-/** makePlan for an evaluation (bound: the realized tensors), reusing the plan of an earlier graph of the same structure. */
-export function evaluationPlan(targets: readonly Tensor[], order: readonly Tensor[], backend: BackendName): Plan {
+/**
+ * makePlan for an evaluation (bound: the realized tensors), reusing the plan of an earlier graph of
+ * the same structure. `ran()` keeps a new plan for later graphs once it has run: a lowering may
+ * finish compiling on its first run, from the graph it was made for.
+ */
+export function evaluationPlan(targets: readonly Tensor[], order: readonly Tensor[], backend: BackendName): { readonly plan: Plan; ran(): void } {
   const realized = (t: Tensor) => t.storage !== null;
   const key = structureKey(targets, order, backend);
-  if (key === null) return makePlan(targets, order, backend, realized);
-  const known = templates.get(key);
-  if (known) {
+  const known = key === null ? undefined : templates.get(key);
+  if (key !== null && known) {
     // most recently used last
     templates.delete(key);
     templates.set(key, known);
     hits++;
-    return rebind(known, order);
+    return { plan: rebind(known, order), ran: () => undefined };
   }
   const plan = makePlan(targets, order, backend, realized);
-  if (templates.size >= limit) templates.delete(templates.keys().next().value!);
-  templates.set(key, templateOf(plan, order));
-  return plan;
+  const template = key === null ? null : templateOf(plan, order);
+  const ran = () => {
+    if (key === null || !template) return;
+    if (templates.size >= limit) templates.delete(templates.keys().next().value!);
+    templates.set(key, template);
+  };
+  return { plan, ran };
 }

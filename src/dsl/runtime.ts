@@ -157,8 +157,9 @@ async function evaluate(be: Backend, requested: readonly Tensor[]): Promise<void
   for (const t of order) {
     if (t.storage && t.backend !== be) throw new Error(`${t} lives on backend ${t.backend?.name}, not ${be.name}`);
   }
-  const plan = evaluationPlan(targets, order, be.name);
+  const { plan, ran } = evaluationPlan(targets, order, be.name);
   const store = await runPlan(plan, be, new Map(plan.bound.map((s) => [s, tensorAt(plan, s).storage!])));
+  ran();
   plan.nodes.forEach((t, s) => {
     const storage = store[s];
     if (!t || !storage || t.storage) return;
