@@ -87,8 +87,9 @@ ours_rc=$?
 ours=$(grep -m1 "^$config *webgpu" "$out/ours.txt")
 say "ours (rc $ours_rc): ${ours:-no result line (ours.txt)}"
 # the same step as one gpu.js pipeline (it reads results back and uploads arguments every call), and
-# the quick config kernel by kernel; appended to ours.txt (the device tool returns at most 8 files)
-for run in "$config pipeline" "quick auto"; do
+# the small config (torch-vit's "quick": P8 E128 H4 M256 L4) kernel by kernel; appended to ours.txt
+# (the device tool returns at most 8 files)
+for run in "$config pipeline" "small auto"; do
   set -- $run
   echo "== --configs $1 --executor $2" >> "$out/ours.txt"
   (cd "$app" && timeout 600 "$node" build/bench/main.js --configs "$1" --backends webgpu --batch "$batch" --steps "$steps" --warmup "$warmup" --executor "$2") >> "$out/ours.txt" 2>&1
@@ -112,8 +113,9 @@ if [ -f "$bundle/torch-vit/bench.py" ] && command -v python3 >/dev/null; then
   timeout 600 python3 "$bundle/torch-vit/bench.py" --config "$config" --batch "$batch" --steps "$torch_steps" --warmup "$warmup" --device "$device" > "$out/torch.txt" 2>&1
   say "torch $device (rc $?): $(tail -n 1 "$out/torch.txt")"
   torch_ms=$(grep -o '"ms_per_step": *[0-9.]*' "$out/torch.txt" | tail -n 1 | grep -o '[0-9.]*$')
+  # torch-vit's "quick" is our "small" (558,730 parameters), not our quick preset
   timeout 300 python3 "$bundle/torch-vit/bench.py" --config quick --batch "$batch" --steps "$torch_steps" --warmup "$warmup" --device "$device" >> "$out/torch.txt" 2>&1
-  say "torch $device quick (rc $?): $(tail -n 1 "$out/torch.txt")"
+  say "torch $device quick, our small config (rc $?): $(tail -n 1 "$out/torch.txt")"
 else
   say "torch: not run (no $bundle/torch-vit/bench.py or no python3)"
 fi
