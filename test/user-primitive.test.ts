@@ -49,6 +49,22 @@ eachBackend('a user-defined elementwise primitive runs, differentiates and jits'
   compiled.dispose();
 });
 
+// an attribute that is a function: kernels must not be shared between applications that differ only in it
+const mapConstP: Primitive<{ readonly f: () => number }> = definePrimitive({
+  name: 'user-map-const',
+  shape: ([v]) => [...v],
+  lowering: { arith: (m, [v], { f }) => m.mul(v, m.const(f())) },
+});
+
+eachBackend('a user primitive whose attribute is a function: each function gets its own kernel', async (t) => {
+  const xs = tensor(x, [2, 3]);
+  for (const factor of [2, 3, -1]) {
+    const y = apply(mapConstP, [xs], { f: () => factor });
+    t.deepEqual([...(await y.data())], x.map((v) => v * factor), `factor ${factor}`);
+    y.dispose();
+  }
+});
+
 eachBackend('a user-defined primitive with its own kernel source differentiates and jits', async (t) => {
   const xs = tensor(x, [2, 3]);
   const ss = tensor(s, [2]);

@@ -9,6 +9,7 @@
 import type { BackendName } from './backend.js';
 import { makePlan, uploadStep, type Plan, type Step } from './plan.js';
 import type { Primitive, Tensor } from './tensor.js';
+import { attrsKey } from './attrs-key.js';
 
 /** A plan without its tensors: the position in `order` of each slot's tensor (-1: a scratch slot). */
 interface Template {
@@ -34,47 +35,6 @@ const opId = (op: Primitive) => {
   if (id === undefined) opIds.set(op, (id = nextOpId++));
   return id;
 };
-
-const isPlain = (v: object) => {
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-};
-
-/** An attribute value as key text, or null when it is not plain data (numbers, strings, booleans, arrays and records of them). */
-function attrsKey(v: unknown): string | null {
-  switch (typeof v) {
-    case 'undefined':
-      return 'u';
-    case 'number':
-      return Object.is(v, -0) ? '-0' : String(v);
-    case 'boolean':
-      return v ? 't' : 'f';
-    case 'string':
-      return JSON.stringify(v);
-    case 'object': {
-      if (v === null) return 'n';
-      if (Array.isArray(v)) {
-        let out = '[';
-        for (const x of v) {
-          const k = attrsKey(x);
-          if (k === null) return null;
-          out += `${k},`;
-        }
-        return `${out}]`;
-      }
-      if (!isPlain(v)) return null;
-      let out = '{';
-      for (const [name, x] of Object.entries(v)) {
-        const k = attrsKey(x);
-        if (k === null) return null;
-        out += `${JSON.stringify(name)}:${k},`;
-      }
-      return `${out}}`;
-    }
-    default:
-      return null;
-  }
-}
 
 /** The structure of evaluating `targets` over `order` on `backend`, or null when it cannot be spelled. */
 function structureKey(targets: readonly Tensor[], order: readonly Tensor[], backend: BackendName): string | null {

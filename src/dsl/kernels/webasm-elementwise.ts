@@ -11,6 +11,7 @@ import { compiledKernel, heapLayout, heapResult } from './wasm-heap.js';
 import type { Storage, WebasmBackend } from '../backend.js';
 import type { BackendLowering } from '../kernel-table.js';
 import { arithOf, arithWithout } from '../primitive.js';
+import { attrsKey } from '../attrs-key.js';
 
 /** The output's dims after merging, and each pointer's element strides along them (output first). */
 export interface Loops {
@@ -111,9 +112,10 @@ export function groupProgram(root: Tensor, nodes: readonly Tensor[], externals: 
   if (!nodes.every((t) => arithWithout(t, Simd.lacks))) return null;
   // values: the externals, then the nodes
   const position = (t: Tensor) => (externals.includes(t) ? externals.indexOf(t) : externals.length + nodes.indexOf(t));
-  // non-finite constants spelled out (JSON writes them all as null)
-  const attrs = (a: unknown) => JSON.stringify(a, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) ?? '';
-  const key = nodes.map((t) => `${t.op!.name}${attrs(t.attrs)}(${t.inputs.map(position)})`).join(' ');
+  // attributes that are not plain data (a user's function) cannot key a compiled kernel: no SIMD form
+  const attrs = nodes.map((t) => attrsKey(t.attrs));
+  if (attrs.includes(null)) return null;
+  const key = nodes.map((t, k) => `${t.op!.name}${attrs[k]}(${t.inputs.map(position)})`).join(' ');
   const program = nodes.map((t) => ({ rule: arithOf(t.op!)!, inputs: t.inputs.map(position), attrs: t.attrs }));
   const result = position(root);
   const value: VectorValue = (s, operands) => {
