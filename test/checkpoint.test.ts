@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fromTypedArray, decodeCheckpoint, encodeCheckpoint, encodeSafetensors, inspectSafetensors, setBackend, vit, type VitConfigInput, type VitParams } from '../src/index.js';
 import { loadModel, saveModel } from '../src/vit/checkpoint-file.js';
+import { parameterReader } from '../src/nn/model-checkpoint.js';
 
 setBackend('cpu');
 
@@ -45,6 +46,32 @@ test('file round trip, and the file is exactly the bytes encodeCheckpoint makes'
   t.deepEqual(await flat(back.params), await flat(params));
   t.is(back.metadata.epoch, '3');
   t.deepEqual(new Uint8Array(await readFile(file)), await encodeCheckpoint(small, params, { epoch: '3' }));
+});
+
+test('a given config decides the model: its own checkpoint loads with its shapes, another config is refused in one line', async (t) => {
+  const params = vit.init(small, { seed: 6 });
+  const bytes = await encodeCheckpoint(small, params);
+  const back = decodeCheckpoint(bytes, { expected: small });
+  t.deepEqual(await flat(back.params), await flat(params));
+  t.deepEqual([back.params.posEmbedding.shape, back.params.classifier.weight.shape], [[1, 5, 8], [5, 8]]);
+  const dir = await tmp();
+  const file = path.join(dir, 'm.safetensors');
+  await saveModel(file, small, params);
+  t.deepEqual(await flat((await loadModel(file, small)).params), await flat(params));
+  const wider = vit.config({ imageSize: 8, patchSize: 4, channels: 3, embedDim: 12, heads: 2, mlpDim: 6, layers: 2, classes: 5 });
+  const err = t.throws(() => decodeCheckpoint(bytes, { fileName: 'm.safetensors', expected: wider }));
+  t.regex(err!.message, /^m\.safetensors: the model config \(.*dim 12.*\) needs \d+ bytes of weights, the file holds \d+$/);
+  await t.throwsAsync(loadModel(file, wider), { message: /^.*m\.safetensors: the model config \(.*dim 12.*\) needs/ });
+});
+
+test('each parameter is read with its stored shape, the one its type states', (t) => {
+  const tensors = new Map([['w', { shape: [3, 2], data: new Float32Array(6) }]]);
+  const get = parameterReader([{ name: 'w', shape: [3, 2] }], tensors, 'x.safetensors');
+  t.deepEqual(get('w', [3, 2]).shape, [3, 2]);
+  // the same 6 values, asked for as [2, 3]: refused, not reinterpreted
+  const err = t.throws(() => get('w', [2, 3]));
+  t.regex(err!.message, /^x\.safetensors: .*tensor "w" has shape \[3, 2\], expected \[2, 3\]/);
+  t.throws(() => parameterReader([{ name: 'v', shape: [1] }], tensors, 'x.safetensors'), { message: 'x.safetensors: missing tensor "v"' });
 });
 
 test('a stored config of a million (or 10^12) layers is refused at once, in a short line', async (t) => {

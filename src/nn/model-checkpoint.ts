@@ -5,7 +5,7 @@
 // describe exactly the bytes present before any tensor is listed or decoded, every problem list
 // is capped, and non-finite weights are refused.
 import { fromTypedArray, type Tensor } from '../dsl/index.js';
-import { checkTensors, summarize, tensorMismatchError, type LoadedTensor, type SafetensorsHeader, type TensorEntry } from '../io/safetensors.js';
+import { checkTensors, summarize, tensorMismatchError, type ExpectedTensor, type LoadedTensor, type SafetensorsHeader, type TensorEntry } from '../io/safetensors.js';
 import { describeValue, invalid, valid, type Validation } from '../io/validation.js';
 import type { ParameterReader } from './init.js';
 
@@ -13,7 +13,6 @@ export class CheckpointError extends Error {
   override name = 'CheckpointError';
 }
 
-/** What a checkpoint needs to know of a model kind; `In` is a config as a caller gives it (validated into a `Cfg`). */
 /**
  * `__metadata__.config` of a checkpoint as a record (one line naming the file when it is missing or
  * not JSON), and a reader of its positive integer fields, each bounded by `limits`.
@@ -35,6 +34,7 @@ export function storedConfigFields<K extends string>(metadata: Record<string, st
   };
 }
 
+/** What a checkpoint needs to know of a model kind; `In` is a config as a caller gives it (validated into a `Cfg`). */
 export interface CheckpointModel<Cfg extends In, P, In = Cfg> {
   /** stored in `__metadata__.model` */
   readonly kind: string;
@@ -82,6 +82,15 @@ export function checkpointMetadata<In>(model: { readonly kind: string; torchConf
 export function checkModelHeader<Cfg extends In, In>(model: CheckpointModel<Cfg, unknown, In>, header: SafetensorsHeader, fileName: string, expected?: In, tensorPrefix = ''): Cfg {
   requireKind(model, header.metadata, fileName);
   const cfg = expected !== undefined ? model.validConfig(expected, fileName) : model.configFromMetadata(header.metadata, fileName);
+  return requireModelTensors(model, header, fileName, cfg, tensorPrefix);
+}
+
+/**
+ * Refuses a header whose tensors (those under `tensorPrefix`) are not exactly the model of `cfg`:
+ * the size first, so a hostile config is refused before its tensors are listed, then names, shapes
+ * and dtypes. Returns `cfg`, with its type.
+ */
+export function requireModelTensors<Cfg extends In, In, K extends Cfg>(model: CheckpointModel<Cfg, unknown, In>, header: SafetensorsHeader, fileName: string, cfg: K, tensorPrefix = ''): K {
   const want = model.parameterCount(cfg) * 4;
   let have = 0;
   for (const [name, t] of header.tensors) if (name.startsWith(tensorPrefix)) have += t.end - t.begin;
@@ -94,13 +103,27 @@ export function checkModelHeader<Cfg extends In, In>(model: CheckpointModel<Cfg,
 
 /** Builds the parameter tree from decoded tensors (names already checked); refuses NaN/Inf. */
 export function modelParamsFromTensors<Cfg extends In, P, In>(model: CheckpointModel<Cfg, P, In>, cfg: Cfg, tensors: ReadonlyMap<string, LoadedTensor>, fileName: string, tensorPrefix = ''): P {
-  const entries = model.expectedShapes(cfg).map(({ name }) => {
+  return model.fromStateDict(cfg, parameterReader(model.expectedShapes(cfg), tensors, fileName, tensorPrefix));
+}
+
+/**
+ * Reads parameters from decoded tensors: all of `expected` must be there and finite (every bad one
+ * named in one line), and each read checks the stored shape is the one asked for, so the tensor it
+ * makes (fromTypedArray, typed by that shape) has the shape its type says.
+ */
+export function parameterReader(expected: readonly ExpectedTensor[], tensors: ReadonlyMap<string, LoadedTensor>, fileName: string, tensorPrefix = ''): ParameterReader {
+  const stored = (name: string): LoadedTensor => {
     const t = tensors.get(tensorPrefix + name);
     if (!t) throw new CheckpointError(`${fileName}: missing tensor ${JSON.stringify(tensorPrefix + name)}`);
-    return { name: tensorPrefix + name, shape: t.shape, data: t.data };
-  });
-  requireFinite(entries, fileName);
-  return model.fromStateDict(cfg, (name, shape) => fromTypedArray(tensors.get(tensorPrefix + name)!.data, shape));
+    return t;
+  };
+  requireFinite(expected.map(({ name }) => ({ name: tensorPrefix + name, ...stored(name) })), fileName);
+  return (name, shape) => {
+    const t = stored(name);
+    const problems = checkTensors(new Map([[tensorPrefix + name, t]]), [{ name: tensorPrefix + name, shape }]);
+    if (problems.length) throw tensorMismatchError(fileName, problems);
+    return fromTypedArray(t.data, shape);
+  };
 }
 
 /** Throws a one-line error naming the tensors that hold NaN or Infinity. */

@@ -2,9 +2,9 @@
 // model before any weight is read. The bytes format is checkpoint.ts.
 import { writeFileAtomic } from '../io/atomic.js';
 import { openSafetensors } from '../io/safetensors-file.js';
-import { encodeSafetensors, requireF32 } from '../io/safetensors.js';
+import { encodeSafetensors, requireF32, type LoadedTensor } from '../io/safetensors.js';
 import type { VitConfig, VitConfigInput } from './config.js';
-import { checkCheckpointHeader, checkpointEntries, checkpointMetadata, paramsFromTensors, requireFinite, typedAs, type Loaded } from './checkpoint.js';
+import { checkCheckpointHeader, checkpointEntries, checkpointMetadata, paramsFromTensors, requireFinite, type Loaded } from './checkpoint.js';
 import type { VitParams } from './params.js';
 
 /**
@@ -23,30 +23,24 @@ export async function encodeCheckpointFile(path: string, cfg: VitConfigInput, pa
   return encodeSafetensors(entries, checkpointMetadata(cfg, extra));
 }
 
-/** Checks a model file's header (size, config, names, shapes) without reading its weights. */
-export async function inspectModel<C extends VitConfigInput = VitConfigInput>(path: string, expected?: VitConfig<C> | C): Promise<VitConfig<C>> {
-  const file = await openSafetensors(path);
-  try {
-    requireF32(file.header, path);
-    return typedAs<C>({ cfg: checkCheckpointHeader(file.header, path, expected), params: null!, metadata: {} }).cfg;
-  } finally {
-    await file.close();
-  }
-}
-
 /**
  * Reads a model checkpoint. The config (the given one, else the file's own) must describe exactly
  * the file's tensors; all mismatches are reported in one capped line. A literal `expected` config
  * types the result (its parameters' literal dims), so the loaded model applies without casts.
  */
-export async function loadModel<C extends VitConfigInput = VitConfigInput>(path: string, expected?: VitConfig<C> | C): Promise<Loaded<C>> {
+export async function loadModel<C extends VitConfigInput>(path: string, expected: VitConfig<C> | C): Promise<Loaded<C>>;
+export async function loadModel(path: string, expected?: VitConfigInput): Promise<Loaded>;
+export async function loadModel<C extends VitConfigInput>(path: string, expected?: VitConfig<C> | C): Promise<Loaded<C> | Loaded> {
   const file = await openSafetensors(path);
   try {
     requireF32(file.header, path);
-    const cfg = checkCheckpointHeader(file.header, path, expected);
-    const tensors = new Map();
-    for (const name of file.header.tensors.keys()) tensors.set(name, await file.tensor(name));
-    return typedAs<C>({ cfg, params: paramsFromTensors(cfg, tensors, path), metadata: file.header.metadata });
+    // the weights are read only after the header is checked
+    const read = async <K extends VitConfigInput>(cfg: VitConfig<K>): Promise<Loaded<K>> => {
+      const tensors = new Map<string, LoadedTensor>();
+      for (const name of file.header.tensors.keys()) tensors.set(name, await file.tensor(name));
+      return { cfg, params: paramsFromTensors(cfg, tensors, path), metadata: file.header.metadata };
+    };
+    return expected === undefined ? await read(checkCheckpointHeader(file.header, path)) : await read(checkCheckpointHeader(file.header, path, expected));
   } finally {
     await file.close();
   }

@@ -7,15 +7,16 @@ import { decodeSafetensors, encodeSafetensors, inspectSafetensors, type LoadedTe
 import { allFields, oneLine, orThrow, valid } from '../io/validation.js';
 import {
   CheckpointError,
-  checkModelHeader,
   checkpointMetadata as modelMetadata,
-  modelParamsFromTensors,
+  parameterReader,
   requireFinite,
+  requireKind,
+  requireModelTensors,
   storedConfigFields,
   tensorEntries,
   type CheckpointModel,
 } from '../nn/model-checkpoint.js';
-import { config as makeConfig, torchConfig, type VitConfig, type VitConfigInput } from './config.js';
+import { checkedConfig, torchConfig, type VitConfig, type VitConfigInput } from './config.js';
 import { expectedShapes, fromStateDict, stateDict, type VitParams } from './params.js';
 
 export { CheckpointError, requireFinite, tensorEntries };
@@ -53,11 +54,17 @@ export async function encodeCheckpoint(cfg: VitConfigInput, params: VitParams, e
  * Decodes checkpoint bytes; `expected` (else the stored config) decides the model, and types the
  * result: a literal config gives parameters with its literal dims.
  */
-export function decodeCheckpoint<C extends VitConfigInput = VitConfigInput>(bytes: Uint8Array, opts: { fileName?: string; expected?: VitConfig<C> | C } = {}): Loaded<C> {
+export function decodeCheckpoint<C extends VitConfigInput>(bytes: Uint8Array, opts: { fileName?: string; expected: VitConfig<C> | C }): Loaded<C>;
+export function decodeCheckpoint(bytes: Uint8Array, opts?: { fileName?: string; expected?: VitConfigInput }): Loaded;
+export function decodeCheckpoint<C extends VitConfigInput>(bytes: Uint8Array, opts: { fileName?: string; expected?: VitConfig<C> | C } = {}): Loaded<C> | Loaded {
   const fileName = opts.fileName ?? 'checkpoint';
-  const cfg = checkCheckpointHeader(inspectSafetensors(bytes, fileName), fileName, opts.expected);
-  const { tensors, metadata } = decodeSafetensors(bytes, fileName);
-  return typedAs<C>({ cfg, params: paramsFromTensors(cfg, tensors, fileName), metadata });
+  const header = inspectSafetensors(bytes, fileName);
+  // the weights are decoded only after the header is checked
+  const read = <K extends VitConfigInput>(cfg: VitConfig<K>): Loaded<K> => {
+    const { tensors, metadata } = decodeSafetensors(bytes, fileName);
+    return { cfg, params: paramsFromTensors(cfg, tensors, fileName), metadata };
+  };
+  return opts.expected === undefined ? read(checkCheckpointHeader(header, fileName)) : read(checkCheckpointHeader(header, fileName, opts.expected));
 }
 
 /** A loaded checkpoint, typed by the config it was checked against. */
@@ -65,14 +72,6 @@ export interface Loaded<C extends VitConfigInput = VitConfigInput> {
   readonly cfg: VitConfig<C>;
   readonly params: VitParams<C>;
   readonly metadata: Record<string, string>;
-}
-
-/**
- * The runtime boundary of loading: checkCheckpointHeader has checked that the file holds exactly
- * the model `expected` describes (every name and shape), so its tensors have C's dims.
- */
-export function typedAs<C extends VitConfigInput>(loaded: Loaded): Loaded<C> {
-  return loaded as unknown as Loaded<C>;
 }
 
 /** The config stored in a checkpoint's metadata (PyTorch names), bounded by CONFIG_LIMITS. */
@@ -92,10 +91,10 @@ export function configFromMetadata(metadata: Record<string, string>, fileName: s
   return orThrow(fields, (problems) => new CheckpointError(`${fileName}: ${oneLine(problems)}`));
 }
 
-/** A validated config (the shape rules' messages, prefixed with the file). */
-export function validConfig(input: VitConfigInput, fileName: string): VitConfig {
+/** A validated config (the shape rules' messages, prefixed with the file), typed as the given one. */
+export function validConfig<C extends VitConfigInput>(input: VitConfig<C> | C, fileName: string): VitConfig<C> {
   try {
-    return makeConfig(input);
+    return checkedConfig(input);
   } catch (e) {
     throw new CheckpointError(`${fileName}: the stored model config is invalid: ${(e as Error).message}`);
   }
@@ -111,15 +110,20 @@ export function parameterCountOf(cfg: VitConfig): number {
 
 /**
  * Checks a checkpoint's header against a model (the expected config, else the stored one) before
- * any data is read: kind, size first, then names, shapes and dtypes. Returns the model's config.
+ * any data is read: kind, size first, then names, shapes and dtypes. Returns the model's config;
+ * an expected config keeps its type, since the file has been checked to hold exactly its tensors.
  */
-export function checkCheckpointHeader(header: SafetensorsHeader, fileName: string, expected?: VitConfigInput, tensorPrefix = ''): VitConfig {
-  return checkModelHeader(vitCheckpoint, header, fileName, expected, tensorPrefix);
+export function checkCheckpointHeader<C extends VitConfigInput>(header: SafetensorsHeader, fileName: string, expected: VitConfig<C> | C): VitConfig<C>;
+export function checkCheckpointHeader(header: SafetensorsHeader, fileName: string): VitConfig;
+export function checkCheckpointHeader<C extends VitConfigInput>(header: SafetensorsHeader, fileName: string, expected?: VitConfig<C> | C): VitConfig<C> | VitConfig {
+  requireKind(vitCheckpoint, header.metadata, fileName);
+  const cfg = expected === undefined ? vitCheckpoint.configFromMetadata(header.metadata, fileName) : validConfig(expected, fileName);
+  return requireModelTensors(vitCheckpoint, header, fileName, cfg);
 }
 
-/** Builds the parameter tree from decoded tensors (names already checked); refuses NaN/Inf. */
-export function paramsFromTensors(cfg: VitConfig, tensors: ReadonlyMap<string, LoadedTensor>, fileName: string, tensorPrefix = ''): VitParams {
-  return modelParamsFromTensors(vitCheckpoint, cfg, tensors, fileName, tensorPrefix);
+/** Builds the parameter tree from decoded tensors (names already checked), each typed by `cfg`'s dims; refuses NaN/Inf. */
+export function paramsFromTensors<C extends VitConfigInput>(cfg: VitConfig<C>, tensors: ReadonlyMap<string, LoadedTensor>, fileName: string): VitParams<C> {
+  return fromStateDict(cfg, parameterReader(expectedShapes(cfg), tensors, fileName));
 }
 
 export function describeConfig(cfg: VitConfigInput): string {

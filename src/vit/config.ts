@@ -28,6 +28,15 @@ export class ConfigError extends Error {
  * types, positive integers, dropout in [0, 1), and the divisibility rules.
  */
 export function config<const C extends VitConfigInput>(c: C & CheckVitConfig<C>): VitConfig<C> {
+  return checkedConfig<C>(c);
+}
+
+/**
+ * config()'s checks at runtime only, for a config whose type cannot be checked at compile time (a
+ * generic caller's); the result keeps the given type, as config() does.
+ */
+export function checkedConfig<C extends VitConfigInput>(input: VitConfig<C> | C): VitConfig<C> {
+  const c: C = input;
   orThrow(checkConfig(c), (problems) => new ConfigError(problems));
   return { ...c, ...vitDerived<C>(c) };
 }
