@@ -160,7 +160,7 @@ test('a hostile progress record is refused before any file changes', async (t) =
 
 test('--resume: conflicting flags are refused by name, before the data is read', async (t) => {
   const dir = await copyRun();
-  await refused(t, ['--resume', '--out-dir', dir, '--epochs', '5', '--lr', '0.5', ...missingData], dir, /--resume: --epochs 5 \(the run has 2\); --lr 0\.5 \(the run has 0\.002\) conflict with the run stored in .*last\.train\.safetensors/);
+  await refused(t, ['--resume', '--out-dir', dir, '--epochs', '5', '--lr', '0.5', ...missingData], dir, /--resume: --epochs 5 \(the run has 2\); --lr 0\.5 \(the run has 0\.003\) conflict with the run stored in .*last\.train\.safetensors/);
   await refused(t, ['--resume', '--out-dir', dir, '--preset', 'seed', ...missingData], dir, /--preset seed \(sets --patch-size 8|--preset seed \(sets --embed-dim 384/);
   // the same value as stored is fine: it gets as far as the (missing) data
   await refused(t, ['--resume', '--backend', 'cpu', '--out-dir', dir, '--epochs', '2', '--embed-dim', '16', ...missingData], dir, /already finished its 2 epochs|--data-dir \/nonexistent\/cifar/, [0, 1]);
@@ -184,7 +184,7 @@ test('--help: one "Usage:" and every preset\'s values', async (t) => {
   t.false(/usage:/i.test(r.stdout.slice(6)));
   t.regex(r.stdout, /\n +seed +quick +resnet\n/);
   t.regex(r.stdout, /\n  --embed-dim +384 +64 +64\n/);
-  t.regex(r.stdout, /\n  --epochs +250 +14 +4\n/);
+  t.regex(r.stdout, /\n  --epochs +250 +30 +4\n/);
   t.regex(r.stdout, /\n  --width +8 +8 +8\n/);
 });
 
