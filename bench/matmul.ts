@@ -1,6 +1,6 @@
-// node build/bench/matmul.js [backends, default webasm] [reps, default 7]   (SHAPED_VIT_RELAXED_SIMD=0: plain SIMD;
-// SHAPED_VIT_NO_TFJS=1: ours (and gpu.js's) only, where the TF.js peer cannot be installed, as on the GPU machine)
-// GFLOP/s of the matmuls a small-config ViT training step runs (B=128, T=17, E=128, H=4, MLP 256),
+// node build/bench/matmul.js [backends, default webasm] [reps, default 7] [config, default small]   (SHAPED_VIT_RELAXED_SIMD=0:
+// plain SIMD; SHAPED_VIT_NO_TFJS=1: ours (and gpu.js's) only, where the TF.js peer cannot be installed, as on the GPU machine)
+// GFLOP/s of the matmuls a ViT training step of the config runs at batch 128 (vit-matmuls.ts; small: T=17, E=128, H=4, MLP 256),
 // through the DSL (`matmul`), side by side with TF.js-wasm's tf.matMul on the same shapes in the
 // same process (rounds interleaved, so machine load hits both alike). Prints the median and best
 // of `reps` timed runs after two warm-up runs, and our max abs error against a float64 reference.
@@ -12,7 +12,8 @@ import { stridedMatmul, type MatmulAttrs } from '../src/dsl/ops/matmul.js';
 import { packedMatmulSource } from '../src/dsl/kernels/webgpu-matmul.js';
 import { portableLowering } from '../src/dsl/primitive.js';
 import { tfjsWasm } from './tfjs.js';
-import { cases, type Case } from './vit-matmuls.js';
+import { flopsOf, vitMatmuls, type Case } from './vit-matmuls.js';
+import { configs, type ConfigName } from './measure.js';
 import { enableRelaxedSimd } from '../src/cli/relaxed-simd.js';
 
 
@@ -38,14 +39,18 @@ function reference(c: Case, a: Float32Array, b: Float32Array, m: number, k: numb
 const maxErr = (x: Float32Array, ref: Float64Array) => x.reduce((e, v, i) => Math.max(e, Math.abs(v - ref[i])), 0);
 const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[xs.length >> 1];
 
-async function benchBackend(name: BackendName, reps: number, tf: any | null): Promise<void> {
+async function benchBackend(name: BackendName, reps: number, tf: any | null, config: ConfigName): Promise<void> {
+  const cases = vitMatmuls(config);
   setBackend(name);
   const be = await backend();
-  console.log(`\nshaped-vit on ${be.description}${tf ? ` vs TF.js ${tf.version_core} ${tf.getBackend()} (XNNPACK, one thread)` : ' (TF.js not run: SHAPED_VIT_NO_TFJS)'}`);
+  console.log(`\n${config} config's step matmuls (batch 128): shaped-vit on ${be.description}${tf ? ` vs TF.js ${tf.version_core} ${tf.getBackend()} (XNNPACK, one thread)` : ' (TF.js not run: SHAPED_VIT_NO_TFJS)'}`);
   console.log('GFLOP/s, median / best; TF.js as asked (transpose flags) and untransposed (operands transposed beforehand, untimed)');
   const gpujsColumn = be.name === 'webgpu';
-  console.log(`${'case'.padEnd(38)} ${'ours'.padEnd(20)} ${'TF.js'.padEnd(20)} ${'TF.js untransposed'.padEnd(22)} ours/best TF.js  our max err${gpujsColumn ? '  gpu.js kernel         ours/gpu.js' : ''}`);
+  console.log(`${'case x calls per step'.padEnd(44)} ${'ours'.padEnd(20)} ${'TF.js'.padEnd(20)} ${'TF.js untransposed'.padEnd(22)} ours/best TF.js  our max err${gpujsColumn ? '  gpu.js kernel         ours/gpu.js' : ''}`);
   const ratios: number[] = [];
+  // the step's matmul time: each shape's median times its calls per step
+  let stepMs = 0;
+  let stepFlops = 0;
   for (const c of cases) {
     const ra = c.a.length;
     const [m, k] = c.transposeA ? [c.a[ra - 1], c.a[ra - 2]] : [c.a[ra - 2], c.a[ra - 1]];
@@ -112,14 +117,17 @@ async function benchBackend(name: BackendName, reps: number, tf: any | null): Pr
     const gf = (ms: number) => (2 * batch * m * n * k) / ms / 1e6;
     const fmt = (xs: number[], w: number, shown = true) => (shown ? `${gf(median(xs)).toFixed(2)} / ${gf(Math.min(...xs)).toFixed(2)}` : '-').padEnd(w);
     // against TF.js's faster route for this shape
+    stepMs += c.calls * median(ours);
+    stepFlops += c.calls * flopsOf(c);
     const ratio = Math.min(median(theirs), median(plain)) / median(ours);
     if (tf) ratios.push(ratio);
     const gpujsCells = runGpujs ? `  ${fmt(gpujsTimes, 20)} ${(median(gpujsTimes) / median(ours)).toFixed(2)} (gpu.js err ${gpujsErr.toExponential(1)})` : '';
-    console.log(`${c.name.padEnd(38)} ${fmt(ours, 20)} ${fmt(theirs, 20, !!tf)} ${fmt(plain, 22, !!tf)} ${(tf ? ratio.toFixed(2) : '-').padEnd(11)} ${err.toExponential(1)}${gpujsCells}`);
+    console.log(`${`${c.name} x${c.calls}`.padEnd(44)} ${fmt(ours, 20)} ${fmt(theirs, 20, !!tf)} ${fmt(plain, 22, !!tf)} ${(tf ? ratio.toFixed(2) : '-').padEnd(11)} ${err.toExponential(1)}${gpujsCells}`);
     a.dispose();
     b.dispose();
     for (const x of [ta, tb, ua, ub]) x?.dispose();
   }
+  console.log(`ours, one step's matmuls: ${stepMs.toFixed(1)} ms (${(stepFlops / stepMs / 1e6).toFixed(2)} GFLOP/s)`);
   if (tf) console.log(`lowest ours/best TF.js: ${Math.min(...ratios).toFixed(2)}`);
 }
 
@@ -143,6 +151,8 @@ function gpujsMatmul(be: WebgpuBackend, a: Tensor, b: Tensor, c: Case): () => Pr
 enableRelaxedSimd();
 const names = (process.argv[2] ?? 'webasm').split(',') as BackendName[];
 const reps = Number(process.argv[3] ?? 7);
+const config = (process.argv[4] ?? 'small') as ConfigName;
+if (!(config in configs)) throw new Error(`unknown config ${config} (${Object.keys(configs).join(', ')})`);
 const tf = process.env.SHAPED_VIT_NO_TFJS === '1' ? null : await tfjsWasm();
-for (const name of names) await benchBackend(name, reps, tf);
+for (const name of names) await benchBackend(name, reps, tf, config);
 process.exit(0);
