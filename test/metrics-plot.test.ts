@@ -75,6 +75,12 @@ test('a torn last line is dropped; a bad line elsewhere is an error naming the l
   await t.throwsAsync(readMetrics(path), { message: `${path}:3: not valid JSON` });
   await writeFile(path, `${formatMetricsLine(record(1))}\n{"epoch":2}\n${formatMetricsLine(record(3))}\n`);
   await t.throwsAsync(readMetrics(path), { message: `${path}:2: field trainLoss is missing or not a number` });
+  await writeFile(path, `[1]\n${full}`);
+  await t.throwsAsync(readMetrics(path), { message: `${path}:1: not a JSON object` });
+  await writeFile(path, `${formatMetricsLine(record(1)).replace('"lr":0.0001', '"lr":"0.0001"')}\n`);
+  await t.throwsAsync(readMetrics(path), { message: `${path}:1: field lr is missing or not a number` });
+  await writeFile(path, `${formatMetricsLine(record(1)).replace('"epoch":1', '"epoch":1.5')}\n`);
+  await t.throwsAsync(readMetrics(path), { message: `${path}:1: epoch 1.5 is not a positive integer` });
   await writeFile(path, `${full}\n\n`); // blank lines are ignored
   t.deepEqual(await readMetrics(path), [record(1), record(2)]);
 });

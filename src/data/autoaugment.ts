@@ -471,12 +471,12 @@ export function rotate(img: RgbImage, degrees: number, fill: readonly number[] =
   if (angle === 180) return rotateQuarter(img, 2);
   if ((angle === 90 || angle === 270) && w === h) return rotateQuarter(img, angle === 90 ? 1 : 3);
   const rad = -(angle * (Math.PI / 180));
-  const m = [round15(Math.cos(rad)), round15(Math.sin(rad)), 0.0, round15(-Math.sin(rad)), round15(Math.cos(rad)), 0.0];
+  const m: [number, number, number, number, number, number] = [round15(Math.cos(rad)), round15(Math.sin(rad)), 0.0, round15(-Math.sin(rad)), round15(Math.cos(rad)), 0.0];
   const cx = w / 2;
   const cy = h / 2;
   m[2] = m[0] * -cx + m[1] * -cy + m[2] + cx;
   m[5] = m[3] * -cx + m[4] * -cy + m[5] + cy;
-  return affineNearest(img, m as unknown as Affine, fill);
+  return affineNearest(img, m, fill);
 }
 
 // ---------------------------------------------------------------- policy

@@ -63,3 +63,6 @@ export function describeValue(v: unknown): string {
   const kind = v === null ? '' : Array.isArray(v) ? ' (an array)' : typeof v === 'object' ? ' (an object)' : typeof v === 'string' ? ' (a string)' : typeof v === 'boolean' ? ' (a boolean)' : '';
   return shown + kind;
 }
+
+/** A parsed JSON value that is an object (not null, not an array), its fields still unchecked. */
+export const isJsonObject = (v: unknown): v is Readonly<Record<string, unknown>> => typeof v === 'object' && v !== null && !Array.isArray(v);

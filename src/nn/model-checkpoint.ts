@@ -5,7 +5,7 @@
 // describe exactly the bytes present before any tensor is listed or decoded, every problem list
 // is capped, and non-finite weights are refused.
 import { fromTypedArray, type Tensor } from '../dsl/index.js';
-import { checkTensors, summarize, tensorMismatchError, type ExpectedTensor, type LoadedTensor, type SafetensorsHeader, type TensorEntry } from '../io/safetensors.js';
+import { checkTensors, encodeSafetensors, summarize, tensorMismatchError, type ExpectedTensor, type LoadedTensor, type SafetensorsHeader, type TensorEntry } from '../io/safetensors.js';
 import { describeValue, invalid, valid, type Validation } from '../io/validation.js';
 import type { ParameterReader } from './init.js';
 
@@ -73,6 +73,13 @@ export async function tensorEntries(pairs: ReadonlyArray<readonly [string, Tenso
 /** The checkpoint's metadata: `extra`, the model's kind and config. */
 export function checkpointMetadata<In>(model: { readonly kind: string; torchConfig(cfg: In): Record<string, number> }, cfg: In, extra: Record<string, string> = {}): Record<string, string> {
   return { ...extra, model: model.kind, config: JSON.stringify(model.torchConfig(cfg)) };
+}
+
+/** A model's checkpoint bytes: its state_dict, kind and config; non-finite weights are refused naming `what` (the caller, or the file being written). */
+export async function encodeModel<In, P>(model: { readonly kind: string; torchConfig(cfg: In): Record<string, number>; stateDict(params: P): Array<[string, Tensor]> }, cfg: In, params: P, extra: Record<string, string>, what: string): Promise<Uint8Array> {
+  const entries = await tensorEntries(model.stateDict(params));
+  requireFinite(entries, what);
+  return encodeSafetensors(entries, checkpointMetadata(model, cfg, extra));
 }
 
 /**

@@ -1,8 +1,10 @@
 // Per-epoch training metrics as JSON Lines: one object per epoch, appended and fsynced as soon as
 // the epoch ends, so a crash loses at most the line being written. A diverged run's NaN losses
 // are stored as null (JSON has no NaN) and read back as NaN.
+import * as E from 'fp-ts/lib/Either.js';
 import { appendLine, writeFileAtomic, type WriteHooks } from '../io/atomic.js';
 import { FileReadError, readFileBounded } from '../io/read-bounded.js';
+import { allFields, invalid, isJsonObject, valid, type Validation } from '../io/validation.js';
 
 /** A metrics log that cannot be used; the message names the file and line. */
 export class MetricsError extends Error {
@@ -29,9 +31,10 @@ export interface MetricsRecord {
 }
 
 // Field order of the written objects (and the set readMetrics requires).
-const FIELDS = ['epoch', 'trainLoss', 'trainAcc', 'valLoss', 'valAcc', 'lr', 'timeSec', 'imgPerSec'] as const;
+const FIELDS = ['epoch', 'trainLoss', 'trainAcc', 'valLoss', 'valAcc', 'lr', 'timeSec', 'imgPerSec'] as const satisfies readonly (keyof MetricsRecord)[];
+type MetricsField = (typeof FIELDS)[number];
 // Values a diverged run can legitimately produce as NaN/Infinity.
-const MAY_BE_NAN = new Set<string>(['trainLoss', 'trainAcc', 'valLoss', 'valAcc']);
+const MAY_BE_NAN = new Set<MetricsField>(['trainLoss', 'trainAcc', 'valLoss', 'valAcc']);
 
 /** The jsonl line for one record (no newline). */
 export function formatMetricsLine(record: MetricsRecord): string {
@@ -99,15 +102,26 @@ function parseRecord(line: string): MetricsRecord | string {
   } catch {
     return 'not valid JSON';
   }
-  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return 'not a JSON object';
-  const src = obj as Record<string, unknown>;
-  const rec: Record<string, number> = {};
-  for (const k of FIELDS) {
-    const v = src[k];
-    if (v === null && MAY_BE_NAN.has(k)) rec[k] = NaN;
-    else if (typeof v === 'number' && Number.isFinite(v)) rec[k] = v;
-    else return `field ${k} is missing or not a number`;
-  }
+  if (!isJsonObject(obj)) return 'not a JSON object';
+  const num = (k: MetricsField): Validation<number> => {
+    const v = obj[k];
+    if (v === null && MAY_BE_NAN.has(k)) return valid(NaN);
+    if (typeof v === 'number' && Number.isFinite(v)) return valid(v);
+    return invalid(`field ${k} is missing or not a number`);
+  };
+  const fields = allFields({
+    epoch: num('epoch'),
+    trainLoss: num('trainLoss'),
+    trainAcc: num('trainAcc'),
+    valLoss: num('valLoss'),
+    valAcc: num('valAcc'),
+    lr: num('lr'),
+    timeSec: num('timeSec'),
+    imgPerSec: num('imgPerSec'),
+  });
+  // the first problem, as the line's one error
+  if (E.isLeft(fields)) return fields.left[0];
+  const rec: MetricsRecord = fields.right;
   if (!Number.isSafeInteger(rec.epoch) || rec.epoch < 1) return `epoch ${rec.epoch} is not a positive integer`;
-  return rec as unknown as MetricsRecord;
+  return rec;
 }

@@ -2,8 +2,8 @@
 // model kind (the one asked for, else the file's own) before any weight is read.
 import { writeFileAtomic } from '../io/atomic.js';
 import { openSafetensors } from '../io/safetensors-file.js';
-import { encodeSafetensors, requireF32 } from '../io/safetensors.js';
-import { checkModelHeader, checkpointMetadata, modelParamsFromTensors, requireFinite, tensorEntries } from '../nn/model-checkpoint.js';
+import { requireF32 } from '../io/safetensors.js';
+import { checkModelHeader, encodeModel, modelParamsFromTensors } from '../nn/model-checkpoint.js';
 import { kindOf } from './checkpoint.js';
 import type { ImageModelConfig, SomeModelKind } from './models.js';
 
@@ -15,9 +15,7 @@ export interface KindAndConfig {
 
 /** The bytes of a model file at `path` (non-finite weights refused, naming the file). */
 export async function encodeModelFile({ kind, cfg }: KindAndConfig, path: string, params: unknown, extra: Record<string, string> = {}): Promise<Uint8Array> {
-  const entries = await tensorEntries(kind.stateDict(params));
-  requireFinite(entries, path);
-  return encodeSafetensors(entries, checkpointMetadata(kind, cfg, extra));
+  return encodeModel(kind, cfg, params, extra, path);
 }
 
 /** Writes a model file atomically (a NaN model never replaces a good one). */

@@ -1,6 +1,9 @@
 // Training recipes: every knob a run depends on, the named presets, and how a recipe becomes a
 // model config, an optimizer and a schedule. A recipe is stored in each checkpoint so --resume
 // restores the run; parseRecipe reads one back without trusting it.
+import { sequenceS, sequenceT } from 'fp-ts/lib/Apply.js';
+import * as O from 'fp-ts/lib/Option.js';
+import { isJsonObject } from '../io/validation.js';
 import { resnet } from '../resnet/index.js';
 import { vit, type VitConfig } from '../vit/index.js';
 import { modelKinds, modelNames, type ImageModelConfig, type ModelName, type SomeModelKind } from './models.js';
@@ -95,7 +98,16 @@ export function recipeSchedule(r: Recipe): Schedule {
     : cosineAnnealing({ baseLr: r.lr, tMax: r.epochs, etaMin: r.etaMin });
 }
 
-/** A recipe stored in a checkpoint, checked key by key against the Recipe type; null when it is not one. */
+// recipes stored before the model kinds existed are ViT recipes
+const beforeModelKinds: Partial<Recipe> = { model: 'vit', width: presets.seed.width, blocks: presets.seed.blocks };
+const allPresent = sequenceS(O.Apply);
+const finite = (v: unknown): O.Option<number> => (typeof v === 'number' && Number.isFinite(v) ? O.some(v) : O.none);
+const oneOf = <T extends string>(names: readonly T[], v: unknown): O.Option<T> => O.fromNullable(names.find((name) => name === v));
+const numberPair = (v: unknown): O.Option<[number, number]> => (Array.isArray(v) && v.length === 2 ? sequenceT(O.Apply)(finite(v[0]), finite(v[1])) : O.none);
+// absent (no limit) or a positive count
+const optionalCount = (v: unknown): O.Option<number | undefined> => (v === undefined ? O.some(undefined) : typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? O.some(v) : O.none);
+
+/** A recipe stored in a checkpoint, built field by field from checked values; null when it is not one. */
 export function parseRecipe(text: string): Recipe | null {
   let raw: unknown;
   try {
@@ -103,25 +115,33 @@ export function parseRecipe(text: string): Recipe | null {
   } catch {
     return null;
   }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return null;
-  // recipes stored before the model kinds existed are ViT recipes
-  const r: Record<string, unknown> = { model: 'vit', width: presets.seed.width, blocks: presets.seed.blocks, ...(raw as Record<string, unknown>) };
-  const template = presets.seed;
-  for (const key of Object.keys(template) as (keyof Recipe)[]) {
-    const v = r[key];
-    const want = template[key];
-    if (key === 'limitTrain' || key === 'limitTest') {
-      if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) > 0)) return null;
-    } else if (key === 'betas') {
-      if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) return null;
-    } else if (key === 'model') {
-      if (!modelNames.includes(v as never)) return null;
-    } else if (key === 'optimizer') {
-      if (!optimizerNames.includes(v as never)) return null;
-    } else if (key === 'augment') {
-      if (!augmentNames.includes(v as never)) return null;
-    } else if (typeof v !== typeof want || (typeof v === 'number' && !Number.isFinite(v))) return null;
-  }
-  for (const key of Object.keys(r)) if (!(key in template)) return null;
-  return r as unknown as Recipe;
+  if (!isJsonObject(raw) || Object.keys(raw).some((key) => !Object.hasOwn(presets.seed, key))) return null;
+  const stored = (key: keyof Recipe): unknown => (Object.hasOwn(raw, key) ? raw[key] : beforeModelKinds[key]);
+  const num = (key: keyof Recipe) => finite(stored(key));
+  const recipe = allPresent({
+    model: oneOf(modelNames, stored('model')),
+    width: num('width'),
+    blocks: num('blocks'),
+    patchSize: num('patchSize'),
+    embedDim: num('embedDim'),
+    heads: num('heads'),
+    mlpDim: num('mlpDim'),
+    layers: num('layers'),
+    dropout: num('dropout'),
+    batchSize: num('batchSize'),
+    epochs: num('epochs'),
+    lr: num('lr'),
+    betas: numberPair(stored('betas')),
+    weightDecay: num('weightDecay'),
+    optimizer: oneOf(optimizerNames, stored('optimizer')),
+    momentum: num('momentum'),
+    labelSmoothing: num('labelSmoothing'),
+    warmupEpochs: num('warmupEpochs'),
+    etaMin: num('etaMin'),
+    augment: oneOf(augmentNames, stored('augment')),
+    seed: num('seed'),
+    limitTrain: optionalCount(stored('limitTrain')),
+    limitTest: optionalCount(stored('limitTest')),
+  });
+  return O.toNullable(recipe);
 }

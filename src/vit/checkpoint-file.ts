@@ -2,9 +2,10 @@
 // model before any weight is read. The bytes format is checkpoint.ts.
 import { writeFileAtomic } from '../io/atomic.js';
 import { openSafetensors } from '../io/safetensors-file.js';
-import { encodeSafetensors, requireF32, type LoadedTensor } from '../io/safetensors.js';
+import { requireF32, type LoadedTensor } from '../io/safetensors.js';
+import { encodeModel } from '../nn/model-checkpoint.js';
 import type { VitConfig, VitConfigInput } from './config.js';
-import { checkCheckpointHeader, checkpointEntries, checkpointMetadata, paramsFromTensors, requireFinite, type Loaded } from './checkpoint.js';
+import { checkCheckpointHeader, paramsFromTensors, vitCheckpoint, type Loaded } from './checkpoint.js';
 import type { VitParams } from './params.js';
 
 /**
@@ -13,14 +14,7 @@ import type { VitParams } from './params.js';
  */
 export async function saveModel<C extends VitConfigInput>(path: string, cfg: VitConfig<C> | C, params: VitParams<NoInfer<C>>, extra?: Record<string, string>): Promise<void>;
 export async function saveModel(path: string, cfg: VitConfigInput, params: VitParams, extra: Record<string, string> = {}): Promise<void> {
-  await writeFileAtomic(path, await encodeCheckpointFile(path, cfg, params, extra));
-}
-
-/** The bytes saveModel writes to `path` (non-finite weights refused, naming the file). */
-export async function encodeCheckpointFile(path: string, cfg: VitConfigInput, params: VitParams, extra: Record<string, string> = {}): Promise<Uint8Array> {
-  const entries = await checkpointEntries(params);
-  requireFinite(entries, path);
-  return encodeSafetensors(entries, checkpointMetadata(cfg, extra));
+  await writeFileAtomic(path, await encodeModel(vitCheckpoint, cfg, params, extra, path));
 }
 
 /**

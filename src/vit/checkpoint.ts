@@ -3,23 +3,21 @@
 // and save them; checkpoint-file.ts does the same for files. Checkpoints are untrusted: the config
 // is bounded and must describe exactly the bytes present before any tensor is listed or decoded,
 // every problem list is capped, and non-finite weights are refused.
-import { decodeSafetensors, encodeSafetensors, inspectSafetensors, type LoadedTensor, type SafetensorsHeader, type TensorEntry } from '../io/safetensors.js';
+import { decodeSafetensors, inspectSafetensors, type LoadedTensor, type SafetensorsHeader } from '../io/safetensors.js';
 import { allFields, oneLine, orThrow, valid } from '../io/validation.js';
 import {
   CheckpointError,
-  checkpointMetadata as modelMetadata,
+  encodeModel,
   parameterReader,
-  requireFinite,
   requireKind,
   requireModelTensors,
   storedConfigFields,
-  tensorEntries,
   type CheckpointModel,
 } from '../nn/model-checkpoint.js';
 import { checkedConfig, torchConfig, type VitConfig, type VitConfigInput } from './config.js';
 import { expectedShapes, fromStateDict, stateDict, type VitParams } from './params.js';
 
-export { CheckpointError, requireFinite, tensorEntries };
+export { CheckpointError };
 
 /** Upper bounds on a stored config: far above any model this library trains, far below what would exhaust memory while checking one. */
 export const CONFIG_LIMITS = {
@@ -32,22 +30,10 @@ export const CONFIG_LIMITS = {
   num_layers: 1 << 12,
 } as const;
 
-/** (name, shape, data) of every parameter, ready for encodeSafetensors. */
-export async function checkpointEntries(params: VitParams): Promise<TensorEntry[]> {
-  return tensorEntries(stateDict(params));
-}
-
-/** The checkpoint's metadata: `extra`, the model kind and config. */
-export function checkpointMetadata(cfg: VitConfigInput, extra: Record<string, string> = {}): Record<string, string> {
-  return modelMetadata(vitCheckpoint, cfg, extra);
-}
-
 /** A ViT checkpoint as safetensors bytes (what saveModel writes); `params` are typed by `cfg`. */
 export async function encodeCheckpoint<C extends VitConfigInput>(cfg: VitConfig<C> | C, params: VitParams<NoInfer<C>>, extra?: Record<string, string>): Promise<Uint8Array>;
 export async function encodeCheckpoint(cfg: VitConfigInput, params: VitParams, extra: Record<string, string> = {}): Promise<Uint8Array> {
-  const entries = await checkpointEntries(params);
-  requireFinite(entries, 'encodeCheckpoint');
-  return encodeSafetensors(entries, checkpointMetadata(cfg, extra));
+  return encodeModel(vitCheckpoint, cfg, params, extra, 'encodeCheckpoint');
 }
 
 /**
