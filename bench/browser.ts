@@ -1,4 +1,4 @@
-// npm run bench:browser -- [--configs quick,small] [--backends webgpu,webasm] [--batch 128] [--steps 3] [--warmup 1] [--json] [--rows]
+// npm run bench:browser -- [--configs quick,small] [--backends webgpu,webasm] [--batch 128] [--steps 3] [--warmup 1] [--json] [--rows] [--adam FLOATS]
 // The measurement of `npm run bench` (bench/measure.ts) inside headless Chromium: WebGPU on its
 // SwiftShader Vulkan device (software here; a GPU's driver on a desktop), or webasm. The page is
 // bundled and served like the browser tests (test/support/browser.ts).
@@ -10,6 +10,7 @@ import { bundleTestPage, chromiumPath, launchChromium, serveDir } from '../test/
 import { repoRoot } from '../test/support/cifar-fixture.js';
 import type { ConfigName, measure } from './measure.js';
 import type { rowTimings } from './rows.js';
+import type { adamTimings } from './adam-update.js';
 
 const spec = {
   configs: { type: 'string', default: 'quick', help: 'comma-separated: quick, small, seed' },
@@ -19,9 +20,10 @@ const spec = {
   warmup: { type: 'int', default: 1, min: 0, help: 'untimed steps first (kernel compilation)' },
   json: { type: 'bool', help: 'one JSON line per result' },
   rows: { type: 'bool', help: "instead: webgpu's row statistics kernels, ours vs gpu.js's (bench/rows.ts) at --batch, --steps rounds" },
+  adam: { type: 'int', default: 0, min: 0, help: "instead: a flat AdamW update of this many floats, our elementwise kernels vs gpu.js's (bench/adam-update.ts), --steps rounds" },
 } as const;
 
-declare const shapedVitBench: { measure: typeof measure; rowTimings: typeof rowTimings };
+declare const shapedVitBench: { measure: typeof measure; rowTimings: typeof rowTimings; adamTimings: typeof adamTimings };
 
 const parsed = parseFlags(spec, process.argv.slice(2));
 if (parsed.help) process.exit(0);
@@ -36,7 +38,8 @@ try {
   await page.waitForFunction(() => 'shapedVitBench' in globalThis, { timeout: 120_000 });
   const version = await chromium.browser.version();
   if (f.rows) for (const line of await page.evaluate((...a) => shapedVitBench.rowTimings(...a), f.steps, f.batch)) console.log(line);
-  for (const name of f.rows ? [] : (f.configs.split(',') as ConfigName[])) {
+  if (f.adam) for (const line of await page.evaluate((...a) => shapedVitBench.adamTimings(...a), f.steps, f.adam)) console.log(line);
+  for (const name of f.rows || f.adam ? [] : (f.configs.split(',') as ConfigName[])) {
     for (const b of f.backends.split(',')) {
       const res = await page.evaluate((...a) => shapedVitBench.measure(...a), name, b as 'webgpu', f.batch, f.steps, f.warmup, false);
       const line = { ...res, browser: `${version} (${chromiumPath})` };

@@ -118,8 +118,12 @@ export interface WebgpuBackend extends Backend {
   readonly tiledMatmul: boolean;
   /** Whether row statistics (softmax, layerNorm) run as our WGSL workgroup reductions (kernels/webgpu-rows.ts). */
   readonly rowKernels: boolean;
+  /** Whether elementwise groups run as our WGSL kernels (kernels/webgpu-elementwise.ts), else gpu.js's. */
+  readonly elementwiseKernels: boolean;
   /** Runs one of the project's own WGSL kernels (backends/wgsl.ts) on gpu.js's device and buffers. */
   runWgsl(spec: WgslSpec, args: readonly Storage[]): Promise<Storage>;
+  /** `runWgsl` for a kernel with several results (`spec.results`): their storage, in binding order. */
+  runWgslResults(spec: WgslSpec, args: readonly Storage[]): Promise<Storage[]>;
   /** Copies contiguous runs of its arguments into a new buffer: one command encoder, one submit, no kernel. */
   runCopies(spec: CopySpec, args: readonly Storage[]): Promise<Storage>;
 }
@@ -146,12 +150,19 @@ export interface WgslLimits {
 
 /**
  * A WGSL compute shader with entry point `main`: bindings 0 .. n-1 are its n arguments (read-only
- * storage arrays of f32), binding n its result of `length` floats; dispatched as `workgroups`.
+ * storage arrays of f32), then its results of `length` floats each; dispatched as `workgroups`.
  */
 export interface WgslSpec {
   readonly source: string;
   readonly length: number;
   readonly workgroups: readonly [number, number, number];
+  /** how many results (default 1) */
+  readonly results?: number;
+  /**
+   * arguments of one float each, by position, copied into one buffer bound after the other
+   * arguments in this order (WebGPU guarantees only 8 storage buffers a shader stage)
+   */
+  readonly packed?: readonly number[];
 }
 
 export interface CpuBackend extends Backend {

@@ -8,7 +8,8 @@ import type { Tensor } from './tensor.js';
 import { broadcastIndex, coordinates, kernelSource, localBinder, maxKernelInputs as maxInputs, singleKernel, type Lowering } from './kernel-source.js';
 import { readStats, rowStatsKernel, type Load, type RowStatsKernel } from './rows.js';
 import { elementwiseSource, isElementwise } from './primitive.js';
-import { epilogueLoweringFor, fusedCompilerFor, hasEpilogue, rowsOf } from './kernel-table.js';
+import { epilogueLoweringFor, fusedCompilerFor, hasEpilogue, resultsCompilerFor, rowsOf, type ResultsLowering } from './kernel-table.js';
+import type { Storage } from './backend.js';
 
 const sameShape = (a: Tensor, b: Tensor) => a.shape.length === b.shape.length && a.shape.every((d, k) => d === b.shape[k]);
 
@@ -204,4 +205,118 @@ export function fuseEpilogues(
     }
   }
   return found;
+}
+
+/**
+ * An elementwise group with several results: groups of one root (fuseElementwise's) where later
+ * ones read earlier ones' roots, computed by one kernel (an optimizer's update: its new moments and
+ * the update, each read once from memory; XLA's multi-output fusion).
+ */
+export interface OutputGroup {
+  /** the groups of one root it is made of, in evaluation order: gpu.js runs one kernel each */
+  readonly parts: readonly Group[];
+  /** what the kernel writes, in evaluation order: the last part's root and every other part's root that is kept or read outside */
+  readonly roots: readonly Tensor[];
+  /** every member, in evaluation order */
+  readonly nodes: readonly Tensor[];
+  /** the tensors it reads, each once */
+  readonly externals: readonly Tensor[];
+}
+
+const rootOfGroup = (g: Group) => g.nodes[g.nodes.length - 1];
+
+function outputGroup(parts: readonly Group[], kept: ReadonlySet<Tensor>, consumers: ReadonlyMap<Tensor, readonly Tensor[]>): OutputGroup {
+  const nodes = parts.flatMap((p) => p.nodes);
+  const members = new Set(nodes);
+  const externals: Tensor[] = [];
+  for (const n of nodes) for (const i of n.inputs) if (!members.has(i) && !externals.includes(i)) externals.push(i);
+  const last = rootOfGroup(parts[parts.length - 1]);
+  const roots = parts.map(rootOfGroup).filter((r) => r === last || kept.has(r) || (consumers.get(r) ?? []).some((c) => !members.has(c)));
+  return { parts, roots, nodes, externals };
+}
+
+/**
+ * The groups of several results on `backend` (only where it registered a kernel for them), by
+ * their last root: walking back from each group, a group whose root it reads joins it when the
+ * roots have one shape, everything else reading that root runs after the group (so no cycle, and
+ * the group can run where its last root did), and the backend's kernel `fits` the whole. Groups
+ * with row ops, computed by their producer (`skip`) or of size 0 stay alone.
+ */
+export function fuseOutputs(computed: readonly Tensor[], rootOf: ReadonlyMap<Tensor, Tensor>, kept: ReadonlySet<Tensor>, skip: ReadonlySet<Tensor>, backend: BackendName): Map<Tensor, OutputGroup> {
+  const found = new Map<Tensor, OutputGroup>();
+  const compiler = resultsCompilerFor(backend);
+  if (!compiler) return found;
+  const position = new Map(computed.map((t, k) => [t, k]));
+  const consumers = new Map<Tensor, Tensor[]>();
+  for (const t of computed) {
+    for (const i of new Set(t.inputs)) {
+      const list = consumers.get(i);
+      if (list) list.push(t);
+      else consumers.set(i, [t]);
+    }
+  }
+  const groups = new Map<Tensor, Group>();
+  for (const t of computed) {
+    if (!isElementwise(t.op) || rootOf.has(t) || skip.has(t) || t.size === 0) continue;
+    const g = groupOf(t, rootOf);
+    if (!g.rows.length) groups.set(t, g);
+  }
+  const taken = new Set<Tensor>();
+  for (let k = computed.length - 1; k >= 0; k--) {
+    const last = computed[k];
+    const first = groups.get(last);
+    if (!first || taken.has(last)) continue;
+    let merged = outputGroup([first], kept, consumers);
+    for (let grew = true; grew; ) {
+      grew = false;
+      const members = new Set(merged.nodes);
+      for (const e of merged.externals) {
+        const part = groups.get(e);
+        if (!part || taken.has(e) || !sameShape(e, last)) continue;
+        if ((consumers.get(e) ?? []).some((c) => !members.has(c) && position.get(c)! < k)) continue;
+        const parts = [part, ...merged.parts].sort((a, b) => position.get(rootOfGroup(a))! - position.get(rootOfGroup(b))!);
+        const next = outputGroup(parts, kept, consumers);
+        if (!compiler.fits(next.roots, next.nodes, next.externals)) continue;
+        merged = next;
+        taken.add(e);
+        grew = true;
+        break;
+      }
+    }
+    if (merged.parts.length > 1) found.set(last, merged);
+  }
+  return found;
+}
+
+/**
+ * The group's parts as gpu.js's fused kernels, one after another (what runs without the group):
+ * the roots that are not results are released as soon as the last part has run.
+ */
+export function partsLowering(group: OutputGroup): ResultsLowering {
+  // positions taken now: the lowering may outlive the graph (plan-cache.ts)
+  const values: Tensor[] = [...group.externals];
+  const runs = group.parts.map((part) => {
+    const root = rootOfGroup(part);
+    const run = { lowering: singleKernel(fusedSource(root, part), root.size), args: part.externals.map((e) => values.indexOf(e)) };
+    values.push(root);
+    return run;
+  });
+  const results = group.roots.map((r) => values.indexOf(r));
+  return async (backend, args) => {
+    const held: Storage[] = [...args];
+    try {
+      for (const { lowering, args: at } of runs) held.push(await lowering(backend, at.map((k) => held[k])));
+    } catch (e) {
+      for (const s of held.slice(args.length)) backend.release(s);
+      throw e;
+    }
+    held.forEach((s, k) => k >= args.length && !results.includes(k) && backend.release(s));
+    return results.map((k) => held[k]);
+  };
+}
+
+/** How a group of several results is computed on `backend`: its kernel, which may run the parts' (gpu.js) where its own is off. */
+export function outputsLoweringFor(group: OutputGroup, backend: BackendName): ResultsLowering {
+  const portable = partsLowering(group);
+  return (resultsCompilerFor(backend)?.compile(group.roots, group.nodes, group.externals, portable) as ResultsLowering | undefined) ?? portable;
 }

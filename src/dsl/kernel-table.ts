@@ -4,7 +4,7 @@
 // What optimisations know of a primitive (its row rule, that it is a strided view, that its
 // portable lowering reads strided inputs) is registered here too, keyed by primitive: a new
 // optimisation adds a table, never a field of every primitive.
-import type { BackendName, BackendOf, Storage } from './backend.js';
+import type { Backend, BackendName, BackendOf, Storage } from './backend.js';
 import type { Primitive, Tensor } from './tensor.js';
 import type { InputStrides, Lowering } from './kernel-source.js';
 import { isElementwise, portableLowering } from './primitive.js';
@@ -99,6 +99,33 @@ export const registerFusedKernel: <N extends BackendName>(backend: N, compile: F
 
 /** `backend`'s compiler for elementwise groups, if it has one. */
 export const fusedCompilerFor = (backend: BackendName): FusedCompiler<any> | undefined => fusedTable.get(backend);
+
+/** A kernel computing several results at once (fusion.ts OutputGroup): their storage, in order. */
+export type ResultsLowering = (backend: Backend, args: readonly Storage[]) => Promise<Storage[]>;
+
+/**
+ * A backend's kernel for an elementwise group with several results (fusion.ts fuseOutputs): `roots`
+ * (of one shape) from `externals`, `nodes` in evaluation order. `fits` says whether one kernel can
+ * (every node expressible, its buffers within the binding limit); `compile` may run `portable`
+ * (gpu.js's kernels, one per part) where its own is off.
+ */
+export interface ResultsCompiler<N extends BackendName> {
+  fits(roots: readonly Tensor[], nodes: readonly Tensor[], externals: readonly Tensor[]): boolean;
+  compile(
+    roots: readonly Tensor[],
+    nodes: readonly Tensor[],
+    externals: readonly Tensor[],
+    portable: ResultsLowering,
+  ): (backend: BackendOf[N], args: readonly Storage[]) => Promise<Storage[]>;
+}
+
+const resultsTable = compilerTable<ResultsCompiler<any>>('elementwise groups with several results');
+
+/** Registers `backend`'s kernel for elementwise groups with several results; one per backend. */
+export const registerResultsKernel: <N extends BackendName>(backend: N, compiler: ResultsCompiler<N>) => void = resultsTable.register;
+
+/** `backend`'s kernel for elementwise groups with several results, if it has one (else fusion makes none). */
+export const resultsCompilerFor = (backend: BackendName): ResultsCompiler<any> | undefined => resultsTable.get(backend);
 
 /**
  * A backend's kernel for a producer op that also computes an elementwise group (fusion.ts) from the

@@ -7,7 +7,7 @@
 // targets and the backend. A graph whose attributes the key cannot spell (a function, an object
 // that is not a plain record or array) is planned afresh every time.
 import type { BackendName } from './backend.js';
-import { makePlan, uploadStep, type Plan, type Step } from './plan.js';
+import { makePlan, uploadStep, type OneStep, type Plan, type Step } from './plan.js';
 import type { Primitive, Tensor } from './tensor.js';
 import { attrsKey } from './attrs-key.js';
 
@@ -60,14 +60,18 @@ function structureKey(targets: readonly Tensor[], order: readonly Tensor[], back
 }
 
 const noValues = new Float32Array(0);
+const isUpload = (s: Step): s is OneStep => !('outs' in s) && s.args.length === 0 && s.label === 'upload';
 
 /** The plan without the graph it was made for (neither its tensors nor its host values are kept alive). */
 function templateOf(plan: Plan, order: readonly Tensor[]): Template {
   const index = new Map(order.map((t, k) => [t, k]));
   const slotIndex = plan.nodes.map((t) => (t ? index.get(t)! : -1));
-  const uploads = plan.steps.flatMap((s, k) => (s.args.length === 0 && s.label === 'upload' ? [k] : []));
+  const uploads = plan.steps.flatMap((s, k) => (isUpload(s) ? [k] : []));
   const steps = plan.steps.slice();
-  for (const k of uploads) steps[k] = { ...uploadStep(noValues, steps[k].out), frees: steps[k].frees };
+  for (const k of uploads) {
+    const step = steps[k];
+    if (isUpload(step)) steps[k] = { ...uploadStep(noValues, step.out), frees: step.frees };
+  }
   return { plan: { ...plan, nodes: [], steps }, slotIndex, uploads };
 }
 
@@ -76,7 +80,10 @@ function rebind({ plan, slotIndex, uploads }: Template, order: readonly Tensor[]
   const nodes = slotIndex.map((k) => (k < 0 ? null : order[k]));
   if (!uploads.length) return { ...plan, nodes };
   const steps: Step[] = plan.steps.slice();
-  for (const k of uploads) steps[k] = { ...uploadStep(nodes[steps[k].out]!.host!, steps[k].out), frees: steps[k].frees };
+  for (const k of uploads) {
+    const step = steps[k];
+    if (isUpload(step)) steps[k] = { ...uploadStep(nodes[step.out]!.host!, step.out), frees: step.frees };
+  }
   return { ...plan, nodes, steps };
 }
 

@@ -20,6 +20,7 @@ export function recordPlan(plan: Plan): RecordedPlan | { readonly reason: string
   const valueOf = new Map<number, number>(argSlots.map((s, k) => [s, k]));
   const kernels: Array<PipelineProgram['kernels'][number]> = [];
   for (const step of plan.steps) {
+    if ('outs' in step) return { reason: `${step.label} is one kernel with several results, which a gpu.js pipeline cannot record` };
     const program = step.run.program;
     if (!program) return { reason: `${step.label} runs the backend's own code, which a gpu.js pipeline cannot record` };
     const local = step.args.map((s) => valueOf.get(s)!);

@@ -3,8 +3,8 @@
 // release decided up front. The
 // eager runtime plans and runs one per evaluation; `jit` plans once and replays the plan.
 import type { Backend, BackendName, Storage } from './backend.js';
-import { fuseElementwise, fuseEpilogues, fusedLoweringFor, groupOf, groupRowStats, type Epilogue, type Group } from './fusion.js';
-import { hasOwnKernel, loweringFor, readsStrided, rowsOf, rowStatsLoweringFor, stridedViewOf } from './kernel-table.js';
+import { fuseElementwise, fuseEpilogues, fuseOutputs, fusedLoweringFor, groupOf, groupRowStats, outputsLoweringFor, type Epilogue, type Group, type OutputGroup } from './fusion.js';
+import { hasOwnKernel, loweringFor, readsStrided, rowsOf, rowStatsLoweringFor, stridedViewOf, type ResultsLowering } from './kernel-table.js';
 import { isElementwise } from './primitive.js';
 import { platform } from '#platform';
 import type { Tensor } from './tensor.js';
@@ -13,15 +13,31 @@ import type { Lowering } from './kernel-source.js';
 // SHAPED_VIT_FUSION=0 turns elementwise fusion off (for comparisons and debugging)
 const fusionEnabled = platform.setting('SHAPED_VIT_FUSION') !== '0';
 
-export interface Step {
+interface StepBase {
   /** what the profile calls it: the op's name, `fused(...)` for a group, `upload` */
   readonly label: string;
-  readonly run: Lowering;
   readonly args: readonly number[];
-  readonly out: number;
   /** temporaries whose last use is this step: released right after it */
   readonly frees: readonly number[];
 }
+
+/** A step with one result. */
+export interface OneStep extends StepBase {
+  readonly run: Lowering;
+  readonly out: number;
+}
+
+/** A kernel with several results (fusion.ts OutputGroup): `run` resolves to their storage, for `outs` in order. */
+export interface ResultsStep extends StepBase {
+  readonly runResults: ResultsLowering;
+  readonly outs: readonly number[];
+}
+
+export type Step = OneStep | ResultsStep;
+type Planned = Omit<OneStep, 'frees'> | Omit<ResultsStep, 'frees'>;
+
+/** The slots a step writes. */
+export const outsOf = (step: Pick<OneStep, 'out'> | Pick<ResultsStep, 'outs'>): readonly number[] => ('outs' in step ? step.outs : [step.out]);
 
 export interface Plan {
   /** the tensor each slot held when the plan was made; null for a scratch slot (a row op's statistics) */
@@ -39,6 +55,8 @@ type Work =
   | { readonly kind: 'upload'; readonly node: Tensor; readonly values: Float32Array }
   /** a fusion group computed by one kernel (after its row ops' statistics kernels), `node` its root */
   | { readonly kind: 'group'; readonly node: Tensor; readonly group: Group }
+  /** a group with several results (fusion.ts), `node` its last root */
+  | { readonly kind: 'outputs'; readonly node: Tensor; readonly outputs: OutputGroup }
   /** a group computed by its producer's kernel (fusion.ts), `node` its root */
   | { readonly kind: 'epilogue'; readonly node: Tensor; readonly epilogue: Epilogue }
   /** one op alone; `views[k]`: input k read in place through that view's strides */
@@ -60,7 +78,8 @@ export function makePlan(targets: readonly Tensor[], order: readonly Tensor[], b
   const rootOf = fusionEnabled ? fuseElementwise(computed, uses, kept, fusesRows) : new Map<Tensor, Tensor>();
   const views = readInPlace(computed, kept, backend);
   const epilogues = fusionEnabled ? fuseEpilogues(computed, rootOf, uses, kept, views, backend) : new Map<Tensor, Epilogue>();
-  const work = schedule(order, isBound, rootOf, views, fusesRows, epilogues);
+  const outputs = fusionEnabled ? fuseOutputs(computed, rootOf, kept, new Set(epilogues.keys()), backend) : new Map<Tensor, OutputGroup>();
+  const work = schedule(order, isBound, rootOf, views, fusesRows, epilogues, outputs);
   const { nodes, bound, steps } = lower(work, backend);
   const slotOf = new Map(nodes.map((t, s) => [t, s]));
   const keptSlots = new Set([...kept].map((t) => slotOf.get(t)!));
@@ -83,14 +102,18 @@ function schedule(
   views: ReadonlySet<Tensor>,
   fusesRows: (t: Tensor) => boolean,
   epilogues: ReadonlyMap<Tensor, Epilogue>,
+  outputs: ReadonlyMap<Tensor, OutputGroup>,
 ): Work[] {
   const work: Work[] = [];
   const producers = new Set([...epilogues.values()].map((e) => e.producer));
+  // roots computed by a later root's kernel of several results
+  const earlier = new Set([...outputs].flatMap(([last, g]) => g.parts.map((p) => p.nodes[p.nodes.length - 1]).filter((r) => r !== last)));
   for (const t of order) {
     if (isBound(t)) work.push({ kind: 'bound', node: t });
     else if (t.host) work.push({ kind: 'upload', node: t, values: t.host });
     // computed inside its group's kernel, or its consumer's, or read in place
-    else if (rootOf.has(t) || producers.has(t) || views.has(t)) continue;
+    else if (rootOf.has(t) || producers.has(t) || views.has(t) || earlier.has(t)) continue;
+    else if (outputs.has(t)) work.push({ kind: 'outputs', node: t, outputs: outputs.get(t)! });
     else if (epilogues.has(t)) work.push({ kind: 'epilogue', node: t, epilogue: epilogues.get(t)! });
     else {
       const group = isElementwise(t.op) || fusesRows(t) ? groupOf(t, rootOf) : null;
@@ -102,7 +125,7 @@ function schedule(
 }
 
 /** Slots (one per tensor, and scratch slots for row statistics) and each step's lowering on `backend`. */
-function lower(work: readonly Work[], backend: BackendName): { nodes: (Tensor | null)[]; bound: number[]; steps: Array<Omit<Step, 'frees'>> } {
+function lower(work: readonly Work[], backend: BackendName): { nodes: (Tensor | null)[]; bound: number[]; steps: Planned[] } {
   const slot = new Map<Tensor, number>();
   const nodes: (Tensor | null)[] = [];
   const slotOf = (t: Tensor) => {
@@ -114,7 +137,7 @@ function lower(work: readonly Work[], backend: BackendName): { nodes: (Tensor | 
     return s;
   };
   const bound: number[] = [];
-  const steps: Array<Omit<Step, 'frees'>> = [];
+  const steps: Planned[] = [];
   for (const w of work) {
     const t = w.node;
     switch (w.kind) {
@@ -137,6 +160,11 @@ function lower(work: readonly Work[], backend: BackendName): { nodes: (Tensor | 
           return out;
         });
         steps.push({ label: groupLabel(group), run: fusedLoweringFor(t, group, backend), args: [...group.externals.map(slotOf), ...statsSlots], out: slotOf(t) });
+        break;
+      }
+      case 'outputs': {
+        const { outputs } = w;
+        steps.push({ label: `${groupLabel({ nodes: [...outputs.nodes] })}x${outputs.roots.length}`, runResults: outputsLoweringFor(outputs, backend), args: outputs.externals.map(slotOf), outs: outputs.roots.map(slotOf) });
         break;
       }
       case 'epilogue': {
@@ -163,13 +191,13 @@ function lower(work: readonly Work[], backend: BackendName): { nodes: (Tensor | 
 const emptyOutput: Lowering = async (be) => be.fromHost(new Float32Array(0));
 
 /** What the profile calls a group's kernel: `fused(add+gelu)`, or the op of a group of one. */
-function groupLabel(group: Group): string {
+function groupLabel(group: Pick<Group, 'nodes'>): string {
   const names = [...new Set(group.nodes.map((n) => n.op!.name))].sort();
   return group.nodes.length > 1 ? `fused(${names.join('+')})` : group.nodes[0].op!.name;
 }
 
 /** The step that uploads a host leaf's `values` into slot `out`. */
-export function uploadStep(values: Float32Array, out: number): Omit<Step, 'frees'> {
+export function uploadStep(values: Float32Array, out: number): Omit<OneStep, 'frees'> {
   return { label: 'upload', run: values.length === 0 ? emptyOutput : (be) => be.upload(values), args: [], out };
 }
 
@@ -248,7 +276,10 @@ export async function runPlan(plan: Plan, backend: Backend, bound: ReadonlyMap<n
   try {
     for (const step of plan.steps) {
       const args = step.args.map((a) => store[a]!);
-      store[step.out] = await timed(step.label, () => step.run(backend, args), backend.flush);
+      if ('outs' in step) {
+        const results = await timed(step.label, () => step.runResults(backend, args), backend.flush);
+        step.outs.forEach((s, k) => (store[s] = results[k]));
+      } else store[step.out] = await timed(step.label, () => step.run(backend, args), backend.flush);
       for (const f of step.frees) {
         backend.release(store[f]!);
         store[f] = null;
@@ -256,8 +287,10 @@ export async function runPlan(plan: Plan, backend: Backend, bound: ReadonlyMap<n
     }
   } catch (e) {
     for (const step of plan.steps) {
-      const s = store[step.out];
-      if (s) backend.release(s);
+      for (const out of outsOf(step)) {
+        const s = store[out];
+        if (s) backend.release(s);
+      }
     }
     throw e;
   }

@@ -3,6 +3,7 @@
 import { runRegistered, registeredTitles } from './ava-shim.js';
 import '../dsl-ops.test.js';
 import '../webgpu-rows.test.js';
+import '../webgpu-elementwise.test.js';
 import '../flat-optim.test.js';
 import { availableBackends, backend, type BackendName } from '../../src/core.js';
 import { quickTrainLosses } from '../support/quick-train.js';

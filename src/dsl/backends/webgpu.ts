@@ -58,8 +58,18 @@ export async function createWebgpu(): Promise<WebgpuBackend | null> {
     // a CPU runs a workgroup's barriers as thread switches: our row kernels took 4-14x gpu.js's
     // one-thread-per-row time on Mesa (1-2x with 4 threads a row), 4-260x on SwiftShader (bench/rows.ts, README)
     rowKernels: !adapter.software,
+    // our elementwise kernels on every adapter: a flat AdamW update of the seed ViT's 6.3M floats as
+    // one kernel with three results took 0.70x gpu.js's kernels' time on Mesa, 0.59x on SwiftShader
+    // (bench/adam-update.ts, README); tests and that bench turn it off to run gpu.js's
+    elementwiseKernels: true,
     runWgsl(spec, args) {
-      return sized(spec.length, args, async (args) => wrap(wgsl.run(spec, await Promise.all(args.map(resident))), spec.length), release);
+      return sized(spec.length, args, async (args) => wrap(wgsl.run(spec, await Promise.all(args.map(resident)))[0], spec.length), release);
+    },
+    async runWgslResults(spec, args) {
+      const results = spec.results ?? 1;
+      if (spec.length === 0) return Array.from({ length: results }, () => wrap(new Float32Array(0), 0));
+      if (args.some((a) => a.length === 0)) throw new Error('internal: a WGSL kernel with several results read an empty argument');
+      return wgsl.run(spec, await Promise.all(args.map(resident))).map((h) => wrap(h, spec.length));
     },
     runCopies(spec, args) {
       return sized(spec.length, args, async (args) => wrap(wgsl.copy(spec, await Promise.all(args.map(resident))), spec.length), release);

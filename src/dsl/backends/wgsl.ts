@@ -19,8 +19,8 @@ const STORAGE = 0x80;
 export interface WgslRunner {
   /** the device's limits, for choosing tile sizes */
   readonly limits: WgslLimits;
-  /** runs `spec` over the device buffers of `handles`; resolves to a gpu.js handle of `spec.length` floats */
-  run(spec: WgslSpec, handles: readonly any[]): any;
+  /** runs `spec` over the device buffers of `handles`: gpu.js handles of its results, `spec.length` floats each */
+  run(spec: WgslSpec, handles: readonly any[]): any[];
   /** copies the runs of `spec` out of the device buffers of `handles`; resolves to a gpu.js handle of `spec.length` floats */
   copy(spec: CopySpec, handles: readonly any[]): any;
   /** submits the commands recorded so far (none: nothing happens); whatever else uses the queue or destroys a buffer calls it first */
@@ -54,6 +54,8 @@ export async function wgslRunner(submitted: () => void): Promise<WgslRunner> {
     },
   };
   let pending: any = null;
+  // buffers only the pending commands use, destroyed once they are submitted
+  const scratch: any[] = [];
   const recording = () => (pending ??= device.createCommandEncoder());
   // a storage binding must not be empty
   const output = (length: number) => device.createBuffer({ size: Math.max(4, length * 4), usage: STORAGE | COPY_SRC | COPY_DST });
@@ -62,14 +64,25 @@ export async function wgslRunner(submitted: () => void): Promise<WgslRunner> {
     limits: device.limits,
     run(spec, handles) {
       const pipeline = pipelineOf(spec.source);
-      const buffer = output(spec.length);
-      const entries = [...handles.map((h) => h.buffer), buffer].map((b, binding) => ({ binding, resource: { buffer: b } }));
-      const pass = recording().beginComputePass();
+      const results = Array.from({ length: spec.results ?? 1 }, () => output(spec.length));
+      const packed = spec.packed ?? [];
+      const encoder = recording();
+      const bound = handles.filter((_, k) => !packed.includes(k)).map((h) => h.buffer);
+      if (packed.length) {
+        // the one-float arguments side by side in one buffer, copied in the commands' order
+        const scalars = output(packed.length);
+        packed.forEach((a, k) => encoder.copyBufferToBuffer(handles[a].buffer, 0, scalars, k * 4, 4));
+        bound.push(scalars);
+        // destroyed once the commands that read it are done (WebGPU defers it past submitted work)
+        scratch.push(scalars);
+      }
+      const entries = [...bound, ...results].map((b, binding) => ({ binding, resource: { buffer: b } }));
+      const pass = encoder.beginComputePass();
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
       pass.dispatchWorkgroups(...spec.workgroups);
       pass.end();
-      return handle(buffer, spec.length);
+      return results.map((b) => handle(b, spec.length));
     },
     copy(spec, handles) {
       const buffer = output(spec.length);
@@ -81,6 +94,7 @@ export async function wgslRunner(submitted: () => void): Promise<WgslRunner> {
       if (!pending) return;
       device.queue.submit([pending.finish()]);
       pending = null;
+      for (const b of scratch.splice(0)) b.destroy();
       submitted();
     },
   };

@@ -1,5 +1,5 @@
 // The kernel table's entries: each backend's own kernels, by op. Imported once by the runtime.
-import { registerEpilogue, registerFusedKernel, registerKernel, registerRowStatsKernel } from '../kernel-table.js';
+import { registerEpilogue, registerFusedKernel, registerKernel, registerResultsKernel, registerRowStatsKernel } from '../kernel-table.js';
 import { matmulP } from '../ops/matmul.js';
 import { cpuMatmul } from './cpu-matmul.js';
 import { webasmMatmul, webasmMatmulEpilogue } from './webasm-matmul.js';
@@ -16,6 +16,7 @@ import { logSoftmaxP, softmaxGradP, softmaxP } from '../ops/softmax.js';
 import { webasmBroadcastTo, webasmElementwise } from './webasm-elementwise.js';
 import { webgpuMatmul } from './webgpu-matmul.js';
 import { webgpuRowStats } from './webgpu-rows.js';
+import { webgpuElementwise, webgpuResults } from './webgpu-elementwise.js';
 import { webgpuConcat, webgpuSlice } from './webgpu-layout.js';
 import { hostScatterAdd } from './host-scatter.js';
 import { scatterP } from '../ops/indexing.js';
@@ -44,3 +45,5 @@ registerFusedKernel('webasm', webasmElementwise);
 registerKernel(sliceP, 'webgpu', webgpuSlice);
 registerKernel(concatP, 'webgpu', webgpuConcat);
 registerRowStatsKernel('webgpu', webgpuRowStats);
+registerFusedKernel('webgpu', webgpuElementwise);
+registerResultsKernel('webgpu', webgpuResults);

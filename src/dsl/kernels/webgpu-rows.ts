@@ -46,7 +46,8 @@ export function wgslArith(local: (expr: string) => string): Arith<string> {
   };
 }
 
-const jsPow = 'fn jsPow(a: f32, b: f32) -> f32 {\n  if (b == 0.0) { return 1.0; }\n  return pow(a, b);\n}';
+/** gpu.js's pow (1 for b = 0, as in JS), for kernels whose source calls jsPow. */
+export const jsPow = 'fn jsPow(a: f32, b: f32) -> f32 {\n  if (b == 0.0) { return 1.0; }\n  return pow(a, b);\n}';
 
 /** A workgroup: `perRow` threads fold each row's elements, `rows` rows at once (powers of two, perRow >= 2). */
 export interface RowGroup {
