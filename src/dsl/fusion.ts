@@ -302,7 +302,8 @@ export function partsLowering(group: OutputGroup): ResultsLowering {
     return run;
   });
   const results = group.roots.map((r) => values.indexOf(r));
-  return async (backend, args) => {
+  const program = { kernels: runs.map((r) => ({ spec: r.lowering.program!.kernels[0].spec, args: r.args })), results };
+  const run: ResultsLowering = async (backend, args) => {
     const held: Storage[] = [...args];
     try {
       for (const { lowering, args: at } of runs) held.push(await lowering(backend, at.map((k) => held[k])));
@@ -313,6 +314,7 @@ export function partsLowering(group: OutputGroup): ResultsLowering {
     held.forEach((s, k) => k >= args.length && !results.includes(k) && backend.release(s));
     return results.map((k) => held[k]);
   };
+  return Object.assign(run, { program });
 }
 
 /** How a group of several results is computed on `backend`: its kernel, which may run the parts' (gpu.js) where its own is off. */

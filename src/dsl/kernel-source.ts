@@ -96,6 +96,11 @@ export interface KernelProgram {
   readonly result?: number;
 }
 
+/** A program with several results (a fusion group's parts, fusion.ts): value `results[k]` is result k. */
+export interface ResultsProgram extends KernelProgram {
+  readonly results: readonly number[];
+}
+
 /** A lowering that runs `program` kernel by kernel, releasing its scratch values as it goes. */
 export function programLowering(program: KernelProgram): Lowering {
   const run: Lowering = async (backend, inputs) => {

@@ -6,7 +6,7 @@
 // optimisation adds a table, never a field of every primitive.
 import type { Backend, BackendName, BackendOf, Storage } from './backend.js';
 import type { Primitive, Tensor } from './tensor.js';
-import type { InputStrides, Lowering } from './kernel-source.js';
+import type { InputStrides, Lowering, ResultsProgram } from './kernel-source.js';
 import { isElementwise, portableLowering } from './primitive.js';
 import { portableRowStats, type RowRule, type RowStatsKernel } from './rows.js';
 
@@ -100,8 +100,11 @@ export const registerFusedKernel: <N extends BackendName>(backend: N, compile: F
 /** `backend`'s compiler for elementwise groups, if it has one. */
 export const fusedCompilerFor = (backend: BackendName): FusedCompiler<any> | undefined => fusedTable.get(backend);
 
-/** A kernel computing several results at once (fusion.ts OutputGroup): their storage, in order. */
-export type ResultsLowering = (backend: Backend, args: readonly Storage[]) => Promise<Storage[]>;
+/**
+ * A kernel computing several results at once (fusion.ts OutputGroup): their storage, in order;
+ * `program` is set when it is (or falls back to) generated gpu.js kernels, which a pipeline can record.
+ */
+export type ResultsLowering = ((backend: Backend, args: readonly Storage[]) => Promise<Storage[]>) & { readonly program?: ResultsProgram };
 
 /**
  * A backend's kernel for an elementwise group with several results (fusion.ts fuseOutputs): `roots`
@@ -116,7 +119,7 @@ export interface ResultsCompiler<N extends BackendName> {
     nodes: readonly Tensor[],
     externals: readonly Tensor[],
     portable: ResultsLowering,
-  ): (backend: BackendOf[N], args: readonly Storage[]) => Promise<Storage[]>;
+  ): ((backend: BackendOf[N], args: readonly Storage[]) => Promise<Storage[]>) & { readonly program?: ResultsProgram };
 }
 
 const resultsTable = compilerTable<ResultsCompiler<any>>('elementwise groups with several results');
@@ -189,6 +192,11 @@ export function loweringFor(t: Tensor, backend: BackendName, strides?: InputStri
   const single = isElementwise(op) ? fusedTable.get(backend)?.(t, [t], inputs) : null;
   // positions taken now: the lowering may outlive the graph (plan-cache.ts)
   const positions = inputs.map((i) => t.inputs.indexOf(i));
-  if (single) return (be, args) => single(be, positions.map((k) => args[k]));
-  return portableLowering(t, strides);
+  if (!single) return portableLowering(t, strides);
+  const run: Lowering = (be, args) => single(be, positions.map((k) => args[k]));
+  const program = (single as Lowering).program;
+  if (!program) return run;
+  // the program reads the distinct inputs, then its own kernels' results: renumbered over the op's inputs
+  const at = (a: number) => (a < positions.length ? positions[a] : a - positions.length + t.inputs.length);
+  return Object.assign(run, { program: { ...program, kernels: program.kernels.map((k) => ({ ...k, args: (k.args ?? positions.map((_, i) => i)).map(at) })) } });
 }

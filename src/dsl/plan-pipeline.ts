@@ -20,8 +20,7 @@ export function recordPlan(plan: Plan): RecordedPlan | { readonly reason: string
   const valueOf = new Map<number, number>(argSlots.map((s, k) => [s, k]));
   const kernels: Array<PipelineProgram['kernels'][number]> = [];
   for (const step of plan.steps) {
-    if ('outs' in step) return { reason: `${step.label} is one kernel with several results, which a gpu.js pipeline cannot record` };
-    const program = step.run.program;
+    const program = 'outs' in step ? step.runResults.program : step.run.program;
     if (!program) return { reason: `${step.label} runs the backend's own code, which a gpu.js pipeline cannot record` };
     const local = step.args.map((s) => valueOf.get(s)!);
     const values = [...local];
@@ -29,7 +28,8 @@ export function recordPlan(plan: Plan): RecordedPlan | { readonly reason: string
       kernels.push({ spec: k.spec, args: (k.args ?? local.map((_, i) => i)).map((a) => values[a]) });
       values.push(argSlots.length + kernels.length - 1);
     }
-    valueOf.set(step.out, values[program.result ?? values.length - 1]);
+    if ('outs' in step) step.outs.forEach((s, k) => valueOf.set(s, values[step.runResults.program!.results[k]]));
+    else valueOf.set(step.out, values[step.run.program!.result ?? values.length - 1]);
   }
   const produced = [...new Set(plan.targets.map((s) => valueOf.get(s)!).filter((v) => v >= argSlots.length))];
   const targets = plan.targets.map((s) => {

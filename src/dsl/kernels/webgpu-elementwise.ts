@@ -4,7 +4,7 @@
 // an optimizer's new moments and update) is one dispatch where gpu.js runs a kernel per result.
 // Flat indices fold into a second dispatch dimension past its workgroup limit, as gpu.js's do.
 // Where ours is off (backend.elementwiseKernels) gpu.js's fused kernels run.
-import type { WgslLimits, WgslSpec } from '../backend.js';
+import type { Storage, WebgpuBackend, WgslLimits } from '../backend.js';
 import type { FusedCompiler, ResultsCompiler } from '../kernel-table.js';
 import { singleKernel, stridesOf } from '../kernel-source.js';
 import { fusedSource } from '../fusion.js';
@@ -100,10 +100,12 @@ export const webgpuResults: ResultsCompiler<'webgpu'> = {
     const { source, packed } = elementwiseSource(roots, nodes, externals);
     const length = roots[0].size;
     const results = roots.length;
-    return (backend, args) => {
+    // a pipeline (jit) records gpu.js's kernels in its place
+    const run = (backend: WebgpuBackend, args: readonly Storage[]) => {
       const workgroups = backend.elementwiseKernels ? dispatchOf(length, backend.wgslLimits) : null;
       return workgroups ? backend.runWgslResults({ source, length, workgroups, results, packed }, args) : portable(backend, args);
     };
+    return Object.assign(run, { program: portable.program });
   },
 };
 
