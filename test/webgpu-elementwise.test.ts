@@ -1,16 +1,16 @@
 // webgpu's elementwise groups as our WGSL kernels (kernels/webgpu-elementwise.ts), on whichever
 // WebGPU adapter this run has (Dawn on Mesa in Node; SwiftShader in Chromium, the page runs this
 // file too), each against gpu.js's fused kernels (the fallback, backend.elementwiseKernels off) and
-// float64: flat Adam and AdamW over odd sizes for several steps as one kernel with three results
-// (fusion.ts fuseOutputs); lengths 0, 1, odd, folded into a second dispatch dimension (a small
-// limit, and the device's own); NaN and infinities as gpu.js gives them; a root read before the
-// group's last root is never folded into it.
+// float64: flat Adam, AdamW and SGD with momentum over odd sizes for several steps, each as one
+// kernel with several results (fusion.ts fuseOutputs), eager and jitted; lengths 0, 1, odd, folded
+// into a second dispatch dimension (a small limit, and the device's own); NaN and infinities as
+// gpu.js gives them; a root read before the group's last root is never folded into it.
 import test, { type ExecutionContext } from 'ava';
 import * as sv from '../src/core.js';
 import type { Tensor } from '../src/core.js';
 import type { WebgpuBackend } from '../src/dsl/backend.js';
 import { dispatchOf, elementwiseSource } from '../src/dsl/kernels/webgpu-elementwise.js';
-import { adam, adamw, type Transform } from '../src/train/optim.js';
+import { adam, adamw, sgd, type Transform } from '../src/train/optim.js';
 import { backendsUnderTest } from './support/backends.js';
 import { randomArray } from './support/reference.js';
 
@@ -86,26 +86,70 @@ function torchAdam(decoupled: boolean, wd: number, steps: number, [b1, b2, eps, 
   return p;
 }
 
-webgpuTest('[webgpu] flat adam and adamw: new moments and the update in one kernel with three results, equal to gpu.js\'s kernels and to torch in float64 over 4 steps', async (t) => {
+/** torch.optim.SGD with momentum (buffer starting at the first gradient, as zero-initialized) in float64. */
+function torchSgd(momentum: number, wd: number, steps: number, lr = 0.01): number[][] {
+  const p = draw(1).map((a) => [...a]);
+  const buf = p.map((a) => a.map(() => 0));
+  for (let s = 1; s <= steps; s++) {
+    draw(s + 1).forEach((g, k) =>
+      g.forEach((gi, i) => {
+        buf[k][i] = momentum * buf[k][i] + gi + wd * p[k][i];
+        p[k][i] -= lr * buf[k][i];
+      }),
+    );
+  }
+  return p;
+}
+
+webgpuTest('[webgpu] flat adam, adamw and sgd with momentum: the new state and the update in one kernel with several results, equal to gpu.js\'s kernels and to torch in float64 over 4 steps', async (t) => {
   const be = await webgpu();
-  const cases: Array<[string, () => Transform<unknown>, boolean, number]> = [
-    ['adam', () => adam({ weightDecay: 0.1 }), false, 0.1],
-    ['adamw', () => adamw({ weightDecay: 0.05 }), true, 0.05],
+  // name, optimizer, torch's parameters after 4 steps, results of the update's kernel (its new state and the update)
+  const cases: Array<[string, () => Transform<unknown>, () => number[][], number]> = [
+    ['adam', () => adam({ weightDecay: 0.1 }), () => torchAdam(false, 0.1, 4), 3],
+    ['adamw', () => adamw({ weightDecay: 0.05 }), () => torchAdam(true, 0.05, 4), 3],
+    ['sgd', () => sgd({ momentum: 0.9, weightDecay: 0.01 }), () => torchSgd(0.9, 0.01, 4), 2],
   ];
-  for (const [name, make, decoupled, wd] of cases) {
+  for (const [name, make, torch, results] of cases) {
     const ours = await withKernels(be, true, () => train(make(), 4));
     const theirs = await withKernels(be, false, () => train(make(), 4));
-    // m, v and the update: one kernel, run once a step
-    const three = ours.entries.filter((e) => /x3$/.test(e.kernel));
+    // one kernel, run once a step
+    const update = ours.entries.filter((e) => e.kernel.endsWith(`x${results}`));
     t.deepEqual(
-      three.map((e) => e.calls),
+      update.map((e) => e.calls),
       [1],
       `${name}: ${ours.entries.map((e) => `${e.kernel} ${e.calls}`).join(', ')}`,
     );
     ours.out.forEach((w, k) => sameFloats(t, w, theirs.out[k], 1e-6, `${name} w${k}, ours vs gpu.js`));
-    const ref = torchAdam(decoupled, wd, 4);
+    const ref = torch();
     ours.out.forEach((w, k) => w.forEach((x, i) => Math.abs(x - ref[k][i]) <= 2e-6 + 2e-5 * Math.abs(ref[k][i]) || t.fail(`${name} w${k}[${i}]: ${x} vs torch ${ref[k][i]}`)));
   }
+});
+
+webgpuTest('[webgpu] a jitted flat adamw step (count and learning rate as tensors, bias corrections computed in the graph): ours equal to gpu.js\'s kernels and torch over 3 steps', async (t) => {
+  const be = await webgpu();
+  const run = (on: boolean) =>
+    withKernels(be, on, async () => {
+      const opt = adamw({ weightDecay: 0.05 });
+      const step = sv.jit((params: Tensor[], grads: Tensor[], state: unknown[], count: Tensor<[]>, lr: Tensor<[]>) => {
+        const [u, next] = opt.update(grads, state, params, { count, learningRate: lr });
+        return { params: sv.applyUpdates(params, u), state: next };
+      });
+      let params: Tensor[] = tree(draw(1));
+      let state = opt.init(params);
+      for (let s = 1; s <= 3; s++) {
+        const [grads, count, lr] = [tree(draw(s + 1)), sv.scalar(s), sv.scalar(0.01)];
+        const out = await step(params, grads, state, count, lr);
+        sv.disposeTree([params, state, grads, count, lr]);
+        [params, state] = [out.params, out.state];
+      }
+      const values = await Promise.all(params.map((p) => p.data()));
+      sv.disposeTree([params, state]);
+      return values;
+    });
+  const [ours, theirs] = [await run(true), await run(false)];
+  ours.forEach((w, k) => sameFloats(t, w, theirs[k], 1e-6, `w${k}, ours vs gpu.js`));
+  const ref = torchAdam(true, 0.05, 3);
+  ours.forEach((w, k) => w.forEach((x, i) => Math.abs(x - ref[k][i]) <= 2e-6 + 2e-5 * Math.abs(ref[k][i]) || t.fail(`w${k}[${i}]: ${x} vs torch ${ref[k][i]}`)));
 });
 
 /** x * 3 + b (b broadcast along the last axis) and its exp, as our kernel and gpu.js's, with float64. */
