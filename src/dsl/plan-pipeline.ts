@@ -3,7 +3,7 @@
 // order. A step with its own code (a backend's hand-written kernel, a host read) cannot be
 // recorded; the reason names it.
 import type { PipelineProgram } from './backend.js';
-import type { Plan } from './plan.js';
+import { outsOf, type Plan } from './plan.js';
 
 export interface RecordedPlan {
   readonly program: PipelineProgram;
@@ -28,8 +28,8 @@ export function recordPlan(plan: Plan): RecordedPlan | { readonly reason: string
       kernels.push({ spec: k.spec, args: (k.args ?? local.map((_, i) => i)).map((a) => values[a]) });
       values.push(argSlots.length + kernels.length - 1);
     }
-    if ('outs' in step) step.outs.forEach((s, k) => valueOf.set(s, values[step.runResults.program!.results[k]]));
-    else valueOf.set(step.out, values[step.run.program!.result ?? values.length - 1]);
+    const results = 'outs' in step ? (step.runResults.program?.results ?? []) : [step.run.program?.result ?? values.length - 1];
+    outsOf(step).forEach((s, k) => valueOf.set(s, values[results[k]]));
   }
   const produced = [...new Set(plan.targets.map((s) => valueOf.get(s)!).filter((v) => v >= argSlots.length))];
   const targets = plan.targets.map((s) => {

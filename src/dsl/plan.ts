@@ -27,7 +27,7 @@ export interface OneStep extends StepBase {
   readonly out: number;
 }
 
-/** A kernel with several results (fusion.ts OutputGroup): `run` resolves to their storage, for `outs` in order. */
+/** A kernel with several results (fusion.ts OutputGroup): `runResults` resolves to their storage, for `outs` in order. */
 export interface ResultsStep extends StepBase {
   readonly runResults: ResultsLowering;
   readonly outs: readonly number[];
@@ -164,7 +164,7 @@ function lower(work: readonly Work[], backend: BackendName): { nodes: (Tensor | 
       }
       case 'outputs': {
         const { outputs } = w;
-        steps.push({ label: `${groupLabel({ nodes: [...outputs.nodes] })}x${outputs.roots.length}`, runResults: outputsLoweringFor(outputs, backend), args: outputs.externals.map(slotOf), outs: outputs.roots.map(slotOf) });
+        steps.push({ label: `${groupLabel(outputs)}x${outputs.roots.length}`, runResults: outputsLoweringFor(outputs, backend), args: outputs.externals.map(slotOf), outs: outputs.roots.map(slotOf) });
         break;
       }
       case 'epilogue': {
@@ -191,7 +191,7 @@ function lower(work: readonly Work[], backend: BackendName): { nodes: (Tensor | 
 const emptyOutput: Lowering = async (be) => be.fromHost(new Float32Array(0));
 
 /** What the profile calls a group's kernel: `fused(add+gelu)`, or the op of a group of one. */
-function groupLabel(group: Pick<Group, 'nodes'>): string {
+function groupLabel(group: { readonly nodes: readonly Tensor[] }): string {
   const names = [...new Set(group.nodes.map((n) => n.op!.name))].sort();
   return group.nodes.length > 1 ? `fused(${names.join('+')})` : group.nodes[0].op!.name;
 }
