@@ -250,6 +250,9 @@ const largeMatmuls: Array<[number[], number[], boolean, boolean]> = [
   // a transposed A over 64 KiB is packed per row block on webasm (row tail 3, odd k, column tail 1)
   [[2, 1101, 19], [1101, 9], true, false],
   [[2, 1101, 19], [2, 1101, 9], true, false],
+  // k summed in blocks on webasm (rows split across threads with a tail of 1, columns with a tail of 2, a shorter odd last block)
+  [[97, 701], [701, 90], false, false],
+  [[701, 97], [90, 701], true, true],
   // op(B) over 4 MiB, op(A) within 512 KiB: webasm packs one panel at a time, panels outside row blocks, split by columns
   [[2, 9, 17], [2, 17, 61699], false, false],
   [[2049, 8], [2049, 520], true, false],

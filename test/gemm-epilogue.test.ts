@@ -44,6 +44,13 @@ const cases: Case[] = [
     fused: 'matmul+fused(add)',
   },
   {
+    title: 'x Wᵀ + bias, plus a residual, over a k the GEMM sums in blocks (the epilogue on the last; a shorter odd last block)',
+    inputs: [[9, 45], [19, 45], [19], [9, 19]],
+    ours: (x, w, b, r) => sv.add(sv.add(mm(x, w, true), b), r),
+    ref: (x, w, b, r) => plus(plus(matmulRef(x, w, false, true), b), r),
+    fused: 'matmul+fused(add)',
+  },
+  {
     title: 'a batched product ([2, 5, 6] x [2, 6, 11]) scaled by a scalar tensor, plus a bias, through GELU',
     inputs: [[2, 5, 6], [2, 6, 11], [], [11]],
     ours: (x, w, s, b) => sv.gelu(sv.add(sv.mul(sv.matmul(x as Tensor<[2, 5, 6]>, w as Tensor<[2, 6, 11]>), s), b)),

@@ -21,6 +21,8 @@ const NV = 2;
 const NR = 4 * NV;
 /** k steps per loop iteration (immediate offsets instead of pointer bumps). */
 const UNROLL = 2;
+/** The most k steps of one k block (kBlocks). */
+const KC = 16;
 
 /** Whether op(A) = Aᵀ is packed (per row block, or whole when panels are outer): when one batch of A exceeds 64 KiB. */
 const packsA = (p: MatmulPlan) => p.transposeA && p.m * p.k * 4 > 1 << 16;
@@ -38,6 +40,22 @@ export const panelsOuter = (p: MatmulPlan) => {
   const [aBytes, bBytes] = [p.m * p.k * 4, p.k * p.n * 4];
   return bBytes > 1 << 22 && (aBytes <= 1 << 19 || 4 * aBytes <= bBytes);
 };
+
+/**
+ * The k blocks a GEMM with rows outside runs in turn, C's tiles stored after each and reloaded by
+ * the next (GotoBLAS's kc blocking): `count` blocks of `size` k steps, the last one `last`; one
+ * block unless k is over 2 KC. A block's panels of B (KC x n: 4 KiB for the quick preset's n = 64,
+ * 72 KiB for n = 1152) are reread for every row block from L1 instead of L2, at the price of C's
+ * tiles loaded and stored once per block. Measured on the quick and small configs' step shapes, one
+ * thread, one process, old and new builds alternating (bench/vit-matmuls.ts): k = 64 to 2176 from
+ * 25-33 to 36-40 GFLOP/s; KC 32: 33-37, 64: 32, 256: 27.
+ */
+export function kBlocks(p: MatmulPlan): { readonly count: number; readonly size: number; readonly last: number } {
+  if (panelsOuter(p) || p.k <= 2 * KC) return { count: 1, size: p.k, last: p.k };
+  const size = Math.ceil(p.k / Math.ceil(p.k / KC) / UNROLL) * UNROLL;
+  const count = Math.ceil(p.k / size);
+  return { count, size, last: p.k - (count - 1) * size };
+}
 
 /** Which batches, rows and columns of C a part computes (half-open ranges; columns in whole panels but the last). */
 interface Part {
@@ -76,7 +94,7 @@ function emitGemm(p: MatmulPlan, part: Part, shared: boolean, epilogue: Epilogue
   const [a, b, c, pack] = [0, 1, 2, 3];
   const operand = (x: number) => 4 + x;
   const simd = new Simd(f);
-  const [src, dst, aRow, aBlock, cRow, cPanel, pa, pb, pc] = Array.from({ length: 9 }, () => f.local(i32));
+  const [src, dst, aRow, aBlock, cRow, cPanel, pa, pb, pc, aK, bK] = Array.from({ length: 11 }, () => f.local(i32));
   const acc = Array.from({ length: MR }, () => Array.from({ length: NV }, () => f.local(v128)));
   const bv = Array.from({ length: NV }, () => f.local(v128));
   const av = f.local(v128);
@@ -84,7 +102,8 @@ function emitGemm(p: MatmulPlan, part: Part, shared: boolean, epilogue: Epilogue
   // line per k step, reread for every panel), so it is first copied contiguous into the scratch
   // after B's panels (measured: dW 9.7 -> 11.3 GFLOP/s; small attention shapes lose by it)
   const packedA = packsA(p);
-  const packAAt = (outer ? NR : Math.ceil(n / NR) * NR) * k * 4;
+  const blocks = kBlocks(p);
+  const packAAt = (outer ? NR : Math.ceil(n / NR) * NR) * blocks.size * 4;
   const [stepA, rowA] = packedA ? [MR, 1] : [al, ar];
   const relaxed = relaxedSimd();
   // an operand read like C: its byte distance from C, taken before C is moved per batch
@@ -107,9 +126,9 @@ function emitGemm(p: MatmulPlan, part: Part, shared: boolean, epilogue: Epilogue
     return local;
   };
 
-  // op(B)'s columns from src -> a panel at dst: [l][0..NR), columns past `cols` zero
-  const packPanel = (cols: number) => {
-    f.repeat(k, () => {
+  // op(B)'s columns from src -> a panel at dst: [l][0..NR) for `steps` k steps, columns past `cols` zero
+  const packPanel = (cols: number, steps = k) => {
+    f.repeat(steps, () => {
       if (cols === NR && bj === 1) {
         for (let v = 0; v < NV; v++) f.get(dst).get(src).v128Load(v * 16).v128Store(v * 16);
       } else {
@@ -121,12 +140,13 @@ function emitGemm(p: MatmulPlan, part: Part, shared: boolean, epilogue: Epilogue
       }
       f.bump(src, bl * 4).bump(dst, NR * 4);
     });
-    f.bump(src, NR * bj * 4 - k * bl * 4);
+    f.bump(src, NR * bj * 4 - steps * bl * 4);
   };
-  const packB = () => {
-    f.get(b).set(src).get(pack).set(dst);
-    f.repeat(fullPanels, () => packPanel(NR));
-    if (tailCols) packPanel(tailCols);
+  // the panels of `steps` k steps from B's byte offset `from` (rows outside: a part has every column)
+  const packB = (from = b, steps = k) => {
+    f.get(from).set(src).get(pack).set(dst);
+    f.repeat(fullPanels, () => packPanel(NR, steps));
+    if (tailCols) packPanel(tailCols, steps);
   };
 
   // one k step `u` of a rows x NR tile, reading at immediate offsets from pa and pb
@@ -140,30 +160,37 @@ function emitGemm(p: MatmulPlan, part: Part, shared: boolean, epilogue: Epilogue
       }
     }
   };
-  // the rows x cols tile of op(A) rows at aBlock and the panel at pb, stored at pc (then the next tile's)
-  const tile = (rows: number, cols: number) => {
-    for (let r = 0; r < rows; r++) for (let v = 0; v < NV; v++) f.v128Zero().set(acc[r][v]);
+  // the rows x cols tile of op(A) rows at aBlock and the panel at pb over `steps` k steps, stored at
+  // pc (then the next tile's): started from zero in the first k block, else from C's stored sums
+  // (a partial tile's loads run past its last column, lanes never stored); the epilogue in the last
+  const tile = (rows: number, cols: number, steps = k, first = true, last = true) => {
+    for (let r = 0; r < rows; r++) {
+      for (let v = 0; v < NV; v++) {
+        if (first) f.v128Zero().set(acc[r][v]);
+        else f.get(pc).v128Load((r * n + v * 4) * 4).set(acc[r][v]);
+      }
+    }
     f.get(aBlock).set(pa);
-    f.repeat(Math.floor(k / UNROLL), () => {
+    f.repeat(Math.floor(steps / UNROLL), () => {
       for (let u = 0; u < UNROLL; u++) step(rows, u);
       f.bump(pa, UNROLL * stepA * 4).bump(pb, UNROLL * NR * 4);
     });
-    for (let u = 0; u < k % UNROLL; u++) step(rows, u);
-    f.bump(pb, (k % UNROLL) * NR * 4);
+    for (let u = 0; u < steps % UNROLL; u++) step(rows, u);
+    f.bump(pb, (steps % UNROLL) * NR * 4);
     for (let r = 0; r < rows; r++) {
       for (let v = 0; v < Math.ceil(cols / 4); v++) {
         const at = (r * n + v * 4) * 4;
-        const value = epilogue ? epilogue.value(simd, acc[r][v], access.map((kind, x) => operandVector(kind, x, at, v))) : acc[r][v];
+        const value = epilogue && last ? epilogue.value(simd, acc[r][v], access.map((kind, x) => operandVector(kind, x, at, v))) : acc[r][v];
         if (cols === NR) f.get(pc).get(value).v128Store(at);
         else for (let lane = 0; lane < Math.min(4, cols - v * 4); lane++) f.get(pc).get(value).f32x4ExtractLane(lane).f32Store(at + lane * 4);
       }
     }
     f.bump(pc, NR * 4);
   };
-  // the op(A) rows at aRow -> MR-wide k steps at dst
-  const packA = (rows: number) => {
+  // the op(A) rows at aRow -> MR-wide k steps at dst, `steps` of them
+  const packA = (rows: number, steps = k) => {
     f.get(aRow).set(src);
-    f.repeat(k, () => {
+    f.repeat(steps, () => {
       if (rows === MR) f.get(dst).get(src).v128Load().v128Store();
       else for (let r = 0; r < rows; r++) f.get(dst).get(src).f32Load(r * 4).f32Store(r * 4);
       f.bump(src, al * 4).bump(dst, MR * 4);
@@ -176,26 +203,37 @@ function emitGemm(p: MatmulPlan, part: Part, shared: boolean, epilogue: Epilogue
     if (rows % MR) body(rows % MR);
   };
 
-  // B packed whole, then per row block (A's packed first), every panel
-  const rowsOuter = () => {
-    if (!p.batchedB) packB();
-    f.repeat(batchTo - batchFrom, () => {
-      if (p.batchedB) packB();
-      f.get(a).set(aRow).get(c).set(cRow);
-      f.bump(aRow, rowFrom * ar * 4).bump(cRow, rowFrom * n * 4);
-      eachRowBlock((rows) => {
-        if (packedA) {
-          f.get(pack).i32Const(packAAt).i32Add().tee(aBlock).set(dst);
-          packA(rows);
-        } else f.get(aRow).set(aBlock);
-        f.get(pack).set(pb).get(cRow).set(pc).i32Const(colFrom * 4).set(column);
-        f.repeat(fullPanels, () => {
-          tile(rows, NR);
-          f.bump(column, NR * 4);
-        });
-        if (tailCols) tile(rows, tailCols);
-        f.bump(aRow, rows * ar * 4).bump(cRow, rows * n * 4);
+  // one k block of `steps` steps from op(A)'s and B's byte offsets in aK and bK: B's panels packed
+  // (unless packed once for all batches), then per row block (A's packed first), every panel
+  const kBlock = (steps: number, first: boolean, last: boolean, packed: boolean) => {
+    if (!packed) packB(bK, steps);
+    f.get(aK).set(aRow).get(c).set(cRow);
+    f.bump(aRow, rowFrom * ar * 4).bump(cRow, rowFrom * n * 4);
+    eachRowBlock((rows) => {
+      if (packedA) {
+        f.get(pack).i32Const(packAAt).i32Add().tee(aBlock).set(dst);
+        packA(rows, steps);
+      } else f.get(aRow).set(aBlock);
+      f.get(pack).set(pb).get(cRow).set(pc).i32Const(colFrom * 4).set(column);
+      f.repeat(fullPanels, () => {
+        tile(rows, NR, steps, first, last);
+        f.bump(column, NR * 4);
       });
+      if (tailCols) tile(rows, tailCols, steps, first, last);
+      f.bump(aRow, rows * ar * 4).bump(cRow, rows * n * 4);
+    });
+    f.bump(aK, steps * al * 4).bump(bK, steps * bl * 4);
+  };
+  // per batch, the k blocks: the first (from zero), a loop over the middle ones, the last (the epilogue)
+  const rowsOuter = () => {
+    const { count, size, last } = blocks;
+    const packOnce = !p.batchedB && count === 1;
+    if (packOnce) packB();
+    f.repeat(batchTo - batchFrom, () => {
+      f.get(a).set(aK).get(b).set(bK);
+      kBlock(size, true, count === 1, packOnce);
+      f.repeat(count - 2, () => kBlock(size, false, false, false));
+      if (count > 1) kBlock(last, false, true, false);
       f.bump(a, m * k * 4).bump(c, m * n * 4);
       if (p.batchedB) f.bump(b, k * n * 4);
     });
@@ -311,7 +349,7 @@ export async function gemm(
   const parts = split(p, team ? Math.min(team.size, threads) : 1);
   const outLength = p.batch * p.m * p.n;
   // B's panels (one, when panels are outer), then (op(A) = Aᵀ) one row block of A (all of them)
-  const packLength = panelsOuter(p) ? NR * p.k + (packsA(p) ? Math.ceil(p.m / MR) * MR * p.k : 0) : Math.ceil(p.n / NR) * NR * p.k + (packsA(p) ? MR * p.k : 0);
+  const packLength = panelsOuter(p) ? NR * p.k + (packsA(p) ? Math.ceil(p.m / MR) * MR * p.k : 0) : (Math.ceil(p.n / NR) * NR + (packsA(p) ? MR : 0)) * kBlocks(p).size;
   // operands before the pack scratch, so an epilogue's loads past an operand's end read the next array
   const at = offsets([aValues.length, bValues.length, outLength, ...operands.map((o) => o.length), ...parts.map(() => packLength)]);
   const [aAt, bAt, cAt] = at;
