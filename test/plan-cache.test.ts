@@ -1,10 +1,13 @@
 // Evaluations reuse the plan of an earlier graph of the same structure (plan-cache.ts), on every
 // backend: a reused plan computes the new graph's values (its uploads, its bound tensors) exactly
-// as a fresh one, against float64 references; graphs that differ in an attribute, a shape or which
-// tensors are realized get plans of their own; attributes the key cannot spell are never cached.
+// as a fresh one, against float64 references; graphs that differ in an attribute, a shape, which
+// input an op reads or which tensors are realized get plans of their own; attributes that are not
+// plain data (functions, class instances) are never cached. (Tensors have one dtype, float32.)
+import test from 'ava';
 import * as sv from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { planCacheHits } from '../src/dsl/plan-cache.js';
+import { attrsKey, attrsSnapshot, sameAttrs } from '../src/dsl/attrs-key.js';
 import { eachBackend } from './support/backends.js';
 
 const close = (got: ArrayLike<number>, want: readonly number[], tol = 1e-4) =>
@@ -116,4 +119,81 @@ eachBackend('a graph whose attributes hold an object that is not plain data is p
     t.deepEqual(Array.from(got), [1, 2, 3].map((v) => v * factor));
   }
   x.dispose();
+});
+
+// an attribute that is a function: the plan (its kernel) must never be shared, not even for the same function
+const mapConst = sv.definePrimitive<{ readonly f: () => number }>({
+  name: 'test.planCache.mapConst',
+  shape: ([s]) => s,
+  lowering: { arith: (m, [x], { f }) => m.mul(x, m.const(f())) },
+});
+
+eachBackend('a graph whose attribute is a function is planned afresh each time', async (t) => {
+  const x = sv.tensor([1, 2, 3], [3]);
+  await sv.realize([x]);
+  const three = () => 3;
+  for (const [f, factor] of [[() => 2, 2], [() => 5, 5], [three, 3], [three, 3]] as const) {
+    let got: ArrayLike<number> = [];
+    t.is(await hitsOf(async () => (got = await sv.apply<[3]>(mapConst, [x], { f }).data())), 0);
+    t.deepEqual(Array.from(got), [1, 2, 3].map((v) => v * factor));
+  }
+  x.dispose();
+});
+
+eachBackend('graphs that differ only in which input an op reads, or in a kept or transient host leaf, get plans of their own', async (t) => {
+  const a = sv.tensor([1, 2, 3], [3]);
+  const b = sv.tensor([10, 20, 30], [3]);
+  await sv.realize([a, b]);
+  // sub(a, b), sub(b, a), sub(a, a): the same ops, shapes and bound leaves, read differently
+  const cases: Array<[Tensor, Tensor, number[]]> = [[a, b, [-9, -18, -27]], [b, a, [9, 18, 27]], [a, a, [0, 0, 0]], [a, b, [-9, -18, -27]]];
+  const reuses: number[] = [];
+  for (const [x, y, want] of cases) {
+    let got: ArrayLike<number> = [];
+    reuses.push(await hitsOf(async () => (got = await sv.exp(sv.mulScalar(sv.sub(x, y), 0.01)).data())));
+    t.true(close(got, want.map((v) => Math.exp(v * 0.01))), `${got}`);
+  }
+  // sub(b, a) is sub(a, b) with its leaves swapped (the same plan, bound to the other tensors);
+  // sub(a, a) reads one leaf twice: a plan of its own
+  t.deepEqual(reuses, [0, 1, 0, 1]);
+  // a·b - a and a·b - b: the same nodes, kinds and shapes; the last op reads another leaf
+  const wired: number[] = [];
+  for (const [y, want] of [[a, [9, 38, 87]], [b, [0, 20, 60]], [a, [9, 38, 87]]] as const) {
+    let got: ArrayLike<number> = [];
+    wired.push(await hitsOf(async () => (got = await sv.sub(sv.mul(a, b), y).data())));
+    t.deepEqual(Array.from(got), want);
+  }
+  t.deepEqual(wired, [0, 0, 1]);
+  // a kept host leaf (tensor) and a transient one (constant) of the same values and shape
+  let got: ArrayLike<number> = [];
+  t.is(await hitsOf(async () => (got = await sv.mulScalar(sv.tensor([1, 2], [2]), 3).data())), 0);
+  t.deepEqual(Array.from(got), [3, 6]);
+  t.is(await hitsOf(async () => (got = await sv.mulScalar(sv.constant(Float32Array.of(4, 5), [2]), 3).data())), 0);
+  t.deepEqual(Array.from(got), [12, 15]);
+  t.is(await hitsOf(async () => (got = await sv.mulScalar(sv.constant(Float32Array.of(6, 7), [2]), 3).data())), 1);
+  t.deepEqual(Array.from(got), [18, 21]);
+  sv.disposeTree([a, b]);
+});
+
+test('attributes compare equal exactly when their key text is equal, and only for plain data', (t) => {
+  class Box {
+    constructor(readonly v: number) {}
+  }
+  const f = () => 1;
+  const values: unknown[] = [
+    undefined, null, 0, -0, 1, NaN, Infinity, '1', '', 'a', true, false, [], {}, [1, 2], [2, 1], [1, [2]], [[1], 2], { a: 1 }, { a: 1, b: 2 }, { b: 2, a: 1 },
+    { a: undefined }, { a: [1, { b: -0 }] }, { a: [1, { b: 0 }] }, { '0': 1 }, [1], { a: '1' }, Object.assign(Object.create(null), { a: 1 }),
+    f, { f }, [f], new Box(1), { box: new Box(1) }, new Float32Array(2), 1n,
+  ];
+  for (const x of values) {
+    for (const y of values) {
+      const same = attrsKey(x) !== null && attrsKey(x) === attrsKey(y);
+      t.is(sameAttrs(attrsSnapshot(x), y), same, `${String(attrsKey(x))} vs ${String(attrsKey(y))}`);
+    }
+  }
+  // a snapshot does not follow later changes to the value it was taken of
+  const attrs = { axes: [0, 1], keep: true };
+  const snapshot = attrsSnapshot(attrs);
+  attrs.axes[1] = 2;
+  t.false(sameAttrs(snapshot, attrs));
+  t.true(sameAttrs(snapshot, { axes: [0, 1], keep: true }));
 });

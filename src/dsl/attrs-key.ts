@@ -1,5 +1,6 @@
-// Attributes as key text, for caches keyed by what a computation is (plans, compiled kernels): plain
-// data only. A function or a class instance cannot be spelled, so whoever keys by it must not cache.
+// Attributes as cache keys, for caches keyed by what a computation is (plans, compiled kernels):
+// plain data only. A function or a class instance cannot be spelled or compared, so whoever keys by
+// it must not cache.
 const isPlain = (v: object) => {
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
@@ -39,4 +40,63 @@ export function attrsKey(v: unknown): string | null {
     default:
       return null;
   }
+}
+
+/** Marks a value that is not plain data in a snapshot: it equals nothing, not even itself. */
+const opaque: unique symbol = Symbol('not plain data');
+
+/**
+ * A copy of a plain attribute value that later changes to the original cannot reach, for
+ * `sameAttrs`; `opaque` where it is not plain data (exactly where attrsKey is null).
+ */
+export function attrsSnapshot(v: unknown): unknown {
+  switch (typeof v) {
+    case 'undefined':
+    case 'number':
+    case 'boolean':
+    case 'string':
+      return v;
+    case 'object': {
+      if (v === null) return v;
+      if (Array.isArray(v)) {
+        const out: unknown[] = [];
+        for (const x of v) {
+          const s = attrsSnapshot(x);
+          if (s === opaque) return opaque;
+          out.push(s);
+        }
+        return out;
+      }
+      if (!isPlain(v)) return opaque;
+      const out: Record<string, unknown> = {};
+      for (const [name, x] of Object.entries(v)) {
+        const s = attrsSnapshot(x);
+        if (s === opaque) return opaque;
+        Object.defineProperty(out, name, { value: s, enumerable: true });
+      }
+      return out;
+    }
+    default:
+      return opaque;
+  }
+}
+
+/** Whether `snapshot` (from attrsSnapshot) and `v` are the same plain data: what attrsKey spells the same. */
+export function sameAttrs(snapshot: unknown, v: unknown): boolean {
+  if (snapshot === opaque) return false;
+  if (typeof snapshot !== 'object' || snapshot === null) return Object.is(snapshot, v);
+  if (typeof v !== 'object' || v === null) return false;
+  if (Array.isArray(snapshot)) {
+    if (!Array.isArray(v) || v.length !== snapshot.length) return false;
+    for (let k = 0; k < v.length; k++) if (!sameAttrs(snapshot[k], v[k])) return false;
+    return true;
+  }
+  if (Array.isArray(v) || !isPlain(v)) return false;
+  const names = Object.keys(snapshot);
+  const given = Object.keys(v);
+  if (names.length !== given.length) return false;
+  for (let k = 0; k < names.length; k++) {
+    if (names[k] !== given[k] || !sameAttrs((snapshot as Record<string, unknown>)[names[k]], (v as Record<string, unknown>)[names[k]])) return false;
+  }
+  return true;
 }

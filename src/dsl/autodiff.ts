@@ -73,6 +73,7 @@ const isZeroPad = (t: Tensor) => t.op === padP && !(t.attrs as PadAttrs).value;
  * nonzero term among them).
  */
 function sumCotangents(list: readonly Tensor[]): Tensor {
+  if (list.length === 1) return list[0];
   const first = list.findIndex(isZeroPad);
   let terms = list;
   if (first >= 0) {
@@ -126,7 +127,7 @@ export function vjp<P, S extends Shape>(f: (x: P) => Tensor<S>, x: P): [Tensor<S
     const recorded = graph;
     cotangentShape(g.shape, y.shape);
     for (const r of recorded) {
-      const gone = [r.node, ...r.inputs].find((t) => t.disposed);
+      const gone = r.node.disposed ? r.node : r.inputs.find((t) => t.disposed);
       if (gone) {
         const what = gone === r.node ? `the result of ${r.op.name}` : `an input of ${r.op.name}`;
         throw new Error(`vjp: ${what} (${gone}), which this pullback needs, was disposed; keep it while the pullback is used`);

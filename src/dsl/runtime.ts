@@ -128,27 +128,31 @@ onTensorCreated((t) => {
 function pendingSiblings(targets: readonly Tensor[], order: readonly Tensor[]): Tensor[] {
   const window = recent;
   recent = new Set();
-  const planned = new Set(order);
   const consumed = new Set<Tensor>();
   for (const t of window) for (const i of t.inputs) consumed.add(i);
-  const candidate = (t: Tensor) => !(t.disposed || t.storage || (consumed.has(t) && !held.has(t)) || targets.includes(t));
-  const unplanned = [...window].filter((t) => candidate(t) && !planned.has(t));
+  const candidates: Tensor[] = [];
+  for (const t of window) if (!(t.disposed || t.storage || (consumed.has(t) && !held.has(t)) || targets.includes(t))) candidates.push(t);
+  if (!candidates.length) return candidates;
+  const planned = new Set(order);
   // one walk over the unplanned candidates' graphs (down to realized or planned tensors): which
   // reach a disposed tensor, which share work with the evaluation
   const stop = (u: Tensor) => u.storage !== null || planned.has(u);
   const reachesDisposed = new Set<Tensor>();
   const sharesWork = new Set<Tensor>();
-  for (const u of postOrder(unplanned, stop)) {
-    const below = stop(u) ? [] : u.inputs;
-    if (u.disposed || below.some((i) => reachesDisposed.has(i))) reachesDisposed.add(u);
-    if (planned.has(u) || below.some((i) => sharesWork.has(i))) sharesWork.add(u);
+  for (const u of postOrder(candidates.filter((t) => !planned.has(t)), stop)) {
+    let disposed = u.disposed;
+    let shares = false;
+    if (stop(u)) shares = planned.has(u);
+    else {
+      for (const i of u.inputs) {
+        disposed ||= reachesDisposed.has(i);
+        shares ||= sharesWork.has(i);
+      }
+    }
+    if (disposed) reachesDisposed.add(u);
+    if (shares) sharesWork.add(u);
   }
-  const out: Tensor[] = [];
-  for (const t of window) {
-    if (!candidate(t)) continue;
-    if (planned.has(t) ? held.has(t) : sharesWork.has(t) && !reachesDisposed.has(t)) out.push(t);
-  }
-  return out;
+  return candidates.filter((t) => (planned.has(t) ? held.has(t) : sharesWork.has(t) && !reachesDisposed.has(t)));
 }
 
 async function evaluate(be: Backend, requested: readonly Tensor[]): Promise<void> {
