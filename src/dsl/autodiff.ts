@@ -9,7 +9,7 @@ import { Tensor } from './tensor.js';
 import { add } from './ops/elementwise.js';
 import { concatAll, padP, type PadAttrs } from './ops/layout.js';
 import { constant, onTensorCreated, postOrder, type Primitive } from './tensor.js';
-import { mapTree, tensorsIn } from './tree.js';
+import { tensorsIn, zipTrees } from './tree.js';
 import { cotangentShape, scalarShape } from './shape-rules.js';
 import { holdInScope } from './runtime.js';
 import type { Shape } from './shape-types.js';
@@ -94,16 +94,19 @@ function sumCotangents(list: readonly Tensor[]): Tensor {
  * pending sibling of the next evaluation (runtime.ts).
  */
 function pruned<R>(build: () => R, kept: (result: R) => readonly (Tensor | undefined)[]): R {
-  const made = new Set<Tensor>();
-  const stop = onTensorCreated((t) => made.add(t));
+  const made: Tensor[] = [];
+  const stop = onTensorCreated((t) => made.push(t));
   let result: R;
   try {
     result = build();
   } finally {
     stop();
   }
+  if (!made.length) return result;
+  // ids count up as tensors are made: those from made[0]'s on are build's (it runs synchronously)
+  const first = made[0].id;
   const roots = kept(result).filter((t): t is Tensor => t !== undefined);
-  const live = new Set(postOrder(roots, (t) => !made.has(t)));
+  const live = new Set(postOrder(roots, (t) => t.id < first));
   for (const t of made) if (!live.has(t)) t.dispose();
   return result;
 }
@@ -135,7 +138,7 @@ export function vjp<P, S extends Shape>(f: (x: P) => Tensor<S>, x: P): [Tensor<S
     }
     const cot = pruned(() => backward(recorded, y, g, leaves), (c) => leaves.map((t) => c.get(t)));
     // f does not depend on these leaves at all: their gradient is zero, as in JAX
-    return mapTree(x, (t) => cot.get(t) ?? constant(new Float32Array(t.size), t.shape));
+    return zipTrees([x], (t) => cot.get(t) ?? constant(new Float32Array(t.size), t.shape));
   };
   const dispose = () => {
     graph = null;
