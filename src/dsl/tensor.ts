@@ -91,6 +91,8 @@ export class Tensor<S extends Shape = Shape> {
   /** @internal */ disposed = false;
   /** @internal a library-made constant: its device copy is freed after each evaluation, like an intermediate */
   transient = false;
+  /** @internal the last postOrder walk that reached it */
+  walked = 0;
 
   constructor(readonly shape: S, op: Primitive<any> | null, inputs: readonly Tensor[], attrs: unknown, host: Float32Array | null) {
     this.size = sizeOf(shape);
@@ -178,33 +180,43 @@ export const zeros = <const S extends Shape>(shape: S): Tensor<Mutable<S>> => fu
 export const ones = <const S extends Shape>(shape: S): Tensor<Mutable<S>> => full(shape, 1);
 export const scalar = (value: number): Tensor<[]> => full([], value);
 
+let walks = 0;
+let walking = false;
+
 /**
  * Tensors reachable from `roots` (through inputs, not past `stopAt`), inputs before their users.
- * Iterative: long graphs must not overflow the JS stack.
+ * Iterative: long graphs must not overflow the JS stack. A walk stamps the tensors it reaches
+ * (`walked`) instead of filling a set: every evaluation walks its whole graph, several times.
  */
 export function postOrder(roots: readonly Tensor[], stopAt: (t: Tensor) => boolean): Tensor[] {
+  // a walk inside `stopAt` would restamp tensors this one has seen
+  if (walking) throw new Error('internal: postOrder called from a postOrder stopAt');
+  walking = true;
+  const walk = ++walks;
   const order: Tensor[] = [];
-  const seen = new Set<Tensor>();
-  // two stacks in step (a tensor, and whether its inputs are pushed already): no pair per push,
-  // since every evaluation walks its whole graph
+  // two stacks in step (a tensor, and whether its inputs are pushed already): no pair per push
   const stack = roots.slice();
   const expanded = roots.map(() => false);
-  while (stack.length) {
-    const t = stack.pop()!;
-    if (expanded.pop()) {
-      order.push(t);
-      continue;
+  try {
+    while (stack.length) {
+      const t = stack.pop()!;
+      if (expanded.pop()) {
+        order.push(t);
+        continue;
+      }
+      if (t.walked === walk) continue;
+      t.walked = walk;
+      stack.push(t);
+      expanded.push(true);
+      if (stopAt(t)) continue;
+      for (const i of t.inputs) {
+        if (i.walked === walk) continue;
+        stack.push(i);
+        expanded.push(false);
+      }
     }
-    if (seen.has(t)) continue;
-    seen.add(t);
-    stack.push(t);
-    expanded.push(true);
-    if (stopAt(t)) continue;
-    for (const i of t.inputs) {
-      if (seen.has(i)) continue;
-      stack.push(i);
-      expanded.push(false);
-    }
+  } finally {
+    walking = false;
   }
   return order;
 }
