@@ -10,8 +10,8 @@ import { readStats, rowStatsKernel, type Load, type RowStatsKernel } from './row
 import { elementwiseSource, isElementwise } from './primitive.js';
 import { epilogueLoweringFor, fusedCompilerFor, hasEpilogue, resultsCompilerFor, rowsOf, type ResultsLowering } from './kernel-table.js';
 import type { Storage } from './backend.js';
+import { shapesEqual } from './shape-rules.js';
 
-const sameShape = (a: Tensor, b: Tensor) => a.shape.length === b.shape.length && a.shape.every((d, k) => d === b.shape[k]);
 
 /**
  * Groups the plan's elementwise nodes, and the row ops `fusesRows` accepts. Returns, for every
@@ -38,7 +38,7 @@ export function fuseElementwise(
     if (!inputsOfGroup.has(root)) inputsOfGroup.set(root, reads(t));
     const inStats = isRow(t) || feedsStats.has(t);
     for (const i of t.inputs) {
-      const fusible = isMember(i) && !keep.has(i) && uses.get(i) === 1 && sameShape(i, t) && !rootOf.has(i) && !(inStats && isRow(i));
+      const fusible = isMember(i) && !keep.has(i) && uses.get(i) === 1 && shapesEqual(i.shape, t.shape) && !rootOf.has(i) && !(inStats && isRow(i));
       const count = inputsOfGroup.get(root)! - 1 + reads(i);
       if (fusible && count <= maxInputs) {
         rootOf.set(i, root);
@@ -195,7 +195,7 @@ export function fuseEpilogues(
     const root = rootOf.get(c) ?? c;
     if (found.has(root) || !isElementwise(root.op)) continue;
     for (const producer of c.inputs) {
-      const fits = here.has(producer) && producer.size > 0 && hasEpilogue(producer.op, backend) && !keep.has(producer) && uses.get(producer) === 1 && sameShape(producer, root) && !producer.inputs.some((i) => views.has(i));
+      const fits = here.has(producer) && producer.size > 0 && hasEpilogue(producer.op, backend) && !keep.has(producer) && uses.get(producer) === 1 && shapesEqual(producer.shape, root.shape) && !producer.inputs.some((i) => views.has(i));
       if (!fits) continue;
       const group = groupOf(root, rootOf);
       if (group.rows.length) break;
@@ -272,7 +272,7 @@ export function fuseOutputs(computed: readonly Tensor[], rootOf: ReadonlyMap<Ten
       const members = new Set(merged.nodes);
       for (const e of merged.externals) {
         const part = groups.get(e);
-        if (!part || taken.has(e) || !sameShape(e, last)) continue;
+        if (!part || taken.has(e) || !shapesEqual(e.shape, last.shape)) continue;
         if ((consumers.get(e) ?? []).some((c) => !members.has(c) && position.get(c)! < k)) continue;
         const parts = [part, ...merged.parts].sort((a, b) => position.get(rootOfGroup(a))! - position.get(rootOfGroup(b))!);
         const next = outputGroup(parts, kept, consumers);

@@ -2,12 +2,11 @@
 // broadcasting rules of the indexing primitives (vmap and gather give them operands with 1s), and
 // the check that index values are integers in range.
 import { ShapeError } from './shape-error.js';
-import { checkDims, formatShape, normalizeAxis } from './shape-rules.js';
+import { checkDims, formatShape, normalizeAxis, shapesEqual } from './shape-rules.js';
 
 const fail = (message: string): never => {
   throw new ShapeError(message);
 };
-const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, k) => d === b[k]);
 
 /** numpy's take: x's dims with the axis replaced by the indices' dims. */
 export function gatherShape(x: readonly number[], indices: readonly number[], axis: number): number[] {
@@ -34,7 +33,7 @@ export function alongAxisShape(op: 'takeAlongAxis' | 'scatterAdd', x: readonly n
 /** scatterAdd: indices along `axis` of x, updates shaped like the indices; the result is x's shape. */
 export function scatterAddShape(x: readonly number[], indices: readonly number[], updates: readonly number[], axis: number): number[] {
   alongAxisShape('scatterAdd', x, indices, axis);
-  if (!same(updates, indices)) fail(`scatterAdd: updates ${formatShape(updates)} must have the indices' shape ${formatShape(indices)}`);
+  if (!shapesEqual(updates, indices)) fail(`scatterAdd: updates ${formatShape(updates)} must have the indices' shape ${formatShape(indices)}`);
   return [...x];
 }
 

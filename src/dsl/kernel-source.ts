@@ -2,6 +2,7 @@
 // baked into the source as literals (loops bounded by literals, never by arguments, so gpu.js's
 // loopMaxIterations cannot cut them short), and kernels are cached per source.
 import type { Backend, KernelSpec, Storage } from './backend.js';
+import { shapesEqual } from './shape-rules.js';
 
 /**
  * How one primitive computes its output from its inputs' storage on a backend; `program` is set
@@ -62,7 +63,7 @@ export function flatIndex(coords: readonly string[], strides: readonly number[])
  * coordinates `${coordinate}0`, `${coordinate}1`, ... (`coordinates()` binds them).
  */
 export function broadcastIndex(input: readonly number[], output: readonly number[], index = 'i', coordinate = 'c'): string {
-  if (input.length === output.length && input.every((d, k) => d === output[k])) return index;
+  if (shapesEqual(input, output)) return index;
   const offset = output.length - input.length;
   const inStrides = stridesOf(input);
   const strides = output.map((_, k) => (k < offset || input[k - offset] === 1 ? 0 : inStrides[k - offset]));

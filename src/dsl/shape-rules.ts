@@ -13,6 +13,9 @@ const isNat = (n: number) => Number.isSafeInteger(n) && n >= 0;
 const nat = (n: number, subject: string = `${n}`): number =>
   isNat(n) ? n : fail(`${subject} is not a non-negative safe integer`);
 
+/** Whether two shapes are the same dims in the same order. */
+export const shapesEqual = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, k) => d === b[k]);
+
 /** A shape as messages print it: `[2,3]`. */
 export const formatShape = (s: readonly number[]): string => `[${s.join(',')}]`;
 
@@ -101,8 +104,7 @@ export function matmulShape(a: readonly number[], b: readonly number[], options:
   if (k !== k2) fail(`matmul inner dimensions differ: ${ops()} (${k} vs ${k2})`);
   const batchA = a.slice(0, -2);
   const batchB = b.slice(0, -2);
-  const sameBatch = batchA.length === batchB.length && batchA.every((d, i) => d === batchB[i]);
-  if (batchB.length > 0 && !sameBatch) {
+  if (batchB.length > 0 && !shapesEqual(batchA, batchB)) {
     fail(`matmul batch dimensions differ: ${ops()} (${formatShape(batchA)} vs ${formatShape(batchB)})`);
   }
   return [...batchA, m, n];
@@ -211,7 +213,7 @@ export function dataShape(s: readonly number[], count: number): number[] {
 
 /** A cotangent handed to a pullback has the shape of the output it belongs to. */
 export function cotangentShape(g: readonly number[], out: readonly number[]): number[] {
-  if (g.length !== out.length || g.some((d, k) => d !== out[k])) fail(`vjp: cotangent ${formatShape(g)} does not match output ${formatShape(out)}`);
+  if (!shapesEqual(g, out)) fail(`vjp: cotangent ${formatShape(g)} does not match output ${formatShape(out)}`);
   return [...g];
 }
 
@@ -226,7 +228,7 @@ export function sameShape(name: string, shapes: readonly (readonly number[])[]):
   shapes.forEach((s) => checkDims(s));
   const [first] = shapes;
   for (const s of shapes) {
-    if (s.length !== first.length || s.some((d, k) => d !== first[k])) fail(`${name} needs operands of one shape, got ${shapes.map(formatShape).join(' and ')}`);
+    if (!shapesEqual(s, first)) fail(`${name} needs operands of one shape, got ${shapes.map(formatShape).join(' and ')}`);
   }
   return [...first];
 }

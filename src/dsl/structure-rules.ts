@@ -2,7 +2,7 @@
 // throwing ShapeError with the sentence the type level prints for the same numbers, checking in the
 // same order.
 import { ShapeError } from './shape-error.js';
-import { checkDims, concatShape, exactAdd, formatShape, normalizeAxis, reduceAxes, sizeOf } from './shape-rules.js';
+import { checkDims, concatShape, exactAdd, formatShape, normalizeAxis, reduceAxes, shapesEqual, sizeOf } from './shape-rules.js';
 
 const fail = (message: string): never => {
   throw new ShapeError(message);
@@ -15,14 +15,13 @@ function newAxis(s: readonly number[], axis: number, op: string): number {
   return axis < 0 ? axis + s.length + 1 : axis;
 }
 const insertAt = (s: readonly number[], at: number, d: number) => [...s.slice(0, at), d, ...s.slice(at)];
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, k) => d === b[k]);
 
 /** Equal shapes stacked along a new axis. */
 export function stackShape(shapes: readonly (readonly number[])[], axis: number): number[] {
   if (shapes.length === 0) fail('stack needs at least one tensor');
   const [first] = shapes;
   checkDims(first);
-  shapes.forEach((s, k) => sameShape(s, first) || fail(`stack: tensor ${k} has shape ${formatShape(s)} but tensor 0 has ${formatShape(first)}`));
+  shapes.forEach((s, k) => shapesEqual(s, first) || fail(`stack: tensor ${k} has shape ${formatShape(s)} but tensor 0 has ${formatShape(first)}`));
   return insertAt(first, newAxis(first, axis, 'stack'), shapes.length);
 }
 

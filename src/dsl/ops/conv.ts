@@ -9,6 +9,7 @@ import { definePrimitive } from '../primitive.js';
 import { coordinates, kernelSource, lit, singleKernel } from '../kernel-source.js';
 import { adaptivePoolShape, conv2dShape, convTranspose2dShape, windowCount, type ConvGeometry } from '../conv-rules.js';
 import type { CheckConv2d, CheckTransposed, CheckWindows, Conv2d, ConvDim, ConvOptions, TransposedDim } from '../conv-types.js';
+import { shapesEqual } from '../shape-rules.js';
 import type { Shape } from '../shape-types.js';
 import { matmulRaw } from './matmul.js';
 import { permute, reshape } from './layout.js';
@@ -26,8 +27,9 @@ export interface WindowAttrs extends ConvGeometry {
 
 export const colsShape = ({ image: [b, c], groups, outH, outW, kh, kw }: WindowAttrs) => [groups, c / groups, kh, kw, b, outH, outW];
 
-export function sameShape(got: readonly number[], want: readonly number[], op: string): number[] {
-  if (got.length !== want.length || got.some((d, k) => d !== want[k])) throw new Error(`internal: ${op} input [${got}] is not [${want}]`);
+/** The input's shape is the one the attrs were built for (an internal invariant, not a user's shape rule). */
+export function assertInputShape(got: readonly number[], want: readonly number[], op: string): number[] {
+  if (!shapesEqual(got, want)) throw new Error(`internal: ${op} input [${got}] is not [${want}]`);
   return [...want];
 }
 
@@ -37,7 +39,7 @@ export const withImage = (a: WindowAttrs, b: number): WindowAttrs => ({ ...a, im
 export const im2colP: Primitive<WindowAttrs> = definePrimitive({
   name: 'im2col',
   transforms: ['vjp', 'batch'],
-  shape: ([x], a: WindowAttrs) => (sameShape(x, a.image, 'im2col'), colsShape(a)),
+  shape: ([x], a: WindowAttrs) => (assertInputShape(x, a.image, 'im2col'), colsShape(a)),
   lowering: {
     source: (out, _in, { image: [, c, h, w], groups, stride, padding, dilation, fill }) => {
       const cg = c / groups;
@@ -63,7 +65,7 @@ export const im2colP: Primitive<WindowAttrs> = definePrimitive({
 export const col2imP: Primitive<WindowAttrs> = definePrimitive({
   name: 'col2im',
   transforms: ['vjp', 'batch'],
-  shape: ([cols], a: WindowAttrs) => (sameShape(cols, colsShape(a), 'col2im'), [...a.image]),
+  shape: ([cols], a: WindowAttrs) => (assertInputShape(cols, colsShape(a), 'col2im'), [...a.image]),
   // each pixel sums the window entries that read it: kernel offsets whose window start is on the stride grid
   lowering: {
     source: (out, _in, { image: [b, c], groups, stride, padding, dilation, kh, kw, outH, outW }) => {

@@ -13,6 +13,7 @@ import {
   patchesShape,
   permuteShape,
   reshapeShape,
+  shapesEqual,
   sizeOf,
   sliceShape,
   splitHeadsShape,
@@ -74,7 +75,7 @@ const reshapeP: Primitive<readonly number[]> = definePrimitive({
 export function reshape<S extends Shape, const T extends Shape>(x: Tensor<S>, shape: T & CheckReshape<S, T>): Tensor<Reshape<S, T>>;
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const out = reshapeShape(x.shape, shape);
-  if (out.length === x.shape.length && out.every((d, k) => d === x.shape[k])) return x;
+  if (shapesEqual(out, x.shape)) return x;
   return apply(reshapeP, [x], out);
 }
 

@@ -8,7 +8,7 @@ import { coordinates, lit } from '../kernel-source.js';
 import { pool2dShape } from '../conv-rules.js';
 import type { CheckPool2d, CheckWindows, ConvDim, Pool2d, PoolOptions } from '../conv-types.js';
 import type { Shape } from '../shape-types.js';
-import { col2imP, colsShape, geometry, im2colP, sameShape, windowAttrs, withImage, type WindowAttrs } from './conv.js';
+import { assertInputShape, col2imP, colsShape, geometry, im2colP, windowAttrs, withImage, type WindowAttrs } from './conv.js';
 import { permute, reshape } from './layout.js';
 import { broadcastToP, sumP } from './reduce.js';
 import { div, equal, mul } from './elementwise.js';
@@ -26,7 +26,7 @@ const perChannel = (t: Tensor) => {
 export const pool2dP: Primitive<PoolAttrs> = definePrimitive({
   name: 'pool2d',
   transforms: ['vjp', 'batch'],
-  shape: ([x], a: PoolAttrs) => (sameShape(x, a.image, 'pool2d'), [a.image[0], a.image[1], a.outH, a.outW]),
+  shape: ([x], a: PoolAttrs) => (assertInputShape(x, a.image, 'pool2d'), [a.image[0], a.image[1], a.outH, a.outW]),
   lowering: {
     source: (out, _in, { image: [, , h, w], kh, kw, stride, padding, dilation, fill, kind }) =>
       [

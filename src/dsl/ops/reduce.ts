@@ -3,7 +3,7 @@
 // kernel scales; max, whose gradient is elementwise, lives above both.
 import { apply, constant, full, type Mutable, type Primitive, type Tensor } from '../tensor.js';
 import { definePrimitive } from '../primitive.js';
-import { broadcastToShape, reduceAxes, reduceShape, sizeOf } from '../shape-rules.js';
+import { broadcastToShape, reduceAxes, reduceShape, shapesEqual, sizeOf } from '../shape-rules.js';
 import type { AxisIndex, BroadcastsTo, CheckAxes, CheckDistinctAxes, Reduced, Shape } from '../shape-types.js';
 import { coordinates, flatIndex, kernelSource, lit, singleKernel, stridesOf } from '../kernel-source.js';
 import { reshape } from './layout.js';
@@ -134,7 +134,7 @@ export const broadcastToP: Primitive<BroadcastAttrs> = definePrimitive({
 });
 
 function broadcastScaled(x: Tensor, shape: readonly number[], scale: number): Tensor {
-  if (scale === 1 && x.shape.length === shape.length && x.shape.every((d, k) => d === shape[k])) return x;
+  if (scale === 1 && shapesEqual(x.shape, shape)) return x;
   return apply(broadcastToP, [x], { shape: [...shape], scale });
 }
 
