@@ -36,11 +36,7 @@ const BATCH = 32;
 /** Each pixel of the model's input becomes ZOOM×ZOOM pixels in the attention PNG. */
 const ZOOM = 8;
 
-interface Prediction {
-  readonly file: string;
-  readonly top?: { label: string; p: number }[];
-  readonly error?: string;
-}
+type Prediction = { readonly file: string; readonly top: { label: string; p: number }[] } | { readonly file: string; readonly error: string };
 
 export async function predict(argv: string[]): Promise<number> {
   const { flagArgs, inputs } = splitArguments(spec, argv);
@@ -73,22 +69,22 @@ export async function predict(argv: string[]): Promise<number> {
     const decoded: Awaited<ReturnType<typeof readImage>>[] = [];
     // one file at a time: only one full-size image is ever in memory
     for (const file of chunk) decoded.push(await readImage(file, cfg.imageSize, flags.maxPixels));
-    const ok = decoded.flatMap((d, i) => (d.image ? [{ file: chunk[i], image: d.image }] : []));
-    const results = await classify(model, ok.map((o) => o.image));
-    const byFile = new Map(ok.map((o, i) => [o.file, results[i]]));
+    const results = await classify(model, decoded.flatMap((d) => ('image' in d ? [d.image] : [])));
+    let next = 0; // results are in the order of the decoded images
     for (let i = 0; i < chunk.length; i++) {
       const file = chunk[i];
-      const result = byFile.get(file);
+      const d = decoded[i];
       let out: Prediction;
-      if (!result) out = { file, error: decoded[i].error! };
+      if ('error' in d) out = { file, error: d.error };
       else {
+        const result = results[next++];
         out = { file, top: topK(result.probs, labels, flags.topK) };
-        if (flags.attention !== undefined) {
+        if (flags.attention !== undefined && result.rollout) {
           const name = uniqueName(attentionNames, `${path.basename(file)}.png`);
-          await writeFileAtomic(path.join(flags.attention, name), attentionPng(decoded[i].image!, result.rollout!, model.rolloutGrid!));
+          await writeFileAtomic(path.join(flags.attention, name), attentionPng(d.image, result.rollout.map, result.rollout.grid));
         }
       }
-      if (out.error) failed++;
+      if ('error' in out) failed++;
       print(out, json);
     }
   }
@@ -131,7 +127,7 @@ async function listImages(inputs: string[]): Promise<string[]> {
 }
 
 /** The model's input (cropped RGB) of one file, or its one-line error. */
-async function readImage(file: string, size: number, maxPixels: number): Promise<{ image?: RgbImage; error?: string }> {
+async function readImage(file: string, size: number, maxPixels: number): Promise<{ image: RgbImage } | { error: string }> {
   try {
     const bytes = await readFileBounded(file, 'image', MAX_FILE_BYTES);
     return { image: resizeCenterCrop(await decodeImage(bytes, maxPixels), size) };
@@ -140,14 +136,18 @@ async function readImage(file: string, size: number, maxPixels: number): Promise
   }
 }
 
+/** An attention rollout map, `grid` patches per side. */
+interface Rollout {
+  readonly map: Float32Array;
+  readonly grid: number;
+}
+
 /** What predict runs: a model's logits for a batch and, for a ViT asked for them, its attention rollouts. */
 interface Predictor {
   readonly cfg: ImageModelConfig;
   logits(x: Tensor<[number, 3, number, number]>): { logits: Tensor; attention: readonly Tensor[] };
   /** the rollout map of image `b` from the attention layers' values (a ViT asked for attention) */
-  readonly rollout?: (layers: readonly Float32Array[], b: number) => Float32Array;
-  /** patches per side of a rollout map */
-  readonly rolloutGrid?: number;
+  readonly rollout?: (layers: readonly Float32Array[], b: number) => Rollout;
 }
 
 /** A ViT with its attention maps (the --attention path). */
@@ -155,8 +155,7 @@ function vitPredictor({ cfg, params }: { cfg: VitConfig; params: VitParams }): P
   return {
     cfg,
     logits: (x) => vit.applyWithAttention(cfg, params, x),
-    rollout: (layers, b) => attentionRollout(layers, b, cfg.heads, cfg.tokens),
-    rolloutGrid: cfg.imageSize / cfg.patchSize,
+    rollout: (layers, b) => ({ map: attentionRollout(layers, b, cfg.heads, cfg.tokens), grid: cfg.imageSize / cfg.patchSize }),
   };
 }
 
@@ -166,7 +165,7 @@ function kindPredictor({ kind, cfg, params }: Awaited<ReturnType<typeof loadMode
 }
 
 /** Softmax probabilities (float64) of each image, and its rollout map where the predictor draws one. */
-async function classify(model: Predictor, images: RgbImage[]): Promise<{ probs: Float64Array; rollout?: Float32Array }[]> {
+async function classify(model: Predictor, images: RgbImage[]): Promise<{ probs: Float64Array; rollout?: Rollout }[]> {
   if (!images.length) return [];
   const { cfg } = model;
   const n = images.length;
@@ -198,8 +197,8 @@ function topK(probs: Float64Array, labels: string[], k: number): { label: string
 
 function print(out: Prediction, json: boolean): void {
   if (json) console.log(JSON.stringify(out));
-  else if (out.error) console.error(`${out.file}: ${out.error}`);
-  else console.log([out.file, ...out.top!.map((t) => `  ${(t.p * 100).toFixed(2).padStart(6)}%  ${t.label}`)].join('\n'));
+  else if ('error' in out) console.error(`${out.file}: ${out.error}`);
+  else console.log([out.file, ...out.top.map((t) => `  ${(t.p * 100).toFixed(2).padStart(6)}%  ${t.label}`)].join('\n'));
 }
 
 function uniqueName(used: Set<string>, name: string): string {

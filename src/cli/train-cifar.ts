@@ -150,7 +150,7 @@ async function evalOnly(flags: Flags, combinations: Validation<unknown>): Promis
   orThrow(limitsFit({ limitTest: flags.limitTest }, await recordCounts(data.dir)), (problems) => new FlagError(problems));
   const { test } = await loadCifar10(data.dir);
   const confusion = new ConfusionMatrix(model.cfg.classes);
-  const res = (await evaluate(model, model.params, test, { batchSize: 250, limit: flags.limitTest, labelSmoothing: 0, confusion }))!;
+  const res = await evaluate(model, model.params, test, { batchSize: 250, limit: flags.limitTest, labelSmoothing: 0, confusion });
   log(`Test (${res.count} images) cross-entropy: ${res.loss.toFixed(4)} Accuracy: ${res.accuracy.toFixed(4)}`);
   await reportConfusion(confusion, flags.outDir ?? path.dirname(file));
   log(JSON.stringify({ checkpoint: file, n: res.count, accuracy: res.accuracy, mean_loss: res.loss }));
@@ -343,9 +343,10 @@ function resumedRecipe(stored: { recipe: Recipe; file: string }, flags: Flags): 
   for (const k of recipeKeys) {
     if (flags[k] !== undefined && !same(flags[k], r[k])) conflicts.push(`${flagName(k)} ${showValue(flags[k] as Recipe[typeof k])} (the run has ${showValue(r[k])})`);
   }
-  if (flags.preset) {
-    const differs = recipeKeys.filter((k) => flags[k] === undefined && !same(presets[flags.preset!][k], r[k]));
-    if (differs.length) conflicts.push(`--preset ${flags.preset} (sets ${differs.map((k) => `${flagName(k)} ${showValue(presets[flags.preset!][k])}`).slice(0, 4).join(', ')}; the run has ${differs.map((k) => showValue(r[k])).slice(0, 4).join(', ')})`);
+  const preset = flags.preset;
+  if (preset) {
+    const differs = recipeKeys.filter((k) => flags[k] === undefined && !same(presets[preset][k], r[k]));
+    if (differs.length) conflicts.push(`--preset ${preset} (sets ${differs.map((k) => `${flagName(k)} ${showValue(presets[preset][k])}`).slice(0, 4).join(', ')}; the run has ${differs.map((k) => showValue(r[k])).slice(0, 4).join(', ')})`);
   }
   if (conflicts.length) throw new FlagError(`--resume: ${conflicts.join('; ')} conflict${conflicts.length === 1 ? 's' : ''} with the run stored in ${stored.file}; drop ${conflicts.length === 1 ? 'it' : 'them'} (the run's recipe is restored) or use another --out-dir`);
   return r;

@@ -116,7 +116,7 @@ export async function loadTrainState(
       const problems = checkTensors(found, expected);
       // a file written before the state was flat holds each vector as one tensor per parameter
       const perTensor = problems.length ? perTensorLayout(template, params) : null;
-      if (problems.length && checkTensors(found, [...perTensor!.values()].flat()).length) throw tensorMismatchError(path, problems);
+      if (perTensor && checkTensors(found, [...perTensor.values()].flat()).length) throw tensorMismatchError(path, problems);
       const tensors = await readAll(file, 'opt.');
       requireFinite([...tensors].map(([name, t]) => ({ name, ...t })), path);
       const values = (name: string) => {

@@ -48,16 +48,26 @@ export interface RunOptions {
   readonly allowDataChange?: boolean;
 }
 
+export interface EvaluateOptions {
+  batchSize: number;
+  limit?: number;
+  labelSmoothing: number;
+  stop?: () => boolean;
+  confusion?: ConfusionMatrix;
+}
+export interface Evaluation {
+  loss: number;
+  accuracy: number;
+  count: number;
+}
+
 /**
  * Loss and accuracy of `params` on a split (no augmentation, no dropout); null when `stop` says
- * so between batches. `labelSmoothing` 0 gives plain cross-entropy.
+ * so between batches (so never null without a `stop`). `labelSmoothing` 0 gives plain cross-entropy.
  */
-export async function evaluate(
-  { kind, cfg }: KindAndConfig,
-  params: unknown,
-  split: CifarSplit,
-  o: { batchSize: number; limit?: number; labelSmoothing: number; stop?: () => boolean; confusion?: ConfusionMatrix },
-): Promise<{ loss: number; accuracy: number; count: number } | null> {
+export async function evaluate(model: KindAndConfig, params: unknown, split: CifarSplit, o: EvaluateOptions & { stop?: undefined }): Promise<Evaluation>;
+export async function evaluate(model: KindAndConfig, params: unknown, split: CifarSplit, o: EvaluateOptions): Promise<Evaluation | null>;
+export async function evaluate({ kind, cfg }: KindAndConfig, params: unknown, split: CifarSplit, o: EvaluateOptions): Promise<Evaluation | null> {
   const step = modelEvalStep(kind, cfg, { labelSmoothing: o.labelSmoothing });
   const loader = createLoader({ images: split.images, labels: split.labels, batchSize: o.batchSize, shuffle: false, augment: 'none', limit: o.limit });
   let loss = 0;
@@ -111,7 +121,10 @@ export async function runTraining(o: RunOptions, run: PreparedRun): Promise<{ be
   const stopped = () => o.signal?.aborted === true;
   // the abort reason may name the signal and its exit code: { signal: 'SIGTERM', exitCode: 143 }
   const why = () => o.signal?.reason as { signal?: string; exitCode?: number } | undefined;
-  const reason = () => (typeof why()?.signal === 'string' ? ` (${why()!.signal})` : '');
+  const reason = () => {
+    const signal = why()?.signal;
+    return typeof signal === 'string' ? ` (${signal})` : '';
+  };
   const exitCode = () => why()?.exitCode ?? 130;
   const step = modelTrainStep(model.kind, model.cfg, optimizer, { labelSmoothing: o.recipe.labelSmoothing, seed: o.recipe.seed });
   try {
@@ -155,16 +168,16 @@ export async function runTraining(o: RunOptions, run: PreparedRun): Promise<{ be
       }
       const trainSeconds = (performance.now() - t0) / 1000;
       reporter.evaluating({ images: Math.min(o.recipe.limitTest ?? o.test.count, o.test.count) });
-      const val = await evaluate(model, state.params, o.test, { batchSize: Math.max(batchSize, 250), limit: o.recipe.limitTest, labelSmoothing: o.recipe.labelSmoothing, stop: stopped });
-      if (val === null) await stopHere('after its training steps, before validation');
+      const evaluated = await evaluate(model, state.params, o.test, { batchSize: Math.max(batchSize, 250), limit: o.recipe.limitTest, labelSmoothing: o.recipe.labelSmoothing, stop: stopped });
+      const val = evaluated ?? (await stopHere('after its training steps, before validation'));
       reporter.epochEnd();
       const seconds = (performance.now() - t0) / 1000;
       const record: MetricsRecord = {
         epoch: epoch + 1,
         trainLoss: lossSum / seen,
         trainAcc: correct / seen,
-        valLoss: val!.loss,
-        valAcc: val!.accuracy,
+        valLoss: val.loss,
+        valAcc: val.accuracy,
         lr,
         timeSec: seconds,
         imgPerSec: seen > partial.seen ? (seen - partial.seen) / (trainSeconds - partial.seconds) : 0,
@@ -174,8 +187,9 @@ export async function runTraining(o: RunOptions, run: PreparedRun): Promise<{ be
       );
       const best = record.valAcc > progress.bestValAcc;
       progress = { run: progress.run, epoch: epoch + 1, step: state.step, bestValAcc: Math.max(progress.bestValAcc, record.valAcc), recipe: recipeText, data: progress.data };
-      records = [...records, record];
-      await folder.saveEpoch(model, state, progress, records, best, `shaped-vit CIFAR-10 (${path.basename(folder.dir)})`);
+      const withEpoch: [...MetricsRecord[], MetricsRecord] = [...records, record];
+      records = withEpoch;
+      await folder.saveEpoch(model, state, progress, withEpoch, best, `shaped-vit CIFAR-10 (${path.basename(folder.dir)})`);
       if (stopped() && epoch + 1 < epochs) throw new StopRun(`stopped${reason()} after epoch ${epoch + 1}; saved to ${f.last}; continue with --resume`, exitCode());
     }
     return { bestValAcc: progress.bestValAcc, lastValAcc: records.at(-1)?.valAcc ?? NaN };

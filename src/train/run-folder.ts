@@ -284,10 +284,10 @@ export class RunFolder {
     }
   }
 
-  /** Steps 1-5 of the save order at the end of an epoch. */
-  async saveEpoch(model: KindAndConfig, state: TrainState<unknown>, progress: TrainingProgress, records: readonly MetricsRecord[], best: boolean, title: string): Promise<void> {
+  /** Steps 1-5 of the save order at the end of an epoch; `records` ends with this epoch's. */
+  async saveEpoch(model: KindAndConfig, state: TrainState<unknown>, progress: TrainingProgress, records: readonly [...MetricsRecord[], MetricsRecord], best: boolean, title: string): Promise<void> {
     const f = this.files;
-    const record = records.at(-1)!;
+    const record = records[records.length - 1];
     await this.saving(f.metrics, () => appendLine(f.metrics, formatMetricsLine(record), this.hooks('metrics')));
     this.o.boundary?.('metrics');
     await this.saving(f.curves, () => writeFileAtomic(f.curves, renderCurvesSvg(records, { title }), this.hooks('curves')));
