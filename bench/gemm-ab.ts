@@ -1,0 +1,87 @@
+// node build/bench/gemm-ab.js --against DIR [--config quick] [--rounds 3] [--reps 15] [--threads 1]
+// A/B of webasm's GEMM between this checkout's build and another built checkout (DIR: e.g. a
+// `git worktree` of main): the matmul shapes of a config's training step (vit-matmuls.ts), each
+// called through gemm() directly (operands copied in and the product out, as a step does), in child
+// processes alternating which build goes first, so load hits both alike. Per shape the best of
+// `reps` calls after 10 warm-ups (the median over rounds), as GFLOP/s, and the step's matmul time
+// (each shape times its calls per step). --threads 1 keeps each GEMM on one thread.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseFlags } from '../src/cli/flags.js';
+import { enableRelaxedSimd } from '../src/cli/relaxed-simd.js';
+import type { gemm as Gemm } from '../src/dsl/kernels/webasm-gemm.js';
+import { configs, type ConfigName } from './measure.js';
+import { flopsOf, planOf, vitMatmuls, type Case } from './vit-matmuls.js';
+
+const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[(xs.length - 1) >> 1];
+const thisRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const gemmModule = (root: string) => pathToFileURL(path.join(root, 'build/src/dsl/kernels/webasm-gemm.js')).href;
+
+/** In a child: time every case with the GEMM of the build at `root`, print the best ms of each. */
+async function child(root: string, cases: readonly Case[], reps: number): Promise<void> {
+  enableRelaxedSimd();
+  const { gemm } = (await import(gemmModule(root))) as { gemm: typeof Gemm };
+  const ms: number[] = [];
+  for (const c of cases) {
+    const p = planOf(c);
+    const a = new Float32Array(p.batch * p.m * p.k).map((_, i) => Math.sin(i * 0.37));
+    const b = new Float32Array((p.batchedB ? p.batch : 1) * p.k * p.n).map((_, i) => Math.cos(i * 0.11));
+    const out = new Float32Array(p.batch * p.m * p.n);
+    // compiled, then tiered up
+    for (let w = 0; w < 10; w++) await gemm(p, a, b, out);
+    let best = Infinity;
+    for (let r = 0; r < reps; r++) {
+      const t0 = performance.now();
+      await gemm(p, a, b, out);
+      best = Math.min(best, performance.now() - t0);
+    }
+    ms.push(best);
+  }
+  console.log(JSON.stringify({ ms }));
+}
+
+const spec = {
+  against: { type: 'string', required: true, help: 'the other checkout (built) whose GEMM is the A side' },
+  config: { type: 'string', default: 'quick', help: 'the config whose step\'s matmuls are timed (quick, small, seed)' },
+  rounds: { type: 'int', default: 3, min: 1, help: 'child processes per build (alternating)' },
+  reps: { type: 'int', default: 15, min: 1, help: 'timed calls per shape in a child' },
+  threads: { type: 'int', min: 1, help: 'SHAPED_VIT_GEMM_THREADS for the children (default: the whole team)' },
+  child: { type: 'string', help: 'internal: run the measurement here with the build at this root' },
+} as const;
+const parsed = parseFlags(spec, process.argv.slice(2));
+if (parsed.help) process.exit(0);
+const f = parsed.flags;
+if (!(f.config in configs)) throw new Error(`--config: quick, small or seed, got '${f.config}'`);
+const cases = vitMatmuls(f.config as ConfigName);
+if (f.child) {
+  await child(f.child, cases, f.reps);
+  process.exit(0);
+}
+const builds = [
+  { name: 'against', root: path.resolve(f.against) },
+  { name: 'this', root: thisRoot },
+];
+const runs = new Map<string, number[][]>(builds.map((b) => [b.name, []]));
+for (let round = 0; round < f.rounds; round++) {
+  for (const b of round % 2 ? [...builds].reverse() : builds) {
+    const env = { ...process.env, ...(f.threads ? { SHAPED_VIT_GEMM_THREADS: String(f.threads) } : {}) };
+    const args = [fileURLToPath(import.meta.url), '--against', f.against, '--child', b.root, '--config', f.config, '--reps', String(f.reps)];
+    const out = execFileSync(process.execPath, args, { env, encoding: 'utf8' });
+    runs.get(b.name)!.push((JSON.parse(out.trim().split('\n').at(-1)!) as { ms: number[] }).ms);
+  }
+}
+const ms = (name: string, k: number) => median(runs.get(name)!.map((r) => r[k]));
+console.log(`webasm GEMM, ${f.config} config's step matmuls: ${builds[0].root} (A) vs ${thisRoot} (B), ${f.threads ? `${f.threads} thread(s)` : 'thread team'}`);
+console.log(`GFLOP/s, best of ${f.reps} calls, median of ${f.rounds} alternating rounds`);
+console.log(`${'case x calls per step'.padEnd(46)} ${'A'.padStart(7)} ${'B'.padStart(7)}  B/A`);
+const step = { against: 0, this: 0 };
+for (const [k, c] of cases.entries()) {
+  const [a, b] = [ms('against', k), ms('this', k)];
+  step.against += c.calls * a;
+  step.this += c.calls * b;
+  const gf = (t: number) => (flopsOf(c) / t / 1e6).toFixed(2).padStart(7);
+  console.log(`${`${c.name} x${c.calls}`.padEnd(46)} ${gf(a)} ${gf(b)}  ${(a / b).toFixed(2)}`);
+}
+console.log(`one step's matmuls: A ${step.against.toFixed(2)} ms, B ${step.this.toFixed(2)} ms, B/A speed ${(step.against / step.this).toFixed(2)}`);
+process.exit(0);
