@@ -19,6 +19,7 @@
 // overlap, no gap, nothing after the last tensor).
 
 import { jsonTooDeep, MAX_JSON_DEPTH } from './json-depth.js';
+import { isJsonObject } from './validation.js';
 
 /** The reference implementation's limit on the header size. */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -147,9 +148,9 @@ export function headerLength(first8: Uint8Array, fileLength: number, fileName: s
  * bytes: every entry, and that the tensors tile the data section exactly.
  */
 export function parseSafetensorsHeader(headerBytes: Uint8Array, fileLength: number, fileName: string): SafetensorsHeader {
-  const fail = (msg: string): never => {
+  function fail(msg: string): never {
     throw new SafetensorsError(`${fileName}: ${msg}`);
-  };
+  }
   const dataStart = 8 + headerBytes.length;
   const dataLen = fileLength - dataStart;
   if (dataLen < 0) fail(`header runs past the end of the ${fileLength}-byte file`);
@@ -167,14 +168,14 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, fileLength: numb
   } catch (err) {
     fail(`header is not valid JSON (${oneLine((err as Error).message)})`);
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header is not a JSON object');
-  const obj = header as Record<string, unknown>;
+  if (!isJsonObject(header)) fail('header is not a JSON object');
+  const obj = header;
 
   let metadata: Record<string, string> = {};
   if (Object.hasOwn(obj, '__metadata__')) {
     const m = obj.__metadata__;
-    if (m === null || typeof m !== 'object' || Array.isArray(m)) fail('"__metadata__" is not an object of strings');
-    const pairs = Object.entries(m as object);
+    if (!isJsonObject(m)) fail('"__metadata__" is not an object of strings');
+    const pairs = Object.entries(m);
     for (const [k, v] of pairs) if (typeof v !== 'string') fail(`"__metadata__" value for ${JSON.stringify(k)} is not a string`);
     // fromEntries defines own properties, so a hostile "__proto__" key stays a plain key.
     metadata = Object.fromEntries(pairs) as Record<string, string>;
@@ -185,11 +186,11 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, fileLength: numb
   for (const [name, raw] of Object.entries(obj)) {
     if (name === '__metadata__') continue;
     const where = `tensor ${JSON.stringify(name)}`;
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    if (!isJsonObject(raw)) {
       problems.push(`${where}: entry is not an object`);
       continue;
     }
-    const { dtype, shape, data_offsets: offs } = raw as Record<string, unknown>;
+    const { dtype, shape, data_offsets: offs } = raw;
     if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) {
       problems.push(`${where}: unknown dtype ${JSON.stringify(dtype)}`);
       continue;

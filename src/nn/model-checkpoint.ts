@@ -6,7 +6,7 @@
 // is capped, and non-finite weights are refused.
 import { fromTypedArray, type Tensor } from '../dsl/index.js';
 import { checkTensors, encodeSafetensors, summarize, tensorMismatchError, type ExpectedTensor, type LoadedTensor, type SafetensorsHeader, type TensorEntry } from '../io/safetensors.js';
-import { describeValue, invalid, valid, type Validation } from '../io/validation.js';
+import { describeValue, invalid, isJsonObject, valid, type Validation } from '../io/validation.js';
 import type { ParameterReader } from './init.js';
 
 export class CheckpointError extends Error {
@@ -24,8 +24,8 @@ export function storedConfigFields<K extends string>(metadata: Record<string, st
   } catch {
     throw new CheckpointError(`${fileName}: __metadata__.config is not valid JSON`);
   }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new CheckpointError(`${fileName}: no model config in __metadata__.config`);
-  const stored = raw as Record<string, unknown>;
+  if (!isJsonObject(raw)) throw new CheckpointError(`${fileName}: no model config in __metadata__.config`);
+  const stored = raw;
   return (k) => {
     const v = stored[k];
     if (!Number.isSafeInteger(v) || (v as number) <= 0) return invalid(`__metadata__.config.${k} must be a positive integer, got ${describeValue(v)}`);

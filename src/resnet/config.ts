@@ -3,7 +3,7 @@
 // average pooling and a linear classifier. Validated at the type level (normGroups must divide
 // width) and at runtime with the same sentence, every problem at once for plain-JS input.
 import type { CheckOf, DivExact, Mul } from '../dsl/shape-types.js';
-import { allFields, allOf, describeValue, didYouMean, invalid, oneLine, orThrow, valid, type Validation } from '../io/validation.js';
+import { allFields, allOf, describeValue, didYouMean, invalid, isJsonObject, oneLine, orThrow, valid, type Validation } from '../io/validation.js';
 
 export interface ResnetConfigInput {
   readonly imageSize: number;
@@ -38,8 +38,8 @@ const derivedKeys: readonly string[] = ['width1', 'width2', 'width3'] satisfies 
 
 /** Every problem of a ResNet config given as plain data, or the config. */
 export function checkResnetConfig(input: unknown): Validation<ResnetConfigInput> {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return invalid(`a ResNet config must be an object, got ${describeValue(input)}`);
-  const c = input as Record<string, unknown>;
+  if (!isJsonObject(input)) return invalid(`a ResNet config must be an object, got ${describeValue(input)}`);
+  const c = input;
   const unknownKeys = Object.keys(c)
     .filter((k) => !(fields as readonly string[]).includes(k) && !derivedKeys.includes(k))
     .map((k) => invalid(`unknown key '${k}'${didYouMean(k, fields, (n) => `'${n}'`)}`));

@@ -7,6 +7,7 @@ import { disposeTree, fromTypedArray, mapTree, treeLeaves } from '../dsl/index.j
 import { sizeOf } from '../dsl/shape-rules.js';
 import { openSafetensors, type SafetensorsReader } from '../io/safetensors-file.js';
 import { checkTensors, encodeSafetensors, requireF32, tensorMismatchError, type LoadedTensor } from '../io/safetensors.js';
+import { isJsonObject } from '../io/validation.js';
 import { CheckpointError, checkModelHeader, checkpointMetadata, modelParamsFromTensors, requireFinite, storedKind, tensorEntries } from '../nn/model-checkpoint.js';
 import { modelKinds, modelNames, type ImageModelConfig, type SomeModelKind } from './models.js';
 import { flatten, type Transform } from './optim.js';
@@ -167,33 +168,33 @@ async function readAll(file: SafetensorsReader, prefix: string): Promise<Map<str
 
 /** The whole progress record, validated field by field (a hostile record fails here, before any file is touched). */
 export function parseProgress(text: string | undefined, path: string): TrainingProgress {
-  const fail = (why: string): never => {
+  function fail(why: string): never {
     throw new CheckpointError(`${path}: progress record ${why}`);
-  };
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text ?? '');
   } catch {
     fail('is missing or not JSON');
   }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) fail('is not an object');
-  const r = raw as Record<string, unknown>;
+  if (!isJsonObject(raw)) fail('is not an object');
+  const r = raw;
   const count = (k: string, v: unknown = r[k]) => {
-    if (!Number.isSafeInteger(v) || (v as number) < 0) fail(`field ${k} must be a non-negative integer, got ${JSON.stringify(v)?.slice(0, 40)}`);
-    return v as number;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail(`field ${k} must be a non-negative integer, got ${JSON.stringify(v)?.slice(0, 40)}`);
+    return v;
   };
   const finite = (k: string, v: unknown, lo: number, hi: number) => {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) fail(`field ${k} must be a number in [${lo}, ${hi}], got ${JSON.stringify(v)?.slice(0, 40)}`);
-    return v as number;
+    return v;
   };
   if (typeof r.run !== 'string' || !/^[0-9a-z-]{1,64}$/.test(r.run)) fail('has no valid run id');
   if (typeof r.recipe !== 'string' || r.recipe.length > 100_000) fail('has no valid recipe');
   const progress: TrainingProgress = {
-    run: r.run as string,
+    run: r.run,
     epoch: count('epoch'),
     step: count('step'),
     bestValAcc: finite('bestValAcc', r.bestValAcc, -1, 1),
-    recipe: r.recipe as string,
+    recipe: r.recipe,
   };
   if (r.data !== undefined) {
     const d = r.data as Record<string, unknown>;
@@ -205,8 +206,8 @@ export function parseProgress(text: string | undefined, path: string): TrainingP
     Object.assign(progress, { data: { dir: d.dir as string, files: { ...(files as Record<string, string>) } } });
   }
   if (r.partial === undefined) return progress;
-  const p = r.partial as Record<string, unknown>;
-  if (!p || typeof p !== 'object' || Array.isArray(p)) return fail('field partial is not an object');
+  const p = r.partial;
+  if (!isJsonObject(p)) return fail('field partial is not an object');
   const partial: PartialEpoch = {
     stepInEpoch: count('partial.stepInEpoch', p.stepInEpoch),
     lossSum: finite('partial.lossSum', p.lossSum, 0, Number.MAX_VALUE),

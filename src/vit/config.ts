@@ -3,7 +3,7 @@
 // and types checked and every problem is reported at once; derived sizes are literal types.
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { allFields, allOf, describeValue, didYouMean, invalid, oneLine, orThrow, valid, type Problems, type Validation } from '../io/validation.js';
+import { allFields, allOf, describeValue, didYouMean, invalid, isJsonObject, oneLine, orThrow, valid, type Problems, type Validation } from '../io/validation.js';
 import { vitDerived, vitFields, type CheckVitConfig, type VitDims, type VitShapeConfig } from './shape.js';
 
 export interface VitConfigInput extends VitShapeConfig {
@@ -47,8 +47,8 @@ const configKeys: readonly string[] = [...vitFields, 'dropout'];
 
 /** Every problem of a config given as plain data, or the config. */
 export function checkConfig(input: unknown): Validation<VitConfigInput> {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return invalid(`a ViT config must be an object, got ${describeValue(input)}`);
-  const c = input as Record<string, unknown>;
+  if (!isJsonObject(input)) return invalid(`a ViT config must be an object, got ${describeValue(input)}`);
+  const c = input;
   const unknownKeys = Object.keys(c)
     .filter((k) => !configKeys.includes(k) && !derivedKeys.includes(k))
     .map((k) => invalid(`unknown key '${k}'${didYouMean(k, configKeys, (n) => `'${n}'`)}`));
