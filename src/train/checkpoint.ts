@@ -166,6 +166,20 @@ async function readAll(file: SafetensorsReader, prefix: string): Promise<Map<str
   return out;
 }
 
+/** A progress record's data field: a folder and at most 64 file names with their SHA-256; null when it is not one. */
+function storedDataSource(d: unknown): DataSource | null {
+  if (!isJsonObject(d) || typeof d.dir !== 'string' || d.dir.length > 4096 || !isJsonObject(d.files)) return null;
+  const entries = Object.entries(d.files);
+  if (entries.length > 64) return null;
+  const files: [string, string][] = [];
+  for (const [name, sha] of entries) {
+    if (!/^[\w.-]{1,128}$/.test(name) || typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha)) return null;
+    files.push([name, sha]);
+  }
+  // fromEntries defines own properties, so a "__proto__" name stays a plain key
+  return { dir: d.dir, files: Object.fromEntries(files) };
+}
+
 /** The whole progress record, validated field by field (a hostile record fails here, before any file is touched). */
 export function parseProgress(text: string | undefined, path: string): TrainingProgress {
   function fail(why: string): never {
@@ -196,15 +210,7 @@ export function parseProgress(text: string | undefined, path: string): TrainingP
     bestValAcc: finite('bestValAcc', r.bestValAcc, -1, 1),
     recipe: r.recipe,
   };
-  if (r.data !== undefined) {
-    const d = r.data as Record<string, unknown>;
-    const files = d?.files as Record<string, unknown> | undefined;
-    const ok =
-      typeof d === 'object' && typeof d.dir === 'string' && d.dir.length <= 4096 && typeof files === 'object' && files !== null && !Array.isArray(files) &&
-      Object.keys(files).length <= 64 && Object.entries(files).every(([k, v]) => /^[\w.-]{1,128}$/.test(k) && typeof v === 'string' && /^[0-9a-f]{64}$/.test(v));
-    if (!ok) fail('field data must be {dir, files: {name: sha256}}');
-    Object.assign(progress, { data: { dir: d.dir as string, files: { ...(files as Record<string, string>) } } });
-  }
+  if (r.data !== undefined) Object.assign(progress, { data: storedDataSource(r.data) ?? fail('field data must be {dir, files: {name: sha256}}') });
   if (r.partial === undefined) return progress;
   const p = r.partial;
   if (!isJsonObject(p)) return fail('field partial is not an object');

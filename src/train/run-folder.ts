@@ -29,6 +29,7 @@ import { appendLine, isAtomicTemp, makeDir, writeFileAtomic } from '../io/atomic
 import { processAlive } from '../io/pid.js';
 import { describeFsError } from '../io/read-bounded.js';
 import { readSafetensorsHeader } from '../io/safetensors-file.js';
+import { isJsonObject } from '../io/validation.js';
 import { encodeModelFile, type KindAndConfig } from './model-file.js';
 import { encodeTrainState, loadTrainState, openTrainState, pairMetadata, pairMismatch, trainStatePath, type DataSource, type TrainingProgress, type TrainStateFile } from './checkpoint.js';
 import { formatMetricsLine, readMetrics, writeMetrics, type MetricsRecord } from './metrics.js';
@@ -93,8 +94,10 @@ interface LockInfo {
 
 function readLock(file: string): LockInfo | null {
   try {
-    const v = JSON.parse(readFileSync(file, 'utf8').slice(0, 1000)) as Partial<LockInfo>;
-    return Number.isSafeInteger(v.pid) && typeof v.host === 'string' && typeof v.started === 'string' ? (v as LockInfo) : null;
+    const v: unknown = JSON.parse(readFileSync(file, 'utf8').slice(0, 1000));
+    if (!isJsonObject(v)) return null;
+    const { pid, host, started } = v;
+    return typeof pid === 'number' && Number.isSafeInteger(pid) && typeof host === 'string' && typeof started === 'string' ? { pid, host, started } : null;
   } catch {
     return null;
   }
