@@ -11,8 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseFlags } from '../src/cli/flags.js';
 import { enableRelaxedSimd } from '../src/cli/relaxed-simd.js';
 import type { gemm as Gemm } from '../src/dsl/kernels/webasm-gemm.js';
-import { configs, type ConfigName } from './measure.js';
-import { flopsOf, planOf, vitMatmuls, type Case } from './vit-matmuls.js';
+import { flopsOf, matmulsOfConfigFlag, planOf, type Case } from './vit-matmuls.js';
 
 const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[(xs.length - 1) >> 1];
 const thisRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -52,8 +51,7 @@ const spec = {
 const parsed = parseFlags(spec, process.argv.slice(2));
 if (parsed.help) process.exit(0);
 const f = parsed.flags;
-if (!(f.config in configs)) throw new Error(`--config: quick, small or seed, got '${f.config}'`);
-const cases = vitMatmuls(f.config as ConfigName);
+const cases = matmulsOfConfigFlag(f.config);
 if (f.child) {
   await child(f.child, cases, f.reps);
   process.exit(0);

@@ -9,8 +9,7 @@ import { parseFlags } from '../src/cli/flags.js';
 import { enableRelaxedSimd } from '../src/cli/relaxed-simd.js';
 import { relaxedSimd } from '../src/dsl/kernels/wasm-features.js';
 import { gemm } from '../src/dsl/kernels/webasm-gemm.js';
-import { flopsOf, planOf, vitMatmuls, type Case } from './vit-matmuls.js';
-import { configs, type ConfigName } from './measure.js';
+import { flopsOf, matmulsOfConfigFlag, planOf, type Case } from './vit-matmuls.js';
 
 const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[(xs.length - 1) >> 1];
 
@@ -44,8 +43,7 @@ const spec = {
 const parsed = parseFlags(spec, process.argv.slice(2));
 if (parsed.help) process.exit(0);
 const f = parsed.flags;
-if (!(f.config in configs)) throw new Error(`--config: quick, small or seed, got '${f.config}'`);
-const cases = vitMatmuls(f.config as ConfigName);
+const cases = matmulsOfConfigFlag(f.config);
 if (f.child) {
   await child(cases, f.reps);
   process.exit(0);

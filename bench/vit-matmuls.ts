@@ -57,3 +57,9 @@ export function flopsOf(c: Case): number {
   const p = planOf(c);
   return 2 * p.batch * p.m * p.n * p.k;
 }
+
+/** vitMatmuls for a --config flag's value; an unknown name is refused. */
+export function matmulsOfConfigFlag(name: string): Case[] {
+  if (!(name in configs)) throw new Error(`--config: quick, small or seed, got '${name}'`);
+  return vitMatmuls(name as ConfigName);
+}

@@ -7,7 +7,7 @@ import { applyUpdates, concat, ravelPytree, slice, tensor, type Tensor } from '.
 import { adam, adamw, addDecayedWeights, addWeightDecay, chain, flatten, scaleByAdam, scaleByLearningRate, type Transform } from '../src/train/optim.js';
 import { eachBackend } from './support/backends.js';
 import { checkOp } from './support/op-check.js';
-import { randomArray, sizeOf, type Ref } from './support/reference.js';
+import { randomArray, sizeOf, torchAdam as adamReference, type Ref } from './support/reference.js';
 
 const any = sv as unknown as Record<string, (...a: unknown[]) => Tensor>;
 const flatRef = (xs: readonly Ref[]): Ref => ({ shape: [xs.reduce((n, x) => n + x.data.length, 0)], data: Float64Array.from(xs.flatMap((x) => [...x.data])) });
@@ -87,23 +87,7 @@ async function train(opt: Transform<unknown>, steps: number): Promise<Float32Arr
 }
 
 /** torch.optim.Adam / AdamW in float64 on the same draws. */
-function torchAdam(decoupled: boolean, wd: number, steps: number, [b1, b2, eps, lr] = [0.9, 0.999, 1e-8, 0.05]): number[][] {
-  const p = draws(1).map((a) => [...a]);
-  const m = p.map((a) => a.map(() => 0));
-  const v = p.map((a) => a.map(() => 0));
-  for (let s = 1; s <= steps; s++) {
-    draws(s + 1).forEach((g, k) =>
-      g.forEach((gi, i) => {
-        const gw = decoupled ? gi : gi + wd * p[k][i];
-        m[k][i] = b1 * m[k][i] + (1 - b1) * gw;
-        v[k][i] = b2 * v[k][i] + (1 - b2) * gw * gw;
-        const step = m[k][i] / (1 - b1 ** s) / (Math.sqrt(v[k][i] / (1 - b2 ** s)) + eps);
-        p[k][i] -= lr * (step + (decoupled ? wd * p[k][i] : 0));
-      }),
-    );
-  }
-  return p;
-}
+const torchAdam = (decoupled: boolean, wd: number, steps: number) => adamReference(draws, decoupled, wd, steps, 0.05);
 
 eachBackend('adam and adamw run flat: state one vector per moment, values bit for bit those of the per-tensor chain and torch\'s in float64', async (t, backend) => {
   const total = shapes.reduce((n, s) => n + sizeOf(s), 0);

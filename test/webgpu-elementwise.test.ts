@@ -12,7 +12,7 @@ import type { WebgpuBackend } from '../src/dsl/backend.js';
 import { dispatchOf, elementwiseSource } from '../src/dsl/kernels/webgpu-elementwise.js';
 import { adam, adamw, sgd, type Transform } from '../src/train/optim.js';
 import { backendsUnderTest } from './support/backends.js';
-import { randomArray } from './support/reference.js';
+import { randomArray, torchAdam as adamReference } from './support/reference.js';
 
 const webgpuTest = backendsUnderTest.includes('webgpu') ? test.serial : test.skip;
 
@@ -68,23 +68,7 @@ async function train(opt: Transform<unknown>, steps: number) {
 }
 
 /** torch.optim.Adam / AdamW in float64 on the same draws. */
-function torchAdam(decoupled: boolean, wd: number, steps: number, [b1, b2, eps, lr] = [0.9, 0.999, 1e-8, 0.01]): number[][] {
-  const p = draw(1).map((a) => [...a]);
-  const m = p.map((a) => a.map(() => 0));
-  const v = p.map((a) => a.map(() => 0));
-  for (let s = 1; s <= steps; s++) {
-    draw(s + 1).forEach((g, k) =>
-      g.forEach((gi, i) => {
-        const gw = decoupled ? gi : gi + wd * p[k][i];
-        m[k][i] = b1 * m[k][i] + (1 - b1) * gw;
-        v[k][i] = b2 * v[k][i] + (1 - b2) * gw * gw;
-        const step = m[k][i] / (1 - b1 ** s) / (Math.sqrt(v[k][i] / (1 - b2 ** s)) + eps);
-        p[k][i] -= lr * (step + (decoupled ? wd * p[k][i] : 0));
-      }),
-    );
-  }
-  return p;
-}
+const torchAdam = (decoupled: boolean, wd: number, steps: number) => adamReference(draw, decoupled, wd, steps, 0.01);
 
 /** torch.optim.SGD with momentum (buffer starting at the first gradient, as zero-initialized) in float64. */
 function torchSgd(momentum: number, wd: number, steps: number, lr = 0.01): number[][] {

@@ -154,3 +154,25 @@ export const erf = (x: number) => {
       );
   return x >= 0 ? y : -y;
 };
+
+/**
+ * torch.optim.Adam (L2 weight decay) or AdamW (`decoupled`) in float64: the parameters start as
+ * `draw(1)` and step s's gradients are `draw(s + 1)`.
+ */
+export function torchAdam(draw: (seed: number) => ArrayLike<number>[], decoupled: boolean, wd: number, steps: number, lr: number, [b1, b2, eps] = [0.9, 0.999, 1e-8]): number[][] {
+  const p = draw(1).map((a) => Array.from(a));
+  const m = p.map((a) => a.map(() => 0));
+  const v = p.map((a) => a.map(() => 0));
+  for (let s = 1; s <= steps; s++) {
+    Array.from(draw(s + 1), (g) => Array.from(g)).forEach((g, k) =>
+      g.forEach((gi, i) => {
+        const gw = decoupled ? gi : gi + wd * p[k][i];
+        m[k][i] = b1 * m[k][i] + (1 - b1) * gw;
+        v[k][i] = b2 * v[k][i] + (1 - b2) * gw * gw;
+        const step = m[k][i] / (1 - b1 ** s) / (Math.sqrt(v[k][i] / (1 - b2 ** s)) + eps);
+        p[k][i] -= lr * (step + (decoupled ? wd * p[k][i] : 0));
+      }),
+    );
+  }
+  return p;
+}
