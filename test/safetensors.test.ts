@@ -203,6 +203,11 @@ test('rejects malformed tensor entries, naming each one', (t) => {
     ['{"w":{"dtype":"F32","shape":"4","data_offsets":[0,4]}}', /shape "4" is not a list/],
     ['{"w":{"dtype":"F32","shape":[1],"data_offsets":[0]}}', /data_offsets \[0\] is not a pair/],
     ['{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,"4"]}}', /data_offsets \[0,"4"\] is not a pair/],
+    // Fields of the wrong JSON type, and a pair with a third number (its first two would fit).
+    ['{"w":{"dtype":4,"shape":[1],"data_offsets":[0,4]}}', /tensor "w": unknown dtype 4/],
+    ['{"w":{"dtype":"F32","shape":{"0":1},"data_offsets":[0,4]}}', /shape \{"0":1\} is not a list/],
+    ['{"w":{"dtype":"F32","shape":[1],"data_offsets":"0,4"}}', /data_offsets "0,4" is not a pair/],
+    ['{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4,8]}}', /data_offsets \[0,4,8\] is not a pair/],
     ['{"w":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}', /data_offsets \[4, 0\] are reversed/],
     ['{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,4]}}', /holds 4 bytes but shape \[3\] F32 needs 12/],
     ['{"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}}', /shape \[4294967296, 4294967296\] is too large/],

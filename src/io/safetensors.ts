@@ -175,10 +175,13 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, fileLength: numb
   if (Object.hasOwn(obj, '__metadata__')) {
     const m = obj.__metadata__;
     if (!isJsonObject(m)) fail('"__metadata__" is not an object of strings');
-    const pairs = Object.entries(m);
-    for (const [k, v] of pairs) if (typeof v !== 'string') fail(`"__metadata__" value for ${JSON.stringify(k)} is not a string`);
+    const pairs: [string, string][] = [];
+    for (const [k, v] of Object.entries(m)) {
+      if (typeof v !== 'string') fail(`"__metadata__" value for ${JSON.stringify(k)} is not a string`);
+      pairs.push([k, v]);
+    }
     // fromEntries defines own properties, so a hostile "__proto__" key stays a plain key.
-    metadata = Object.fromEntries(pairs) as Record<string, string>;
+    metadata = Object.fromEntries(pairs);
   }
 
   const problems: string[] = [];
@@ -195,22 +198,22 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, fileLength: numb
       problems.push(`${where}: unknown dtype ${JSON.stringify(dtype)}`);
       continue;
     }
-    if (!Array.isArray(shape) || !shape.every(isIndex)) {
+    if (!isIndexList(shape)) {
       problems.push(`${where}: shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
       continue;
     }
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isIndex)) {
+    if (!isIndexPair(offs)) {
       problems.push(`${where}: data_offsets ${JSON.stringify(offs)} is not a pair of non-negative integers`);
       continue;
     }
-    const [begin, end] = offs as [number, number];
+    const [begin, end] = offs;
     const count = elementCount(shape);
     const want = count === null ? NaN : count * DTYPE_BYTES[dtype];
     if (begin > end) problems.push(`${where}: data_offsets [${begin}, ${end}] are reversed`);
     else if (!Number.isSafeInteger(want)) problems.push(`${where}: shape [${shape.join(', ')}] is too large`);
     else if (end - begin !== want) problems.push(`${where}: holds ${end - begin} bytes but shape [${shape.join(', ')}] ${dtype} needs ${want}`);
     else if (end > dataLen) problems.push(`${where}: data_offsets [${begin}, ${end}] run past the ${dataLen}-byte data section`);
-    else tensors.set(name, { dtype, shape: shape as number[], begin, end });
+    else tensors.set(name, { dtype, shape, begin, end });
   }
   if (problems.length > 0) fail(summarize(problems));
 
@@ -314,6 +317,16 @@ export function tensorMismatchError(fileName: string, problems: readonly string[
 
 function isIndex(x: unknown): x is number {
   return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+}
+
+/** A header's `shape`: a JSON list of non-negative safe integers. */
+function isIndexList(x: unknown): x is number[] {
+  return Array.isArray(x) && x.every(isIndex);
+}
+
+/** A header's `data_offsets`: exactly two non-negative safe integers. */
+function isIndexPair(x: unknown): x is [number, number] {
+  return isIndexList(x) && x.length === 2;
 }
 
 /** Product of the dims, or null if a dim is not a non-negative safe integer or the product overflows. */
