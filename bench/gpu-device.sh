@@ -100,7 +100,7 @@ done
 echo "== bench/rows.js 5 $batch" >> "$out/ours.txt"
 (cd "$app" && timeout 300 "$node" build/bench/rows.js 5 "$batch") >> "$out/ours.txt" 2>&1
 say "ours row statistics (rc $?): bench/rows.js in ours.txt"
-# GFLOP/s of the small config's matmuls, our tiled WGSL kernel vs gpu.js's (each run reads its result back)
+# GFLOP/s of the small config's matmuls, our tiled WGSL kernel vs gpu.js's (rounds of 5 back to back, a row of the last read back)
 echo "== bench/matmul.js webgpu 5" >> "$out/ours.txt"
 (cd "$app" && SHAPED_VIT_NO_TFJS=1 timeout 300 "$node" build/bench/matmul.js webgpu 5) >> "$out/ours.txt" 2>&1
 say "ours matmul GFLOP/s (rc $?): bench/matmul.js in ours.txt"

@@ -3,11 +3,13 @@
 // GFLOP/s of the matmuls a ViT training step of the config runs at batch 128 (vit-matmuls.ts; small: T=17, E=128, H=4, MLP 256),
 // through the DSL (`matmul`), side by side with TF.js-wasm's tf.matMul on the same shapes in the
 // same process (rounds interleaved, so machine load hits both alike). Prints the median and best
-// of `reps` timed runs after two warm-up runs, and our max abs error against a float64 reference.
+// of `reps` timed rounds after two warm-ups, and our max abs error against a float64 reference.
+// A round times products the way a training step runs them (msPerCall): several back to back, each
+// result freed as the next is launched, only a row of the last read back.
 // On webgpu also gpu.js's own kernel for the same product (the packed vec4 kernel where 4 | n, else
 // the portable one), which our tiled WGSL kernel replaced, interleaved in the same rounds.
-import { backend, fromTypedArray, matmul, realize, setBackend, type BackendName, type Tensor } from '../src/index.js';
-import type { Backend, WebgpuBackend } from '../src/dsl/backend.js';
+import { backend, fromTypedArray, matmul, realize, setBackend, slice, type BackendName, type Tensor } from '../src/index.js';
+import type { Backend, Storage, WebgpuBackend } from '../src/dsl/backend.js';
 import { stridedMatmul, type MatmulAttrs } from '../src/dsl/ops/matmul.js';
 import { packedMatmulSource } from '../src/dsl/kernels/webgpu-matmul.js';
 import { portableLowering } from '../src/dsl/primitive.js';
@@ -39,6 +41,44 @@ function reference(c: Case, a: Float32Array, b: Float32Array, m: number, k: numb
 const maxErr = (x: Float32Array, ref: Float64Array) => x.reduce((e, v, i) => Math.max(e, Math.abs(v - ref[i])), 0);
 const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[xs.length >> 1];
 
+/** One way to compute a case's product: launch one (it may still be in flight), read its first row (which waits for it) or all of it, free it. */
+interface Route<R> {
+  launch(): Promise<R>;
+  firstRow(r: R): Promise<unknown>;
+  all(r: R): Promise<Float32Array>;
+  free(r: R): void;
+}
+
+const callsPerRound = 5;
+
+/**
+ * Milliseconds per product as a training step sees them: `callsPerRound` back to back, each result
+ * freed before the next launch (its memory reused, as a step's intermediates are), then the first
+ * row of the last read back: that waits for the work, without a full read-back per product (a step
+ * reads only its loss; on webasm a read takes the array out of reuse, so the next product would
+ * pay a fresh array's page faults: more than the product itself for the forward linears' results).
+ */
+async function msPerCall<R>(route: Route<R>): Promise<number> {
+  const t0 = performance.now();
+  let out = await route.launch();
+  for (let k = 1; k < callsPerRound; k++) {
+    route.free(out);
+    out = await route.launch();
+  }
+  await route.firstRow(out);
+  const ms = (performance.now() - t0) / callsPerRound;
+  route.free(out);
+  return ms;
+}
+
+/** One product's values, untimed, for the error checks. */
+async function valuesOf<R>(route: Route<R>): Promise<Float32Array> {
+  const out = await route.launch();
+  const values = await route.all(out);
+  route.free(out);
+  return values;
+}
+
 async function benchBackend(name: BackendName, reps: number, tf: any | null, config: ConfigName): Promise<void> {
   const cases = vitMatmuls(config);
   setBackend(name);
@@ -67,53 +107,51 @@ async function benchBackend(name: BackendName, reps: number, tf: any | null, con
     // XNNPACK's route in TF.js: untransposed operands (tfjs-vit's --grad xnn materialises them)
     const flip = (x: any, on?: boolean) => (on ? tf.transpose(x, [...x.shape.keys()].map((d: number, _: number, all: number[]) => (d < all.length - 2 ? d : 2 * all.length - 3 - d))) : x.clone());
     const [ua, ub] = tf ? [flip(ta, c.transposeA), flip(tb, c.transposeB)] : [];
-    const runOurs = async () => {
-      const out = matmul(a, b as never, { transposeA: c.transposeA, transposeB: c.transposeB }) as Tensor;
-      const values = await out.data();
-      out.dispose();
-      return values;
+    const runOurs: Route<Tensor> = {
+      launch: async () => {
+        const out = matmul(a, b as never, { transposeA: c.transposeA, transposeB: c.transposeB }) as Tensor;
+        await realize([out]);
+        return out;
+      },
+      firstRow: async (out) => {
+        const row = slice(out, 0, 0, 1);
+        await row.data();
+        row.dispose();
+      },
+      all: (out) => out.data(),
+      free: (out) => out.dispose(),
     };
-    const runTfWith = (x: any, y: any, transposeA: boolean, transposeB: boolean) => async () => {
-      const out = tf.matMul(x, y, transposeA, transposeB);
-      const values = await out.data();
-      out.dispose();
-      return values;
-    };
-    // without TF.js its columns time a no-op (shown as '-')
-    const skip = async () => new Float32Array(0);
-    const runTf = tf ? runTfWith(ta, tb, !!c.transposeA, !!c.transposeB) : skip;
+    const runTfWith = (x: any, y: any, transposeA: boolean, transposeB: boolean): Route<any> => ({
+      launch: async () => tf.matMul(x, y, transposeA, transposeB),
+      firstRow: async (out) => {
+        const row = tf.slice(out, 0, 1);
+        await row.data();
+        row.dispose();
+      },
+      all: (out) => out.data(),
+      free: (out) => out.dispose(),
+    });
+    // without TF.js its columns are not timed (shown as '-')
+    const runTf = tf ? runTfWith(ta, tb, !!c.transposeA, !!c.transposeB) : null;
     const runGpujs = gpujsColumn ? gpujsMatmul(be as WebgpuBackend, a, b, c) : null;
-    const runTfPlain = tf ? runTfWith(ua, ub, false, false) : skip;
-    // two warm-up runs each: compilation, then the tiered-up wasm code
-    const err = maxErr(await runOurs(), ref);
-    const tfErr = tf ? maxErr(await runTfPlain(), ref) : 0;
+    const runTfPlain = tf ? runTfWith(ua, ub, false, false) : null;
+    // two warm-ups each: compilation, then the tiered-up wasm code
+    const err = maxErr(await valuesOf(runOurs), ref);
+    const tfErr = runTfPlain ? maxErr(await valuesOf(runTfPlain), ref) : 0;
     if (tfErr > 1e-3) throw new Error(`internal: TF.js untransposed route disagrees (${tfErr})`);
-    await runTf();
-    await runOurs();
-    await runTf();
-    await runTfPlain();
-    const gpujsErr = runGpujs ? maxErr(await runGpujs(), ref) : 0;
-    if (runGpujs) await runGpujs();
-    const gpujsTimes: number[] = [];
-    const ours: number[] = [];
-    const theirs: number[] = [];
-    const plain: number[] = [];
-    for (let r = 0; r < reps; r++) {
-      let t0 = performance.now();
-      await runOurs();
-      ours.push(performance.now() - t0);
-      t0 = performance.now();
-      await runTf();
-      theirs.push(performance.now() - t0);
-      t0 = performance.now();
-      await runTfPlain();
-      plain.push(performance.now() - t0);
-      if (runGpujs) {
-        t0 = performance.now();
-        await runGpujs();
-        gpujsTimes.push(performance.now() - t0);
+    if (runTf) await valuesOf(runTf);
+    const gpujsErr = runGpujs ? maxErr(await valuesOf(runGpujs), ref) : 0;
+    const routes = [runOurs, runTf, runTfPlain, runGpujs];
+    const times = routes.map((): number[] => []);
+    // each round times every route in turn; round -1 is the second warm-up
+    for (let r = -1; r < reps; r++) {
+      for (const [k, route] of routes.entries()) {
+        if (!route) continue;
+        const ms = await msPerCall<unknown>(route);
+        if (r >= 0) times[k].push(ms);
       }
     }
+    const [ours, theirs, plain, gpujsTimes] = times;
     const gf = (ms: number) => (2 * batch * m * n * k) / ms / 1e6;
     const fmt = (xs: number[], w: number, shown = true) => (shown ? `${gf(median(xs)).toFixed(2)} / ${gf(Math.min(...xs)).toFixed(2)}` : '-').padEnd(w);
     // against TF.js's faster route for this shape
@@ -132,19 +170,26 @@ async function benchBackend(name: BackendName, reps: number, tf: any | null, con
 }
 
 /** gpu.js's webgpu kernel for case `c` on realized a and b: the packed vec4 kernel where 4 | n, else the portable one. */
-function gpujsMatmul(be: WebgpuBackend, a: Tensor, b: Tensor, c: Case): () => Promise<Float32Array> {
+function gpujsMatmul(be: WebgpuBackend, a: Tensor, b: Tensor, c: Case): Route<Storage> {
   const out = matmul(a, b as never, { transposeA: c.transposeA, transposeB: c.transposeB }) as Tensor;
   const plan = stridedMatmul(out, out.inputs, out.attrs as MatmulAttrs);
   const length = out.size;
   const portable = portableLowering(out);
+  // its first row, by gpu.js's kernel for the slice
+  const row = slice(out, 0, 0, 1);
+  const firstRow = portableLowering(row);
+  row.dispose();
   out.dispose();
   const args = [a.storage!, b.storage!];
-  const run = plan.n % 4 ? () => portable(be as Backend, args) : () => be.runPacked({ source: packedMatmulSource(plan), length }, 4, args);
-  return async () => {
-    const s = await run();
-    const values = await be.read(s);
-    be.release(s);
-    return values;
+  return {
+    launch: plan.n % 4 ? () => portable(be as Backend, args) : () => be.runPacked({ source: packedMatmulSource(plan), length }, 4, args),
+    firstRow: async (s) => {
+      const r = await firstRow(be as Backend, [s]);
+      await be.read(r);
+      be.release(r);
+    },
+    all: (s) => be.read(s),
+    free: (s) => be.release(s),
   };
 }
 
