@@ -5,9 +5,9 @@
 // (an operand constant along it is splatted once per row), the others are nested counted loops.
 import type { Tensor } from '../tensor.js';
 import { stridesOf } from '../kernel-source.js';
-import { FunctionBody, moduleBytes, v128 } from './wasm-emit.js';
+import { FunctionBody, v128 } from './wasm-emit.js';
 import { Simd, type SimdValue } from './wasm-simd.js';
-import { compiledKernel, heapLayout, heapResult } from './wasm-heap.js';
+import { runKernel } from './wasm-run.js';
 import type { Storage, WebasmBackend } from '../backend.js';
 import type { BackendLowering } from '../kernel-table.js';
 import { arithOf, arithWithout } from '../primitive.js';
@@ -54,7 +54,7 @@ export function mergeLoops(out: readonly number[], operandStrides: readonly (rea
 /** The value of one output vector from the operands' vectors (pushed by their instructions into `s`). */
 export type VectorValue = (s: Simd, operands: readonly SimdValue[]) => SimdValue;
 
-function emit(operands: number, loops: Loops, value: VectorValue): Uint8Array {
+function emit(operands: number, loops: Loops, value: VectorValue): FunctionBody {
   const f = new FunctionBody(operands + 1);
   const s = new Simd(f);
   const pointers = Array.from({ length: operands }, (_, k) => k + 1);
@@ -100,7 +100,7 @@ function emit(operands: number, loops: Loops, value: VectorValue): Uint8Array {
     strides.forEach((st, p) => f.bump(p, -st[k] * dims[k] * 4));
   };
   level(0);
-  return moduleBytes(f, 'run');
+  return f;
 }
 
 /**
@@ -126,13 +126,9 @@ export function groupProgram(root: Tensor, nodes: readonly Tensor[], externals: 
   return { key, value };
 }
 
-/** Runs the kernel over the operands' host values; the result is `length` floats. */
-export async function runVector(key: string, loops: Loops, value: VectorValue, length: number, backend: WebasmBackend, args: readonly Storage[]): Promise<Storage> {
-  const run = await compiledKernel<(...pointers: number[]) => void>(key, () => emit(args.length, loops, value), 'run');
-  const { at, heap } = heapLayout([length, ...args.map((a) => a.length)]);
-  args.forEach((a, k) => heap.set(backend.values(a), at[k + 1] / 4));
-  run(...at);
-  return heapResult(backend, heap, at[0], length);
+/** Runs the kernel over the operands' storage (wasm-run.ts); the result is `length` floats. */
+export function runVector(key: string, loops: Loops, value: VectorValue, length: number, backend: WebasmBackend, args: readonly Storage[]): Promise<Storage> {
+  return runKernel(key, () => emit(args.length, loops, value), backend, args, length);
 }
 
 /** One kernel computing `root` from `externals` (nodes in evaluation order), or null when a node has no SIMD form. */

@@ -12,6 +12,7 @@ import { FunctionBody, i32, moduleBytes, v128 } from './wasm-emit.js';
 import { Simd, type SimdValue } from './wasm-simd.js';
 import { relaxedSimd } from './wasm-features.js';
 import { maxPages, threadTeam, type KernelPart } from './wasm-threads.js';
+import { heapArrays } from './wasm-arrays.js';
 import { wasmMemory } from './wasm-heap.js';
 import { platform } from '#platform';
 
@@ -323,7 +324,7 @@ function offsets(lengths: readonly number[]): number[] {
 }
 
 /** `memory` as floats, grown to at least `bytes`. */
-function heapOf(memory: { readonly buffer: ArrayBufferLike; grow(pages: number): number }, bytes: number): Float32Array {
+function heapOf(memory: { readonly buffer: ArrayBuffer; grow(pages: number): number }, bytes: number): Float32Array {
   if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
   return new Float32Array(memory.buffer);
 }
@@ -334,7 +335,9 @@ const compiled = new Map<string, Promise<Gemm>>();
 
 /**
  * op(A) op(B) per the plan, on the operands' host values, with the epilogue applied to it (over
- * `operands`, read as its `access` says), written into `out` (a fresh array by default).
+ * `operands`, read as its `access` says), written into `out` (a fresh array by default). With a
+ * thread team, arrays in its memory (wasm-arrays.ts: webasm's storage) are read and written in
+ * place, others copied in and out through blocks of it.
  */
 export async function gemm(
   p: MatmulPlan,
@@ -345,31 +348,51 @@ export async function gemm(
   operands: readonly Float32Array[] = [],
 ): Promise<Float32Array> {
   const key = `${p.batch},${p.m},${p.k},${p.n},${p.transposeA},${p.transposeB},${p.batchedB}${epilogue ? ` ${epilogue.access} ${epilogue.key}` : ''}`;
-  const team = threads > 1 ? threadTeam() : null;
+  const team = threadTeam();
+  const arrays = heapArrays();
   const parts = split(p, team ? Math.min(team.size, threads) : 1);
-  const outLength = p.batch * p.m * p.n;
   // B's panels (one, when panels are outer), then (op(A) = Aᵀ) one row block of A (all of them)
   const packLength = panelsOuter(p) ? NR * p.k + (packsA(p) ? Math.ceil(p.m / MR) * MR * p.k : 0) : (Math.ceil(p.n / NR) * NR + (packsA(p) ? MR : 0)) * kBlocks(p).size;
+  if (team && arrays) {
+    const blocks: Float32Array[] = [];
+    const block = (length: number) => {
+      const b = arrays.take(length);
+      if (!b) throw new Error(`webasm: the shared WebAssembly memory cannot grow to hold ${length} more floats`);
+      blocks.push(b);
+      return b;
+    };
+    const inPlace = (values: Float32Array) => (arrays.owns(values) ? values : block(values.length));
+    const [a, b, c] = [inPlace(aValues), inPlace(bValues), inPlace(out)];
+    const ops = operands.map(inPlace);
+    if (a !== aValues) a.set(aValues);
+    if (b !== bValues) b.set(bValues);
+    ops.forEach((o, x) => o !== operands[x] && o.set(operands[x]));
+    const packs = parts.map(() => block(packLength));
+    try {
+      await team.run(parts.map((part, j): KernelPart => ({ key: `${key}|${part.batches}|${part.rows}|${part.cols}`, emit: () => emitGemm(p, part, true, epilogue), args: [a.byteOffset, b.byteOffset, c.byteOffset, packs[j].byteOffset, ...ops.map((o) => o.byteOffset)] })));
+      if (c !== out) out.set(c);
+    } finally {
+      blocks.forEach((x) => arrays.give(x));
+    }
+    return out;
+  }
+  const outLength = p.batch * p.m * p.n;
   // operands before the pack scratch, so an epilogue's loads past an operand's end read the next array
-  const at = offsets([aValues.length, bValues.length, outLength, ...operands.map((o) => o.length), ...parts.map(() => packLength)]);
+  const at = offsets([aValues.length, bValues.length, outLength, ...operands.map((o) => o.length), packLength]);
   const [aAt, bAt, cAt] = at;
   const operandAt = at.slice(3, 3 + operands.length);
-  const packAt = at.slice(3 + operands.length);
+  const packAt = at[3 + operands.length];
   // 16 spare bytes: an epilogue's loads run up to 3 floats past an operand's end
-  const heap = heapOf(team ? team.memory : wasmMemory(), packAt.at(-1)! + packLength * 4 + 16);
+  const heap = heapOf(wasmMemory(), packAt + packLength * 4 + 16);
   heap.set(aValues, aAt / 4);
   heap.set(bValues, bAt / 4);
   operands.forEach((o, x) => heap.set(o, operandAt[x] / 4));
-  if (team) {
-    await team.run(parts.map((part, j): KernelPart => ({ key: `${key}|${part.batches}|${part.rows}|${part.cols}`, emit: () => emitGemm(p, part, true, epilogue), args: [aAt, bAt, cAt, packAt[j], ...operandAt] })));
-  } else {
-    let instance = compiled.get(key);
-    if (!instance) {
-      instance = WebAssembly.instantiate(emitGemm(p, parts[0], false, epilogue), { env: { memory: wasmMemory() } }).then((r) => r.instance.exports.run as Gemm);
-      compiled.set(key, instance);
-    }
-    (await instance)(aAt, bAt, cAt, packAt[0], ...operandAt);
+  let instance = compiled.get(key);
+  if (!instance) {
+    instance = WebAssembly.instantiate(emitGemm(p, parts[0], false, epilogue), { env: { memory: wasmMemory() } }).then((r) => r.instance.exports.run as Gemm);
+    compiled.set(key, instance);
   }
+  (await instance)(aAt, bAt, cAt, packAt, ...operandAt);
   out.set(heap.subarray(cAt / 4, cAt / 4 + outLength));
   return out;
 }

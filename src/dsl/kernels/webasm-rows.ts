@@ -3,13 +3,12 @@
 // folded four lanes at a time; a row whose length is not a multiple of 4 ends with one vector
 // whose lanes past the row are masked out of the fold, and writes may run one partial vector past
 // a row (the next row, computed later, overwrites it; the heap leaves room after the last).
-import type { Storage, WebasmBackend } from '../backend.js';
 import type { BackendLowering } from '../kernel-table.js';
 import type { Tensor } from '../tensor.js';
 import { expNegative } from '../arith.js';
-import { FunctionBody, f32, i32, moduleBytes, v128 } from './wasm-emit.js';
+import { FunctionBody, f32, i32, v128 } from './wasm-emit.js';
 import { Simd, type SimdValue } from './wasm-simd.js';
-import { compiledKernel, heapLayout, heapResult } from './wasm-heap.js';
+import { runKernel } from './wasm-run.js';
 import { webasmSoftmax as gpujsSoftmax } from './webasm-softmax.js';
 import { portableLowering } from '../primitive.js';
 
@@ -95,17 +94,6 @@ class Rows {
   }
 }
 
-type Run = (...pointers: number[]) => void;
-
-/** Runs the kernel `key` (emitted by `emit` on a miss) over the arguments' host values; the result is `length` floats. */
-async function runRows(key: string, emit: () => Uint8Array, backend: WebasmBackend, args: readonly Storage[], length: number): Promise<Storage> {
-  const run = await compiledKernel<Run>(key, emit, 'run');
-  const { at, heap } = heapLayout([length, ...args.map((a) => a.length)]);
-  args.forEach((a, k) => heap.set(backend.values(a), at[k + 1] / 4));
-  run(...at);
-  return heapResult(backend, heap, at[0], length);
-}
-
 interface NormAttrs {
   readonly eps: number;
   readonly length: number;
@@ -121,9 +109,9 @@ export const webasmLayerNormalize: BackendLowering<'webasm', NormAttrs> = (out, 
       r.write(0, [1], length, ([v]) => r.s.mul(r.s.sub(v, mean), rstd));
       r.f.bump(0, length * 4).bump(1, length * 4);
     });
-    return moduleBytes(r.f, 'run');
+    return r.f;
   };
-  return (backend, args) => runRows(`layerNormalize ${rows} ${length} ${eps}`, emit, backend, args, out.size);
+  return (backend, args) => runKernel(`layerNormalize ${rows} ${length} ${eps}`, emit, backend, args, out.size);
 };
 
 /** dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) per row: run(out, x, g). */
@@ -141,9 +129,9 @@ export const webasmLayerNormGrad: BackendLowering<'webasm', NormAttrs> = (out, _
       r.write(0, [1, 2], length, ([x, g]) => s.mul(rstd, s.sub(s.sub(g, meanG), s.mul(s.mul(s.sub(x, mean), rstd), meanGx))));
       f.bump(0, length * 4).bump(1, length * 4).bump(2, length * 4);
     });
-    return moduleBytes(f, 'run');
+    return f;
   };
-  return (backend, args) => runRows(`layerNormGrad ${rows} ${length} ${eps}`, emit, backend, args, out.size);
+  return (backend, args) => runKernel(`layerNormGrad ${rows} ${length} ${eps}`, emit, backend, args, out.size);
 };
 
 interface ReduceAttrs {
@@ -179,9 +167,9 @@ export const webasmSum: BackendLowering<'webasm', ReduceAttrs> = (out, [x], { ax
       if (scale !== 1) r.write(0, [0], inner, ([o]) => s.mul(o, s.const(scale)));
       f.bump(0, inner * 4);
     });
-    return moduleBytes(f, 'run');
+    return f;
   };
-  return (backend, args) => runRows(`sum ${outer} ${length} ${inner} ${scale}`, emit, backend, args, out.size);
+  return (backend, args) => runKernel(`sum ${outer} ${length} ${inner} ${scale}`, emit, backend, args, out.size);
 };
 
 /** softmax over the last axis: run(out, x), e^(v - max) by the exp-free series (arith.ts); other axes: the gpu.js kernel. */
@@ -201,9 +189,9 @@ export const webasmSoftmax: BackendLowering<'webasm', number> = (out, inputs, ax
       r.write(0, [0], length, ([e]) => s.mul(e, scale));
       f.bump(0, length * 4).bump(1, length * 4);
     });
-    return moduleBytes(f, 'run');
+    return f;
   };
-  return (backend, args) => runRows(`softmax ${outer} ${length}`, emit, backend, args, out.size);
+  return (backend, args) => runKernel(`softmax ${outer} ${length}`, emit, backend, args, out.size);
 };
 
 /** softmax's gradient over the last axis, y * (g - sum(g * y)): run(out, y, g); other axes: the gpu.js kernels. */
@@ -219,7 +207,7 @@ export const webasmSoftmaxGrad: BackendLowering<'webasm', number> = (out, inputs
       r.write(0, [1, 2], length, ([y, g]) => s.mul(y, s.sub(g, gy)));
       f.bump(0, length * 4).bump(1, length * 4).bump(2, length * 4);
     });
-    return moduleBytes(f, 'run');
+    return f;
   };
-  return (backend, args) => runRows(`softmaxGrad ${outer} ${length}`, emit, backend, args, out.size);
+  return (backend, args) => runKernel(`softmaxGrad ${outer} ${length}`, emit, backend, args, out.size);
 };
