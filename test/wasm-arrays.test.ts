@@ -4,7 +4,7 @@
 // a reader's values that later kernels never overwrite.
 import test from 'ava';
 import * as sv from '../src/index.js';
-import { blockBytes, heapArrays } from '../src/dsl/kernels/wasm-arrays.js';
+import { blockBytes, heapArrays, HeapArrays } from '../src/dsl/kernels/wasm-arrays.js';
 import { gemm, type EpilogueCode } from '../src/dsl/kernels/webasm-gemm.js';
 import { matmulPlan } from '../src/dsl/ops/matmul.js';
 import type { Tensor } from '../src/index.js';
@@ -45,6 +45,30 @@ withTeam('blocks do not overlap, a given-back block is reused for its size class
   t.is(again.byteOffset, at);
   t.throws(() => heap.give(a), { message: /given back twice/ });
   for (const view of [b, big, again]) heap.give(view);
+});
+
+test('place: arrays of the memory as they are, others through blocks copied in as asked; none taken when the memory cannot grow', (t) => {
+  if (typeof SharedArrayBuffer === 'undefined') return t.pass('no shared memory here');
+  // 4 pages (256 KiB) at most
+  const heap = new HeapArrays(new WebAssembly.Memory({ initial: 1, maximum: 4, shared: true }));
+  const inside = heap.take(100)!;
+  inside.fill(5);
+  const outside = Float32Array.from({ length: 10 }, (_, i) => i);
+  const placed = heap.place([inside, outside, outside], [true, true, false], [64])!;
+  t.is(placed.views[0], inside);
+  t.true(heap.owns(placed.views[1]) && heap.owns(placed.views[2]) && placed.views[1] !== placed.views[2]);
+  t.deepEqual(Array.from(placed.views[1]), Array.from(outside));
+  t.is(placed.scratch[0].length, 64);
+  placed.release();
+  // the blocks came back: the same classes are taken again at the same places
+  const again = heap.place([outside, outside], [false, false], [64])!;
+  t.deepEqual([again.views[0].byteOffset, again.views[1].byteOffset].sort(), [placed.views[1].byteOffset, placed.views[2].byteOffset].sort());
+  again.release();
+  const used = heap.reservedBytes;
+  t.is(heap.place([outside, new Float32Array(1 << 20)], [true, true]), null);
+  // what it took before it ran out is free again: a block of that class comes from the same place
+  t.is(heap.take(10)!.byteOffset, placed.views[1].byteOffset);
+  t.true(heap.reservedBytes <= used + blockBytes(10));
 });
 
 withTeam('a block whose view is garbage-collected is reused', async (t) => {

@@ -70,6 +70,30 @@ export class HeapArrays {
     this.push(view.byteOffset, blockBytes(view.length));
   }
 
+  /**
+   * `values` as arrays of this memory for one kernel call: those in it as they are, the others
+   * through blocks (copied in where `copyIn` says), then `scratch` blocks of these lengths; `release`
+   * gives the blocks back. Null, with nothing taken, when the memory cannot grow to hold them.
+   */
+  place(values: readonly Float32Array[], copyIn: readonly boolean[], scratch: readonly number[] = []): Placed | null {
+    const blocks: Float32Array[] = [];
+    const release = () => blocks.forEach((block) => this.give(block));
+    const take = (length: number) => {
+      const block = this.take(length);
+      if (block) blocks.push(block);
+      return block;
+    };
+    const views = values.map((v) => (this.owns(v) ? v : take(v.length)));
+    const scratchViews = scratch.map(take);
+    if (views.includes(null) || scratchViews.includes(null)) {
+      release();
+      return null;
+    }
+    const placed = views.filter((v) => v !== null);
+    placed.forEach((v, k) => v !== values[k] && copyIn[k] && v.set(values[k]));
+    return { views: placed, scratch: scratchViews.filter((v) => v !== null), release };
+  }
+
   /** Bytes of the memory handed out so far (in use or free for reuse). */
   get reservedBytes(): number {
     return this.top;
@@ -80,6 +104,12 @@ export class HeapArrays {
     if (list) list.push(at);
     else this.free.set(bytes, [at]);
   }
+}
+
+export interface Placed {
+  readonly views: readonly Float32Array[];
+  readonly scratch: readonly Float32Array[];
+  release(): void;
 }
 
 let arrays: HeapArrays | null | undefined;

@@ -350,29 +350,18 @@ export async function gemm(
   const key = `${p.batch},${p.m},${p.k},${p.n},${p.transposeA},${p.transposeB},${p.batchedB}${epilogue ? ` ${epilogue.access} ${epilogue.key}` : ''}`;
   const team = threadTeam();
   const arrays = heapArrays();
-  const parts = split(p, team ? Math.min(team.size, threads) : 1);
+  const parts = split(p, team && arrays ? Math.min(team.size, threads) : 1);
   // B's panels (one, when panels are outer), then (op(A) = Aᵀ) one row block of A (all of them)
   const packLength = panelsOuter(p) ? NR * p.k + (packsA(p) ? Math.ceil(p.m / MR) * MR * p.k : 0) : (Math.ceil(p.n / NR) * NR + (packsA(p) ? MR : 0)) * kBlocks(p).size;
-  if (team && arrays) {
-    const blocks: Float32Array[] = [];
-    const block = (length: number) => {
-      const b = arrays.take(length);
-      if (!b) throw new Error(`webasm: the shared WebAssembly memory cannot grow to hold ${length} more floats`);
-      blocks.push(b);
-      return b;
-    };
-    const inPlace = (values: Float32Array) => (arrays.owns(values) ? values : block(values.length));
-    const [a, b, c] = [inPlace(aValues), inPlace(bValues), inPlace(out)];
-    const ops = operands.map(inPlace);
-    if (a !== aValues) a.set(aValues);
-    if (b !== bValues) b.set(bValues);
-    ops.forEach((o, x) => o !== operands[x] && o.set(operands[x]));
-    const packs = parts.map(() => block(packLength));
+  // in place where the team's memory holds (or can take) the arrays, else copied through the heap
+  const placed = team && arrays?.place([aValues, bValues, out, ...operands], [true, true, false, ...operands.map(() => true)], parts.map(() => packLength));
+  if (team && placed) {
+    const [a, b, c, ...ops] = placed.views;
     try {
-      await team.run(parts.map((part, j): KernelPart => ({ key: `${key}|${part.batches}|${part.rows}|${part.cols}`, emit: () => emitGemm(p, part, true, epilogue), args: [a.byteOffset, b.byteOffset, c.byteOffset, packs[j].byteOffset, ...ops.map((o) => o.byteOffset)] })));
+      await team.run(parts.map((part, j): KernelPart => ({ key: `${key}|${part.batches}|${part.rows}|${part.cols}`, emit: () => emitGemm(p, part, true, epilogue), args: [a.byteOffset, b.byteOffset, c.byteOffset, placed.scratch[j].byteOffset, ...ops.map((o) => o.byteOffset)] })));
       if (c !== out) out.set(c);
     } finally {
-      blocks.forEach((x) => arrays.give(x));
+      placed.release();
     }
     return out;
   }
