@@ -201,6 +201,14 @@ test.serial('misuse is an error that names it', async (t) => {
   const x = sv.ones([2]);
   await t.throwsAsync(() => sv.jit(async (v: Tensor<[2]>) => v)(x), { message: /returned a promise; f must build its result synchronously/ });
   await t.throwsAsync(() => sv.jit((v: Tensor<[2]>, g: () => number) => sv.mulScalar(v, g()))(x, () => 2), { message: /argument args\[1\] is a function/ });
+  // Only object literals are spelled into the cache key: a class instance or a Map (whose fields
+  // or entries the key could not see) is refused, though a pytree walk would take it as a record.
+  class Box {
+    constructor(readonly v: Tensor<[2]>) {}
+  }
+  const notPlain = /argument args\[0\] is an object that is neither a tensor, an array nor a plain record/;
+  await t.throwsAsync(() => sv.jit((b: Box) => sv.neg(b.v))(new Box(x)), { message: notPlain });
+  await t.throwsAsync(() => sv.jit((m: Map<string, Tensor<[2]>>) => sv.neg(m.get('v')!))(new Map([['v', x]])), { message: notPlain });
   const y = sv.ones([2]);
   y.dispose();
   await t.throwsAsync(() => sv.jit((v: Tensor<[2]>) => sv.neg(v))(y), { message: /which was disposed/ });

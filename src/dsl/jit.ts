@@ -9,7 +9,7 @@ import { makePlan, runPlan, tensorAt, timed, type Plan } from './plan.js';
 import { recordPlan, type RecordedPlan } from './plan-pipeline.js';
 import { backend, isolated, onBackend, realize } from './runtime.js';
 import { postOrder, Tensor } from './tensor.js';
-import { tensorsIn, unflatten } from './tree.js';
+import { isPlainObject, tensorsIn, unflatten } from './tree.js';
 import { platform } from '#platform';
 
 /** How one compiled entry runs. */
@@ -59,13 +59,11 @@ interface Entry {
   readonly outputSlots: readonly number[];
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
-
 /** The cache key of an argument tree: tensor shapes and every static value, or an error naming what cannot be static. */
 function signatureOf(value: unknown, path: string): string {
   if (value instanceof Tensor) return `T[${value.shape.join(',')}]`;
   if (Array.isArray(value)) return `[${value.map((v, i) => signatureOf(v, `${path}[${i}]`)).join(',')}]`;
-  if (isRecord(value)) return `{${Object.keys(value).map((k) => `${JSON.stringify(k)}:${signatureOf(value[k], `${path}.${k}`)}`).join(',')}}`;
+  if (isPlainObject(value)) return `{${Object.keys(value).map((k) => `${JSON.stringify(k)}:${signatureOf(value[k], `${path}.${k}`)}`).join(',')}}`;
   if (value === undefined || value === null || ['number', 'string', 'boolean'].includes(typeof value)) return JSON.stringify(value) ?? 'undefined';
   throw new TypeError(`jit: argument ${path} is ${typeof value === 'function' ? 'a function' : 'an object that is neither a tensor, an array nor a plain record'}: close over it in f instead`);
 }

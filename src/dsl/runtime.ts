@@ -11,7 +11,7 @@ import { platform } from '#platform';
 import { backendNames, type Backend, type BackendName, type MemoryInfo } from './backend.js';
 import { createBackend } from './backends/index.js';
 import { onTensorCreated, postOrder, setReader, Tensor } from './tensor.js';
-import { tensorsIn } from './tree.js';
+import { isPlainObject, tensorsIn } from './tree.js';
 import { runPlan, tensorAt, timed } from './plan.js';
 import { evaluationPlan } from './plan-cache.js';
 import './kernels/index.js';
@@ -243,7 +243,7 @@ function holdersIn(value: unknown, out: Set<object>, seen = new Set<unknown>()):
   seen.add(value);
   if (heldBy.has(value)) out.add(value);
   if (Array.isArray(value)) for (const v of value) holdersIn(v, out, seen);
-  else if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) holdersIn(v, out, seen);
+  else if (isPlainObject(value)) for (const v of Object.values(value)) holdersIn(v, out, seen);
   return out;
 }
 

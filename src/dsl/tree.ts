@@ -7,8 +7,10 @@ export class TreeMismatchError extends Error {
   override name = 'TreeMismatchError';
 }
 
-/** A plain record of a pytree (not an array, not a tensor). */
+/** A record node of a pytree: any object that is not an array or a tensor (class instances too). */
 export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Tensor);
+/** An object literal (prototype Object.prototype; not a class instance, Map or Date): a record that is nothing but its fields. */
+export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 /** What a pytree node is, for error messages: "a tensor Tensor[2,3]", "an array of 2", "a record {w, b}". */
 export const kind = (v: unknown) => (v instanceof Tensor ? `a tensor ${v}` : Array.isArray(v) ? `an array of ${v.length}` : isRecord(v) ? `a record {${Object.keys(v).join(', ')}}` : `${v}`);
 
