@@ -55,8 +55,8 @@ const callsPerRound = 5;
  * Milliseconds per product as a training step sees them: `callsPerRound` back to back, each result
  * freed before the next launch (its memory reused, as a step's intermediates are), then the first
  * row of the last read back: that waits for the work, without a full read-back per product (a step
- * reads only its loss; on webasm a read takes the array out of reuse, so the next product would
- * pay a fresh array's page faults: more than the product itself for the forward linears' results).
+ * reads only its loss; on webasm every read makes a fresh array of the result's size, a copy out of
+ * the team memory, which for the products with large results costs more than the product itself).
  */
 async function msPerCall<R>(route: Route<R>): Promise<number> {
   const t0 = performance.now();
