@@ -104,7 +104,7 @@ function planOf(targets: readonly Tensor[]): Tensor[] {
 }
 
 // Op results created since the last evaluation began: the candidates for its pending siblings.
-let recent = new Set<Tensor>();
+let recent: Tensor[] = [];
 const held = new WeakSet<Tensor>();
 
 /**
@@ -116,8 +116,16 @@ export function keep<T>(tree: T): T {
   return tree;
 }
 onTensorCreated((t) => {
-  if (t.op) recent.add(t);
+  if (t.op) recent.push(t);
 });
+
+// What a pendingSiblings pass learns of a tensor, as flags stamped with the pass (Tensor.siblingMarks
+// = pass * 16 + flags): no set is filled per evaluation, and an older pass's flags read as none.
+const Consumed = 1;
+const Planned = 2;
+const SharesWork = 4;
+const ReachesDisposed = 8;
+let passes = 0;
 
 /**
  * Pending siblings of an evaluation: tensors made since the last evaluation that nothing consumes
@@ -127,32 +135,26 @@ onTensorCreated((t) => {
  */
 function pendingSiblings(targets: readonly Tensor[], order: readonly Tensor[]): Tensor[] {
   const window = recent;
-  recent = new Set();
-  const consumed = new Set<Tensor>();
-  for (const t of window) for (const i of t.inputs) consumed.add(i);
+  recent = [];
+  const base = ++passes * 16;
+  const flags = (t: Tensor) => (t.siblingMarks >= base ? t.siblingMarks - base : 0);
+  const mark = (t: Tensor, f: number) => (t.siblingMarks = base + (flags(t) | f));
+  for (const t of window) for (const i of t.inputs) mark(i, Consumed);
   const candidates: Tensor[] = [];
-  for (const t of window) if (!(t.disposed || t.storage || (consumed.has(t) && !held.has(t)) || targets.includes(t))) candidates.push(t);
+  for (const t of window) if (!(t.disposed || t.storage || (flags(t) & Consumed && !held.has(t)) || targets.includes(t))) candidates.push(t);
   if (!candidates.length) return candidates;
-  const planned = new Set(order);
+  for (const t of order) mark(t, Planned);
+  const planned = (t: Tensor) => (flags(t) & Planned) !== 0;
   // one walk over the unplanned candidates' graphs (down to realized or planned tensors): which
   // reach a disposed tensor, which share work with the evaluation
-  const stop = (u: Tensor) => u.storage !== null || planned.has(u);
-  const reachesDisposed = new Set<Tensor>();
-  const sharesWork = new Set<Tensor>();
-  for (const u of postOrder(candidates.filter((t) => !planned.has(t)), stop)) {
-    let disposed = u.disposed;
-    let shares = false;
-    if (stop(u)) shares = planned.has(u);
-    else {
-      for (const i of u.inputs) {
-        disposed ||= reachesDisposed.has(i);
-        shares ||= sharesWork.has(i);
-      }
-    }
-    if (disposed) reachesDisposed.add(u);
-    if (shares) sharesWork.add(u);
+  const stop = (u: Tensor) => u.storage !== null || planned(u);
+  for (const u of postOrder(candidates.filter((t) => !planned(t)), stop)) {
+    let found = u.disposed ? ReachesDisposed : 0;
+    if (stop(u)) found |= planned(u) ? SharesWork : 0;
+    else for (const i of u.inputs) found |= flags(i) & (ReachesDisposed | SharesWork);
+    if (found) mark(u, found);
   }
-  return candidates.filter((t) => (planned.has(t) ? held.has(t) : sharesWork.has(t) && !reachesDisposed.has(t)));
+  return candidates.filter((t) => (planned(t) ? held.has(t) : (flags(t) & (SharesWork | ReachesDisposed)) === SharesWork));
 }
 
 async function evaluate(be: Backend, requested: readonly Tensor[]): Promise<void> {
@@ -185,7 +187,7 @@ async function evaluate(be: Backend, requested: readonly Tensor[]): Promise<void
  */
 export function isolated<T>(build: () => T): T {
   const window = recent;
-  recent = new Set();
+  recent = [];
   try {
     return scopeStore.run(new Set(), build);
   } finally {

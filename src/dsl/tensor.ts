@@ -93,6 +93,8 @@ export class Tensor<S extends Shape = Shape> {
   transient = false;
   /** @internal the last postOrder walk that reached it */
   walked = 0;
+  /** @internal what the runtime's last pending-siblings pass found of it (runtime.ts: its pass and flags) */
+  siblingMarks = 0;
 
   constructor(readonly shape: S, op: Primitive<any> | null, inputs: readonly Tensor[], attrs: unknown, host: Float32Array | null) {
     this.size = sizeOf(shape);
