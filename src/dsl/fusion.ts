@@ -8,7 +8,7 @@ import type { Tensor } from './tensor.js';
 import { broadcastIndex, coordinates, kernelSource, localBinder, maxKernelInputs as maxInputs, singleKernel, type Lowering } from './kernel-source.js';
 import { readStats, rowStatsKernel, type Load, type RowStatsKernel } from './rows.js';
 import { elementwiseSource, isElementwise } from './primitive.js';
-import { epilogueLoweringFor, fusedCompilerFor, hasEpilogue, resultsCompilerFor, rowsOf, type ResultsLowering } from './kernel-table.js';
+import { epilogueLoweringFor, fusedCompilerFor, hasEpilogue, resultsCompilerFor, rowsOf, type ResultsLowering, type Window } from './kernel-table.js';
 import type { Storage } from './backend.js';
 import { shapesEqual } from './shape-rules.js';
 
@@ -161,11 +161,17 @@ export function groupRowStats(row: Tensor, group: Group): { kernel: RowStatsKern
 /**
  * How a group is computed on `backend`: its compiler's kernel, else the portable fused gpu.js
  * kernel (always for a group with row ops, which only backends without their own row kernels fuse).
+ * `windows`: externals read in place from a window of another tensor's storage (plan.ts), only
+ * for a group the compiler takes (fusedByBackend).
  */
-export function fusedLoweringFor(root: Tensor, group: Group, backend: BackendName): Lowering {
-  const own = group.rows.length ? null : (fusedCompilerFor(backend)?.(root, group.nodes, group.externals) as Lowering | null);
+export function fusedLoweringFor(root: Tensor, group: Group, backend: BackendName, windows?: readonly (Window | null)[]): Lowering {
+  const own = group.rows.length ? null : (fusedCompilerFor(backend)?.(root, group.nodes, group.externals, windows) as Lowering | null);
+  if (!own && windows) throw new Error(`internal: ${backend} did not compile a group that reads windows`);
   return own ?? singleKernel(fusedSource(root, group), root.size);
 }
+
+/** Whether `backend`'s own compiler computes the group (not the portable gpu.js kernel). */
+export const fusedByBackend = (root: Tensor, group: Group, backend: BackendName): boolean => !group.rows.length && !!fusedCompilerFor(backend)?.(root, group.nodes, group.externals);
 
 /** A producer (a matmul) computed with the elementwise group that reads it, in one kernel. */
 export interface Epilogue {

@@ -60,6 +60,20 @@ const views = primitiveTable<StridedView<any>>('a strided view');
 export const registerStridedView: <A>(op: Primitive<A>, view: StridedView<A>) => void = views.register;
 export const stridedViewOf: (op: Primitive | null) => StridedView<any> | undefined = views.get;
 
+/**
+ * A layout op whose output is one contiguous run of its input's row-major values: the element
+ * offset where it starts, or null where these attributes make it no single run.
+ */
+export type ContiguousRun<A> = (input: readonly number[], attrs: A) => number | null;
+const runs = primitiveTable<ContiguousRun<any>>('a contiguous run');
+/** Declares that `op` may be a contiguous run of its input: elementwise kernels that read windows read it there, not a copy (plan.ts). */
+export const registerContiguousRun: <A>(op: Primitive<A>, run: ContiguousRun<A>) => void = runs.register;
+/** Where `t`'s values start in its input's, when they are one contiguous run of them. */
+export function contiguousRunOf(t: Tensor): number | null {
+  const run = runs.get(t.op);
+  return run ? run(t.inputs[0].shape, t.attrs) : null;
+}
+
 const stridedPortable = primitiveTable<true>('strided reads');
 /** Declares that `op`'s portable lowering reads its inputs at any strides it is given. */
 export const registerStridedReads = (op: Primitive): void => stridedPortable.register(op, true);
@@ -70,14 +84,23 @@ export function readsStrided(op: Primitive<any>, backend: BackendName): boolean 
   return own ? own.readsStrided : !!stridedPortable.get(op);
 }
 
+/** Where an operand's values lie in the storage a kernel is given for it: `length` floats from element `offset`. */
+export interface Window {
+  readonly offset: number;
+  readonly length: number;
+}
+
 /**
  * A backend's compiler for elementwise groups (fusion.ts): one kernel computing `root` from
- * `externals`, or null where it cannot (then the portable gpu.js kernel runs).
+ * `externals`, or null where it cannot (then the portable gpu.js kernel runs). `windows`, given
+ * only to a compiler registered as reading them: external k's values are the window
+ * `windows[k]` of the storage passed for it (where not null), not all of it.
  */
 export type FusedCompiler<N extends BackendName> = (
   root: Tensor,
   nodes: readonly Tensor[],
   externals: readonly Tensor[],
+  windows?: readonly (Window | null)[],
 ) => ((backend: BackendOf[N], args: readonly Storage[]) => Promise<Storage>) | null;
 
 /** A table of one compiler per backend, for `what`. */
@@ -94,8 +117,16 @@ function compilerTable<C>(what: string) {
 
 const fusedTable = compilerTable<FusedCompiler<any>>('elementwise groups');
 
-/** Registers `backend`'s compiler for elementwise groups; one per backend. */
-export const registerFusedKernel: <N extends BackendName>(backend: N, compile: FusedCompiler<N>) => void = fusedTable.register;
+const windowReaders = new Set<BackendName>();
+
+/** Registers `backend`'s compiler for elementwise groups; one per backend. `readsWindows`: it takes `windows` (FusedCompiler). */
+export function registerFusedKernel<N extends BackendName>(backend: N, compile: FusedCompiler<N>, options: { readonly readsWindows?: boolean } = {}): void {
+  fusedTable.register(backend, compile);
+  if (options.readsWindows) windowReaders.add(backend);
+}
+
+/** Whether `backend`'s elementwise kernels read operands in windows of their storage. */
+export const readsWindows = (backend: BackendName): boolean => windowReaders.has(backend);
 
 /** `backend`'s compiler for elementwise groups, if it has one. */
 export const fusedCompilerFor = (backend: BackendName): FusedCompiler<any> | undefined => fusedTable.get(backend);

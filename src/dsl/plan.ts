@@ -3,8 +3,8 @@
 // release decided up front. The
 // eager runtime plans and runs one per evaluation; `jit` plans once and replays the plan.
 import type { Backend, BackendName, Storage } from './backend.js';
-import { fuseElementwise, fuseEpilogues, fuseOutputs, fusedLoweringFor, groupOf, groupRowStats, outputsLoweringFor, type Epilogue, type Group, type OutputGroup } from './fusion.js';
-import { hasOwnKernel, loweringFor, readsStrided, rowsOf, rowStatsLoweringFor, stridedViewOf, type ResultsLowering } from './kernel-table.js';
+import { fuseElementwise, fuseEpilogues, fuseOutputs, fusedByBackend, fusedLoweringFor, groupOf, groupRowStats, outputsLoweringFor, type Epilogue, type Group, type OutputGroup } from './fusion.js';
+import { contiguousRunOf, hasOwnKernel, loweringFor, readsStrided, readsWindows, rowsOf, rowStatsLoweringFor, stridedViewOf, type ResultsLowering, type Window } from './kernel-table.js';
 import { isElementwise } from './primitive.js';
 import { platform } from '#platform';
 import type { Tensor } from './tensor.js';
@@ -79,8 +79,9 @@ export function makePlan(targets: readonly Tensor[], order: readonly Tensor[], b
   const views = readInPlace(computed, kept, backend);
   const epilogues = fusionEnabled ? fuseEpilogues(computed, rootOf, uses, kept, views, backend) : new Map<Tensor, Epilogue>();
   const outputs = fusionEnabled ? fuseOutputs(computed, rootOf, kept, new Set(epilogues.keys()), backend) : new Map<Tensor, OutputGroup>();
-  const work = schedule(order, isBound, rootOf, views, fusesRows, epilogues, outputs);
-  const { nodes, bound, steps } = lower(work, backend);
+  const runs = fusionEnabled && readsWindows(backend) ? readRunsInPlace(computed, rootOf, uses, kept, views, epilogues, outputs, backend) : noRuns;
+  const work = schedule(order, isBound, rootOf, views, fusesRows, epilogues, outputs, runs);
+  const { nodes, bound, steps } = lower(work, backend, runs.reads);
   const slotOf = new Map(nodes.map((t, s) => [t, s]));
   const keptSlots = new Set([...kept].map((t) => slotOf.get(t)!));
   const frees = lifetimes(steps, new Set(bound), keptSlots);
@@ -94,6 +95,75 @@ function usesOf(computed: readonly Tensor[]): Map<Tensor, number> {
   return uses;
 }
 
+/** Where a contiguous run's values lie: from element `offset` of `base`'s storage. */
+interface Run {
+  readonly base: Tensor;
+  readonly offset: number;
+}
+
+/** The runs elementwise kernels read in place (`reads`, by the tensor they read), and every view that is therefore not computed. */
+interface Runs {
+  readonly reads: ReadonlyMap<Tensor, Run>;
+  readonly skipped: ReadonlySet<Tensor>;
+}
+const noRuns: Runs = { reads: new Map(), skipped: new Set() };
+
+/**
+ * The contiguous runs (kernel-table.ts: a reshape, a slice of an unraveled vector) whose every
+ * reader is an elementwise kernel that `backend` compiles and that reads windows (a group's own
+ * kernel, not a GEMM's epilogue nor one of several results): they read the run from the storage of
+ * the tensor below it, so it is never copied. Runs below it that only it reads are skipped too
+ * (the slice under an unraveled piece's reshape): the natural loop's applyUpdates reads each
+ * parameter's update in place from the optimizer's flat vector.
+ */
+function readRunsInPlace(
+  computed: readonly Tensor[],
+  rootOf: ReadonlyMap<Tensor, Tensor>,
+  uses: ReadonlyMap<Tensor, number>,
+  kept: ReadonlySet<Tensor>,
+  views: ReadonlySet<Tensor>,
+  epilogues: ReadonlyMap<Tensor, Epilogue>,
+  outputs: ReadonlyMap<Tensor, OutputGroup>,
+  backend: BackendName,
+): Runs {
+  const here = new Set(computed);
+  const inOutputs = new Set([...outputs.values()].flatMap((g) => g.nodes));
+  const readers = new Map<Tensor, Tensor[]>();
+  for (const t of computed) {
+    for (const i of new Set(t.inputs)) {
+      const list = readers.get(i);
+      if (list) list.push(t);
+      else readers.set(i, [t]);
+    }
+  }
+  // by group root: whether its kernel can read windows
+  const takesWindows = new Map<Tensor, boolean>();
+  const readsWindow = (c: Tensor) => {
+    if (!isElementwise(c.op) || inOutputs.has(c)) return false;
+    const root = rootOf.get(c) ?? c;
+    let takes = takesWindows.get(root);
+    if (takes === undefined) takesWindows.set(root, (takes = root.size > 0 && !epilogues.has(root) && fusedByBackend(root, groupOf(root, rootOf), backend)));
+    return takes;
+  };
+  const own = (t: Tensor) => here.has(t) && !kept.has(t) && !views.has(t);
+  const reads = new Map<Tensor, Run>();
+  const skipped = new Set<Tensor>();
+  for (const t of computed) {
+    const at = contiguousRunOf(t);
+    if (at === null || !own(t) || t.size === 0 || !(readers.get(t) ?? []).every(readsWindow)) continue;
+    let base = t.inputs[0];
+    let offset = at;
+    skipped.add(t);
+    for (let below = contiguousRunOf(base); below !== null && own(base) && uses.get(base) === 1; below = contiguousRunOf(base)) {
+      skipped.add(base);
+      offset += below;
+      base = base.inputs[0];
+    }
+    reads.set(t, { base, offset });
+  }
+  return { reads, skipped };
+}
+
 /** The work, in evaluation order: nodes folded into a group or read in place are no work of their own. */
 function schedule(
   order: readonly Tensor[],
@@ -103,6 +173,7 @@ function schedule(
   fusesRows: (t: Tensor) => boolean,
   epilogues: ReadonlyMap<Tensor, Epilogue>,
   outputs: ReadonlyMap<Tensor, OutputGroup>,
+  runs: Runs,
 ): Work[] {
   const work: Work[] = [];
   const producers = new Set([...epilogues.values()].map((e) => e.producer));
@@ -112,20 +183,24 @@ function schedule(
     if (isBound(t)) work.push({ kind: 'bound', node: t });
     else if (t.host) work.push({ kind: 'upload', node: t, values: t.host });
     // computed inside its group's kernel, or its consumer's, or read in place
-    else if (rootOf.has(t) || producers.has(t) || views.has(t) || earlier.has(t)) continue;
+    else if (rootOf.has(t) || producers.has(t) || views.has(t) || earlier.has(t) || runs.skipped.has(t)) continue;
     else if (outputs.has(t)) work.push({ kind: 'outputs', node: t, outputs: outputs.get(t)! });
     else if (epilogues.has(t)) work.push({ kind: 'epilogue', node: t, epilogue: epilogues.get(t)! });
     else {
       const group = isElementwise(t.op) || fusesRows(t) ? groupOf(t, rootOf) : null;
-      if (group && (group.nodes.length > 1 || group.rows.length)) work.push({ kind: 'group', node: t, group });
+      // a group of one op is its own kernel too where it reads a run in place
+      if (group && (group.nodes.length > 1 || group.rows.length || group.externals.some((e) => runs.reads.has(e)))) work.push({ kind: 'group', node: t, group });
       else work.push({ kind: 'op', node: t, views: t.inputs.map((i) => (views.has(i) ? i : null)) });
     }
   }
   return work;
 }
 
-/** Slots (one per tensor, and scratch slots for row statistics) and each step's lowering on `backend`. */
-function lower(work: readonly Work[], backend: BackendName): { nodes: (Tensor | null)[]; bound: number[]; steps: Planned[] } {
+/**
+ * Slots (one per tensor, and scratch slots for row statistics) and each step's lowering on
+ * `backend`; a group reading runs in place (`runs`) gets the storage of the tensor below each.
+ */
+function lower(work: readonly Work[], backend: BackendName, runs: ReadonlyMap<Tensor, Run>): { nodes: (Tensor | null)[]; bound: number[]; steps: Planned[] } {
   const slot = new Map<Tensor, number>();
   const nodes: (Tensor | null)[] = [];
   const slotOf = (t: Tensor) => {
@@ -159,7 +234,9 @@ function lower(work: readonly Work[], backend: BackendName): { nodes: (Tensor | 
           steps.push({ label: `${row.op!.name}.stats`, run: rowStatsLoweringFor(kernel, args, backend), args: reads.map(slotOf), out });
           return out;
         });
-        steps.push({ label: groupLabel(group), run: fusedLoweringFor(t, group, backend), args: [...group.externals.map(slotOf), ...statsSlots], out: slotOf(t) });
+        const windows = group.externals.some((e) => runs.has(e)) ? group.externals.map((e): Window | null => (runs.has(e) ? { offset: runs.get(e)!.offset, length: e.size } : null)) : undefined;
+        const args = group.externals.map((e) => slotOf(runs.get(e)?.base ?? e));
+        steps.push({ label: groupLabel(group), run: fusedLoweringFor(t, group, backend, windows), args: [...args, ...statsSlots], out: slotOf(t) });
         break;
       }
       case 'outputs': {

@@ -41,7 +41,7 @@ registerKernel(col2imP, 'webasm', webasmCol2im);
 registerKernel(pool2dP, 'webasm', webasmPool2d);
 registerKernel(scatterP, 'webasm', hostScatterAdd);
 registerKernel(scatterP, 'cpu', hostScatterAdd);
-registerFusedKernel('webasm', webasmElementwise);
+registerFusedKernel('webasm', webasmElementwise, { readsWindows: true });
 registerKernel(sliceP, 'webgpu', webgpuSlice);
 registerKernel(concatP, 'webgpu', webgpuConcat);
 registerRowStatsKernel('webgpu', webgpuRowStats);

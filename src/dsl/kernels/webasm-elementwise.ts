@@ -9,7 +9,7 @@ import { FunctionBody, v128 } from './wasm-emit.js';
 import { Simd, type SimdValue } from './wasm-simd.js';
 import { runKernel } from './wasm-run.js';
 import type { Storage, WebasmBackend } from '../backend.js';
-import type { BackendLowering } from '../kernel-table.js';
+import type { BackendLowering, FusedCompiler, Window } from '../kernel-table.js';
 import { arithOf, arithWithout } from '../primitive.js';
 import { attrsKey } from '../attrs-key.js';
 
@@ -126,20 +126,31 @@ export function groupProgram(root: Tensor, nodes: readonly Tensor[], externals: 
   return { key, value };
 }
 
-/** Runs the kernel over the operands' storage (wasm-run.ts); the result is `length` floats. */
-export function runVector(key: string, loops: Loops, value: VectorValue, length: number, backend: WebasmBackend, args: readonly Storage[]): Promise<Storage> {
-  return runKernel(key, () => emit(args.length, loops, value), backend, args, length);
+/**
+ * Runs the kernel over the operands' storage (wasm-run.ts), operand k read in its window
+ * `windows[k]` where one is given (a view of that storage, borrowed for the call); the result is
+ * `length` floats.
+ */
+export function runVector(key: string, loops: Loops, value: VectorValue, length: number, backend: WebasmBackend, args: readonly Storage[], windows?: readonly (Window | null)[]): Promise<Storage> {
+  const operands = windows ? args.map((a, k) => windowOf(backend, a, windows[k])) : args;
+  return runKernel(key, () => emit(args.length, loops, value), backend, operands, length);
 }
 
-/** One kernel computing `root` from `externals` (nodes in evaluation order), or null when a node has no SIMD form. */
-export function webasmElementwise(root: Tensor, nodes: readonly Tensor[], externals: readonly Tensor[]) {
+/** `window` of `storage`'s values as storage of its own, which shares them (never released: the caller keeps `storage`). */
+function windowOf(backend: WebasmBackend, storage: Storage, window: Window | null): Storage {
+  if (!window) return storage;
+  return { raw: backend.values(storage).subarray(window.offset, window.offset + window.length), length: window.length, refs: 1 };
+}
+
+/** One kernel computing `root` from `externals` (nodes in evaluation order, some read in `windows`), or null when a node has no SIMD form. */
+export const webasmElementwise: FusedCompiler<'webasm'> = (root, nodes, externals, windows) => {
   const group = groupProgram(root, nodes, externals);
   if (!group) return null;
   const loops = loopsOf(root.shape, externals.map((e) => e.shape));
   const key = `elementwise ${group.key} ${root.size} ${JSON.stringify(loops)}`;
   const length = root.size;
-  return (backend: WebasmBackend, args: readonly Storage[]) => runVector(key, loops, group.value, length, backend, args);
-}
+  return (backend, args) => runVector(key, loops, group.value, length, backend, args, windows);
+};
 
 /** broadcastTo (times its scale) by the same loops. */
 export const webasmBroadcastTo: BackendLowering<'webasm', { readonly scale: number }> = (out, [x], { scale }) => {

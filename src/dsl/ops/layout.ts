@@ -4,7 +4,7 @@
 // CheckX names what is wrong (tsc prints the last overload's error).
 import { apply, type Mutable, type Primitive, type Tensor } from '../tensor.js';
 import { definePrimitive } from '../primitive.js';
-import { registerStridedView } from '../kernel-table.js';
+import { registerContiguousRun, registerStridedView } from '../kernel-table.js';
 import {
   chunkShape,
   mergeHeadsShape,
@@ -70,6 +70,7 @@ const reshapeP: Primitive<readonly number[]> = definePrimitive({
   vjp: (g, _out, [x]) => [reshape(g, [...x.shape])],
   batch: ([x], _b, to) => apply(reshapeP, [x], [x.shape[0], ...to]),
 });
+registerContiguousRun(reshapeP, () => 0);
 
 /** Same elements, new shape; the element counts must agree (checked at compile time for literal shapes). */
 export function reshape<S extends Shape, const T extends Shape>(x: Tensor<S>, shape: T & CheckReshape<S, T>): Tensor<Reshape<S, T>>;
@@ -163,6 +164,8 @@ export const sliceP: Primitive<SliceAttrs> = definePrimitive({
   vjp: (g, _out, [x], attrs) => [apply(padP, [g], { ...attrs, length: x.shape[attrs.axis] })],
   batch: ([x], _b, attrs) => apply(sliceP, [x], { ...attrs, axis: attrs.axis + 1 }),
 });
+// a slice along an axis with only size-1 axes before it (an unraveled vector's pieces) is one run
+registerContiguousRun(sliceP, (input, { axis, start }) => (input.slice(0, axis).every((d) => d === 1) ? start * input.slice(axis + 1).reduce((p, d) => p * d, 1) : null));
 
 /** @internal elements [start, end) along `axis` (in [0, rank)), no copy when that is all of it */
 export function sliceAxis(x: Tensor, axis: number, start: number, end: number): Tensor {
