@@ -22,21 +22,31 @@ interface Recorded {
   readonly attrs: unknown;
 }
 
+/** The nodes between an output and the inputs differentiated, and the tensors cotangents flow to (those nodes and the inputs). */
+interface RecordedGraph {
+  readonly nodes: readonly Recorded[];
+  readonly relevant: ReadonlySet<Tensor>;
+}
+
 /**
  * The nodes between `out` and `wrt` (those on a path to one of them), inputs before their users.
  * A node on that path with no recorded primitive would make its cotangent silently zero: it throws.
  */
-function recordGraph(out: Tensor, wrt: readonly Tensor[]): Recorded[] {
+function recordGraph(out: Tensor, wrt: readonly Tensor[]): RecordedGraph {
   const targets = new Set(wrt);
   const order = postOrder([out], (t) => targets.has(t));
-  const relevant = new Set<Tensor>();
-  for (const t of order) if (targets.has(t) || t.inputs.some((i) => relevant.has(i))) relevant.add(t);
-  return order.filter((t) => relevant.has(t) && !targets.has(t)).map((t) => ({ node: t, op: t.op!, inputs: t.inputs, attrs: t.attrs }));
+  const relevant = new Set<Tensor>(wrt);
+  const nodes: Recorded[] = [];
+  for (const t of order) {
+    if (targets.has(t) || !t.inputs.some((i) => relevant.has(i))) continue;
+    relevant.add(t);
+    nodes.push({ node: t, op: t.op!, inputs: t.inputs, attrs: t.attrs });
+  }
+  return { nodes, relevant };
 }
 
 /** Cotangents of `wrt` for output cotangent `seed`, over a recorded graph; inputs it does not reach get none. */
-function backward(graph: readonly Recorded[], out: Tensor, seed: Tensor, wrt: readonly Tensor[]): Map<Tensor, Tensor> {
-  const relevant = new Set<Tensor>([...wrt, ...graph.map((r) => r.node)]);
+function backward({ nodes: graph, relevant }: RecordedGraph, out: Tensor, seed: Tensor, wrt: readonly Tensor[]): Map<Tensor, Tensor> {
   // each tensor's cotangent contributions, summed once all are in (sumCotangents)
   const contributions = new Map<Tensor, Tensor[]>([[out, [seed]]]);
   const total = (t: Tensor) => {
@@ -123,13 +133,13 @@ export type Pullback<S extends Shape, P> = ((g: Tensor<S>) => P) & { dispose(): 
 export function vjp<P, S extends Shape>(f: (x: P) => Tensor<S>, x: P): [Tensor<S>, Pullback<S, P>] {
   const y = f(x);
   const leaves = tensorsIn(x);
-  let graph: readonly Recorded[] | null = recordGraph(y, leaves);
-  const residuals = () => (graph ? [y, ...graph.flatMap((r) => [r.node, ...r.inputs])] : []);
+  let graph: RecordedGraph | null = recordGraph(y, leaves);
+  const residuals = () => (graph ? [y, ...graph.nodes.flatMap((r) => [r.node, ...r.inputs])] : []);
   const pullback = (g: Tensor<S>): P => {
     if (!graph) throw new Error('vjp: this pullback was disposed');
     const recorded = graph;
     cotangentShape(g.shape, y.shape);
-    for (const r of recorded) {
+    for (const r of recorded.nodes) {
       const gone = r.node.disposed ? r.node : r.inputs.find((t) => t.disposed);
       if (gone) {
         const what = gone === r.node ? `the result of ${r.op.name}` : `an input of ${r.op.name}`;

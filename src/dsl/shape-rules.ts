@@ -113,10 +113,12 @@ export function matmulShape(a: readonly number[], b: readonly number[], options:
 /** Same element count in a new shape; one -1 in `to` is inferred. */
 export function reshapeShape(from: readonly number[], to: readonly number[]): number[] {
   checkDims(from), checkDims(to, -1);
-  const minus = to.filter((d) => d === -1).length;
+  // every op's VJP reshapes: no array is made for a shape without -1
+  let minus = 0;
+  for (const d of to) if (d === -1) minus++;
   if (minus > 1) fail(`reshape to ${formatShape(to)} has more than one -1`);
   const nf = sizeOf(from);
-  const nt = sizeOf(to.filter((d) => d !== -1));
+  const nt = sizeOf(minus ? to.filter((d) => d !== -1) : to);
   const head = () => `reshape from ${formatShape(from)} (${nf} elements) to ${formatShape(to)}`;
   if (minus === 0) return nf === nt ? [...to] : fail(`${head()} (${nt} elements)`);
   if (nt === 0) fail(`${head()} (cannot infer -1 when the other dims multiply to 0)`);

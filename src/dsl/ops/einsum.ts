@@ -5,7 +5,7 @@
 // or, with nothing to contract across free labels, by a broadcast mul and a sum; then one permute
 // to the output's order. Gradients and batching come from those primitives.
 import { apply, type Tensor } from '../tensor.js';
-import { einsumSpec } from '../einsum-rules.js';
+import { einsumSpec, type EinsumSpec } from '../einsum-rules.js';
 import type { CheckEinsum, Einsum } from '../einsum-types.js';
 import type { Shape } from '../shape-types.js';
 import { padP, permuteP, reshape, sliceP } from './layout.js';
@@ -103,9 +103,26 @@ function contract(a: Labelled, b: Labelled, needed: (l: string) => boolean, size
   return { t: reshape(out, dims(labels)), labels };
 }
 
+// Parsed specs by subscripts and operand shapes: a training step asks for the same few every step
+// (a spec is read only; one that fails to parse throws and is not kept).
+const specs = new Map<string, EinsumSpec>();
+const specLimit = 256;
+
+function specOf(subscripts: string, shapes: readonly (readonly number[])[]): EinsumSpec {
+  // shapes first: their text has no '|', so the key splits one way only
+  const key = `${shapes.join(';')}|${subscripts}`;
+  let spec = specs.get(key);
+  if (!spec) {
+    spec = einsumSpec(subscripts, shapes);
+    if (specs.size >= specLimit) specs.clear();
+    specs.set(key, spec);
+  }
+  return spec;
+}
+
 /** einsum on shapes known only at runtime: checked by einsumSpec, which throws the type level's sentences. */
 export function einsumRaw(subscripts: string, operands: readonly Tensor[]): Tensor {
-  const { inputs, output, sizes } = einsumSpec(subscripts, operands.map((x) => x.shape));
+  const { inputs, output, sizes } = specOf(subscripts, operands.map((x) => x.shape));
   const usedBy = (l: string, except: number) => output.includes(l) || inputs.some((ls, k) => k !== except && ls.includes(l));
   const items = operands.map((x, k) => prepare(x, inputs[k], sizes, (l) => usedBy(l, k)));
   let acc = items[0];
