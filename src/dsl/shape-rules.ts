@@ -21,8 +21,12 @@ export const formatShape = (s: readonly number[]): string => `[${s.join(',')}]`;
 
 /** Throws unless every dim is an integer in [0, 2^53 - 1] (reshape passes allow = -1). */
 export function checkDims(s: readonly number[], allow?: number): void {
-  // the message is formatted only on failure: every op checks its shapes
-  for (const d of s) if (d !== allow && !isNat(d)) nat(d, `dim ${d} in ${formatShape(s)}`);
+  // the message is formatted only on failure, and a dim below 2^32 passes the first test: every
+  // op checks its shapes
+  for (let k = 0; k < s.length; k++) {
+    const d = s[k];
+    if (d >>> 0 !== d && d !== allow && !isNat(d)) nat(d, `dim ${d} in ${formatShape(s)}`);
+  }
 }
 
 // exactAdd / exactMul / exactDiv are typed as their type-level twins, so code that computes a dim
