@@ -52,12 +52,11 @@ export const presets: Record<PresetName, Recipe> = {
     batchSize: 128, epochs: 250, lr: 1e-3, betas: [0.9, 0.999], weightDecay: 5e-5, optimizer: 'adam', momentum: 0,
     labelSmoothing: 0.1, warmupEpochs: 10, etaMin: 1e-5, augment: 'autoaugment', seed: 0, limitTrain: undefined, limitTest: undefined,
   },
-  // sized for a 2-core CPU: 66.72% test accuracy in 14 min 10 s, build included (README; the
-  // recipe search that chose it: docs/recipes.md)
+  // sized for a 2-core CPU (README "Results"; the recipe search that chose it: docs/recipes.md)
   quick: {
     model: 'vit', width: 8, blocks: 1,
-    patchSize: 8, embedDim: 64, heads: 4, mlpDim: 128, layers: 2, dropout: 0,
-    batchSize: 128, epochs: 40, lr: 3e-3, betas: [0.9, 0.999], weightDecay: 0.05, optimizer: 'adamw', momentum: 0,
+    patchSize: 8, embedDim: 64, heads: 4, mlpDim: 128, layers: 3, dropout: 0,
+    batchSize: 128, epochs: 36, lr: 3e-3, betas: [0.9, 0.999], weightDecay: 0.05, optimizer: 'adamw', momentum: 0,
     labelSmoothing: 0.1, warmupEpochs: 0, etaMin: 1e-5, augment: 'flip-crop', seed: 0, limitTrain: undefined, limitTest: undefined,
   },
   // a ResNet-8 with GroupNorm (width 8) on 10,000 training images, sized for a 2-core CPU (README "A ResNet")
