@@ -241,6 +241,19 @@ function outputGroup(parts: readonly Group[], kept: ReadonlySet<Tensor>, consume
   return { parts, roots, nodes, externals };
 }
 
+/** Each tensor's readers among `computed`, in order (a node reading one tensor twice counted once). */
+export function readersOf(computed: readonly Tensor[]): Map<Tensor, Tensor[]> {
+  const readers = new Map<Tensor, Tensor[]>();
+  for (const t of computed) {
+    for (const i of new Set(t.inputs)) {
+      const list = readers.get(i);
+      if (list) list.push(t);
+      else readers.set(i, [t]);
+    }
+  }
+  return readers;
+}
+
 /**
  * The groups of several results on `backend` (only where it registered a kernel for them), by
  * their last root: walking back from each group, a group whose root it reads joins it when the
@@ -253,14 +266,7 @@ export function fuseOutputs(computed: readonly Tensor[], rootOf: ReadonlyMap<Ten
   const compiler = resultsCompilerFor(backend);
   if (!compiler) return found;
   const position = new Map(computed.map((t, k) => [t, k]));
-  const consumers = new Map<Tensor, Tensor[]>();
-  for (const t of computed) {
-    for (const i of new Set(t.inputs)) {
-      const list = consumers.get(i);
-      if (list) list.push(t);
-      else consumers.set(i, [t]);
-    }
-  }
+  const consumers = readersOf(computed);
   const groups = new Map<Tensor, Group>();
   for (const t of computed) {
     if (!isElementwise(t.op) || rootOf.has(t) || skip.has(t) || t.size === 0) continue;

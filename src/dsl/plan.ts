@@ -3,7 +3,7 @@
 // release decided up front. The
 // eager runtime plans and runs one per evaluation; `jit` plans once and replays the plan.
 import type { Backend, BackendName, Storage } from './backend.js';
-import { fuseElementwise, fuseEpilogues, fuseOutputs, fusedByBackend, fusedLoweringFor, groupOf, groupRowStats, outputsLoweringFor, type Epilogue, type Group, type OutputGroup } from './fusion.js';
+import { fuseElementwise, fuseEpilogues, fuseOutputs, fusedByBackend, readersOf, fusedLoweringFor, groupOf, groupRowStats, outputsLoweringFor, type Epilogue, type Group, type OutputGroup } from './fusion.js';
 import { contiguousRunOf, hasOwnKernel, loweringFor, readsStrided, readsWindows, rowsOf, rowStatsLoweringFor, stridedViewOf, type ResultsLowering, type Window } from './kernel-table.js';
 import { isElementwise } from './primitive.js';
 import { platform } from '#platform';
@@ -128,14 +128,7 @@ function readRunsInPlace(
 ): Runs {
   const here = new Set(computed);
   const inOutputs = new Set([...outputs.values()].flatMap((g) => g.nodes));
-  const readers = new Map<Tensor, Tensor[]>();
-  for (const t of computed) {
-    for (const i of new Set(t.inputs)) {
-      const list = readers.get(i);
-      if (list) list.push(t);
-      else readers.set(i, [t]);
-    }
-  }
+  const readers = readersOf(computed);
   // by group root: whether its kernel can read windows
   const takesWindows = new Map<Tensor, boolean>();
   const readsWindow = (c: Tensor) => {
