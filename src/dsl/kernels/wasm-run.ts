@@ -9,15 +9,7 @@ import { compiledKernel, heapLayout } from './wasm-heap.js';
 import { heapArrays } from './wasm-arrays.js';
 import { maxPages, threadTeam } from './wasm-threads.js';
 
-// lib es2023 and @types/node 20 declare no WebAssembly (lib.dom does); the part used here:
-declare const WebAssembly: {
-  instantiate(bytes: Uint8Array, imports: object): Promise<{ readonly instance: { readonly exports: Record<string, unknown> } }>;
-};
-
 type Run = (...pointers: number[]) => void;
-
-// compiled asynchronously, as browsers require on their main thread for all but tiny modules
-const inTeamMemory = new Map<string, Promise<Run>>();
 
 /** Runs the kernel `key` (its function emitted by `emit` on a miss) over the arguments' storage; the result is `length` floats. */
 export async function runKernel(key: string, emit: () => FunctionBody, backend: WebasmBackend, args: readonly Storage[], length: number): Promise<Storage> {
@@ -36,13 +28,9 @@ export async function runKernel(key: string, emit: () => FunctionBody, backend: 
     return backend.adopt(out);
   }
   try {
-    let run = inTeamMemory.get(key);
-    if (!run) {
-      run = WebAssembly.instantiate(moduleBytes(emit(), 'run', maxPages), { env: { memory: team.memory } }).then((r) => r.instance.exports.run as Run);
-      inTeamMemory.set(key, run);
-    }
     const [o, ...xs] = placed.views;
-    (await run)(o.byteOffset, ...xs.map((x) => x.byteOffset));
+    // one part: it runs on this thread, compiled once per key by the team
+    await team.run([{ key, emit: () => moduleBytes(emit(), 'run', maxPages), args: [o.byteOffset, ...xs.map((x) => x.byteOffset)] }]);
     if (o !== out) out.set(o);
     return backend.adopt(out);
   } finally {

@@ -118,7 +118,8 @@ function makeTeam(): Team | null {
       const run = await instance;
       const others = rest.map((p, k) => workers[k].run(p));
       run(...first.args);
-      await Promise.all(others);
+      // a part on this thread alone (a one-thread kernel) waits for nothing more
+      if (others.length) await Promise.all(others);
     },
   };
 }
