@@ -29,8 +29,8 @@ export async function runKernel(key: string, emit: () => FunctionBody, backend: 
   }
   try {
     const [o, ...xs] = placed.views;
-    // one part: it runs on this thread, compiled once per key by the team
-    await team.run([{ key, emit: () => moduleBytes(emit(), 'run', maxPages), args: [o.byteOffset, ...xs.map((x) => x.byteOffset)] }]);
+    // one chunk: it runs on this thread, compiled once per key by the team
+    await team.run([{ key, emit: () => moduleBytes(emit(), 'run', maxPages) }], () => [o.byteOffset, ...xs.map((x) => x.byteOffset)]);
     if (o !== out) out.set(o);
     return backend.adopt(out);
   } finally {

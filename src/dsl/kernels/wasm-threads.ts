@@ -1,14 +1,16 @@
 // Threads for the project's own WebAssembly kernels: one shared WebAssembly memory and one worker per
 // extra core, each holding its own instance of a kernel's modules over that memory. A kernel split
-// into parts runs part 0 on this thread and the others on the workers at the same time; it ends
-// when every part has. Where workers cannot share memory (a page that is not cross-origin
-// isolated) there is no team and kernels run whole on this thread.
+// into chunks runs on this thread and the workers at once, each taking the next chunk not taken
+// (a shared counter) until none is left, so a thread that starts late or runs slower (a worker
+// reading what this thread just wrote, from another core's cache) takes fewer; it ends when every
+// thread has. Where workers cannot share memory (a page that is not cross-origin isolated) there
+// is no team and kernels run whole on this thread.
 //
-// A part reaches a worker by message the first time its module does (the bytes go along). After a
-// part, a worker waits a while on its slot of a shared control block (Atomics.wait) rather than
-// its message queue; a part for a module it has then goes through that slot, and where this
-// thread may block (not a page's main thread) it waits on the slot for the part to end. That
-// skips two trips through event loops per part (~0.1 ms each), which a step's ~60 GEMMs pay.
+// A kernel reaches a worker by message the first time one of its modules does (the bytes go
+// along). After a kernel, a worker waits a while on its slot of a shared control block (spinning,
+// then Atomics.wait) rather than on its message queue; a kernel whose modules it has then goes
+// through that slot, and where this thread may block (not a page's main thread) it waits on the
+// slot for the worker's end. That skips two trips through event loops (~0.1 ms) per kernel.
 import { platform } from '#platform';
 import type { WorkerPort } from '../platform.js';
 import { wasmMemory } from './wasm-heap.js';
@@ -27,84 +29,95 @@ interface WasmMemory {
 /** The most a shared memory may grow to, in 64 KiB pages (reserved up front): 2 GiB. */
 export const maxPages = 32768;
 
-/** One part of a split kernel: its module (compiled once per key and thread) and its arguments. */
-export interface KernelPart {
+/** One chunk of a split kernel: its module, compiled once per key and thread. */
+export interface KernelChunk {
   readonly key: string;
   readonly emit: () => Uint8Array;
-  readonly args: readonly number[];
 }
 
-// A worker's slot in the control block (Int32 words): its state, parts ended, a failed part's
-// flag, and the part to run (module id, argument count, arguments).
+// The control block (Int32 words): the team's chunk counter, then a slot per worker: its state,
+// kernels ended, a failed chunk's flag, and the kernel to run (chunk count, module ids, argument
+// count, arguments).
+const COUNTER = 0;
 const STATE = 0;
 const ENDED = 1;
 const FAILED = 2;
-const MODULE = 3;
-const COUNT = 4;
-const ARGS = 5;
+const CHUNKS = 3;
+const maxChunks = 32;
 const maxArgs = 27;
-const slotWords = ARGS + maxArgs;
-// states: on its message queue; waiting on the slot; claimed by this thread (a part being written); a part to run
-const [ON_MESSAGES, WAITING, CLAIMED, PART] = [0, 1, 2, 3];
-/** How long a worker waits on its slot after a part before it goes back to its message queue. */
+const slotWords = CHUNKS + 1 + maxChunks + 1 + maxArgs;
+// states: on its message queue; waiting on the slot; claimed by this thread (a kernel being written); a kernel to run
+const [ON_MESSAGES, WAITING, CLAIMED, KERNEL] = [0, 1, 2, 3];
+/** How long a worker waits on its slot after a kernel before it goes back to its message queue. */
 const waitMs = 20;
-/** How long a thread checks a word before it sleeps on it (Atomics.wait). */
-const spinMs = Number(platform.setting('SHAPED_VIT_SPIN_MS') ?? 2);
+/** How long a thread checks a word before it sleeps on it (Atomics.wait, ~50 us to wake). */
+const spinMs = 2;
 
 // Runs in each worker: compiles a module the first time its id comes (the bytes come along then),
-// runs parts from messages and from its slot, and reports each end on the slot (and by message for
-// a part that came by message).
+// takes chunks of kernels from messages and from its slot, and reports each end on the slot (and
+// by message for a kernel that came by message).
 const workerSource = `
 let memory = null;
+let control = null;
 let slot = null;
+let serves = false;
 const modules = new Map();
 const runs = new Map();
-const [STATE, ENDED, FAILED, MODULE, COUNT, ARGS] = [${STATE}, ${ENDED}, ${FAILED}, ${MODULE}, ${COUNT}, ${ARGS}];
-const [ON_MESSAGES, WAITING, CLAIMED, PART] = [${ON_MESSAGES}, ${WAITING}, ${CLAIMED}, ${PART}];
-let serves = false;
-const ended = () => {
+const [COUNTER, STATE, ENDED, FAILED, CHUNKS] = [${COUNTER}, ${STATE}, ${ENDED}, ${FAILED}, ${CHUNKS}];
+const [ON_MESSAGES, WAITING, CLAIMED, KERNEL] = [${ON_MESSAGES}, ${WAITING}, ${CLAIMED}, ${KERNEL}];
+// takes chunks until none is left; false when one failed
+const take = (ids, args) => {
+  try {
+    for (let c = Atomics.add(control, COUNTER, 1); c < ids.length; c = Atomics.add(control, COUNTER, 1)) runs.get(ids[c])(...args);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const ended = (ok) => {
+  if (!ok) Atomics.store(slot, FAILED, 1);
   Atomics.add(slot, ENDED, 1);
   Atomics.notify(slot, ENDED);
 };
 const serveSlot = () => {
   Atomics.store(slot, STATE, WAITING);
   for (;;) {
-    // spin first: a step's next part usually comes within a fraction of a millisecond, and waking
-    // from Atomics.wait costs ~50 us
+    // spin first: a step's next kernel usually comes within a fraction of a millisecond
     for (const until = performance.now() + ${spinMs}; Atomics.load(slot, STATE) === WAITING && performance.now() < until; );
     Atomics.wait(slot, STATE, WAITING, ${waitMs});
     const state = Atomics.load(slot, STATE);
-    if (state === PART) {
-      try {
-        runs.get(Atomics.load(slot, MODULE))(...slot.subarray(ARGS, ARGS + Atomics.load(slot, COUNT)));
-      } catch {
-        Atomics.store(slot, FAILED, 1);
-      }
+    if (state === KERNEL) {
+      const count = slot[CHUNKS];
+      const ids = slot.slice(CHUNKS + 1, CHUNKS + 1 + count);
+      const args = slot.slice(CHUNKS + 2 + count, CHUNKS + 2 + count + slot[CHUNKS + 1 + count]);
+      const ok = take(ids, args);
       Atomics.store(slot, STATE, WAITING);
-      ended();
+      ended(ok);
     } else if (state === ON_MESSAGES || (state === WAITING && Atomics.compareExchange(slot, STATE, WAITING, ON_MESSAGES) === WAITING)) {
       // a message is coming, or none came for a while
       return;
     }
   }
 };
-receive = async ({ id, module, bytes, args, sharedMemory, control, serve }) => {
+receive = async ({ id, chunks, args, sharedMemory, controlBlock, at, serve }) => {
   if (sharedMemory) {
     memory = sharedMemory;
-    slot = control;
+    control = controlBlock;
+    slot = controlBlock.subarray(at, at + ${slotWords});
     serves = serve;
     return;
   }
-  // a module is registered before it compiles: the next message for it brings no bytes
-  if (!modules.has(module)) modules.set(module, WebAssembly.instantiate(bytes, { env: { memory } }).then((r) => runs.set(module, r.instance.exports.run).get(module)));
-  let failed = false;
+  let ok = true;
   try {
-    (await modules.get(module))(...args);
+    // a module is registered before it compiles: the next message for it brings no bytes
+    for (const { module, bytes } of chunks) if (!modules.has(module)) modules.set(module, WebAssembly.instantiate(bytes, { env: { memory } }).then((r) => runs.set(module, r.instance.exports.run)));
+    await Promise.all(chunks.map(({ module }) => modules.get(module)));
   } catch {
-    failed = true;
+    ok = false;
   }
-  ended();
-  post({ id, failed });
+  ok = ok && take(chunks.map(({ module }) => module), args);
+  ended(true);
+  post({ id, failed: !ok });
   if (serves) serveSlot();
 };
 `;
@@ -119,90 +132,103 @@ function mayBlock(): boolean {
   }
 }
 
-const failure = (key: string) => new Error(`internal: a WebAssembly kernel part failed on a worker (${key})`);
+const failure = (key: string) => new Error(`internal: a WebAssembly kernel chunk failed on a worker (${key})`);
 
 class Worker {
-  /** module ids by key, and the ids whose module the worker has compiled (a part by message ended) */
+  /** module ids by key, those sent (their bytes went by message), those the worker has compiled (a kernel by message ended) */
   private readonly ids = new Map<string, number>();
+  private readonly sent = new Set<number>();
   private readonly compiled = new Set<number>();
   private readonly pending = new Map<number, (failed: boolean) => void>();
-  private readonly sent = new Set<number>();
   private nextId = 0;
-  /** parts ended that this thread has waited for */
-  private ended = 0;
+  /** kernels started on this worker */
+  private started = 0;
 
   constructor(
     private readonly port: WorkerPort,
     memory: WasmMemory,
-    private readonly slot: Int32Array,
+    control: Int32Array,
+    at: number,
     private readonly blocking: boolean,
   ) {
+    this.slot = control.subarray(at, at + slotWords);
     port.onMessage((m) => {
       const { id, failed } = m as { id: number; failed: boolean };
       this.pending.get(id)?.(failed);
       this.pending.delete(id);
       if (this.pending.size === 0) port.keepAlive(false);
     });
-    port.post({ id: -1, sharedMemory: memory, control: slot, serve: blocking, args: [] });
+    port.post({ id: -1, sharedMemory: memory, controlBlock: control, at, serve: blocking });
     port.keepAlive(false);
   }
 
-  /** Starts `part`: through the slot when the worker waits there and has its module (then `wait()` ends it), else by message. */
-  start(part: KernelPart): Promise<void> | null {
-    const module = this.ids.get(part.key) ?? this.ids.set(part.key, this.ids.size).get(part.key)!;
-    this.ended++;
-    if (this.blocking && this.compiled.has(module) && part.args.length <= maxArgs && Atomics.compareExchange(this.slot, STATE, WAITING, CLAIMED) === WAITING) {
-      Atomics.store(this.slot, MODULE, module);
-      Atomics.store(this.slot, COUNT, part.args.length);
-      part.args.forEach((a, k) => Atomics.store(this.slot, ARGS + k, a));
-      Atomics.store(this.slot, STATE, PART);
-      Atomics.notify(this.slot, STATE);
+  private readonly slot: Int32Array;
+
+  /** Starts taking `chunks`: through the slot when the worker waits there and has their modules (then `wait()` ends it), else by message. */
+  start(chunks: readonly KernelChunk[], args: readonly number[]): Promise<void> | null {
+    const modules = chunks.map(({ key }) => this.ids.get(key) ?? this.ids.set(key, this.ids.size).get(key)!);
+    this.started++;
+    const slot = this.slot;
+    if (this.blocking && modules.every((m) => this.compiled.has(m)) && Atomics.compareExchange(slot, STATE, WAITING, CLAIMED) === WAITING) {
+      slot[CHUNKS] = modules.length;
+      slot.set(modules, CHUNKS + 1);
+      slot[CHUNKS + 1 + modules.length] = args.length;
+      slot.set(args, CHUNKS + 2 + modules.length);
+      // the store publishes the words above to the worker that reads the state
+      Atomics.store(slot, STATE, KERNEL);
+      Atomics.notify(slot, STATE);
       return null;
     }
     const id = this.nextId++;
+    const key = chunks[0].key;
     const done = new Promise<void>((resolve, reject) =>
       this.pending.set(id, (failed) => {
-        this.compiled.add(module);
-        if (failed) reject(failure(part.key));
+        modules.forEach((m) => this.compiled.add(m));
+        if (failed) reject(failure(key));
         else resolve();
       }),
     );
     this.port.keepAlive(true);
     // a worker waiting on its slot goes back to its messages
-    if (Atomics.compareExchange(this.slot, STATE, WAITING, ON_MESSAGES) === WAITING) Atomics.notify(this.slot, STATE);
-    this.port.post({ id, module, bytes: this.sent.has(module) ? undefined : part.emit(), args: part.args });
-    this.sent.add(module);
+    if (Atomics.compareExchange(slot, STATE, WAITING, ON_MESSAGES) === WAITING) Atomics.notify(slot, STATE);
+    this.port.post({ id, chunks: chunks.map(({ emit }, k) => ({ module: modules[k], bytes: this.sent.has(modules[k]) ? undefined : emit() })), args });
+    modules.forEach((m) => this.sent.add(m));
     return done;
   }
 
-  /** Blocks until the parts started through the slot have ended. */
+  /** Blocks until the kernel started through the slot has ended on the worker. */
   wait(key: string): void {
-    for (const until = performance.now() + spinMs; Atomics.load(this.slot, ENDED) < this.ended && performance.now() < until; );
-    for (let seen = Atomics.load(this.slot, ENDED); seen < this.ended; seen = Atomics.load(this.slot, ENDED)) Atomics.wait(this.slot, ENDED, seen);
-    if (Atomics.exchange(this.slot, FAILED, 0)) throw failure(key);
+    const slot = this.slot;
+    for (const until = performance.now() + spinMs; Atomics.load(slot, ENDED) < this.started && performance.now() < until; );
+    for (let seen = Atomics.load(slot, ENDED); seen < this.started; seen = Atomics.load(slot, ENDED)) Atomics.wait(slot, ENDED, seen);
+    if (Atomics.exchange(slot, FAILED, 0)) throw failure(key);
   }
 }
 
 export interface Team {
-  /** the shared memory every part reads and writes */
+  /** the shared memory every chunk reads and writes */
   readonly memory: WasmMemory;
-  /** threads that run parts: this one and the workers */
+  /** threads that take chunks: this one and the workers */
   readonly size: number;
-  /** Runs `parts[0]` here and the rest on workers, concurrently; at most `size` parts. */
-  run(parts: readonly KernelPart[]): Promise<void>;
+  /**
+   * Runs the chunks (at most 32), each once, on this thread and the workers at once: thread t
+   * passes `args(t)` (at most 27 numbers) to each chunk it takes. One chunk runs here alone.
+   */
+  run(chunks: readonly KernelChunk[], args: (thread: number) => readonly number[]): Promise<void>;
 }
 
-/** This thread's instances of the modules, by key: a promise while one compiles. */
-const local = new Map<string, Promise<(...args: number[]) => void>>();
-const ready = new Map<string, (...args: number[]) => void>();
+type Run = (...args: number[]) => void;
+/** This thread's instances of the modules, by key: a promise while one compiles, then the function. */
+const compiling = new Map<string, Promise<Run>>();
+const ready = new Map<string, Run>();
 
-async function localRun(memory: WasmMemory, part: KernelPart): Promise<(...args: number[]) => void> {
-  let instance = local.get(part.key);
+async function localRun(memory: WasmMemory, chunk: KernelChunk): Promise<Run> {
+  let instance = compiling.get(chunk.key);
   if (!instance) {
     // compiled asynchronously, as browsers require on their main thread for all but tiny modules
-    instance = WebAssembly.instantiate(part.emit(), { env: { memory } }).then((r) => r.instance.exports.run as (...args: number[]) => void);
-    local.set(part.key, instance);
-    ready.set(part.key, await instance);
+    instance = WebAssembly.instantiate(chunk.emit(), { env: { memory } }).then((r) => r.instance.exports.run as Run);
+    compiling.set(chunk.key, instance);
+    ready.set(chunk.key, await instance);
   }
   return instance;
 }
@@ -220,25 +246,31 @@ function makeTeam(): Team | null {
     return null;
   }
   const blocking = mayBlock();
-  const control = new Int32Array(new SharedArrayBuffer(size * slotWords * 4));
+  const control = new Int32Array(new SharedArrayBuffer((1 + (size - 1) * slotWords) * 4));
   const workers: Worker[] = [];
   for (let k = 1; k < size; k++) {
     const port = platform.sharedMemoryWorker(workerSource);
     if (!port) return null;
-    workers.push(new Worker(port, memory, control.subarray(k * slotWords, (k + 1) * slotWords), blocking));
+    workers.push(new Worker(port, memory, control, 1 + (k - 1) * slotWords, blocking));
   }
   return {
     memory,
     size,
-    async run(parts) {
-      const [first, ...rest] = parts;
-      const run = ready.get(first.key) ?? (await localRun(memory, first));
-      const started = rest.map((p, k) => workers[k].start(p));
-      run(...first.args);
-      started.forEach((byMessage, k) => byMessage ?? workers[k].wait(rest[k].key));
-      const messages = started.filter((s) => s !== null);
-      // a part on this thread alone (a one-thread kernel) waits for nothing more
-      if (messages.length) await Promise.all(messages);
+    async run(chunks, args) {
+      if (chunks.length > maxChunks) throw new Error(`internal: a kernel of ${chunks.length} chunks (at most ${maxChunks})`);
+      const own = args(0);
+      if (own.length > maxArgs) throw new Error(`internal: a kernel of ${own.length} arguments (at most ${maxArgs})`);
+      if (chunks.length === 1) return (ready.get(chunks[0].key) ?? (await localRun(memory, chunks[0])))(...own);
+      Atomics.store(control, COUNTER, 0);
+      const byMessage = workers.map((w, k) => w.start(chunks, args(k + 1)));
+      try {
+        for (let c = Atomics.add(control, COUNTER, 1); c < chunks.length; c = Atomics.add(control, COUNTER, 1)) (ready.get(chunks[c].key) ?? (await localRun(memory, chunks[c])))(...own);
+      } finally {
+        // the workers end before the kernel does, even when a chunk here failed (the next kernel resets the counter)
+        Atomics.store(control, COUNTER, chunks.length);
+        // (a promise's executor runs at once: the wait blocks here, and a failure rejects)
+        await Promise.all(byMessage.map((m, k) => m ?? new Promise<void>((resolve) => resolve(workers[k].wait(chunks[0].key)))));
+      }
     },
   };
 }

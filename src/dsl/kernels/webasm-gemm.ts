@@ -11,7 +11,7 @@ import type { MatmulPlan } from '../ops/matmul.js';
 import { FunctionBody, i32, moduleBytes, v128 } from './wasm-emit.js';
 import { Simd, type SimdValue } from './wasm-simd.js';
 import { relaxedSimd } from './wasm-features.js';
-import { maxPages, threadTeam, type KernelPart } from './wasm-threads.js';
+import { maxPages, threadTeam } from './wasm-threads.js';
 import { heapArrays } from './wasm-arrays.js';
 import { wasmMemory } from './wasm-heap.js';
 import { platform } from '#platform';
@@ -286,19 +286,29 @@ function emitGemm(p: MatmulPlan, part: Part, shared: boolean, epilogue: Epilogue
 /** Multiply-adds below which a GEMM runs whole on this thread (a part's round trip costs ~0.1 ms). */
 const minThreadedWork = 2_000_000;
 
-/** C split into at most `count` parts: by batches when there are enough, else by columns (panels outer) or rows, in whole tiles. */
-function split(p: MatmulPlan, count: number): Part[] {
+/** Chunks per thread of a threaded GEMM: threads take them in turn, so one that starts late or runs slower takes fewer. */
+const chunksPerThread = 4;
+/** The fewest rows of a chunk split by rows: each chunk packs all of op(B) again. */
+const minChunkRows = 64;
+
+/**
+ * C split into chunks for `threads` threads (at least one each): by batches when there are enough,
+ * else by columns (panels outer) or rows, in whole tiles.
+ */
+function split(p: MatmulPlan, threads: number): Part[] {
   const all = (b: readonly [number, number], r: readonly [number, number], c: readonly [number, number] = [0, p.n]): Part => ({ batches: b, rows: r, cols: c });
-  if (count < 2 || p.batch * p.m * p.n * p.k < minThreadedWork) return [all([0, p.batch], [0, p.m])];
-  const cuts = (total: number, unit: number) => {
+  if (threads < 2 || p.batch * p.m * p.n * p.k < minThreadedWork) return [all([0, p.batch], [0, p.m])];
+  const cuts = (total: number, unit: number, count: number) => {
     const size = Math.ceil(total / count / unit) * unit;
     const out: Array<[number, number]> = [];
     for (let from = 0; from < total; from += size) out.push([from, Math.min(total, from + size)]);
     return out;
   };
-  if (p.batch >= count) return cuts(p.batch, 1).map((b) => all(b, [0, p.m]));
-  if (panelsOuter(p)) return cuts(p.n, NR).map((c) => all([0, p.batch], [0, p.m], c));
-  return cuts(p.m, MR).map((r) => all([0, p.batch], r));
+  const count = threads * chunksPerThread;
+  if (p.batch >= threads) return cuts(p.batch, 1, Math.min(count, p.batch)).map((b) => all(b, [0, p.m]));
+  if (panelsOuter(p)) return cuts(p.n, NR, count).map((c) => all([0, p.batch], [0, p.m], c));
+  // a whole number of chunks per thread, so none is left for one thread alone
+  return cuts(p.m, MR, threads * Math.max(1, Math.min(chunksPerThread, Math.floor(p.m / minChunkRows / threads)))).map((r) => all([0, p.batch], r));
 }
 
 // SHAPED_VIT_GEMM_THREADS=1 keeps every GEMM on one thread (for comparisons)
@@ -350,15 +360,18 @@ export async function gemm(
   const key = `${p.batch},${p.m},${p.k},${p.n},${p.transposeA},${p.transposeB},${p.batchedB}${epilogue ? ` ${epilogue.access} ${epilogue.key}` : ''}`;
   const team = threadTeam();
   const arrays = heapArrays();
-  const parts = split(p, team && arrays ? Math.min(team.size, threads) : 1);
+  const threadCount = team && arrays ? Math.min(team.size, threads) : 1;
+  const parts = split(p, threadCount);
   // B's panels (one, when panels are outer), then (op(A) = Aᵀ) one row block of A (all of them)
   const packLength = panelsOuter(p) ? NR * p.k + (packsA(p) ? Math.ceil(p.m / MR) * MR * p.k : 0) : (Math.ceil(p.n / NR) * NR + (packsA(p) ? MR : 0)) * kBlocks(p).size;
   // in place where the team's memory holds (or can take) the arrays, else copied through the heap
-  const placed = team && arrays?.place([aValues, bValues, out, ...operands], [true, true, false, ...operands.map(() => true)], parts.map(() => packLength));
+  const placed = team && arrays?.place([aValues, bValues, out, ...operands], [true, true, false, ...operands.map(() => true)], Array.from({ length: parts.length > 1 ? team.size : 1 }, () => packLength));
   if (team && placed) {
     const [a, b, c, ...ops] = placed.views;
     try {
-      await team.run(parts.map((part, j): KernelPart => ({ key: `${key}|${part.batches}|${part.rows}|${part.cols}`, emit: () => emitGemm(p, part, true, epilogue), args: [a.byteOffset, b.byteOffset, c.byteOffset, placed.scratch[j].byteOffset, ...ops.map((o) => o.byteOffset)] })));
+      const chunks = parts.map((part) => ({ key: `${key}|${part.batches}|${part.rows}|${part.cols}`, emit: () => emitGemm(p, part, true, epilogue) }));
+      // each thread packs into its own scratch
+      await team.run(chunks, (thread) => [a.byteOffset, b.byteOffset, c.byteOffset, placed.scratch[thread].byteOffset, ...ops.map((o) => o.byteOffset)]);
       if (c !== out) out.set(c);
     } finally {
       placed.release();
