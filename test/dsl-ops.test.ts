@@ -286,9 +286,12 @@ eachBackend('concat, slice and take', async (t) => {
   };
   await checkOp(t, { inputs: [{ shape: [2, 1, 3] }, { shape: [2, 4, 3] }], ours: (a, b) => sv.concat(a, b as never, 1) as Tensor, ref: (a, b) => cat(a, b, 1) });
   await checkOp(t, { inputs: [{ shape: [3, 2] }, { shape: [1, 2] }], ours: (a, b) => sv.concat(a, b as never, 0) as Tensor, ref: (a, b) => cat(a, b, 0) });
+  // many rows of runs of vectors and single floats (webasm: a WebAssembly copy loop)
+  await checkOp(t, { inputs: [{ shape: [5, 7, 6] }, { shape: [5, 2, 6] }], ours: (a, b) => sv.concat(a, b as never, 1) as Tensor, ref: (a, b) => cat(a, b, 1) });
   const sliceRef = (x: Ref, start: number, end: number): Ref =>
     alongAxis(x, 1, (v) => v.slice(start, end));
   await checkOp(t, { inputs: [{ shape: [2, 5, 3] }], ours: (x) => sv.slice(x, 1, 1, 4 as never) as Tensor, ref: (x) => sliceRef(x, 1, 4) });
+  await checkOp(t, { inputs: [{ shape: [6, 11, 5] }], ours: (x) => sv.slice(x, 1, 2, 9 as never) as Tensor, ref: (x) => sliceRef(x, 2, 9) });
   await checkOp(t, {
     inputs: [{ shape: [2, 5, 3] }],
     ours: (x) => sv.take(x, 1, 0 as never) as Tensor,
