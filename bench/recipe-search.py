@@ -14,7 +14,7 @@ cost: forward multiply-adds per image times images seen, relative to the quick p
 import argparse, json, math, os, subprocess, sys, time
 
 QUICK = dict(patch=8, dim=64, heads=4, mlp=128, layers=2, batch=64, epochs=14, lr=2e-3, wd=0.05, opt="adamw",
-             smoothing=0.1, warmup=0, eta_min=1e-5, augment="none", ema=0.0)
+             smoothing=0.1, warmup=0, eta_min=1e-5, augment="none", ema=0.0, pool="cls")
 
 
 def recipe(**kw):
@@ -47,12 +47,19 @@ RECIPES = {
     "p4-fc8": recipe(augment="flip-crop", patch=4, epochs=8),
     "e96-l3-fc14": recipe(augment="flip-crop", dim=96, mlp=192, layers=3),
     "e80-fc20": recipe(augment="flip-crop", dim=80, mlp=160, epochs=20),
+    # the 3-layer preset of 2026-12-05 and variants at about its compute
+    "l3-b128-fc36": recipe(augment="flip-crop", layers=3, batch=128, lr=3e-3, epochs=36),
+    "l3-b128-fc36-gap": recipe(augment="flip-crop", layers=3, batch=128, lr=3e-3, epochs=36, pool="gap"),
+    "l3-b128-fc36-mean": recipe(augment="flip-crop", layers=3, batch=128, lr=3e-3, epochs=36, pool="mean"),
+    "l3-b128-fc36-ls0": recipe(augment="flip-crop", layers=3, batch=128, lr=3e-3, epochs=36, smoothing=0.0),
+    "l3-b128-f36": recipe(augment="flip", layers=3, batch=128, lr=3e-3, epochs=36),
+    "l3-b128-fc36-wd01": recipe(augment="flip-crop", layers=3, batch=128, lr=3e-3, epochs=36, wd=0.01),
 }
 
 
 def macs(r):
     """Forward multiply-adds per image: patch projection, per-token linears, attention scores and mixing, head."""
-    tokens = (32 // r["patch"]) ** 2 + 1
+    tokens = (32 // r["patch"]) ** 2 + (r["pool"] != "gap")
     e, m = r["dim"], r["mlp"]
     per_token = r["layers"] * (4 * e * e + 2 * e * m)
     attention = r["layers"] * 2 * tokens * tokens * e
@@ -61,6 +68,41 @@ def macs(r):
 
 def cost(r):
     return round(macs(r) * r["epochs"] / (macs(QUICK) * QUICK["epochs"]), 2)
+
+
+def gap_vit(model):
+    """The same ViT with global average pooling over the patch tokens' final LayerNorm, no class token."""
+    import types
+    from torch import nn
+    del model.class_token
+    model.pos_embedding = nn.Parameter(model.pos_embedding.detach()[:, 1:].clone())
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        p = self.p
+        x = x.reshape(n, c, h // p, p, w // p, p).permute(0, 2, 4, 3, 5, 1).reshape(n, (h // p) * (w // p), -1)
+        x = self.seq_project(x) + self.pos_embedding
+        return self.classifier(self.ln(self.encoder(x)).mean(1))
+
+    model.forward = types.MethodType(forward, model)
+    return model
+
+
+def mean_vit(model):
+    """The same ViT, class token kept, classified from the mean of all tokens' final LayerNorm."""
+    import types
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        p = self.p
+        x = x.reshape(n, c, h // p, p, w // p, p).permute(0, 2, 4, 3, 5, 1).reshape(n, (h // p) * (w // p), -1)
+        x = self.seq_project(x)
+        x = torch.cat([self.class_token.expand(n, -1, -1), x], dim=1) + self.pos_embedding
+        return self.classifier(self.ln(self.encoder(x)).mean(1))
+
+    import torch
+    model.forward = types.MethodType(forward, model)
+    return model
 
 
 def train(name, r, data, torch_vit):
@@ -74,7 +116,12 @@ def train(name, r, data, torch_vit):
     torch.backends.cudnn.allow_tf32 = False
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(0)
-    model = ViT(patch_size=r["patch"], embed_dim=r["dim"], n_heads=r["heads"], diff_dim=r["mlp"], num_layers=r["layers"]).to(dev)
+    model = ViT(patch_size=r["patch"], embed_dim=r["dim"], n_heads=r["heads"], diff_dim=r["mlp"], num_layers=r["layers"])
+    if r["pool"] == "gap":
+        model = gap_vit(model)
+    if r["pool"] == "mean":
+        model = mean_vit(model)
+    model = model.to(dev)
     ema = [p.detach().clone() for p in model.parameters()] if r["ema"] else None
     Opt = torch.optim.AdamW if r["opt"] == "adamw" else torch.optim.Adam
     opt = Opt(model.parameters(), lr=r["lr"], betas=(0.9, 0.999), weight_decay=r["wd"])
@@ -86,9 +133,12 @@ def train(name, r, data, torch_vit):
     ar = torch.arange(32, device=dev)
 
     def augment(x):
-        if r["augment"] != "flip-crop":
+        if r["augment"] == "none":
             return x
         b = x.shape[0]
+        if r["augment"] == "flip":
+            flip = torch.rand(b, device=dev) < 0.5
+            return torch.where(flip[:, None, None, None], x.flip(3), x)
         padded = nn.functional.pad(x, (4, 4, 4, 4))
         top = torch.randint(0, 9, (b,), device=dev)
         left = torch.randint(0, 9, (b,), device=dev)

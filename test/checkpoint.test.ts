@@ -37,6 +37,23 @@ test('bytes round trip: encodeCheckpoint -> decodeCheckpoint restores config, we
   t.deepEqual(await flat(back.params), await flat(params));
 });
 
+test("pool 'mean' is stored and restored; a config that reads the sequence otherwise is refused by name", async (t) => {
+  const meanPool = vit.config({ ...small, pool: 'mean' });
+  const params = vit.init(meanPool, { seed: 4 });
+  const bytes = await encodeCheckpoint(meanPool, params);
+  t.is(decodeCheckpoint(bytes).cfg.pool, 'mean');
+  t.is(decodeCheckpoint(bytes, { expected: meanPool }).cfg.pool, 'mean');
+  t.throws(() => decodeCheckpoint(bytes, { fileName: 'm.safetensors', expected: small }), {
+    message: "m.safetensors: the file's model classifies the mean of all tokens, the given config the class token (pool 'token')",
+  });
+  // the class token's checkpoints store no pool, as before it existed
+  const plain = await encodeCheckpoint(small, vit.init(small, { seed: 4 }));
+  t.is(JSON.parse(inspectSafetensors(plain, 'x').metadata.config).pool, undefined);
+  t.throws(() => decodeCheckpoint(withConfig(bytes, { ...vit.torchConfig(meanPool), pool: 'max' }), { fileName: 'evil.safetensors' }), {
+    message: "evil.safetensors: pool must be 'token' or 'mean', got \"max\" (a string)",
+  });
+});
+
 test('file round trip, and the file is exactly the bytes encodeCheckpoint makes', async (t) => {
   const dir = await tmp();
   const file = path.join(dir, 'm.safetensors');

@@ -219,6 +219,15 @@ test('attention rollout: identity attention gives the residual-only map; attenti
   const map = attentionRollout([focused], 0, heads, tokens);
   t.is(map[2], 1);
   t.deepEqual([map[0], map[1], map[3]], [0, 0, 0]);
+  // one layer where the class token attends to patch 1 and the patches to patch 4 (token 4 to
+  // itself): with the residual, rows are half self, half target. The class token's row sees patch 1
+  // alone; the mean of all rows sees patch 1 (0.2), patches 2 and 3 (their own halves, 0.1) and
+  // patch 4 (0.5)
+  const split = new Float32Array(heads * tokens * tokens);
+  for (let h = 0; h < heads; h++) for (let r = 0; r < tokens; r++) split[h * tokens * tokens + r * tokens + (r === 0 ? 1 : 4)] = 1;
+  t.deepEqual([...attentionRollout([split], 0, heads, tokens, 'token')], [1, 0, 0, 0]);
+  const mean = [...attentionRollout([split], 0, heads, tokens, 'mean')];
+  [0.4, 0.2, 0.2, 1].forEach((v, k) => t.true(Math.abs(mean[k] - v) < 1e-6, `patch ${k + 1}: ${mean[k]}, expected ${v}`));
 });
 
 test('ConfusionMatrix counts (true, predicted) pairs; per-class accuracy; SVG lists every count', (t) => {

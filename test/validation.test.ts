@@ -36,6 +36,7 @@ test('vit.config from plain JS: an unknown key names the nearest valid one', (t)
 test('vit.config from plain JS: types are checked', (t) => {
   t.deepEqual(problems(t, { ...seed, heads: '12' }), ['heads must be a number, got "12" (a string)']);
   t.deepEqual(problems(t, { ...seed, dropout: '0.1' }), ['dropout must be a number, got "0.1" (a string)']);
+  t.deepEqual(problems(t, { ...seed, pool: 'avg' }), ['pool must be \'token\' or \'mean\', got "avg" (a string)']);
   t.deepEqual(problems(t, 'seed'), ['a ViT config must be an object, got "seed" (a string)']);
   t.deepEqual(problems(t, null), ['a ViT config must be an object, got null']);
 });

@@ -74,6 +74,12 @@ expectType<64>(b16.headDim);
 vit.config({ imageSize: 32, patchSize: 5, channels: 3, embedDim: 384, heads: 12, mlpDim: 384, layers: 7, classes: 10 });
 // @ts-expect-error embedDim 384 is not divisible by heads 7
 vit.config({ imageSize: 32, patchSize: 8, channels: 3, embedDim: 384, heads: 7, mlpDim: 384, layers: 7, classes: 10 });
+// the classifier reads the class token or the mean of all tokens: the shapes are the same
+const meanPooled = vit.config({ ...vit.seedConfig, pool: 'mean' });
+expectType<17>(meanPooled.tokens);
+expectType<Tensor<[4, 10]>>(vit.apply(meanPooled, vit.init(meanPooled, { seed: 0 }), zeros([4, 3, 32, 32])));
+// @ts-expect-error pool is 'token' or 'mean'
+vit.config({ ...vit.seedConfig, pool: 'avg' });
 
 const params = vit.init(seed, { seed: 0 });
 expectType<Tensor<[1, 17, 384]>>(params.posEmbedding);

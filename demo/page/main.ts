@@ -213,7 +213,7 @@ async function showAttention(params: TrainState['params']): Promise<void> {
     }),
   );
   const side = cfg.imageSize / cfg.patchSize;
-  const map = attentionRollout(layers, 0, cfg.heads, cfg.tokens);
+  const map = attentionRollout(layers, 0, cfg.heads, cfg.tokens, cfg.pool);
   const lo = Math.min(...map);
   const span = Math.max(...map) - lo || 1;
   const picture = $<HTMLCanvasElement>('attention-image');

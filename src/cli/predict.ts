@@ -155,7 +155,7 @@ function vitPredictor({ cfg, params }: { cfg: VitConfig; params: VitParams }): P
   return {
     cfg,
     logits: (x) => vit.applyWithAttention(cfg, params, x),
-    rollout: (layers, b) => ({ map: attentionRollout(layers, b, cfg.heads, cfg.tokens), grid: cfg.imageSize / cfg.patchSize }),
+    rollout: (layers, b) => ({ map: attentionRollout(layers, b, cfg.heads, cfg.tokens, cfg.pool), grid: cfg.imageSize / cfg.patchSize }),
   };
 }
 

@@ -9,6 +9,7 @@ import { CIFAR10_CLASSES, CIFAR_SIDE, loadCifar10, recordCounts } from '../data/
 import { writeFileAtomic } from '../io/atomic.js';
 import { ConfusionMatrix, renderConfusionSvg } from '../train/confusion.js';
 import { CONFIG_LIMITS } from '../vit/checkpoint.js';
+import { vitPools } from '../vit/index.js';
 import { RESNET_LIMITS } from '../resnet/checkpoint.js';
 import { modelKinds, modelNames } from '../train/models.js';
 import { inspectModelFile, loadModelFile, type KindAndConfig } from '../train/model-file.js';
@@ -34,6 +35,7 @@ const spec = {
   'mlp-dim': { type: 'int', min: 1, max: CONFIG_LIMITS.diff_dim, help: `MLP hidden dim` },
   layers: { type: 'int', min: 1, max: CONFIG_LIMITS.num_layers, help: `encoder layers` },
   dropout: { type: 'float', min: 0, max: 0.99, help: `dropout on attention weights and the MLP` },
+  pool: { type: 'enum', values: vitPools, help: `what the classifier reads: the class token, or the mean of all tokens` },
   'batch-size': { type: 'int', min: 1, max: 4096, help: `batch size` },
   epochs: { type: 'int', min: 1, help: `epochs, also the cosine T_max` },
   lr: { type: 'float', min: 0, help: `base learning rate` },

@@ -45,7 +45,7 @@ export interface CheckpointModel<Cfg extends In, P, In = Cfg> {
   /** a config given by the caller, validated (CheckpointError naming the file) */
   validConfig(input: In, fileName: string): Cfg;
   /** the torch constructor's names, for `__metadata__.config` */
-  torchConfig(cfg: In): Record<string, number>;
+  torchConfig(cfg: In): Record<string, number | string>;
   describe(cfg: In): string;
   /** counted arithmetically, so a hostile config is refused by size before its tensors are listed */
   parameterCount(cfg: Cfg): number;
@@ -71,12 +71,12 @@ export async function tensorEntries(pairs: ReadonlyArray<readonly [string, Tenso
 }
 
 /** The checkpoint's metadata: `extra`, the model's kind and config. */
-export function checkpointMetadata<In>(model: { readonly kind: string; torchConfig(cfg: In): Record<string, number> }, cfg: In, extra: Record<string, string> = {}): Record<string, string> {
+export function checkpointMetadata<In>(model: { readonly kind: string; torchConfig(cfg: In): Record<string, number | string> }, cfg: In, extra: Record<string, string> = {}): Record<string, string> {
   return { ...extra, model: model.kind, config: JSON.stringify(model.torchConfig(cfg)) };
 }
 
 /** A model's checkpoint bytes: its state_dict, kind and config; non-finite weights are refused naming `what` (the caller, or the file being written). */
-export async function encodeModel<In, P>(model: { readonly kind: string; torchConfig(cfg: In): Record<string, number>; stateDict(params: P): Array<[string, Tensor]> }, cfg: In, params: P, extra: Record<string, string>, what: string): Promise<Uint8Array> {
+export async function encodeModel<In, P>(model: { readonly kind: string; torchConfig(cfg: In): Record<string, number | string>; stateDict(params: P): Array<[string, Tensor]> }, cfg: In, params: P, extra: Record<string, string>, what: string): Promise<Uint8Array> {
   const entries = await tensorEntries(model.stateDict(params));
   requireFinite(entries, what);
   return encodeSafetensors(entries, checkpointMetadata(model, cfg, extra));

@@ -5,7 +5,7 @@ import { sequenceS, sequenceT } from 'fp-ts/lib/Apply.js';
 import * as O from 'fp-ts/lib/Option.js';
 import { isJsonObject } from '../io/validation.js';
 import { resnet } from '../resnet/index.js';
-import { vit, type VitConfig } from '../vit/index.js';
+import { vit, vitPools, type VitConfig, type VitPool } from '../vit/index.js';
 import { modelKinds, modelNames, type ImageModelConfig, type ModelName, type SomeModelKind } from './models.js';
 import { adam, adamw, sgd, type Transform } from './optim.js';
 import { cifarVitSchedule, cosineAnnealing, type Schedule } from './schedule.js';
@@ -28,6 +28,8 @@ export interface Recipe {
   mlpDim: number;
   layers: number;
   dropout: number;
+  /** what the classifier reads: the class token, or the mean of all tokens */
+  pool: VitPool;
   batchSize: number;
   epochs: number;
   lr: number;
@@ -48,28 +50,28 @@ export interface Recipe {
 export const presets: Record<PresetName, Recipe> = {
   seed: {
     model: 'vit', width: 8, blocks: 1,
-    patchSize: 8, embedDim: 384, heads: 12, mlpDim: 384, layers: 7, dropout: 0,
+    patchSize: 8, embedDim: 384, heads: 12, mlpDim: 384, layers: 7, dropout: 0, pool: 'token',
     batchSize: 128, epochs: 250, lr: 1e-3, betas: [0.9, 0.999], weightDecay: 5e-5, optimizer: 'adam', momentum: 0,
     labelSmoothing: 0.1, warmupEpochs: 10, etaMin: 1e-5, augment: 'autoaugment', seed: 0, limitTrain: undefined, limitTest: undefined,
   },
   // sized for a 2-core CPU (README "Results"; the recipe search that chose it: docs/recipes.md)
   quick: {
     model: 'vit', width: 8, blocks: 1,
-    patchSize: 8, embedDim: 64, heads: 4, mlpDim: 128, layers: 3, dropout: 0,
+    patchSize: 8, embedDim: 64, heads: 4, mlpDim: 128, layers: 3, dropout: 0, pool: 'mean',
     batchSize: 128, epochs: 36, lr: 3e-3, betas: [0.9, 0.999], weightDecay: 0.05, optimizer: 'adamw', momentum: 0,
     labelSmoothing: 0.1, warmupEpochs: 0, etaMin: 1e-5, augment: 'flip-crop', seed: 0, limitTrain: undefined, limitTest: undefined,
   },
   // a ResNet-8 with GroupNorm (width 8) on 10,000 training images, sized for a 2-core CPU (README "A ResNet")
   resnet: {
     model: 'resnet', width: 8, blocks: 1,
-    patchSize: 8, embedDim: 64, heads: 4, mlpDim: 128, layers: 2, dropout: 0,
+    patchSize: 8, embedDim: 64, heads: 4, mlpDim: 128, layers: 2, dropout: 0, pool: 'token',
     batchSize: 128, epochs: 4, lr: 3e-3, betas: [0.9, 0.999], weightDecay: 5e-4, optimizer: 'adamw', momentum: 0,
     labelSmoothing: 0, warmupEpochs: 0, etaMin: 1e-5, augment: 'flip-crop', seed: 0, limitTrain: 10000, limitTest: 2000,
   },
 };
 
 /** The recipe knobs of each model kind (a flag of the other kind is refused). */
-export const modelKnobs: Record<ModelName, readonly (keyof Recipe)[]> = { vit: ['patchSize', 'embedDim', 'heads', 'mlpDim', 'layers', 'dropout'], resnet: ['width', 'blocks'] };
+export const modelKnobs: Record<ModelName, readonly (keyof Recipe)[]> = { vit: ['patchSize', 'embedDim', 'heads', 'mlpDim', 'layers', 'dropout', 'pool'], resnet: ['width', 'blocks'] };
 
 /** GroupNorm groups of the ResNet a recipe trains (width must be a multiple). */
 export const RESNET_NORM_GROUPS = 4;
@@ -82,7 +84,7 @@ export function recipeModel(r: Recipe): { kind: SomeModelKind; cfg: ImageModelCo
 
 /** The CIFAR-10 (32x32x3, 10 classes) ViT a recipe's ViT knobs describe; throws the shape rules' message. */
 export function recipeConfig(r: Recipe): VitConfig {
-  return vit.config({ imageSize: 32, patchSize: r.patchSize, channels: 3, embedDim: r.embedDim, heads: r.heads, mlpDim: r.mlpDim, layers: r.layers, classes: 10, dropout: r.dropout });
+  return vit.config({ imageSize: 32, patchSize: r.patchSize, channels: 3, embedDim: r.embedDim, heads: r.heads, mlpDim: r.mlpDim, layers: r.layers, classes: 10, dropout: r.dropout, pool: r.pool });
 }
 
 export function recipeOptimizer(r: Recipe): Transform<unknown> {
@@ -97,8 +99,8 @@ export function recipeSchedule(r: Recipe): Schedule {
     : cosineAnnealing({ baseLr: r.lr, tMax: r.epochs, etaMin: r.etaMin });
 }
 
-// recipes stored before the model kinds existed are ViT recipes
-const beforeModelKinds: Partial<Recipe> = { model: 'vit', width: presets.seed.width, blocks: presets.seed.blocks };
+// recipes stored before the model kinds existed are ViT recipes; before the pool knob, the class token's
+const beforeModelKinds: Partial<Recipe> = { model: 'vit', width: presets.seed.width, blocks: presets.seed.blocks, pool: 'token' };
 const allPresent = sequenceS(O.Apply);
 const finite = (v: unknown): O.Option<number> => (typeof v === 'number' && Number.isFinite(v) ? O.some(v) : O.none);
 const oneOf = <T extends string>(names: readonly T[], v: unknown): O.Option<T> => O.fromNullable(names.find((name) => name === v));
@@ -127,6 +129,7 @@ export function parseRecipe(text: string): Recipe | null {
     mlpDim: num('mlpDim'),
     layers: num('layers'),
     dropout: num('dropout'),
+    pool: oneOf(vitPools, stored('pool')),
     batchSize: num('batchSize'),
     epochs: num('epochs'),
     lr: num('lr'),

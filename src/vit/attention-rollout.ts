@@ -1,14 +1,15 @@
 // Attention rollout (Abnar & Zuidema 2020): how much each patch flows into the class token through
-// all layers. Per layer the heads' attention is averaged, the residual path added (0.5·A + 0.5·I,
+// all layers (or into the mean of all tokens, for a ViT that classifies their mean). Per layer the heads' attention is averaged, the residual path added (0.5·A + 0.5·I,
 // rows renormalized), and the layers multiplied, first layer rightmost. Plain arrays: the matrices
 // are tokens × tokens, tiny next to the forward pass that produced them.
 
 /**
- * The class token's rollout over the patches of image `b`, as a grid×grid map scaled to max 1.
+ * The rollout over the patches of image `b` into what the classifier reads (`pool`, as the ViT
+ * config says: the class token, or the mean of all tokens), as a grid×grid map scaled to max 1.
  * `layers[l]` holds that layer's attention weights [B, heads, T, T] (row = query) as read from
  * vit.applyWithAttention; T = 1 + grid².
  */
-export function attentionRollout(layers: readonly Float32Array[], b: number, heads: number, tokens: number): Float32Array {
+export function attentionRollout(layers: readonly Float32Array[], b: number, heads: number, tokens: number, pool: 'token' | 'mean' = 'token'): Float32Array {
   const t = tokens;
   let rollout = identity(t);
   for (const att of layers) {
@@ -23,10 +24,14 @@ export function attentionRollout(layers: readonly Float32Array[], b: number, hea
     }
     rollout = matmul(a, rollout, t);
   }
+  // the class token's row, or the mean of all rows
+  const flow = new Float64Array(t);
+  const rows = pool === 'mean' ? t : 1;
+  for (let r = 0; r < rows; r++) for (let c = 0; c < t; c++) flow[c] += rollout[r * t + c] / rows;
   const patches = new Float32Array(t - 1);
   let max = 0;
-  for (let p = 1; p < t; p++) max = Math.max(max, rollout[p]);
-  for (let p = 1; p < t; p++) patches[p - 1] = max > 0 ? rollout[p] / max : 0;
+  for (let p = 1; p < t; p++) max = Math.max(max, flow[p]);
+  for (let p = 1; p < t; p++) patches[p - 1] = max > 0 ? flow[p] / max : 0;
   return patches;
 }
 

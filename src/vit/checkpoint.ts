@@ -4,7 +4,7 @@
 // is bounded and must describe exactly the bytes present before any tensor is listed or decoded,
 // every problem list is capped, and non-finite weights are refused.
 import { decodeSafetensors, inspectSafetensors, type LoadedTensor, type SafetensorsHeader } from '../io/safetensors.js';
-import { allFields, oneLine, orThrow, valid } from '../io/validation.js';
+import { allFields, isJsonObject, oneLine, orThrow, valid } from '../io/validation.js';
 import {
   CheckpointError,
   encodeModel,
@@ -14,7 +14,7 @@ import {
   storedConfigFields,
   type CheckpointModel,
 } from '../nn/model-checkpoint.js';
-import { checkedConfig, torchConfig, type VitConfig, type VitConfigInput } from './config.js';
+import { checkedConfig, poolOf, torchConfig, type VitConfig, type VitConfigInput } from './config.js';
 import { expectedShapes, fromStateDict, stateDict, type VitParams } from './params.js';
 
 export { CheckpointError };
@@ -60,9 +60,10 @@ export interface Loaded<C extends VitConfigInput = VitConfigInput> {
   readonly metadata: Record<string, string>;
 }
 
-/** The config stored in a checkpoint's metadata (PyTorch names), bounded by CONFIG_LIMITS. */
+/** The config stored in a checkpoint's metadata (PyTorch names), bounded by CONFIG_LIMITS; no `pool` is the class token. */
 export function configFromMetadata(metadata: Record<string, string>, fileName: string): VitConfigInput {
   const num = storedConfigFields(metadata, fileName, CONFIG_LIMITS);
+  const pool = storedPool(metadata);
   // every bad field at once
   const fields = allFields({
     classes: num('num_classes'),
@@ -73,8 +74,16 @@ export function configFromMetadata(metadata: Record<string, string>, fileName: s
     heads: num('n_heads'),
     mlpDim: num('diff_dim'),
     layers: num('num_layers'),
+    pool: pool === undefined ? valid(undefined) : poolOf(pool),
   });
-  return orThrow(fields, (problems) => new CheckpointError(`${fileName}: ${oneLine(problems)}`));
+  const { pool: stored, ...shape } = orThrow(fields, (problems) => new CheckpointError(`${fileName}: ${oneLine(problems)}`));
+  return stored === undefined ? shape : { ...shape, pool: stored };
+}
+
+/** `__metadata__.config.pool` as stored (storedConfigFields has checked the config is a JSON object). */
+function storedPool(metadata: Record<string, string>): unknown {
+  const config: unknown = JSON.parse(metadata.config);
+  return isJsonObject(config) ? config.pool : undefined;
 }
 
 /** A validated config (the shape rules' messages, prefixed with the file), typed as the given one. */
@@ -85,6 +94,8 @@ export function validConfig<C extends VitConfigInput>(input: VitConfig<C> | C, f
     throw new CheckpointError(`${fileName}: the stored model config is invalid: ${(e as Error).message}`);
   }
 }
+
+const poolWords = { token: 'the class token', mean: 'the mean of all tokens' } as const;
 
 /** Parameters of a config, counted arithmetically (no per-layer lists). */
 export function parameterCountOf(cfg: VitConfig): number {
@@ -103,7 +114,11 @@ export function checkCheckpointHeader<C extends VitConfigInput>(header: Safetens
 export function checkCheckpointHeader(header: SafetensorsHeader, fileName: string): VitConfig;
 export function checkCheckpointHeader<C extends VitConfigInput>(header: SafetensorsHeader, fileName: string, expected?: VitConfig<C> | C): VitConfig<C> | VitConfig {
   requireKind(vitCheckpoint, header.metadata, fileName);
-  const cfg = expected === undefined ? vitCheckpoint.configFromMetadata(header.metadata, fileName) : validConfig(expected, fileName);
+  const stored = vitCheckpoint.configFromMetadata(header.metadata, fileName);
+  const cfg = expected === undefined ? stored : validConfig(expected, fileName);
+  // the pool changes no weight: a model that reads the sequence otherwise is refused by name
+  const [had, wants] = [stored.pool ?? 'token', cfg.pool ?? 'token'];
+  if (had !== wants) throw new CheckpointError(`${fileName}: the file's model classifies ${poolWords[had]}, the given config ${poolWords[wants]} (pool '${wants}')`);
   return requireModelTensors(vitCheckpoint, header, fileName, cfg);
 }
 
@@ -113,7 +128,7 @@ export function paramsFromTensors<C extends VitConfigInput>(cfg: VitConfig<C>, t
 }
 
 export function describeConfig(cfg: VitConfigInput): string {
-  return `patch ${cfg.patchSize}, dim ${cfg.embedDim}, ${cfg.heads} heads, MLP ${cfg.mlpDim}, ${cfg.layers} layers, ${cfg.classes} classes, image ${cfg.imageSize}`;
+  return `patch ${cfg.patchSize}, dim ${cfg.embedDim}, ${cfg.heads} heads, MLP ${cfg.mlpDim}, ${cfg.layers} layers, ${cfg.classes} classes, image ${cfg.imageSize}${cfg.pool === 'mean' ? ', mean pool' : ''}`;
 }
 
 /** The ViT as a checkpoint kind (absent `__metadata__.model` reads as this one). */

@@ -9,7 +9,16 @@ import { vitDerived, vitFields, type CheckVitConfig, type VitDims, type VitShape
 export interface VitConfigInput extends VitShapeConfig {
   /** dropout on attention weights and after the MLP's GELU (mlp.2); default 0 */
   readonly dropout?: number;
+  /**
+   * what the classifier reads of the encoded sequence, after the final LayerNorm: the class token
+   * ('token', the default, as in the PyTorch recipe) or the mean of all tokens ('mean', timm's
+   * global_pool='avg' with the class token kept)
+   */
+  readonly pool?: VitPool;
 }
+
+export const vitPools = ['token', 'mean'] as const;
+export type VitPool = (typeof vitPools)[number];
 
 /** A validated config and its derived dims (tokens, patchDim, headDim, numPatches), typed as the ops compute them. */
 export type VitConfig<C extends VitConfigInput = VitConfigInput> = C & VitDims<C>;
@@ -43,7 +52,13 @@ export function checkedConfig<C extends VitConfigInput>(input: VitConfig<C> | C)
 
 // A VitConfig passed back in keeps its derived dims; they are recomputed.
 const derivedKeys: readonly string[] = ['numPatches', 'tokens', 'patchDim', 'headDim'] satisfies (keyof VitDims<VitShapeConfig>)[];
-const configKeys: readonly string[] = [...vitFields, 'dropout'];
+const configKeys: readonly string[] = [...vitFields, 'dropout', 'pool'];
+
+/** A pool named by plain data, or why it is not one. */
+export function poolOf(v: unknown): Validation<VitPool> {
+  const known = vitPools.find((p) => p === v);
+  return known ? valid(known) : invalid(`pool must be ${vitPools.map((p) => `'${p}'`).join(' or ')}, got ${describeValue(v)}`);
+}
 
 /** Every problem of a config given as plain data, or the config. */
 export function checkConfig(input: unknown): Validation<VitConfigInput> {
@@ -59,6 +74,7 @@ export function checkConfig(input: unknown): Validation<VitConfigInput> {
     return Number.isSafeInteger(v) && v > 0 ? valid(v) : invalid(`${k} must be a positive integer, got ${v}`);
   };
   const dropout = c.dropout;
+  const pool = c.pool;
   const fields = allFields({
     imageSize: positiveInt('imageSize'),
     patchSize: positiveInt('patchSize'),
@@ -73,6 +89,7 @@ export function checkConfig(input: unknown): Validation<VitConfigInput> {
       : typeof dropout !== 'number' ? invalid(`dropout must be a number, got ${describeValue(dropout)}`)
       : dropout >= 0 && dropout < 1 ? valid(dropout)
       : invalid(`dropout must be in [0, 1), got ${dropout}`),
+    pool: pool === undefined ? valid(undefined) : poolOf(pool),
   });
   // The divisibility rules, for the fields that are valid numbers, in the type level's words.
   const divides = (a: Validation<number>, b: Validation<number>, message: (a: number, b: number) => string): Validation<void> =>
@@ -84,16 +101,17 @@ export function checkConfig(input: unknown): Validation<VitConfigInput> {
   return pipe(
     allOf<unknown>([...unknownKeys, fields, ...rules]),
     E.flatMap(() => fields),
-    E.map(({ dropout, ...shape }) => (dropout === undefined ? shape : { ...shape, dropout })),
+    E.map(({ dropout, pool, ...shape }) => ({ ...shape, ...(dropout === undefined ? {} : { dropout }), ...(pool === undefined ? {} : { pool }) })),
   );
 }
 
 /** The recipe's model: patch 8, dim 384, 12 heads, MLP 384, 7 layers (6,306,442 parameters). */
 export const seedConfig = { imageSize: 32, patchSize: 8, channels: 3, embedDim: 384, heads: 12, mlpDim: 384, layers: 7, classes: 10 } as const;
 
-/** The PyTorch constructor's names, as stored in checkpoint metadata. */
-export function torchConfig(c: VitConfigInput): Record<string, number> {
+/** The PyTorch constructor's names, as stored in checkpoint metadata; `pool` only where it is not the class token. */
+export function torchConfig(c: VitConfigInput): Record<string, number | string> {
   return {
+    ...(c.pool && c.pool !== 'token' ? { pool: c.pool } : {}),
     num_classes: c.classes,
     image_size: c.imageSize,
     patch_size: c.patchSize,

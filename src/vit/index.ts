@@ -4,7 +4,8 @@ import { patchify } from '../dsl/index.js';
 import { apply, applyWithAttention } from './model.js';
 import { expectedShapes, fromStateDict, init, parameterCount, stateDict } from './params.js';
 
-export type { VitConfig, VitConfigInput } from './config.js';
+export type { VitConfig, VitConfigInput, VitPool } from './config.js';
+export { vitPools } from './config.js';
 export type { VitParams, EncoderLayer } from './params.js';
 export type { ParameterReader } from '../nn/index.js';
 export type { ApplyOptions, Images, Sequence } from './model.js';

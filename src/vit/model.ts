@@ -1,8 +1,8 @@
 // The ViT forward pass, as in the PyTorch recipe: patchify, seq_project (Linear + LayerNorm),
-// class token, position embedding, pre-norm encoder blocks, final LayerNorm (eps 1e-6) on token 0,
-// classifier. Every stage is typed with its real shape, generic over the config C and batch B, and
+// class token, position embedding, pre-norm encoder blocks, final LayerNorm (eps 1e-6) on token 0
+// (or on every token, then their mean: pool 'mean'), classifier. Every stage is typed with its real shape, generic over the config C and batch B, and
 // the stages compose with fp-ts.
-import { add, broadcastTo, checkpoint, concat, offsetSeed, patchify, take, type Seed, type Tensor } from '../dsl/index.js';
+import { add, broadcastTo, checkpoint, concat, mean, offsetSeed, patchify, take, type Seed, type Tensor } from '../dsl/index.js';
 import type { VitDims } from './shape.js';
 import { flow, identity, pipe } from 'fp-ts/lib/function.js';
 import { applyLayerNorm, linear, mlp, selfAttentionWithWeights } from '../nn/index.js';
@@ -51,11 +51,14 @@ const encoderBlock =
   (x: Tensor<[B, T, E]>): Tensor<[B, T, E]> =>
     encoderBlockWithAttention<B, T, E, D, H>(layer, heads, dropout, seed)(x)[0];
 
-/** Final LayerNorm (eps 1e-6) and classifier on token 0 (the norm is per token, so norming token 0 alone is the same). */
+/**
+ * Final LayerNorm (eps 1e-6) and classifier on token 0 (the norm is per token, so norming token 0
+ * alone is the same), or on the mean of all normed tokens (pool 'mean').
+ */
 const classify =
-  <C extends VitConfigInput, B extends number>(p: VitParams<C>) =>
+  <C extends VitConfigInput, B extends number>(p: VitParams<C>, pool: VitConfigInput['pool']) =>
   (x: Sequence<C, B>): Tensor<[B, C['classes']]> =>
-    linear(p.classifier, applyLayerNorm(p.ln, take(x, 1, 0), 1e-6));
+    linear(p.classifier, pool === 'mean' ? mean(applyLayerNorm(p.ln, x, 1e-6), 1) : applyLayerNorm(p.ln, take(x, 1, 0), 1e-6));
 
 /** Logits [B, classes] of images [B, channels, imageSize, imageSize] (normalized): the stages above composed with fp-ts. */
 export function apply<C extends VitConfigInput, const B extends number>(
@@ -76,7 +79,7 @@ export function apply<C extends VitConfigInput, const B extends number>(
     },
     identity,
   );
-  return pipe(images, embedPatches(params, c.patchSize), addClassAndPosition(params), encoder, classify(params));
+  return pipe(images, embedPatches(params, c.patchSize), addClassAndPosition(params), encoder, classify(params, c.pool));
 }
 
 function checkImages(c: VitConfigInput, images: Tensor, caller: string): void {
@@ -104,5 +107,5 @@ export function applyWithAttention<C extends VitConfigInput, const B extends num
     attention.push(weights);
     x = next;
   }
-  return { logits: classify<C, B>(params)(x), attention };
+  return { logits: classify<C, B>(params, c.pool)(x), attention };
 }

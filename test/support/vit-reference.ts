@@ -8,6 +8,7 @@ export interface RefConfig {
   mlpDim: number;
   layers: number;
   classes: number;
+  pool?: 'token' | 'mean';
 }
 
 type Weights = Record<string, Float64Array | Float32Array>;
@@ -90,7 +91,8 @@ export function vitReference(cfg: RefConfig, p: Weights, images: ArrayLike<numbe
       const mo = linear(hid, p[`${q}mlp.3.weight`], p[`${q}mlp.3.bias`], E);
       h = h.map((row, t) => row.map((v, k) => v + mo[t][k]));
     }
-    const z = layerNorm([h[0]], p['ln.weight'], p['ln.bias'], 1e-6);
+    const normed = layerNorm(cfg.pool === 'mean' ? h : [h[0]], p['ln.weight'], p['ln.bias'], 1e-6);
+    const z = [Array.from({ length: E }, (_, k) => normed.reduce((s, row) => s + row[k], 0) / normed.length)];
     out.push(linear(z, p['classifier.weight'], p['classifier.bias'], cfg.classes)[0]);
   }
   return out;
