@@ -184,7 +184,7 @@ test('--help: one "Usage:" and every preset\'s values', async (t) => {
   t.false(/usage:/i.test(r.stdout.slice(6)));
   t.regex(r.stdout, /\n +seed +quick +resnet\n/);
   t.regex(r.stdout, /\n  --embed-dim +384 +64 +64\n/);
-  t.regex(r.stdout, /\n  --epochs +250 +36 +4\n/);
+  t.regex(r.stdout, /\n  --epochs +250 +40 +4\n/);
   t.regex(r.stdout, /\n  --layers +7 +3 +2\n/);
   t.regex(r.stdout, /\n  --width +8 +8 +8\n/);
 });

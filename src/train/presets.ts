@@ -58,7 +58,7 @@ export const presets: Record<PresetName, Recipe> = {
   quick: {
     model: 'vit', width: 8, blocks: 1,
     patchSize: 8, embedDim: 64, heads: 4, mlpDim: 128, layers: 3, dropout: 0, pool: 'mean',
-    batchSize: 128, epochs: 36, lr: 3e-3, betas: [0.9, 0.999], weightDecay: 0.05, optimizer: 'adamw', momentum: 0,
+    batchSize: 128, epochs: 40, lr: 3e-3, betas: [0.9, 0.999], weightDecay: 0.05, optimizer: 'adamw', momentum: 0,
     labelSmoothing: 0.1, warmupEpochs: 0, etaMin: 1e-5, augment: 'flip-crop', seed: 0, limitTrain: undefined, limitTest: undefined,
   },
   // a ResNet-8 with GroupNorm (width 8) on 10,000 training images, sized for a 2-core CPU (README "A ResNet")
