@@ -1,7 +1,8 @@
 // webasm's matmul: a WebAssembly SIMD GEMM generated per shape (sizes, strides and transposes
-// baked in as constants, like gpu.js kernels), run over a copy of its operands in one growable
-// wasm memory; a large one is split by batches or rows across the thread team (wasm-threads.ts),
-// each part its own generated function with its own pack scratch. op(B) is packed into zero-padded panels of NR columns; each MR x NR tile of C
+// baked in as constants, like gpu.js kernels), run over its operands where webasm's storage is (the
+// thread team's memory; else a copy in one growable wasm memory); a large one is cut into chunks by
+// batches, columns or rows, each its own generated function, that the team's threads take in turn
+// (wasm-threads.ts), each thread packing into its own scratch. op(B) is packed into zero-padded panels of NR columns; each MR x NR tile of C
 // keeps its sums in MR * NR / 4 f32x4 registers: per k, NR / 4 vector loads of the panel and
 // MR broadcast loads of op(A) feed MR * NR multiply-adds (the XNNPACK "splat" micro-kernel shape),
 // each one relaxed_madd where the engine has relaxed SIMD (wasm-features.ts), else a mul and an add.
