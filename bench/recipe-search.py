@@ -70,36 +70,23 @@ def cost(r):
     return round(macs(r) * r["epochs"] / (macs(QUICK) * QUICK["epochs"]), 2)
 
 
-def gap_vit(model):
-    """The same ViT with global average pooling over the patch tokens' final LayerNorm, no class token."""
-    import types
-    from torch import nn
-    del model.class_token
-    model.pos_embedding = nn.Parameter(model.pos_embedding.detach()[:, 1:].clone())
-
-    def forward(self, x):
-        n, c, h, w = x.shape
-        p = self.p
-        x = x.reshape(n, c, h // p, p, w // p, p).permute(0, 2, 4, 3, 5, 1).reshape(n, (h // p) * (w // p), -1)
-        x = self.seq_project(x) + self.pos_embedding
-        return self.classifier(self.ln(self.encoder(x)).mean(1))
-
-    model.forward = types.MethodType(forward, model)
-    return model
-
-
-def mean_vit(model):
-    """The same ViT, class token kept, classified from the mean of all tokens' final LayerNorm."""
+def pooled_vit(model, pool):
+    """The same ViT classified from the mean of its tokens' final LayerNorm: all of them, class token kept
+    ("mean", shaped-vit's --pool mean), or the patch tokens alone, no class token ("gap")."""
     import types
     import torch
+    from torch import nn
+    if pool == "gap":
+        del model.class_token
+        model.pos_embedding = nn.Parameter(model.pos_embedding.detach()[:, 1:].clone())
 
     def forward(self, x):
         n, c, h, w = x.shape
         p = self.p
-        x = x.reshape(n, c, h // p, p, w // p, p).permute(0, 2, 4, 3, 5, 1).reshape(n, (h // p) * (w // p), -1)
-        x = self.seq_project(x)
-        x = torch.cat([self.class_token.expand(n, -1, -1), x], dim=1) + self.pos_embedding
-        return self.classifier(self.ln(self.encoder(x)).mean(1))
+        x = self.seq_project(x.reshape(n, c, h // p, p, w // p, p).permute(0, 2, 4, 3, 5, 1).reshape(n, (h // p) * (w // p), -1))
+        if pool == "mean":
+            x = torch.cat([self.class_token.expand(n, -1, -1), x], dim=1)
+        return self.classifier(self.ln(self.encoder(x + self.pos_embedding)).mean(1))
 
     model.forward = types.MethodType(forward, model)
     return model
@@ -117,10 +104,8 @@ def train(name, r, data, torch_vit):
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(0)
     model = ViT(patch_size=r["patch"], embed_dim=r["dim"], n_heads=r["heads"], diff_dim=r["mlp"], num_layers=r["layers"])
-    if r["pool"] == "gap":
-        model = gap_vit(model)
-    if r["pool"] == "mean":
-        model = mean_vit(model)
+    if r["pool"] != "cls":
+        model = pooled_vit(model, r["pool"])
     model = model.to(dev)
     ema = [p.detach().clone() for p in model.parameters()] if r["ema"] else None
     Opt = torch.optim.AdamW if r["opt"] == "adamw" else torch.optim.Adam

@@ -80,10 +80,14 @@ export function configFromMetadata(metadata: Record<string, string>, fileName: s
   return stored === undefined ? shape : { ...shape, pool: stored };
 }
 
-/** `__metadata__.config.pool` as stored (storedConfigFields has checked the config is a JSON object). */
+/** `__metadata__.config.pool` as stored: undefined where there is none (or no config to hold one). */
 function storedPool(metadata: Record<string, string>): unknown {
-  const config: unknown = JSON.parse(metadata.config);
-  return isJsonObject(config) ? config.pool : undefined;
+  try {
+    const config: unknown = JSON.parse(metadata.config ?? 'null');
+    return isJsonObject(config) ? config.pool : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A validated config (the shape rules' messages, prefixed with the file), typed as the given one. */
@@ -114,10 +118,12 @@ export function checkCheckpointHeader<C extends VitConfigInput>(header: Safetens
 export function checkCheckpointHeader(header: SafetensorsHeader, fileName: string): VitConfig;
 export function checkCheckpointHeader<C extends VitConfigInput>(header: SafetensorsHeader, fileName: string, expected?: VitConfig<C> | C): VitConfig<C> | VitConfig {
   requireKind(vitCheckpoint, header.metadata, fileName);
-  const stored = vitCheckpoint.configFromMetadata(header.metadata, fileName);
-  const cfg = expected === undefined ? stored : validConfig(expected, fileName);
-  // the pool changes no weight: a model that reads the sequence otherwise is refused by name
-  const [had, wants] = [stored.pool ?? 'token', cfg.pool ?? 'token'];
+  if (expected === undefined) return requireModelTensors(vitCheckpoint, header, fileName, vitCheckpoint.configFromMetadata(header.metadata, fileName));
+  const cfg = validConfig(expected, fileName);
+  // the pool changes no weight: a given config that reads the sequence otherwise than the file's model is refused by name
+  const stored = storedPool(header.metadata);
+  const had = stored === undefined ? 'token' : orThrow(poolOf(stored), (problems) => new CheckpointError(`${fileName}: ${oneLine(problems)}`));
+  const wants = cfg.pool ?? 'token';
   if (had !== wants) throw new CheckpointError(`${fileName}: the file's model classifies ${poolWords[had]}, the given config ${poolWords[wants]} (pool '${wants}')`);
   return requireModelTensors(vitCheckpoint, header, fileName, cfg);
 }

@@ -135,8 +135,8 @@ function mayBlock(): boolean {
 const failure = (key: string) => new Error(`internal: a WebAssembly kernel chunk failed on a worker (${key})`);
 
 class Worker {
-  /** module ids by key, those sent (their bytes went by message), those the worker has compiled (a kernel by message ended) */
-  private readonly ids = new Map<string, number>();
+  private readonly slot: Int32Array;
+  /** modules (team ids) whose bytes went by message, and those the worker has compiled (a kernel by message ended) */
   private readonly sent = new Set<number>();
   private readonly compiled = new Set<number>();
   private readonly pending = new Map<number, (failed: boolean) => void>();
@@ -162,11 +162,11 @@ class Worker {
     port.keepAlive(false);
   }
 
-  private readonly slot: Int32Array;
-
-  /** Starts taking `chunks`: through the slot when the worker waits there and has their modules (then `wait()` ends it), else by message. */
-  start(chunks: readonly KernelChunk[], args: readonly number[]): Promise<void> | null {
-    const modules = chunks.map(({ key }) => this.ids.get(key) ?? this.ids.set(key, this.ids.size).get(key)!);
+  /**
+   * Starts taking `chunks` (their modules' team ids `modules`): through the slot when the worker
+   * waits there and has their modules (then `wait()` ends it), else by message.
+   */
+  start(chunks: readonly KernelChunk[], modules: readonly number[], args: readonly number[]): Promise<void> | null {
     this.started++;
     const slot = this.slot;
     if (this.blocking && modules.every((m) => this.compiled.has(m)) && Atomics.compareExchange(slot, STATE, WAITING, CLAIMED) === WAITING) {
@@ -246,6 +246,9 @@ function makeTeam(): Team | null {
     return null;
   }
   const blocking = mayBlock();
+  // a module's id, the same for every worker
+  const moduleIds = new Map<string, number>();
+  const moduleId = (key: string) => moduleIds.get(key) ?? moduleIds.set(key, moduleIds.size).get(key)!;
   const control = new Int32Array(new SharedArrayBuffer((1 + (size - 1) * slotWords) * 4));
   const workers: Worker[] = [];
   for (let k = 1; k < size; k++) {
@@ -262,7 +265,8 @@ function makeTeam(): Team | null {
       if (own.length > maxArgs) throw new Error(`internal: a kernel of ${own.length} arguments (at most ${maxArgs})`);
       if (chunks.length === 1) return (ready.get(chunks[0].key) ?? (await localRun(memory, chunks[0])))(...own);
       Atomics.store(control, COUNTER, 0);
-      const byMessage = workers.map((w, k) => w.start(chunks, args(k + 1)));
+      const modules = chunks.map(({ key }) => moduleId(key));
+      const byMessage = workers.map((w, k) => w.start(chunks, modules, args(k + 1)));
       try {
         for (let c = Atomics.add(control, COUNTER, 1); c < chunks.length; c = Atomics.add(control, COUNTER, 1)) (ready.get(chunks[c].key) ?? (await localRun(memory, chunks[c])))(...own);
       } finally {
