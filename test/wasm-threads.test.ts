@@ -71,6 +71,33 @@ withTeam('the workers take chunks of a long kernel', async (t) => {
   }
 });
 
+withTeam('a kernel no worker has taken up once every chunk ran here is taken back: its chunks ran once, here; the workers go on taking chunks', async (t) => {
+  const count = 4 * team!.size;
+  const at = cells(count);
+  try {
+    at.runs.fill(0);
+    await team!.run(kernel('empty', count), (thread) => [at.base, thread]);
+    const before = team!.takenBack;
+    // a worker asleep on its slot (past its spin) wakes later than this thread runs a few empty chunks
+    for (let round = 2; round < 50 && team!.takenBack === before; round++) {
+      await sleep(5);
+      at.threads.fill(-1);
+      await team!.run(kernel('empty', count), (thread) => [at.base, thread]);
+      t.deepEqual(Array.from(at.runs), Array.from({ length: count }, () => round), `round ${round}`);
+      if (team!.takenBack > before) t.deepEqual(Array.from(at.threads), Array.from({ length: count }, () => 0), 'a kernel taken back ran here');
+    }
+    t.true(team!.takenBack > before, 'no kernel was taken back in 48 tries');
+    const byWorkers = new Set<number>();
+    for (let round = 0; round < 20 && byWorkers.size < team!.size - 1; round++) {
+      await team!.run(kernel('spin', count, 2_000_000), (thread) => [at.base, thread]);
+      at.threads.forEach((thread) => thread > 0 && byWorkers.add(thread));
+    }
+    t.is(byWorkers.size, team!.size - 1, 'workers took chunks afterwards');
+  } finally {
+    at.give();
+  }
+});
+
 withTeam('a chunk that traps fails its kernel, which ends only when every thread has; on a worker, with an error naming the kernel, through the slot or by message; the team goes on', async (t) => {
   const count = 4 * team!.size;
   const at = cells(count);

@@ -46,12 +46,19 @@ const CHUNKS = 3;
 const maxChunks = 32;
 const maxArgs = 27;
 const slotWords = CHUNKS + 1 + maxChunks + 1 + maxArgs;
-// states: on its message queue; waiting on the slot; claimed by this thread (a kernel being written); a kernel to run
-const [ON_MESSAGES, WAITING, CLAIMED, KERNEL] = [0, 1, 2, 3];
+// states: on its message queue; waiting on the slot; claimed by this thread (a kernel being written);
+// a kernel to run; the kernel taken up by the worker
+const [ON_MESSAGES, WAITING, CLAIMED, KERNEL, RUNNING] = [0, 1, 2, 3, 4];
 /** How long a worker waits on its slot after a kernel before it goes back to its message queue. */
 const waitMs = 20;
 /** How long a thread checks a word before it sleeps on it (Atomics.wait, ~50 us to wake). */
 const spinMs = 2;
+/**
+ * A spinning thread reads the clock once per this many checks: each read makes a number on the
+ * heap, and reading it every check filled a worker's young generation every ~12 ms (a collection
+ * each time, `node --trace-gc`), and this thread's too.
+ */
+const clockEvery = 256;
 
 // Runs in each worker: compiles a module the first time its id comes (the bytes come along then),
 // takes chunks of kernels from messages and from its slot, and reports each end on the slot (and
@@ -64,7 +71,7 @@ let serves = false;
 const modules = new Map();
 const runs = new Map();
 const [COUNTER, STATE, ENDED, FAILED, CHUNKS] = [${COUNTER}, ${STATE}, ${ENDED}, ${FAILED}, ${CHUNKS}];
-const [ON_MESSAGES, WAITING, CLAIMED, KERNEL] = [${ON_MESSAGES}, ${WAITING}, ${CLAIMED}, ${KERNEL}];
+const [ON_MESSAGES, WAITING, CLAIMED, KERNEL, RUNNING] = [${ON_MESSAGES}, ${WAITING}, ${CLAIMED}, ${KERNEL}, ${RUNNING}];
 // takes chunks until none is left; false when one failed
 const take = (ids, args) => {
   try {
@@ -83,10 +90,11 @@ const serveSlot = () => {
   Atomics.store(slot, STATE, WAITING);
   for (;;) {
     // spin first: a step's next kernel usually comes within a fraction of a millisecond
-    for (const until = performance.now() + ${spinMs}; Atomics.load(slot, STATE) === WAITING && performance.now() < until; );
+    for (let k = 1, until = performance.now() + ${spinMs}; Atomics.load(slot, STATE) === WAITING && (k++ % ${clockEvery} !== 0 || performance.now() < until); );
     Atomics.wait(slot, STATE, WAITING, ${waitMs});
     const state = Atomics.load(slot, STATE);
-    if (state === KERNEL) {
+    // a kernel is run only once taken up: the main thread takes back one the worker came too late for
+    if (state === KERNEL && Atomics.compareExchange(slot, STATE, KERNEL, RUNNING) === KERNEL) {
       const count = slot[CHUNKS];
       const ids = slot.slice(CHUNKS + 1, CHUNKS + 1 + count);
       const args = slot.slice(CHUNKS + 2 + count, CHUNKS + 2 + count + slot[CHUNKS + 1 + count]);
@@ -143,6 +151,8 @@ class Worker {
   private nextId = 0;
   /** kernels started on this worker */
   private started = 0;
+  /** kernels started through the slot that it had not taken up when this thread waited for them */
+  takenBack = 0;
 
   constructor(
     private readonly port: WorkerPort,
@@ -196,10 +206,20 @@ class Worker {
     return done;
   }
 
-  /** Blocks until the kernel started through the slot has ended on the worker. */
+  /**
+   * Blocks until the kernel started through the slot has ended on the worker; called once every
+   * chunk is taken. A kernel the worker has not taken up by then (the OS has not run it: it may
+   * wait behind this thread on one core, woken there, until this thread blocks) had every chunk
+   * run here: it is taken back, and this thread goes on at once.
+   */
   wait(key: string): void {
     const slot = this.slot;
-    for (const until = performance.now() + spinMs; Atomics.load(slot, ENDED) < this.started && performance.now() < until; );
+    if (Atomics.compareExchange(slot, STATE, KERNEL, WAITING) === KERNEL) {
+      this.started--;
+      this.takenBack++;
+      return;
+    }
+    for (let k = 1, until = performance.now() + spinMs; Atomics.load(slot, ENDED) < this.started && (k++ % clockEvery !== 0 || performance.now() < until); );
     for (let seen = Atomics.load(slot, ENDED); seen < this.started; seen = Atomics.load(slot, ENDED)) Atomics.wait(slot, ENDED, seen);
     if (Atomics.exchange(slot, FAILED, 0)) throw failure(key);
   }
@@ -215,6 +235,8 @@ export interface Team {
    * passes `args(t)` (at most 27 numbers) to each chunk it takes. One chunk runs here alone.
    */
   run(chunks: readonly KernelChunk[], args: (thread: number) => readonly number[]): Promise<void>;
+  /** kernels a worker had not taken up by the time this thread had run every chunk (taken back) */
+  readonly takenBack: number;
 }
 
 type Run = (...args: number[]) => void;
@@ -259,6 +281,9 @@ function makeTeam(): Team | null {
   return {
     memory,
     size,
+    get takenBack() {
+      return workers.reduce((n, w) => n + w.takenBack, 0);
+    },
     async run(chunks, args) {
       if (chunks.length > maxChunks) throw new Error(`internal: a kernel of ${chunks.length} chunks (at most ${maxChunks})`);
       const own = args(0);
