@@ -1,4 +1,4 @@
-// node build/bench/compare.js --config small|seed [--batch 128|16,128,256] [--steps 5] [--warmup 2] [--rounds 1]
+// node build/bench/compare.js --config small|seed [--batch 128|16,128,256] [--steps 5] [--warmup 2] [--warmup-s 8] [--rounds 1]
 //                             [--torch-threads 1,2] [--skip tfjs,jaxjs,torch] [--python /usr/bin/python3] [--json]
 // One sitting, one config: training throughput (forward + label-smoothed CE + backward + Adam on a
 // fixed synthetic batch) of shaped-vit (webasm: jitted trainStep and the natural loop), TF.js-wasm
@@ -18,6 +18,7 @@ const spec = {
   batch: { type: 'string', default: '128', help: 'batch size, or comma-separated sizes (a table row each, e.g. 16,128,256)' },
   steps: { type: 'int', default: 5, min: 1, help: 'timed steps per implementation' },
   warmup: { type: 'int', default: 2, min: 1, help: 'untimed steps first (compilation, tracing)' },
+  'warmup-s': { type: 'int', default: 8, min: 0, help: "ours: untimed steps for at least these seconds too (bench/main.js --warmup-s: V8's optimization of the natural loop)" },
   rounds: { type: 'int', default: 1, min: 1, help: 'repeat the whole sequence; the median of the rounds is reported' },
   'torch-threads': { type: 'string', default: '1,2', help: 'comma-separated PyTorch thread counts (each its own run)' },
   skip: { type: 'string', default: '', help: 'comma-separated implementations not to run: ours, tfjs, jaxjs, torch' },
@@ -71,7 +72,7 @@ if (!skip.has('ours')) {
   columns.push({
     name: 'shaped-vit',
     run: (batch) => {
-      const r = lastJson(process.execPath, [path.join(here, 'main.js'), '--configs', config, '--backends', 'webasm', '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup), '--json'], process.cwd());
+      const r = lastJson(process.execPath, [path.join(here, 'main.js'), '--configs', config, '--backends', 'webasm', '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup), '--warmup-s', String(f.warmupS), '--json'], process.cwd());
       return { jitted: r.train_img_per_s as number, natural: r.natural_loop_img_per_s as number, relaxed_simd: r.relaxed_simd as boolean };
     },
   });
@@ -141,7 +142,7 @@ const configLabel = config === 'small' ? 'small (P8 E128 H4 D256 L4)' : 'seed (6
 const command = `node ${path.relative(process.cwd(), process.argv[1]) || process.argv[1]} ${process.argv.slice(2).join(' ')}`.trim();
 const relaxed = [...results.entries()].some(([k, rs]) => k.startsWith('shaped-vit') && rs.some((r) => typeof r !== 'string' && r.relaxed_simd));
 
-console.log(`\ntraining img/s, ${steps} timed steps after ${warmup} warm-up, ${f.rounds === 1 ? 'one round' : `median of ${f.rounds} rounds`}; Node ${versions.node}; shaped-vit on webasm, relaxed SIMD ${relaxed ? 'on' : 'off'}; one sitting`);
+console.log(`\ntraining img/s, ${steps} timed steps after ${warmup} warm-up (ours: and at least ${f.warmupS} s), ${f.rounds === 1 ? 'one round' : `median of ${f.rounds} rounds`}; Node ${versions.node}; shaped-vit on webasm, relaxed SIMD ${relaxed ? 'on' : 'off'}; one sitting`);
 const head = ['config', 'batch', 'shaped-vit (jitted)', 'natural loop', 'TF.js-wasm tuned', 'jax-js 0.1.25 (wasm)', ...torchThreads.map((t) => `PyTorch ${versions.torch ?? ''} CPU, ${threadsLabel(t)}`)];
 console.log(`| ${head.join(' | ')} |`);
 console.log(`|${head.map(() => '---').join('|')}|`);
@@ -160,5 +161,5 @@ for (const batch of batches) {
 }
 for (const line of summaries) console.log(line);
 console.log(`command: ${command}`);
-if (f.json) console.log(JSON.stringify({ config, batches, steps, warmup, rounds: f.rounds, versions, results: Object.fromEntries(results) }));
+if (f.json) console.log(JSON.stringify({ config, batches, steps, warmup, warmup_s: f.warmupS, rounds: f.rounds, versions, results: Object.fromEntries(results) }));
 process.exit(0);

@@ -1,4 +1,4 @@
-// npm run bench -- [--configs quick,small,seed] [--backends webasm,cpu] [--batch 128] [--steps 3] [--warmup 1] [--json]
+// npm run bench -- [--configs quick,small,seed] [--backends webasm,cpu] [--batch 128] [--steps 3] [--warmup 1] [--warmup-s 8] [--json]
 //                  [--vs tfjs|tfjs-xnn] [--profile] [--executor auto|pipeline|kernels]
 // Training throughput (forward + backward + Adam on a fixed synthetic batch; trainStep, compiled with
 // jit, and the natural loop that builds its graph each step and only reads the loss) and forward-only
@@ -20,6 +20,7 @@ const spec = {
   batch: { type: 'int', default: 128, min: 1, help: 'batch size' },
   steps: { type: 'int', default: 3, min: 1, help: 'timed steps' },
   warmup: { type: 'int', default: 1, min: 0, help: 'untimed steps first (kernel compilation)' },
+  'warmup-s': { type: 'int', default: 8, min: 0, help: "untimed steps for at least these seconds too (V8's optimization of the natural loop's JavaScript)" },
   json: { type: 'bool', help: 'one JSON line per result' },
   vs: { type: 'string', help: 'tfjs: also run TF.js-wasm (tfjs-vit, stock and tuned gradients) on the same configs; tfjs-xnn: tuned gradients only (the seed config\'s stock run takes minutes a step)' },
   profile: { type: 'bool', help: 'print time per kernel kind for one training step' },
@@ -54,7 +55,7 @@ for (const name of f.configs.split(',') as ConfigName[]) {
   const tf = f.vs && name !== 'quick' ? tfjsTrain(name, f.batch, f.steps, f.warmup, f.vs === 'tfjs') : null;
   if (f.vs && !tf) console.log(`${name}: tfjs-vit has no such config, no comparison`);
   for (const b of backends) {
-    const res = { ...(await measure(name, b, f.batch, f.steps, f.warmup, !!f.profile, f.executor)), peak_rss_mib: peakRssMiB(), threads: threads(), relaxed_simd: relaxedSimd(), ...tf };
+    const res = { ...(await measure(name, b, f.batch, f.steps, f.warmup, !!f.profile, f.executor, f.warmupS)), peak_rss_mib: peakRssMiB(), threads: threads(), relaxed_simd: relaxedSimd(), ...tf };
     if (f.json) console.log(JSON.stringify(res));
     else {
       console.log(`${res.config.padEnd(6)} ${b.padEnd(8)} batch ${res.batch}: train (jit${f.executor === 'auto' ? '' : `, ${f.executor}`}) ${res.train_ms_per_step} ms/step (${res.train_img_per_s} img/s; natural loop ${res.natural_loop_img_per_s} img/s, ${(res.natural_loop_img_per_s / res.train_img_per_s).toFixed(2)}x), forward ${res.forward_ms} ms (${res.forward_img_per_s} img/s), peak RSS ${res.peak_rss_mib} MiB, ${res.threads ?? '?'} threads${b === 'webasm' ? `, relaxed SIMD ${res.relaxed_simd ? 'on' : 'off'}` : ''}`);

@@ -14,8 +14,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 export const configs = { ...presets, small: { ...presets.seed, embedDim: 128, heads: 4, mlpDim: 256, layers: 4 } };
 export type ConfigName = keyof typeof configs;
 
-/** `executor` picks how the jitted step runs (trainStep's executor: 'auto', 'pipeline' or 'kernels'). */
-export async function measure(name: ConfigName, backend: BackendName, batch: number, steps: number, warmup: number, profiled: boolean, executor: Executor = 'auto') {
+/**
+ * `executor` picks how the jitted step runs (trainStep's executor: 'auto', 'pipeline' or 'kernels').
+ * Warm-up lasts `warmup` steps and at least `warmupSeconds`: V8 optimizes the natural loop's
+ * JavaScript (its graph build runs through hundreds of functions) on background threads for its
+ * first seconds, and on two cores those threads take a core from the kernels (`perf sched`), so
+ * timing it sooner times V8's warm-up, not the loop a training run spends its time in.
+ */
+export async function measure(name: ConfigName, backend: BackendName, batch: number, steps: number, warmup: number, profiled: boolean, executor: Executor = 'auto', warmupSeconds = 0) {
   setBackend(backend);
   const r = configs[name];
   const cfg = recipeConfig(r);
@@ -47,18 +53,21 @@ export async function measure(name: ConfigName, backend: BackendName, batch: num
   const be = await activeBackend();
   // launches of the last timed step (a profiled step submits each step's batched device work on its own)
   let launches = 0;
-  for (let s = 0; s < warmup + steps; s++) {
+  const warmUntil = performance.now() + warmupSeconds * 1000;
+  for (let s = 0, timed = 0; timed < steps; s++) {
+    const timing = s >= warmup && performance.now() >= warmUntil;
     const before = be.kernelLaunches();
     let t0 = performance.now();
     [state] = await step(state, data, r.lr);
-    if (s >= warmup) trainMs.push(performance.now() - t0);
+    if (timing) trainMs.push(performance.now() - t0);
     launches = be.kernelLaunches() - before;
     t0 = performance.now();
     await naturalStep();
-    if (s >= warmup) naturalMs.push(performance.now() - t0);
+    if (timing) naturalMs.push(performance.now() - t0);
     t0 = performance.now();
     await forward(state.params, data);
-    if (s >= warmup) forwardMs.push(performance.now() - t0);
+    if (timing) forwardMs.push(performance.now() - t0);
+    if (timing) timed++;
   }
   disposeTree([natural.params, natural.opt]);
   if (profiled) {
