@@ -68,4 +68,12 @@ test('pytrees: zip checks the structure and names the path where trees differ', 
   const nullLeaf = { encoder: [{ w: x, b: null }], ln: { weight: x } } as unknown as typeof a;
   t.is(t.throws(() => zipTrees([a, nullLeaf], add), { instanceOf: TreeMismatchError })?.message, 'trees differ at "encoder.0.b": a tensor Tensor[2] vs null');
   t.is(t.throws(() => unflatten(a, [x]), { instanceOf: TreeMismatchError })?.message, 'the tree holds 3 tensors, got 1');
+  // a field named __proto__ (a record parsed from JSON) stays a field of the result, with its path
+  const tree: Record<string, unknown> = JSON.parse('{"__proto__": null, "w": null}');
+  Object.defineProperty(tree, '__proto__', { value: x, enumerable: true });
+  tree.w = x;
+  const mapped = mapTree(tree, (v, path) => (paths.push(path), v));
+  t.deepEqual(Object.keys(mapped), ['__proto__', 'w']);
+  t.is(Object.getPrototypeOf(mapped), Object.prototype);
+  t.deepEqual(paths.slice(-2), ['__proto__', 'w']);
 });

@@ -8,23 +8,16 @@
 import { Tensor } from './tensor.js';
 import { add } from './ops/elementwise.js';
 import { concatAll, padP, type PadAttrs } from './ops/layout.js';
-import { constant, onTensorCreated, postOrder, type Primitive } from './tensor.js';
+import { constant, onTensorCreated, postOrder } from './tensor.js';
 import { tensorsIn, zipTrees } from './tree.js';
 import { cotangentShape, scalarShape } from './shape-rules.js';
 import { holdInScope } from './runtime.js';
 import type { Shape } from './shape-types.js';
+import { forwardTable, recordBackward, replayBackward, type ForwardNode } from './backward-tape.js';
 
-/** How a node was computed, recorded when the pullback was made. */
-interface Recorded {
-  readonly node: Tensor;
-  readonly op: Primitive<any>;
-  readonly inputs: readonly Tensor[];
-  readonly attrs: unknown;
-}
-
-/** The nodes between an output and the inputs differentiated, and the tensors cotangents flow to (those nodes and the inputs). */
+/** The nodes between an output and the inputs differentiated (each as computed when the pullback was made), and the tensors cotangents flow to (those nodes and the inputs). */
 interface RecordedGraph {
-  readonly nodes: readonly Recorded[];
+  readonly nodes: readonly ForwardNode[];
   readonly relevant: ReadonlySet<Tensor>;
 }
 
@@ -36,7 +29,7 @@ function recordGraph(out: Tensor, wrt: readonly Tensor[]): RecordedGraph {
   const targets = new Set(wrt);
   const order = postOrder([out], (t) => targets.has(t));
   const relevant = new Set<Tensor>(wrt);
-  const nodes: Recorded[] = [];
+  const nodes: ForwardNode[] = [];
   for (const t of order) {
     if (targets.has(t) || !t.inputs.some((i) => relevant.has(i))) continue;
     relevant.add(t);
@@ -101,9 +94,10 @@ function sumCotangents(list: readonly Tensor[]): Tensor {
 /**
  * Runs `build` and disposes the nodes it made that its kept results do not need: VJPs also build
  * cotangents for inputs nobody asked about, and a dead node left pending would be computed as a
- * pending sibling of the next evaluation (runtime.ts).
+ * pending sibling of the next evaluation (runtime.ts). Also returns the nodes kept, in the order
+ * they were made.
  */
-function pruned<R>(build: () => R, kept: (result: R) => readonly (Tensor | undefined)[]): R {
+function pruned<R>(build: () => R, kept: (result: R) => readonly (Tensor | undefined)[]): [R, Tensor[]] {
   const made: Tensor[] = [];
   const stop = onTensorCreated((t) => made.push(t));
   let result: R;
@@ -112,13 +106,23 @@ function pruned<R>(build: () => R, kept: (result: R) => readonly (Tensor | undef
   } finally {
     stop();
   }
-  if (!made.length) return result;
+  if (!made.length) return [result, made];
   // ids count up as tensors are made: those from made[0]'s on are build's (it runs synchronously)
   const first = made[0].id;
   const roots = kept(result).filter((t): t is Tensor => t !== undefined);
   const live = new Set(postOrder(roots, (t) => t.id < first));
   for (const t of made) if (!live.has(t)) t.dispose();
-  return result;
+  return [result, made.filter((t) => live.has(t))];
+}
+
+/** The cotangents of `leaves` for output cotangent `seed`: replayed from an earlier graph of the same structure (backward-tape.ts), else by the VJP rules. */
+function cotangentsOf(recorded: RecordedGraph, out: Tensor, seed: Tensor, leaves: readonly Tensor[]): ReadonlyMap<Tensor, Tensor> {
+  const table = forwardTable(leaves, recorded.nodes, out, seed);
+  const replayed = replayBackward(table, recorded.nodes);
+  if (replayed) return replayed;
+  const [cotangents, made] = pruned(() => backward(recorded, out, seed, leaves), (c) => leaves.map((t) => c.get(t)));
+  recordBackward(table, recorded.nodes, made, cotangents);
+  return cotangents;
 }
 
 /**
@@ -146,7 +150,7 @@ export function vjp<P, S extends Shape>(f: (x: P) => Tensor<S>, x: P): [Tensor<S
         throw new Error(`vjp: ${what} (${gone}), which this pullback needs, was disposed; keep it while the pullback is used`);
       }
     }
-    const cot = pruned(() => backward(recorded, y, g, leaves), (c) => leaves.map((t) => c.get(t)));
+    const cot = cotangentsOf(recorded, y, g, leaves);
     // f does not depend on these leaves at all: their gradient is zero, as in JAX
     return zipTrees([x], (t) => cot.get(t) ?? constant(new Float32Array(t.size), t.shape));
   };

@@ -17,41 +17,56 @@ export const kind = (v: unknown) => (v instanceof Tensor ? `a tensor ${v}` : Arr
 // Walks several trees in step; `leaf` gets the tensors at one place (all trees must hold a tensor
 // there) and `path()` names it; containers and non-tensor leaves must agree in kind. The path is
 // spelled only when asked for (an error, a checkpoint's names): every training step walks the
-// parameters several times.
+// parameters several times, so the walk makes no array or closure per node beyond the result.
+// `leaf` must not keep the array it is given (it is reused for the next place).
 function zipWalk(trees: readonly unknown[], leaf: (ts: Tensor[], path: () => string) => unknown): unknown {
   const keys: Array<string | number> = [];
   const path = () => keys.join('.');
-  const walk = (at: readonly unknown[]): unknown => {
-    const [first] = at;
-    const differ = (k: number) => {
-      throw new TreeMismatchError(`trees differ at ${keys.length ? `"${path()}"` : 'the root'}: ${kind(first)} vs ${kind(at[k])}`);
-    };
-    const below = (key: string | number, values: unknown[]) => {
-      keys.push(key);
-      const out = walk(values);
-      keys.pop();
-      return out;
-    };
+  const n = trees.length;
+  const differ = (at: readonly unknown[], k: number): never => {
+    throw new TreeMismatchError(`trees differ at ${keys.length ? `"${path()}"` : 'the root'}: ${kind(at[0])} vs ${kind(at[k])}`);
+  };
+  const walk = (at: unknown[]): unknown => {
+    const first = at[0];
     if (first instanceof Tensor) {
-      for (let k = 1; k < at.length; k++) if (!(at[k] instanceof Tensor)) differ(k);
+      for (let k = 1; k < n; k++) if (!(at[k] instanceof Tensor)) differ(at, k);
       return leaf(at as Tensor[], path);
     }
     if (Array.isArray(first)) {
-      for (let k = 1; k < at.length; k++) if (!(Array.isArray(at[k]) && (at[k] as unknown[]).length === first.length)) differ(k);
-      return first.map((_, i) => below(i, at.map((t) => (t as unknown[])[i])));
+      for (let k = 1; k < n; k++) if (!(Array.isArray(at[k]) && (at[k] as unknown[]).length === first.length)) differ(at, k);
+      const out: unknown[] = new Array(first.length);
+      const below: unknown[] = new Array(n);
+      for (let i = 0; i < first.length; i++) {
+        for (let k = 0; k < n; k++) below[k] = (at[k] as unknown[])[i];
+        keys.push(i);
+        out[i] = walk(below);
+        keys.pop();
+      }
+      return out;
     }
     if (isRecord(first)) {
       const names = Object.keys(first);
-      for (let k = 1; k < at.length; k++) {
+      for (let k = 1; k < n; k++) {
         const t = at[k];
-        if (!(isRecord(t) && Object.keys(t).length === names.length && names.every((name) => name in t))) differ(k);
+        if (!(isRecord(t) && Object.keys(t).length === names.length && names.every((name) => name in t))) differ(at, k);
       }
-      return Object.fromEntries(names.map((name) => [name, below(name, at.map((t) => (t as Record<string, unknown>)[name]))]));
+      const out: Record<string, unknown> = {};
+      const below: unknown[] = new Array(n);
+      for (const name of names) {
+        for (let k = 0; k < n; k++) below[k] = (at[k] as Record<string, unknown>)[name];
+        keys.push(name);
+        const value = walk(below);
+        keys.pop();
+        // as Object.fromEntries would: an own field even for the name __proto__
+        if (name === '__proto__') Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+        else out[name] = value;
+      }
+      return out;
     }
-    for (let k = 1; k < at.length; k++) if (at[k] instanceof Tensor || Array.isArray(at[k]) || isRecord(at[k])) differ(k);
+    for (let k = 1; k < n; k++) if (at[k] instanceof Tensor || Array.isArray(at[k]) || isRecord(at[k])) differ(at, k);
     return first;
   };
-  return walk(trees);
+  return walk(trees.slice());
 }
 
 // The runtime boundary of trees: the walk rebuilds the very structure of T, which tsc cannot follow.
