@@ -187,11 +187,14 @@ async function evaluate(be: Backend, requested: readonly Tensor[]): Promise<void
  */
 export function isolated<T>(build: () => T): T {
   const window = recent;
+  const outer = syncScope;
   recent = [];
+  syncScope = new Set();
   try {
-    return scopeStore.run(new Set(), build);
+    return build();
   } finally {
     recent = window;
+    syncScope = outer;
   }
 }
 
@@ -216,8 +219,15 @@ setReader(readTensor);
 
 // --- scopes --------------------------------------------------------------------------------------
 
+// `tidy` scopes follow async calls (the platform's store: AsyncLocalStorage on Node); a synchronous
+// build's scope (`isolated`, jit's tracing) is a plain variable. On Node the store's first `run`
+// turns on async hooks for every promise of the process (a training step awaits hundreds) and each
+// lookup costs ~0.1 us per tensor made: a program that never calls tidy pays for neither.
 const scopeStore = platform.scopeStore<Set<Tensor>>();
-onTensorCreated((t) => scopeStore.current()?.add(t));
+let syncScope: Set<Tensor> | undefined;
+let tidied = false;
+const currentScope = () => syncScope ?? (tidied ? scopeStore.current() : undefined);
+onTensorCreated((t) => currentScope()?.add(t));
 
 /** Something that holds tensors it did not return (a pullback's graph): released with its scope. */
 interface Holder {
@@ -232,7 +242,7 @@ const heldBy = new WeakMap<object, () => readonly Tensor[]>();
  */
 export function holdInScope(holder: Holder & object, needs: () => readonly Tensor[]): void {
   heldBy.set(holder, needs);
-  const scope = scopeStore.current();
+  const scope = currentScope();
   if (!scope) return;
   let holders = holdersOf.get(scope);
   if (!holders) holdersOf.set(scope, (holders = new Map()));
@@ -269,13 +279,23 @@ function ancestorsOf(roots: readonly Tensor[]): Set<Tensor> {
  */
 export async function tidy<T>(fn: () => T | Promise<T>): Promise<T> {
   const scope = new Set<Tensor>();
-  const result = await scopeStore.run(scope, fn);
+  // the scope this one's kept tensors and pullbacks go to (where fn's awaits resume, the same one)
+  const outer = currentScope();
+  const outerSync = syncScope;
+  tidied = true;
+  syncScope = undefined;
+  let running: T | Promise<T>;
+  try {
+    running = scopeStore.run(scope, fn);
+  } finally {
+    syncScope = outerSync;
+  }
+  const result = await running;
   const returned = holdersIn(result, new Set());
   const kept = ancestorsOf([...tensorsIn(result), ...[...returned].flatMap((h) => heldBy.get(h)!())]);
   for (const t of scope) if (!kept.has(t)) t.dispose();
   const holders = holdersOf.get(scope);
   holdersOf.delete(scope);
-  const outer = scopeStore.current();
   for (const [h, needs] of holders ?? []) {
     if (!returned.has(h)) h.dispose();
     else if (outer) holdInScope(h, needs);
