@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as sv from '../src/index.js';
 import { fromTypedArray, mul, realize, sum, type Tensor } from '../src/index.js';
 import { einsumRaw } from '../src/dsl/ops/einsum.js';
+import { postOrder } from '../src/dsl/tensor.js';
 import { einsumSpec } from '../src/dsl/einsum-rules.js';
 import { scaledDotProductAttention } from '../src/nn/attention.js';
 import { eachBackend } from './support/backends.js';
@@ -187,3 +188,34 @@ torchDifferential(
   cases.map(({ subscripts, shapes }) => ({ name: subscripts, op: 'einsum', args: { subscripts }, inputs: shapes.map((shape) => ({ shape: [...shape] })) })),
   (_op, xs, { subscripts }) => einsumRaw(subscripts, xs),
 );
+
+// einsum keeps each lowering as a graph tape (graph-tape.ts) and makes it again over new operands:
+// the same graph as lowering afresh, over whichever tensors are given, an operand given twice included
+test("a lowering made again from its tape is the fresh lowering's graph, over the new operands", async (t) => {
+  const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, k) => Math.sin(seed + k * 0.7));
+  const describe = (out: Tensor, operands: readonly Tensor[]) => {
+    const order = postOrder([out], (x) => operands.includes(x));
+    return order.map((x) => (operands.includes(x) ? `operand ${operands.indexOf(x)}` : `${x.op!.name} ${JSON.stringify(x.attrs)} [${x.shape}] (${x.inputs.map((i) => order.indexOf(i))})`));
+  };
+  const shapes = [[2, 3, 4], [2, 4, 5]] as const;
+  const fresh = [fromTypedArray(values(24, 1), shapes[0]), fromTypedArray(values(40, 2), shapes[1])];
+  // a key no other test uses: the first call lowers, the second replays
+  const subscripts = 'bij , bjk -> bki'.replaceAll(' ', '');
+  const first = einsumRaw(subscripts, fresh);
+  const again = [fromTypedArray(values(24, 3), shapes[0]), fromTypedArray(values(40, 4), shapes[1])];
+  const replayed = einsumRaw(subscripts, again);
+  t.deepEqual(describe(replayed, again), describe(first, fresh));
+  const want = new Array<number>(2 * 5 * 3).fill(0);
+  const [a, b] = [values(24, 3), values(40, 4)];
+  for (let n = 0; n < 2; n++) for (let k = 0; k < 5; k++) for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) want[(n * 5 + k) * 3 + i] += a[(n * 3 + i) * 4 + j] * b[(n * 4 + j) * 5 + k];
+  const got = await replayed.data();
+  t.true(want.every((w, k) => Math.abs(got[k] - w) < 1e-5), `${Array.from(got)} vs ${want}`);
+  // one operand twice, then two: not the same graph
+  const x = fromTypedArray([1, 2, 3, 4], [2, 2]);
+  const y = fromTypedArray([5, 6, 7, 8], [2, 2]);
+  t.deepEqual(Array.from(await einsumRaw('ij,ij->ij', [x, x]).data()), [1, 4, 9, 16]);
+  t.deepEqual(Array.from(await einsumRaw('ij,ij->ij', [x, y]).data()), [5, 12, 21, 32]);
+  t.deepEqual(Array.from(await einsumRaw('ij,ij->ij', [y, y]).data()), [25, 36, 49, 64]);
+  // subscripts that are not einsum's are refused even where their text looks like a key
+  t.throws(() => einsumRaw('ij,ij->ij|0,0', [x, y]));
+});

@@ -1,14 +1,15 @@
 // Backward passes replayed. The natural training loop differentiates a graph of the same structure
 // every step, and running the VJP rules again (their shape rules, sums of cotangents, pruning what
 // no cotangent needs) was ~0.4 ms of a ~8 ms quick-preset step at batch 16, more than anything else
-// the step does on the host. A backward pass is kept as a tape: each tensor it made and kept, as its
-// op, attributes, shape and inputs by position (a tensor of the forward graph by its place in it, or
-// an earlier entry). A later graph of the same structure gets those tensors made from its own, and
-// no rule runs. VJP rules build graphs from shapes and attributes and never read values, so the same
+// the step does on the host. A backward pass is kept as a tape (graph-tape.ts): each tensor it made
+// and kept, with its inputs by position (a tensor of the forward graph by its place in it, or an
+// earlier entry), keyed by the forward graph's structure. A later graph of the same structure gets
+// those tensors made from its own, and no rule runs. VJP rules build graphs from shapes and attributes and never read values, so the same
 // structure gives the same backward graph. A graph with an attribute that is not plain data, or a
 // rule that reaches a tensor outside the graph, is differentiated afresh every time.
-import { Tensor, type Primitive } from './tensor.js';
+import type { Primitive, Tensor } from './tensor.js';
 import { attrsSnapshot, sameAttrs } from './attrs-key.js';
+import { replayTape, tapeOf, type GraphTape } from './graph-tape.js';
 
 /** A forward node as autodiff records it. */
 export interface ForwardNode {
@@ -67,22 +68,10 @@ interface Structure {
   readonly seedRef: number;
 }
 
-/** A tensor the pass made: its inputs as refs (k >= 0: forward tensor k; -1 - m: entry m). */
-interface Entry {
-  readonly op: Primitive<any> | null;
-  readonly attrs: unknown;
-  readonly shape: readonly number[];
-  readonly inputs: readonly number[];
-  /** a leaf's values (copied: the tape keeps no tensor's memory alive) */
-  readonly host: Float32Array | null;
-  readonly transient: boolean;
-}
-
 interface Tape {
   readonly structure: Structure;
-  readonly entries: readonly Entry[];
-  /** the cotangent of each distinct leaf, as a ref; null where none reaches it */
-  readonly results: readonly (number | null)[];
+  /** the passes' tensors; its results are the cotangents of the distinct leaves (null where none reaches one) */
+  readonly graph: GraphTape;
 }
 
 /** Tapes kept (least recently used first): a program differentiates a few structures. */
@@ -126,15 +115,8 @@ export function replayBackward(table: ForwardTable, nodes: readonly ForwardNode[
     tapes.splice(k, 1);
     tapes.push(tape);
     replays++;
-    const made: Tensor[] = [];
-    const at = (ref: number) => (ref >= 0 ? table.tensors[ref] : made[-1 - ref]);
-    for (const e of tape.entries) {
-      const t = e.op ? new Tensor(e.shape, e.op, e.inputs.map(at), e.attrs, null) : new Tensor(e.shape, null, [], undefined, e.host!.slice());
-      t.transient = e.transient;
-      made.push(t);
-    }
     const cotangents = new Map<Tensor, Tensor>();
-    tape.results.forEach((ref, leaf) => ref !== null && cotangents.set(table.tensors[leaf], at(ref)));
+    replayTape(tape.graph, (ref) => table.tensors[ref]).forEach((cot, leaf) => cot && cotangents.set(table.tensors[leaf], cot));
     return cotangents;
   }
   return null;
@@ -146,32 +128,9 @@ export function replayBackward(table: ForwardTable, nodes: readonly ForwardNode[
  * data or a tensor is reached that is neither in the table nor made by the pass.
  */
 export function recordBackward(table: ForwardTable, nodes: readonly ForwardNode[], made: readonly Tensor[], cotangents: ReadonlyMap<Tensor, Tensor>): void {
-  const tapeIndex = new Map<Tensor, number>();
-  const refOf = (t: Tensor): number | null => {
-    const m = tapeIndex.get(t);
-    return m !== undefined ? -1 - m : (table.index.get(t) ?? null);
-  };
-  const entries: Entry[] = [];
-  for (const t of made) {
-    if (!t.op && !t.host) return;
-    const attrs = attrsSnapshot(t.attrs);
-    if (!sameAttrs(attrs, t.attrs)) return;
-    const inputs: number[] = [];
-    for (const i of t.inputs) {
-      const ref = refOf(i);
-      if (ref === null) return;
-      inputs.push(ref);
-    }
-    tapeIndex.set(t, entries.length);
-    entries.push({ op: t.op, attrs, shape: t.shape.slice(), inputs, host: t.host && t.host.slice(), transient: t.transient });
-  }
-  const results: (number | null)[] = [];
-  for (let leaf = 0; leaf < table.leafCount; leaf++) {
-    const cot = cotangents.get(table.tensors[leaf]);
-    const ref = cot ? refOf(cot) : null;
-    if (cot && ref === null) return;
-    results.push(ref);
-  }
+  const leaves = table.tensors.slice(0, table.leafCount);
+  const graph = tapeOf(made, (t) => table.index.get(t) ?? null, leaves.map((leaf) => cotangents.get(leaf)));
+  if (!graph) return;
   const attrs: unknown[] = [];
   for (const n of nodes) {
     const snapshot = attrsSnapshot(n.attrs);
@@ -188,5 +147,5 @@ export function recordBackward(table: ForwardTable, nodes: readonly ForwardNode[
     seedRef: table.seedRef,
   };
   if (tapes.length >= limit) tapes.shift();
-  tapes.push({ structure, entries, results });
+  tapes.push({ structure, graph });
 }

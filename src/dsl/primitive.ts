@@ -9,7 +9,7 @@ import { arithUses, sourceArith } from './arith.js';
 import { broadcastIndex, coordinates, kernelSource, localBinder, singleKernel, type InputStrides, type Lowering } from './kernel-source.js';
 import type { ArithRule, BatchRule, JvpRule, PortableLowering, Primitive, Tensor, VjpRule } from './tensor.js';
 import type { Shape } from './shape-types.js';
-import { broadcastShapes } from './shape-rules.js';
+import { broadcastAll } from './shape-rules.js';
 
 /** The transformations a primitive can have a rule for: reverse mode, forward mode, batching (vmap). */
 export type Transformation = 'vjp' | 'jvp' | 'batch';
@@ -54,7 +54,7 @@ export function definePrimitive<A = void, const T extends Transformation = never
 
 /** An elementwise primitive with NumPy broadcasting over its inputs; vmap batches it by broadcasting (no rule needed). */
 export function elementwisePrimitive<A = void>(name: string, arith: ArithRule<A>, vjp?: VjpRule<A>): Primitive<A> {
-  return definePrimitive<A>({ name, shape: (inputs) => inputs.reduce<number[]>((out, s) => broadcastShapes(out, s), []), lowering: { arith }, vjp });
+  return definePrimitive<A>({ name, shape: broadcastAll, lowering: { arith }, vjp });
 }
 
 /**

@@ -94,6 +94,16 @@ export function broadcastShapes(a: readonly number[], b: readonly number[]): num
   return out;
 }
 
+/** The broadcast of several shapes, left to right (an op's operands): equal shapes, the common case, without building one per pair. */
+export function broadcastAll(shapes: readonly (readonly number[])[]): number[] {
+  const [first] = shapes;
+  if (first && shapes.every((s) => shapesEqual(s, first))) {
+    checkDims(first);
+    return first.slice();
+  }
+  return shapes.reduce<number[]>((out, s) => broadcastShapes(out, s), []);
+}
+
 /** [...batch, M, K] x [K, N] or [...batch, K, N]; a transposed operand has its last two axes swapped. */
 export function matmulShape(a: readonly number[], b: readonly number[], options: MatmulFlags = {}): number[] {
   const ta = options.transposeA ?? false;

@@ -4,7 +4,8 @@
 // 'bij,bjk->bik' is exactly matmul's kernel and 'bhqd,bhkd->bhqk' reads k transposed in place)
 // or, with nothing to contract across free labels, by a broadcast mul and a sum; then one permute
 // to the output's order. Gradients and batching come from those primitives.
-import { apply, type Tensor } from '../tensor.js';
+import { apply, postOrder, tensorsMade, type Tensor } from '../tensor.js';
+import { replayTape, tapeOf, type GraphTape } from '../graph-tape.js';
 import { einsumSpec, type EinsumSpec } from '../einsum-rules.js';
 import type { CheckEinsum, Einsum } from '../einsum-types.js';
 import type { Shape } from '../shape-types.js';
@@ -103,26 +104,34 @@ function contract(a: Labelled, b: Labelled, needed: (l: string) => boolean, size
   return { t: reshape(out, dims(labels)), labels };
 }
 
-// Parsed specs by subscripts and operand shapes: a training step asks for the same few every step
-// (a spec is read only; one that fails to parse throws and is not kept).
-const specs = new Map<string, EinsumSpec>();
-const specLimit = 256;
-
-function specOf(subscripts: string, shapes: readonly (readonly number[])[]): EinsumSpec {
-  // shapes first: their text has no '|', so the key splits one way only
-  const key = `${shapes.join(';')}|${subscripts}`;
-  let spec = specs.get(key);
-  if (!spec) {
-    spec = einsumSpec(subscripts, shapes);
-    if (specs.size >= specLimit) specs.clear();
-    specs.set(key, spec);
-  }
-  return spec;
-}
+// The lowering of each subscripts and operand shapes, as a graph tape (graph-tape.ts): a training
+// step asks for the same few every step, and the tape makes the same graph over new operands
+// without parsing or planning again (a spec that fails to parse throws and is not kept).
+const lowered = new Map<string, GraphTape>();
+const loweredLimit = 256;
 
 /** einsum on shapes known only at runtime: checked by einsumSpec, which throws the type level's sentences. */
 export function einsumRaw(subscripts: string, operands: readonly Tensor[]): Tensor {
-  const { inputs, output, sizes } = specOf(subscripts, operands.map((x) => x.shape));
+  // shapes first: their text has no '|', so the key splits one way only; an operand given twice is
+  // part of what the graph is (its inputs by position)
+  const repeats = operands.map((x, k) => operands.indexOf(x) !== k);
+  const key = `${operands.map((x) => x.shape).join(';')}|${subscripts}${repeats.includes(true) ? `|${operands.map((x) => operands.indexOf(x))}` : ''}`;
+  // (subscripts with a '|' are not einsum's: parsing below refuses them, no key may match)
+  const tape = subscripts.includes('|') ? undefined : lowered.get(key);
+  if (tape) return replayTape(tape, (k) => operands[k])[0]!;
+  const first = tensorsMade();
+  const out = lower(einsumSpec(subscripts, operands.map((x) => x.shape)), operands);
+  // what the lowering made: the graph down to the operands (a tensor made before it began is not one)
+  const made = postOrder([out], (t) => operands.includes(t) || t.id < first).filter((t) => !operands.includes(t));
+  const kept = made.every((t) => t.id >= first) && tapeOf(made, (t) => (operands.includes(t) ? operands.indexOf(t) : null), [out]);
+  if (kept) {
+    if (lowered.size >= loweredLimit) lowered.clear();
+    lowered.set(key, kept);
+  }
+  return out;
+}
+
+function lower({ inputs, output, sizes }: EinsumSpec, operands: readonly Tensor[]): Tensor {
   const usedBy = (l: string, except: number) => output.includes(l) || inputs.some((ls, k) => k !== except && ls.includes(l));
   const items = operands.map((x, k) => prepare(x, inputs[k], sizes, (l) => usedBy(l, k)));
   let acc = items[0];

@@ -39,9 +39,10 @@ export const sumP: Primitive<ReduceAttrs> = definePrimitive({
 
 /**
  * Reduces `x` over the axes flagged in `reduced`: adjacent axes of the same kind are merged first,
- * so each run of reduced axes is one kernel. The result keeps every axis (reduced ones as 1).
+ * so each run of reduced axes is one kernel. The result has shape `out`: x's with the reduced axes
+ * kept as 1, dropped, or any shape of as many elements (one reshape, not one per convention).
  */
-function reduceRuns(p: Primitive<ReduceAttrs>, x: Tensor, reduced: readonly boolean[], scale: number): Tensor {
+function reduceRuns(p: Primitive<ReduceAttrs>, x: Tensor, reduced: readonly boolean[], scale: number, out: readonly number[]): Tensor {
   const runs: Array<{ size: number; reduce: boolean }> = [];
   x.shape.forEach((d, k) => {
     const last = runs[runs.length - 1];
@@ -55,7 +56,7 @@ function reduceRuns(p: Primitive<ReduceAttrs>, x: Tensor, reduced: readonly bool
     t = apply(p, [t], { axis: k, scale: first ? scale : 1 });
     first = false;
   }
-  return reshape(t, x.shape.map((d, k) => (reduced[k] ? 1 : d)));
+  return reshape(t, out);
 }
 
 /**
@@ -77,7 +78,7 @@ export function reduceOver(p: Primitive<ReduceAttrs>, x: Tensor, axis: number | 
   const axes = reduceAxes(x.shape, axis);
   const count = axes.reduce((n, a) => n * x.shape[a], 1);
   const reduced = x.shape.map((_, k) => axes.includes(k));
-  return reshape(axes.length ? reduceRuns(p, x, reduced, mean ? 1 / count : 1) : x, out);
+  return axes.length ? reduceRuns(p, x, reduced, mean ? 1 / count : 1, out) : reshape(x, out);
 }
 
 /**
@@ -142,7 +143,7 @@ function sumScaled(g: Tensor, shape: readonly number[], scale: number): Tensor {
   const offset = g.shape.length - shape.length;
   const reduced = g.shape.map((d, k) => k < offset || (shape[k - offset] === 1 && d !== 1));
   if (!reduced.some(Boolean)) return broadcastScaled(reshape(g, [...shape]), shape, scale);
-  return reshape(reduceRuns(sumP, g, reduced, scale), [...shape]);
+  return reduceRuns(sumP, g, reduced, scale, shape);
 }
 
 /** Broadcasts `x` (trailing-aligned, NumPy rules) to `shape`: each dim of x is 1 or the target's. */
