@@ -53,22 +53,41 @@ export async function measure(name: ConfigName, backend: BackendName, batch: num
   const be = await activeBackend();
   // launches of the last timed step (a profiled step submits each step's batched device work on its own)
   let launches = 0;
-  const warmUntil = performance.now() + warmupSeconds * 1000;
-  for (let s = 0, timed = 0; timed < steps; s++) {
-    const timing = s >= warmup && performance.now() >= warmUntil;
+  const jitted = async () => {
     const before = be.kernelLaunches();
-    let t0 = performance.now();
+    const t0 = performance.now();
     [state] = await step(state, data, r.lr);
-    if (timing) trainMs.push(performance.now() - t0);
     launches = be.kernelLaunches() - before;
-    t0 = performance.now();
+    return performance.now() - t0;
+  };
+  const naturally = async () => {
+    const t0 = performance.now();
     await naturalStep();
-    if (timing) naturalMs.push(performance.now() - t0);
-    t0 = performance.now();
+    return performance.now() - t0;
+  };
+  const forwardOnly = async () => {
+    const t0 = performance.now();
     await forward(state.params, data);
-    if (timing) forwardMs.push(performance.now() - t0);
-    if (timing) timed++;
+    return performance.now() - t0;
+  };
+  const warmUntil = performance.now() + warmupSeconds * 1000;
+  for (let s = 0; s < warmup || performance.now() < warmUntil; s++) {
+    await jitted();
+    await naturally();
+    await forwardOnly();
   }
+  // the two training loops alternate, each first every other step; the forward pass is timed on its
+  // own, after them: between them it read the jitted step's parameters just before that step ran
+  for (let s = 0; s < steps; s++) {
+    if (s % 2 === 0) {
+      trainMs.push(await jitted());
+      naturalMs.push(await naturally());
+    } else {
+      naturalMs.push(await naturally());
+      trainMs.push(await jitted());
+    }
+  }
+  for (let s = 0; s < steps; s++) forwardMs.push(await forwardOnly());
   disposeTree([natural.params, natural.opt]);
   if (profiled) {
     const [, entries] = await profile(async () => ([state] = await step(state, data, r.lr)));
