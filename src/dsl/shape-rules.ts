@@ -48,12 +48,15 @@ export function exactMul(a: number, b: number): number {
   nat(a), nat(b);
   return a * b <= Number.MAX_SAFE_INTEGER ? a * b : fail(`product ${a} * ${b} exceeds 2^53 - 1`);
 }
-/** Exact a / b (a remainder is an error, never rounded). */
-export function exactDiv<A extends number, B extends number>(a: A, b: B, message?: string): Div<A, B>;
-export function exactDiv(a: number, b: number, message = `${a} is not divisible by ${b}`): number {
+/**
+ * Exact a / b (a remainder is an error, never rounded). `message` spells the error; as a function it
+ * is made only on failure (the shape rules run for every op).
+ */
+export function exactDiv<A extends number, B extends number>(a: A, b: B, message?: string | (() => string)): Div<A, B>;
+export function exactDiv(a: number, b: number, message: string | (() => string) = () => `${a} is not divisible by ${b}`): number {
   nat(a), nat(b);
   if (b === 0) fail(`division by zero: ${a} / ${b}`);
-  return a % b === 0 ? a / b : fail(message);
+  return a % b === 0 ? a / b : fail(typeof message === 'string' ? message : message());
 }
 /** a mod b (an error when b is 0). */
 export function exactMod(a: number, b: number): number {
@@ -83,12 +86,12 @@ const axisOf = (s: readonly number[], axis: number) => (checkDims(s), normalizeA
 /** NumPy broadcasting: trailing dims align, 1 stretches. */
 export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
   checkDims(a), checkDims(b);
-  const out: number[] = [];
-  for (let i = a.length - 1, j = b.length - 1; i >= 0 || j >= 0; i--, j--) {
+  const out = new Array<number>(Math.max(a.length, b.length));
+  for (let i = a.length - 1, j = b.length - 1, k = out.length - 1; k >= 0; i--, j--, k--) {
     const x = i >= 0 ? a[i] : 1;
     const y = j >= 0 ? b[j] : 1;
-    if (i < 0 || j < 0) out.unshift(i < 0 ? y : x);
-    else if (x === 1 || y === 1 || x === y) out.unshift(x === 1 ? y : x);
+    if (i < 0 || j < 0) out[k] = i < 0 ? y : x;
+    else if (x === 1 || y === 1 || x === y) out[k] = x === 1 ? y : x;
     else fail(`shapes ${formatShape(a)} and ${formatShape(b)} are not broadcastable (${x} vs ${y})`);
   }
   return out;
@@ -302,7 +305,7 @@ export const positive = (v: number, name: string): void => {
 /** E / H, the width of one attention head. */
 export function headWidth<E extends number, H extends number>(e: E, h: H): HeadWidth<E, H>;
 export function headWidth(e: number, h: number): number {
-  return exactDiv(e, h, `embedDim ${e} is not divisible by heads ${h}`);
+  return exactDiv(e, h, () => `embedDim ${e} is not divisible by heads ${h}`);
 }
 
 /** [B, T, E] -> [B, H, T, E / H]. */
@@ -325,8 +328,8 @@ export function mergeHeadsShape(s: readonly number[]): number[] {
 /** (H/P)·(W/P), the number of P×P patches of an H×W image. */
 export function patchCount<H extends number, W extends number, P extends number>(h: H, w: W, patch: P): PatchCount<H, W, P>;
 export function patchCount(h: number, w: number, patch: number): number {
-  const rows = exactDiv(h, patch, `patch ${patch} does not divide height ${h}`);
-  const cols = exactDiv(w, patch, `patch ${patch} does not divide width ${w}`);
+  const rows = exactDiv(h, patch, () => `patch ${patch} does not divide height ${h}`);
+  const cols = exactDiv(w, patch, () => `patch ${patch} does not divide width ${w}`);
   return exactMul(rows, cols);
 }
 
@@ -345,7 +348,7 @@ export function chunkShape(s: readonly number[], count: number, width?: number):
   if (s.length === 0) fail('chunk needs rank >= 1, got []');
   positive(count, 'chunk count');
   const d = s[s.length - 1];
-  const part = exactDiv(d, count, `chunk count ${count} does not divide the last dim of ${formatShape(s)}`);
+  const part = exactDiv(d, count, () => `chunk count ${count} does not divide the last dim of ${formatShape(s)}`);
   if (width !== undefined && width !== part) fail(`chunk of ${formatShape(s)} into ${count} gives width ${part}, not ${width}`);
   return [...s.slice(0, -1), part];
 }

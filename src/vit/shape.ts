@@ -75,7 +75,7 @@ export const vitFields = ['imageSize', 'patchSize', 'channels', 'embedDim', 'hea
 export function vitDerived<C extends VitShapeConfig>(c: C): VitDims<C>;
 export function vitDerived(c: VitShapeConfig): VitDims<VitShapeConfig> {
   for (const k of vitFields) positive(c[k], k);
-  exactDiv(c.imageSize, c.patchSize, `patchSize ${c.patchSize} does not divide imageSize ${c.imageSize}`);
+  exactDiv(c.imageSize, c.patchSize, () => `patchSize ${c.patchSize} does not divide imageSize ${c.imageSize}`);
   const headDim = headWidth(c.embedDim, c.heads);
   const numPatches = patchCount(c.imageSize, c.imageSize, c.patchSize);
   const tokens = exactAdd(1, numPatches);
