@@ -44,6 +44,9 @@ export function attrsKey(v: unknown): string | null {
 
 /** Marks a value that is not plain data in a snapshot: it equals nothing, not even itself. */
 const opaque: unique symbol = Symbol('not plain data');
+/** A record snapshot's field names, in order (not enumerable): sameAttrs compares them without listing them again every call. */
+const fieldNames: unique symbol = Symbol('field names');
+type RecordSnapshot = Record<string, unknown> & { readonly [fieldNames]: readonly string[] };
 
 /**
  * A copy of a plain attribute value that later changes to the original cannot reach, for
@@ -69,11 +72,14 @@ export function attrsSnapshot(v: unknown): unknown {
       }
       if (!isPlain(v)) return opaque;
       const out: Record<string, unknown> = {};
+      const names: string[] = [];
       for (const [name, x] of Object.entries(v)) {
         const s = attrsSnapshot(x);
         if (s === opaque) return opaque;
         Object.defineProperty(out, name, { value: s, enumerable: true });
+        names.push(name);
       }
+      Object.defineProperty(out, fieldNames, { value: names });
       return out;
     }
     default:
@@ -92,11 +98,12 @@ export function sameAttrs(snapshot: unknown, v: unknown): boolean {
     return true;
   }
   if (Array.isArray(v) || !isPlain(v)) return false;
-  const names = Object.keys(snapshot);
-  const given = Object.keys(v);
-  if (names.length !== given.length) return false;
-  for (let k = 0; k < names.length; k++) {
-    if (names[k] !== given[k] || !sameAttrs((snapshot as Record<string, unknown>)[names[k]], (v as Record<string, unknown>)[names[k]])) return false;
+  const names = (snapshot as RecordSnapshot)[fieldNames];
+  // v's own fields in order (a plain record inherits no enumerable ones), without listing them
+  let k = 0;
+  for (const name in v) {
+    if (name !== names[k] || !sameAttrs((snapshot as RecordSnapshot)[name], (v as Record<string, unknown>)[name])) return false;
+    k++;
   }
-  return true;
+  return k === names.length;
 }
