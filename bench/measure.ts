@@ -18,7 +18,7 @@ export type ConfigName = keyof typeof configs;
  * `executor` picks how the jitted step runs (trainStep's executor: 'auto', 'pipeline' or 'kernels').
  * Warm-up lasts `warmup` steps and at least `warmupSeconds`: V8 optimizes the natural loop's
  * JavaScript (its graph build runs through hundreds of functions) on background threads for its
- * first seconds, and on two cores those threads take a core from the kernels (`perf sched`), so
+ * first seconds, and on two cores those threads take a core from the kernels (`perf record`), so
  * timing it sooner times V8's warm-up, not the loop a training run spends its time in.
  */
 export async function measure(name: ConfigName, backend: BackendName, batch: number, steps: number, warmup: number, profiled: boolean, executor: Executor = 'auto', warmupSeconds = 0) {
@@ -53,23 +53,19 @@ export async function measure(name: ConfigName, backend: BackendName, batch: num
   const be = await activeBackend();
   // launches of the last timed step (a profiled step submits each step's batched device work on its own)
   let launches = 0;
-  const jitted = async () => {
-    const before = be.kernelLaunches();
+  const timeOf = async (work: () => Promise<unknown>) => {
     const t0 = performance.now();
-    [state] = await step(state, data, r.lr);
-    launches = be.kernelLaunches() - before;
+    await work();
     return performance.now() - t0;
   };
-  const naturally = async () => {
-    const t0 = performance.now();
-    await naturalStep();
-    return performance.now() - t0;
-  };
-  const forwardOnly = async () => {
-    const t0 = performance.now();
-    await forward(state.params, data);
-    return performance.now() - t0;
-  };
+  const jitted = () =>
+    timeOf(async () => {
+      const before = be.kernelLaunches();
+      [state] = await step(state, data, r.lr);
+      launches = be.kernelLaunches() - before;
+    });
+  const naturally = () => timeOf(naturalStep);
+  const forwardOnly = () => timeOf(() => forward(state.params, data));
   const warmUntil = performance.now() + warmupSeconds * 1000;
   for (let s = 0; s < warmup || performance.now() < warmUntil; s++) {
     await jitted();

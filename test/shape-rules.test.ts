@@ -26,6 +26,13 @@ test('exact arithmetic', (t) => {
   t.is(exactDiv(768, 12), 64);
   t.is(exactMod(10, 3), 1);
   throwsShape(t, () => exactDiv(10, 3), '10 is not divisible by 3');
+  // a message as a function is made only on failure
+  let made = 0;
+  const message = () => (made++, 'three does not divide ten');
+  t.is(exactDiv(12, 3, message), 4);
+  t.is(made, 0);
+  throwsShape(t, () => exactDiv(10, 3, message), 'three does not divide ten');
+  throwsShape(t, () => exactDiv(10, 3, 'as text'), 'as text');
   throwsShape(t, () => exactDiv(10, 0), 'division by zero: 10 / 0');
   throwsShape(t, () => exactMod(7, 0), 'division by zero: 7 / 0');
   throwsShape(t, () => exactMul(94906266, 94906266), 'product 94906266 * 94906266 exceeds 2^53 - 1');

@@ -10,6 +10,7 @@ import type {
   Reshape, ReshapeResult, Shape, ShapeError, Slice, Softmax, SplitHeads, Sub, Take, Tokens, Transpose,
   VitDerived, VitShapeConfig,
 } from 'shaped-vit';
+import { exactDiv } from 'shaped-vit';
 
 /** A value of type T, to hand types to expectType. */
 declare function t<T>(): T;
@@ -254,3 +255,10 @@ expectAssignable<{ tokens: 17 }>(config({ imageSize: 32, patchSize: 8, channels:
 config({ imageSize: 32, patchSize: 7, channels: 3, embedDim: 384, heads: 12, mlpDim: 384, layers: 7, classes: 10 });
 // @ts-expect-error embedDim 384 is not divisible by heads 7
 config({ imageSize: 32, patchSize: 8, channels: 3, embedDim: 384, heads: 7, mlpDim: 384, layers: 7, classes: 10 });
+
+// exactDiv keeps the quotient's literal; its error message is text, or a function made only on failure
+expectType<64>(exactDiv(768, 12));
+expectType<64>(exactDiv(768, 12, () => 'heads do not divide the width'));
+expectType<64>(exactDiv(768, 12, 'heads do not divide the width'));
+// @ts-expect-error a message is text or a function returning text
+exactDiv(768, 12, 3);

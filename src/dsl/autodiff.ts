@@ -8,12 +8,13 @@
 import { Tensor } from './tensor.js';
 import { add } from './ops/elementwise.js';
 import { concatAll, padP, type PadAttrs } from './ops/layout.js';
-import { constant, onTensorCreated, postOrder } from './tensor.js';
+import { constant, postOrder } from './tensor.js';
 import { tensorsIn, zipTrees } from './tree.js';
 import { cotangentShape, scalarShape } from './shape-rules.js';
 import { holdInScope } from './runtime.js';
 import type { Shape } from './shape-types.js';
 import { forwardTable, recordBackward, replayBackward, type ForwardNode } from './backward-tape.js';
+import { madeBy } from './graph-tape.js';
 
 /** The nodes between an output and the inputs differentiated (each as computed when the pullback was made), and the tensors cotangents flow to (those nodes and the inputs). */
 interface RecordedGraph {
@@ -98,21 +99,9 @@ function sumCotangents(list: readonly Tensor[]): Tensor {
  * they were made.
  */
 function pruned<R>(build: () => R, kept: (result: R) => readonly (Tensor | undefined)[]): [R, Tensor[]] {
-  const made: Tensor[] = [];
-  const stop = onTensorCreated((t) => made.push(t));
-  let result: R;
-  try {
-    result = build();
-  } finally {
-    stop();
-  }
-  if (!made.length) return [result, made];
-  // ids count up as tensors are made: those from made[0]'s on are build's (it runs synchronously)
-  const first = made[0].id;
-  const roots = kept(result).filter((t): t is Tensor => t !== undefined);
-  const live = new Set(postOrder(roots, (t) => t.id < first));
-  for (const t of made) if (!live.has(t)) t.dispose();
-  return [result, made.filter((t) => live.has(t))];
+  const { result, live, dead } = madeBy(build, kept);
+  for (const t of dead) t.dispose();
+  return [result, live];
 }
 
 /** The cotangents of `leaves` for output cotangent `seed`: replayed from an earlier graph of the same structure (backward-tape.ts), else by the VJP rules. */

@@ -10,6 +10,7 @@
 import type { Primitive, Tensor } from './tensor.js';
 import { attrsSnapshot, sameAttrs } from './attrs-key.js';
 import { replayTape, tapeOf, type GraphTape } from './graph-tape.js';
+import { shapesEqual } from './shape-rules.js';
 
 /** A forward node as autodiff records it. */
 export interface ForwardNode {
@@ -87,19 +88,14 @@ export function forgetBackwardTapes(): void {
   tapes.length = 0;
 }
 
-const sameNumbers = (a: readonly number[], b: readonly number[]) => {
-  if (a.length !== b.length) return false;
-  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
-  return true;
-};
-
 function matches(s: Structure, table: ForwardTable, nodes: readonly ForwardNode[]): boolean {
   if (s.shapes.length !== table.tensors.length || s.ops.length !== nodes.length || s.outRef !== table.outRef || s.seedRef !== table.seedRef) return false;
-  if (!sameNumbers(s.leafRefs, table.leafRefs)) return false;
-  for (let k = 0; k < s.shapes.length; k++) if (!sameNumbers(s.shapes[k], table.tensors[k].shape)) return false;
+  // (shapesEqual compares any two lists of numbers: refs here)
+  if (!shapesEqual(s.leafRefs, table.leafRefs)) return false;
+  for (let k = 0; k < s.shapes.length; k++) if (!shapesEqual(s.shapes[k], table.tensors[k].shape)) return false;
   for (let k = 0; k < nodes.length; k++) {
     const n = nodes[k];
-    if (n.op !== s.ops[k] || !sameNumbers(s.inputRefs[k], table.inputRefs[k]) || !sameAttrs(s.attrs[k], n.attrs)) return false;
+    if (n.op !== s.ops[k] || !shapesEqual(s.inputRefs[k], table.inputRefs[k]) || !sameAttrs(s.attrs[k], n.attrs)) return false;
   }
   return true;
 }

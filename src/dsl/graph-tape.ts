@@ -4,7 +4,7 @@
 // over inputs of the same structure, without the function's logic or its shape rules. Keeps no
 // tensor and no tensor's memory alive. Used where a graph of the same structure is built over and
 // over: backward passes (backward-tape.ts) and einsum's lowering.
-import { Tensor, type Primitive } from './tensor.js';
+import { onTensorCreated, postOrder, Tensor, type Primitive } from './tensor.js';
 import { attrsSnapshot, sameAttrs } from './attrs-key.js';
 
 /** A made tensor: its inputs as refs (k >= 0: input k; -1 - m: entry m). */
@@ -22,6 +22,27 @@ export interface GraphTape {
   readonly entries: readonly Entry[];
   /** each result as a ref; null for none */
   readonly results: readonly (number | null)[];
+}
+
+/**
+ * Runs `build` (synchronously) and returns its result and the tensors it made, in the order it made
+ * them: those `kept(result)` needs (`live`, what a tape records) and the others.
+ */
+export function madeBy<R>(build: () => R, kept: (result: R) => readonly (Tensor | undefined)[]): { result: R; live: Tensor[]; dead: Tensor[] } {
+  const made: Tensor[] = [];
+  const stop = onTensorCreated((t) => made.push(t));
+  let result: R;
+  try {
+    result = build();
+  } finally {
+    stop();
+  }
+  if (!made.length) return { result, live: [], dead: [] };
+  // ids count up as tensors are made: those from made[0]'s on are build's
+  const first = made[0].id;
+  const roots = kept(result).filter((t): t is Tensor => t !== undefined);
+  const needed = new Set(postOrder(roots, (t) => t.id < first));
+  return { result, live: made.filter((t) => needed.has(t)), dead: made.filter((t) => !needed.has(t)) };
 }
 
 /**

@@ -12,6 +12,7 @@ import type { BackendName } from './backend.js';
 import { makePlan, uploadStep, type OneStep, type Plan, type Step } from './plan.js';
 import type { Primitive, Tensor } from './tensor.js';
 import { attrsSnapshot, sameAttrs } from './attrs-key.js';
+import { shapesEqual } from './shape-rules.js';
 
 const enum Kind {
   Bound,
@@ -84,19 +85,13 @@ function structureOf(targets: readonly Tensor[], order: readonly Tensor[], backe
   return { backend, kinds, ops, attrs, shapes, inputs: Int32Array.from(inputs), inputStart, targets: Int32Array.from(targets, (t) => index.get(t)!) };
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]) => {
-  if (a.length !== b.length) return false;
-  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
-  return true;
-};
-
 /** Whether evaluating `targets` over `order` on `backend` has structure `s`. */
 function matches(s: Structure, targets: readonly Tensor[], order: readonly Tensor[], backend: BackendName): boolean {
   if (s.backend !== backend || s.kinds.length !== order.length || s.targets.length !== targets.length) return false;
   for (let k = 0; k < order.length; k++) {
     const t = order[k];
     const kind = kindOf(t);
-    if (kind !== s.kinds[k] || !sameShape(s.shapes[k], t.shape)) return false;
+    if (kind !== s.kinds[k] || !shapesEqual(s.shapes[k], t.shape)) return false;
     if (kind !== Kind.Op) continue;
     const from = s.inputStart[k];
     if (t.op !== s.ops[k] || t.inputs.length !== s.inputStart[k + 1] - from) return false;

@@ -13,8 +13,12 @@ const isNat = (n: number) => Number.isSafeInteger(n) && n >= 0;
 const nat = (n: number, subject: string = `${n}`): number =>
   isNat(n) ? n : fail(`${subject} is not a non-negative safe integer`);
 
-/** Whether two shapes are the same dims in the same order. */
-export const shapesEqual = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, k) => d === b[k]);
+/** Whether two shapes are the same dims in the same order (a loop: the plan cache asks it of every node, every step). */
+export function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
 
 /** A shape as messages print it: `[2,3]`. */
 export const formatShape = (s: readonly number[]): string => `[${s.join(',')}]`;

@@ -62,8 +62,6 @@ export interface Primitive<A = any> {
 
 let nextId = 0;
 
-/** @internal How many tensors were made so far: a tensor made from now on has an id at least this. */
-export const tensorsMade = (): number => nextId;
 // The runtime (above this module) evaluates tensors; it registers itself here when it loads.
 let reader: ((t: Tensor) => Promise<Float32Array>) | null = null;
 

@@ -4,8 +4,8 @@
 // 'bij,bjk->bik' is exactly matmul's kernel and 'bhqd,bhkd->bhqk' reads k transposed in place)
 // or, with nothing to contract across free labels, by a broadcast mul and a sum; then one permute
 // to the output's order. Gradients and batching come from those primitives.
-import { apply, postOrder, tensorsMade, type Tensor } from '../tensor.js';
-import { replayTape, tapeOf, type GraphTape } from '../graph-tape.js';
+import { apply, type Tensor } from '../tensor.js';
+import { madeBy, replayTape, tapeOf, type GraphTape } from '../graph-tape.js';
 import { einsumSpec, type EinsumSpec } from '../einsum-rules.js';
 import type { CheckEinsum, Einsum } from '../einsum-types.js';
 import type { Shape } from '../shape-types.js';
@@ -119,11 +119,8 @@ export function einsumRaw(subscripts: string, operands: readonly Tensor[]): Tens
   // (subscripts with a '|' are not einsum's: parsing below refuses them, no key may match)
   const tape = subscripts.includes('|') ? undefined : lowered.get(key);
   if (tape) return replayTape(tape, (k) => operands[k])[0]!;
-  const first = tensorsMade();
-  const out = lower(einsumSpec(subscripts, operands.map((x) => x.shape)), operands);
-  // what the lowering made: the graph down to the operands (a tensor made before it began is not one)
-  const made = postOrder([out], (t) => operands.includes(t) || t.id < first).filter((t) => !operands.includes(t));
-  const kept = made.every((t) => t.id >= first) && tapeOf(made, (t) => (operands.includes(t) ? operands.indexOf(t) : null), [out]);
+  const { result: out, live } = madeBy(() => lower(einsumSpec(subscripts, operands.map((x) => x.shape)), operands), (o) => [o]);
+  const kept = tapeOf(live, (t) => (operands.includes(t) ? operands.indexOf(t) : null), [out]);
   if (kept) {
     if (lowered.size >= loweredLimit) lowered.clear();
     lowered.set(key, kept);
